@@ -1,0 +1,99 @@
+/**
+ * Backend choice. Best first: `tensorflow` (tfjs-node, native; used only when the user has installed
+ * `@tensorflow/tfjs-node` — it is not a dependency because its install downloads a binary), then
+ * `wasm` (ships with the package), then `cpu` (pure JavaScript). The environment variable
+ * `UNTAPPED_BACKEND` (or the `backend` option) forces one. The choice and the reasons for skipping
+ * the better ones are returned, printed by `--verbose` and recorded in every run's log.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { installKernelFixes, matMulFixActive } from './kernels.js';
+
+/** Backends `untapped` knows how to start, best first. */
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+/** One of {@link BACKENDS}. */
+export type BackendName = (typeof BACKENDS)[number];
+
+/** What {@link initEngine} chose and why. */
+export interface EngineInfo {
+  backend: BackendName;
+  /** Why each better backend was skipped. */
+  skipped: { backend: BackendName; reason: string }[];
+  /** Whether the choice was forced by option or `UNTAPPED_BACKEND`. */
+  forced: boolean;
+  /** Kernel fixes active on the chosen backend. */
+  fixes: string[];
+  /** Versions of tfjs and Node. */
+  versions: { tfjs: string; node: string };
+  /** SIMD / threads of the wasm backend, when it is the choice. */
+  wasm?: { simd: boolean; threads: boolean };
+}
+
+let current: EngineInfo | null = null;
+
+async function tryBackend(name: BackendName): Promise<string | null> {
+  try {
+    if (name === 'tensorflow') {
+      const modName = '@tensorflow/tfjs-node';
+      await import(modName);
+    }
+    if (name === 'wasm') installKernelFixes('wasm');
+    const ok = await tf.setBackend(name);
+    if (!ok) return `tf.setBackend('${name}') returned false`;
+    await tf.ready();
+    return null;
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (name === 'tensorflow' && /Cannot find (module|package)/.test(msg)) return '@tensorflow/tfjs-node is not installed';
+    return msg.split('\n')[0];
+  }
+}
+
+/**
+ * Starts the tensor engine once per process and returns what was chosen. Later calls return the
+ * first choice unless a different backend is forced.
+ * @param opts.backend force a backend (overrides `UNTAPPED_BACKEND`).
+ */
+export async function initEngine(opts: { backend?: string } = {}): Promise<EngineInfo> {
+  const forcedName = opts.backend ?? process.env.UNTAPPED_BACKEND ?? '';
+  if (forcedName !== '' && !(BACKENDS as readonly string[]).includes(forcedName)) {
+    throw new Error(`unknown backend '${forcedName}' (from ${opts.backend ? 'the backend option' : 'UNTAPPED_BACKEND'}); valid: ${BACKENDS.join(', ')}`);
+  }
+  if (current && (forcedName === '' || forcedName === current.backend)) return current;
+  const skipped: EngineInfo['skipped'] = [];
+  const order: BackendName[] = forcedName !== '' ? [forcedName as BackendName] : [...BACKENDS];
+  for (const name of order) {
+    const why = await tryBackend(name);
+    if (why === null) {
+      current = {
+        backend: name,
+        skipped,
+        forced: forcedName !== '',
+        fixes: name === 'wasm' && matMulFixActive() ? ['wasm-transposed-matmul'] : [],
+        versions: { tfjs: tf.version_core, node: process.version },
+        ...(name === 'wasm'
+          ? { wasm: { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') } }
+          : {}),
+      };
+      return current;
+    }
+    skipped.push({ backend: name, reason: why });
+  }
+  throw new Error(`no tensor backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}
+
+/** The engine chosen by {@link initEngine}, or null before it ran. */
+export function engineInfo(): EngineInfo | null {
+  return current;
+}
+
+/** One line describing the engine, for `--verbose` and logs. */
+export function describeEngine(info: EngineInfo): string {
+  const parts = [`backend=${info.backend}${info.forced ? ' (forced)' : ''}`];
+  if (info.wasm) parts.push(`simd=${info.wasm.simd}`, `threads=${info.wasm.threads}`);
+  if (info.fixes.length) parts.push(`fixes=${info.fixes.join(',')}`);
+  for (const s of info.skipped) parts.push(`skipped ${s.backend}: ${s.reason}`);
+  parts.push(`tfjs ${info.versions.tfjs}`, `node ${info.versions.node}`);
+  return parts.join('; ');
+}

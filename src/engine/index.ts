@@ -1,0 +1,5 @@
+/** Engine layer: backend choice, kernel fixes, seeded randomness, tensor helpers. */
+export * from './backend.js';
+export * from './kernels.js';
+export * from './rng.js';
+export * from './ops.js';

@@ -1,0 +1,41 @@
+/** Helpers for the test suite (not part of the public API). */
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../engine/backend.js';
+
+/** Starts the engine for a test file (honours `UNTAPPED_BACKEND`). */
+export async function setupEngine(): Promise<void> {
+  await initEngine();
+}
+
+/** Asserts |a − b| ≤ atol + rtol·|b| elementwise, with a message naming the first bad index. */
+export function assertClose(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  opts: { atol?: number; rtol?: number; msg?: string } = {},
+): void {
+  const atol = opts.atol ?? 1e-5;
+  const rtol = opts.rtol ?? 1e-5;
+  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
+  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
+  assert.equal(a.length, e.length, `${opts.msg ?? ''} length ${a.length} != ${e.length}`);
+  for (let i = 0; i < a.length; i++) {
+    const ok = (Number.isNaN(a[i]) && Number.isNaN(e[i])) || a[i] === e[i] || Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]);
+    if (!ok) assert.fail(`${opts.msg ?? 'values differ'} at [${i}]: got ${a[i]}, expected ${e[i]} (atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+/** Runs `fn` and asserts that it leaves no tensors behind. */
+export async function assertNoLeak<T>(fn: () => T | Promise<T>, msg = 'tensor leak'): Promise<T> {
+  const before = tf.memory().numTensors;
+  const out = await fn();
+  assert.equal(tf.memory().numTensors, before, msg);
+  return out;
+}
+
+/** Reads a tensor's values as a plain array and disposes it. */
+export function take(t: tf.Tensor): number[] {
+  const v = Array.from(t.dataSync());
+  t.dispose();
+  return v;
+}
