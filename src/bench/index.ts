@@ -1,0 +1,2 @@
+/** Benchmarks. */
+export * from './bench.js';

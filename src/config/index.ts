@@ -1,0 +1,3 @@
+/** Configuration schemas and validation. */
+export * from './validate.js';
+export * from './run.js';

@@ -1,0 +1,92 @@
+/**
+ * Config validation with clear messages: each problem names its key path, and an unknown key names
+ * the valid keys at that level.
+ */
+import * as fs from 'node:fs';
+import { z } from 'zod';
+
+/** Raised for an invalid config; `issues` lists every problem found. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`${source}: invalid config\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Walks schema and value together down `path`, resolving discriminated unions by the value. */
+function keysAt(schema: z.ZodType, path: PropertyKey[], value: unknown): string[] | null {
+  let s: z.ZodType | undefined = schema;
+  let v: unknown = value;
+  const step = (cur: z.ZodType, val: unknown): z.ZodType => {
+    let u = unwrap(cur);
+    if (u instanceof z.ZodDiscriminatedUnion) {
+      const key = u.def.discriminator;
+      const tag = (val as Record<string, unknown> | null)?.[key];
+      const opt = (u.options as z.ZodType[]).find((o) => {
+        const lit = (unwrap(o) as z.ZodObject).shape[key];
+        return lit instanceof z.ZodLiteral && lit.values.has(tag as never);
+      });
+      if (opt) u = unwrap(opt);
+    }
+    return u;
+  };
+  for (const p of path) {
+    const cur: z.ZodType = step(s, v);
+    if (cur instanceof z.ZodObject) s = (cur.shape as Record<string, z.ZodType>)[String(p)];
+    else if (cur instanceof z.ZodArray) s = cur.element as z.ZodType;
+    else return null;
+    if (!s) return null;
+    v = (v as Record<PropertyKey, unknown> | null)?.[p];
+  }
+  const last = step(s, v);
+  return last instanceof z.ZodObject ? Object.keys(last.shape) : null;
+}
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur: z.ZodType = s;
+  for (let i = 0; i < 10; i++) {
+    if (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as z.ZodType;
+    else break;
+  }
+  return cur;
+}
+
+/** Formats one zod issue as "path: message", naming valid keys for unknown ones. */
+function describe(schema: z.ZodType, issue: z.core.$ZodIssue, value: unknown): string {
+  const at = issue.path.length ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const valid = keysAt(schema, issue.path, value);
+    return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${valid ? `; valid keys: ${valid.join(', ')}` : ''}`;
+  }
+  return `${at}: ${issue.message}`;
+}
+
+/** Validates `value` against `schema`, throwing a {@link ConfigError} naming `source` and every problem. */
+export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, source: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ConfigError(
+    source,
+    r.error.issues.map((i) => describe(schema, i, value)),
+  );
+}
+
+/** Reads and validates a JSON config file, with errors naming the file (and JSON position). */
+export function readConfigFile<S extends z.ZodType>(schema: S, file: string): z.output<S> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]);
+  }
+  return validateConfig(schema, value, file);
+}

@@ -1,0 +1,2 @@
+/** Evaluation: importance-weighted log-likelihood. */
+export * from './loglik.js';

@@ -1,0 +1,203 @@
+/**
+ * A training run from a config: data → model → objective → trainer, into a run directory.
+ *
+ * Run directory layout (documented in docs/format.md):
+ * - `config.json`   the validated run config, defaults filled in (what the run was trained with);
+ * - `checkpoint.utp` weights + optimiser state + history, rewritten atomically at every evaluation;
+ * - `log.jsonl`     one JSON record per start / evaluation / resume / end / divergence;
+ * - `report.md`, `report.json`, `samples.png`, `reconstructions.png` after training.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+import { engineInfo, type EngineInfo } from '../engine/backend.js';
+import { RunConfigSchema, type RunConfig } from '../config/run.js';
+import { readConfigFile, validateConfig } from '../config/validate.js';
+import { loadMnist } from '../data/mnist.js';
+import { binarizeInto, binarizeStatic } from '../data/binarize.js';
+import { gather } from '../data/batches.js';
+import { checkFinite, type Dataset } from '../data/dataset.js';
+import { createModel, type LatentModel } from '../models/registry.js';
+import { bound, logWeights } from '../objectives/bounds.js';
+import { warmupBeta } from '../objectives/schedules.js';
+import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../train/trainer.js';
+import { readUtp, writeFileAtomic, FormatError } from '../io/format.js';
+import type { ProgressOptions } from '../train/progress.js';
+
+/** Seed of the one static binarisation of test sets, shared by every run so that numbers compare. */
+export const TEST_BINARIZE_SEED = 20260101;
+
+/** File names inside a run directory. */
+export const RUN_FILES = { config: 'config.json', checkpoint: 'checkpoint.utp', log: 'log.jsonl' } as const;
+
+/** The data a run trains and evaluates on. */
+export interface RunData {
+  train: Dataset;
+  test: Dataset;
+  /** Whether training batches are re-binarised every time they are drawn. */
+  dynamic: boolean;
+}
+
+/** Loads the data of a config: training set (binarised as configured) and the evaluation test set. */
+export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): RunData {
+  let train = loadMnist('train', cfg.data.trainLimit ? { limit: cfg.data.trainLimit } : {});
+  let test = loadMnist('test', (opts.testLimit ?? cfg.data.testLimit) ? { limit: opts.testLimit ?? cfg.data.testLimit } : {});
+  checkFinite(train);
+  checkFinite(test);
+  if (cfg.data.binarize === 'static') train = binarizeStatic(train, new Rng(cfg.train.seed).fork('static-binarize'));
+  if (cfg.data.binarize !== 'none') test = binarizeStatic(test, new Rng(TEST_BINARIZE_SEED));
+  return { train, test, dynamic: cfg.data.binarize === 'dynamic' };
+}
+
+/** A data source of unlabelled inputs x (field `x`), optionally re-binarised per batch. */
+export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolean): DataSource {
+  const buf = new Float32Array(batchSize * ds.dim);
+  const bin = new Float32Array(batchSize * ds.dim);
+  return {
+    name: 'unlabelled',
+    size: ds.n,
+    batchSize,
+    batch(rows, rng) {
+      const out = rows.length === batchSize ? buf : new Float32Array(rows.length * ds.dim);
+      gather(ds.x, ds.dim, rows, out);
+      const x = dynamic ? binarizeInto(rows.length === batchSize ? bin : new Float32Array(out.length), out, rng) : out;
+      return { x: tf.tensor2d(x, [rows.length, ds.dim]) };
+    },
+  };
+}
+
+/** The test bound (ELBO, or IWAE(k) for k > 1) averaged over a dataset, in nats. */
+export function datasetBound(model: LatentModel, ds: Dataset, k: number, rng: Rng, batchSize = 500): number {
+  let sum = 0;
+  for (let s = 0; s < ds.n; s += batchSize) {
+    const b = Math.min(batchSize, ds.n - s);
+    const v = tf.tidy(() => {
+      const x = tf.tensor2d(ds.x.subarray(s * ds.dim, (s + b) * ds.dim), [b, ds.dim]);
+      return tf.sum(bound(model.terms(x, k, rng), { kind: k > 1 ? 'iwae' : 'elbo' }));
+    });
+    sum += v.dataSync()[0];
+    v.dispose();
+  }
+  return sum / ds.n;
+}
+
+/** Makes the importance-weight function of a model (β = 1), for {@link iwLogLikelihood}. */
+export function importanceModel(model: LatentModel): { logWeights(x: tf.Tensor, k: number, rng: Rng): tf.Tensor } {
+  return { logWeights: (x, k, rng) => tf.tidy(() => logWeights(model.terms(x, k, rng))) };
+}
+
+/** Options of {@link trainRun}. */
+export interface TrainRunOptions {
+  /** Continue the run in `outDir` from its checkpoint. */
+  resume?: boolean;
+  /** Override `train.epochs`. */
+  epochs?: number;
+  progress?: ProgressOptions;
+  /** Called after each evaluation with its record. */
+  onEval?: (r: EvalRecord) => void;
+  engine?: EngineInfo | null;
+}
+
+/** A trained run: its config, model and history. */
+export interface TrainedRun {
+  dir: string;
+  config: RunConfig;
+  model: LatentModel;
+  result: TrainResult;
+  data: RunData;
+}
+
+/**
+ * Trains the run described by `config` into `outDir`. A fresh run refuses a directory that already
+ * holds one (nothing is written over); `resume` continues it from its checkpoint, and the config
+ * must then equal the saved one (apart from `train.epochs`).
+ */
+export async function trainRun(config: RunConfig, outDir: string, opts: TrainRunOptions = {}): Promise<TrainedRun> {
+  const cfgFile = path.join(outDir, RUN_FILES.config);
+  const ckptFile = path.join(outDir, RUN_FILES.checkpoint);
+  let cfg: RunConfig = structuredClone(config);
+  if (opts.epochs !== undefined) cfg.train.epochs = opts.epochs;
+  if (opts.resume) {
+    if (!fs.existsSync(ckptFile)) throw new Error(`${outDir}: nothing to resume (no ${RUN_FILES.checkpoint}); start a new run without --resume`);
+    const saved = readConfigFile(RunConfigSchema, cfgFile);
+    const a = JSON.stringify({ ...saved, train: { ...saved.train, epochs: 0 } });
+    const b = JSON.stringify({ ...cfg, train: { ...cfg.train, epochs: 0 } });
+    if (a !== b) throw new Error(`${outDir}: the given config differs from the run's ${RUN_FILES.config} (only train.epochs may change on --resume)`);
+    if (opts.epochs === undefined) cfg = { ...cfg, train: { ...cfg.train, epochs: Math.max(cfg.train.epochs, saved.train.epochs) } };
+  } else if (fs.existsSync(ckptFile) || fs.existsSync(cfgFile)) {
+    throw new Error(`${outDir} already holds a run; use --resume to continue it, or choose another --out`);
+  }
+  const data = loadRunData(cfg);
+  const rng = new Rng(cfg.train.seed);
+  const model = createModel(cfg.model, data.train.dim, rng.fork('init'));
+  fs.mkdirSync(outDir, { recursive: true });
+  writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2) + '\n');
+  const obj = cfg.objective;
+  const evalRng = rng.fork('eval');
+  const trainer = new Trainer({
+    params: model.params,
+    sources: [unlabelledSource(data.train, cfg.train.batchSize, data.dynamic)],
+    objective: (batch, ctx) =>
+      tf.tidy(() => {
+        const beta = warmupBeta(ctx.epoch, obj.warmupEpochs, obj.beta);
+        const b = bound(model.terms(batch.unlabelled.x, obj.samples, ctx.rng), { kind: obj.bound, beta, analyticKl: obj.analyticKl });
+        return tf.neg(tf.mean(b)) as tf.Scalar;
+      }),
+    epochs: cfg.train.epochs,
+    lr: cfg.train.lr,
+    lrSchedule: cfg.train.lrSchedule,
+    adam: { beta1: cfg.train.beta1, beta2: cfg.train.beta2, clipNorm: cfg.train.clipNorm },
+    seed: cfg.train.seed,
+    evalEvery: cfg.train.evalEvery,
+    evaluate: () => {
+      const k = cfg.train.evalSamples;
+      return { [k > 1 ? `test_iwae${k}` : 'test_elbo']: datasetBound(model, data.test, k, evalRng) };
+    },
+    checkpointFile: ckptFile,
+    checkpointMeta: { config: cfg },
+    logFile: path.join(outDir, RUN_FILES.log),
+    logStart: { engine: opts.engine ?? engineInfo(), config: cfg, params: model.params.count() },
+    progress: opts.progress,
+    onEval: opts.onEval,
+    ...(cfg.train.budgetMinutes ? { budgetSeconds: cfg.train.budgetMinutes * 60 } : {}),
+  });
+  try {
+    if (opts.resume) trainer.restore(ckptFile);
+    const result = await trainer.run();
+    return { dir: outDir, config: cfg, model, result, data };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** Loads a trained run directory: config and model weights (optimiser state is ignored). */
+export function loadRun(dir: string): { config: RunConfig; model: LatentModel; meta: Record<string, unknown> } {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: no such run directory`);
+  const cfgFile = path.join(dir, RUN_FILES.config);
+  const ckptFile = path.join(dir, RUN_FILES.checkpoint);
+  if (!fs.existsSync(cfgFile)) throw new Error(`${dir}: not a run directory (no ${RUN_FILES.config})`);
+  if (!fs.existsSync(ckptFile)) throw new Error(`${dir}: the run has no ${RUN_FILES.checkpoint} yet (it has not finished an evaluation)`);
+  const config = readConfigFile(RunConfigSchema, cfgFile);
+  const c = readUtp(ckptFile);
+  const saved = (c.meta.user as { config?: unknown } | undefined)?.config;
+  if (saved !== undefined && JSON.stringify(validateConfig(RunConfigSchema, saved, ckptFile)) !== JSON.stringify(config)) {
+    throw new FormatError(ckptFile, `was written by a different config than ${cfgFile}`);
+  }
+  const inputDim = inputDimOf(c.tensors);
+  const model = createModel(config.model, config.model.inputDim ?? inputDim, new Rng(0));
+  const weights = new Map([...c.tensors].filter(([k]) => !k.startsWith('adam.')));
+  try {
+    model.params.load(weights, ckptFile);
+  } catch (e) {
+    model.dispose();
+    throw new FormatError(ckptFile, `does not match the model in ${RUN_FILES.config}: ${(e as Error).message.replace(`${ckptFile}: `, '')}`);
+  }
+  return { config, model, meta: c.meta };
+}
+
+function inputDimOf(tensors: Map<string, { shape: number[] }>): number {
+  const w = tensors.get('enc0.dense0.W') ?? tensors.get('enc0.z.W');
+  if (!w) throw new Error('cannot infer the input dimension from the checkpoint');
+  return w.shape[0];
+}

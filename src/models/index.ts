@@ -1,0 +1,3 @@
+/** Model families and their registry. */
+export * from './vae.js';
+export * from './registry.js';

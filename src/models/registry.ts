@@ -1,0 +1,40 @@
+/**
+ * Model registry: config `type` → constructor. New model families register here instead of growing
+ * `if (type === …)` chains in the CLI.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../engine/rng.js';
+import type { ParamStore } from '../nn/params.js';
+import type { LogTerms } from '../objectives/bounds.js';
+import { Vae, type VaeConfig } from './vae.js';
+
+/** What the run machinery needs of an unsupervised latent-variable model. */
+export interface LatentModel {
+  readonly params: ParamStore;
+  /** Log-terms for x [B, D] with k samples, [k, B] each. */
+  terms(x: tf.Tensor, k: number, rng: Rng): LogTerms;
+  /** n samples from the generative model (means of p(x|z)), [n, D]. */
+  sample(n: number, rng: Rng): tf.Tensor;
+  /** Deterministic reconstruction of x, [B, D]. */
+  reconstruct(x: tf.Tensor): tf.Tensor;
+  dispose(): void;
+}
+
+/** Model configs known to the registry. */
+export type ModelConfig = VaeConfig;
+
+type Factory = (config: ModelConfig, inputDim: number, rng: Rng) => LatentModel;
+
+const registry = new Map<string, Factory>([['vae', (c, inputDim, rng) => new Vae({ ...c, inputDim }, rng)]]);
+
+/** Registers a model family under `type`. */
+export function registerModel(type: string, factory: Factory): void {
+  registry.set(type, factory);
+}
+
+/** Builds the model described by `config` for inputs of `inputDim` features. */
+export function createModel(config: ModelConfig, inputDim: number, rng: Rng): LatentModel {
+  const f = registry.get(config.type);
+  if (!f) throw new Error(`unknown model type '${config.type}'; registered: ${[...registry.keys()].join(', ')}`);
+  return f(config, inputDim, rng);
+}

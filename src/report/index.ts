@@ -1,0 +1,2 @@
+/** Reporting: image grids as PNG files. */
+export * from './png.js';

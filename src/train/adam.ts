@@ -1,0 +1,109 @@
+/**
+ * Adam (Kingma & Ba 2015) with global-norm gradient clipping, state held explicitly so that it can be
+ * checkpointed and restored bit for bit.
+ *
+ * Update for each parameter θ with gradient g at step t (1-based):
+ *   m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,
+ *   θ ← θ − lr · √(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε).
+ * Clipping rescales all gradients by min(1, c / ‖g‖₂) where ‖g‖₂ is the norm over every parameter.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NamedArray } from '../io/format.js';
+
+/** Adam hyper-parameters. */
+export interface AdamOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Global-norm clipping threshold; 0 or undefined disables clipping. */
+  clipNorm?: number;
+}
+
+/** Adam optimiser over a fixed list of named variables. */
+export class Adam {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly clipNorm: number;
+  /** Number of updates applied so far. */
+  t = 0;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+
+  constructor(
+    readonly vars: { name: string; variable: tf.Variable }[],
+    opts: AdamOptions = {},
+  ) {
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.epsilon = opts.epsilon ?? 1e-8;
+    this.clipNorm = opts.clipNorm ?? 0;
+    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) throw new Error('Adam: beta1 and beta2 must lie in [0, 1)');
+    if (!(this.epsilon > 0)) throw new Error('Adam: epsilon must be > 0');
+    if (!(this.clipNorm >= 0)) throw new Error(`Adam: clipNorm must be ≥ 0, got ${this.clipNorm}`);
+    this.m = vars.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.v = vars.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+  }
+
+  /**
+   * Global L2 norm of `grads` (a scalar tensor) and the gradients rescaled by min(1, clip/norm)
+   * (the same tensors when clipping is off). The caller disposes both.
+   */
+  clip(grads: tf.Tensor[]): { norm: tf.Scalar; grads: tf.Tensor[] } {
+    return tf.tidy(() => {
+      const sq = grads.map((g) => tf.sum(tf.square(g)));
+      const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
+      if (this.clipNorm <= 0) return { norm, grads: grads.map((g) => tf.clone(g)) };
+      const scale = tf.div(this.clipNorm, tf.maximum(norm, this.clipNorm));
+      return { norm, grads: grads.map((g) => tf.mul(g, scale)) };
+    });
+  }
+
+  /** Applies one update with gradients aligned with `vars`, at learning rate `lr`. */
+  apply(grads: tf.Tensor[], lr: number): void {
+    if (grads.length !== this.vars.length) throw new Error(`Adam.apply: ${grads.length} gradients for ${this.vars.length} variables`);
+    this.t += 1;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const stepSize = (lr * Math.sqrt(1 - Math.pow(b2, this.t))) / (1 - Math.pow(b1, this.t));
+    tf.tidy(() => {
+      for (let i = 0; i < grads.length; i++) {
+        const g = grads[i];
+        const m = tf.add(tf.mul(this.m[i], b1), tf.mul(g, 1 - b1));
+        const v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.square(g), 1 - b2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        const upd = tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), this.epsilon));
+        this.vars[i].variable.assign(tf.sub(this.vars[i].variable, upd));
+      }
+    });
+  }
+
+  /** The optimiser's state as named arrays (`adam.m.<name>`, `adam.v.<name>`) plus the step count. */
+  state(): { t: number; tensors: Map<string, NamedArray> } {
+    const tensors = new Map<string, NamedArray>();
+    this.vars.forEach((p, i) => {
+      tensors.set(`adam.m.${p.name}`, { shape: this.m[i].shape.slice(), data: new Float32Array(this.m[i].dataSync() as Float32Array) });
+      tensors.set(`adam.v.${p.name}`, { shape: this.v[i].shape.slice(), data: new Float32Array(this.v[i].dataSync() as Float32Array) });
+    });
+    return { t: this.t, tensors };
+  }
+
+  /** Restores a state produced by {@link state}; `source` names the file in errors. */
+  load(t: number, tensors: Map<string, NamedArray>, source: string): void {
+    this.vars.forEach((p, i) => {
+      for (const [key, arr] of [['m', this.m], ['v', this.v]] as const) {
+        const s = tensors.get(`adam.${key}.${p.name}`);
+        if (!s) throw new Error(`${source}: optimiser state 'adam.${key}.${p.name}' is missing`);
+        if (s.data.length !== arr[i].size) throw new Error(`${source}: optimiser state 'adam.${key}.${p.name}' has ${s.data.length} values, expected ${arr[i].size}`);
+        tf.tidy(() => arr[i].assign(tf.tensor(s.data, arr[i].shape, 'float32')));
+      }
+    });
+    this.t = t;
+  }
+
+  /** Frees the optimiser's state. */
+  dispose(): void {
+    for (const x of [...this.m, ...this.v]) x.dispose();
+  }
+}

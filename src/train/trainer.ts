@@ -1,0 +1,298 @@
+/**
+ * The trainer: minibatch optimisation over one or more data sources, knowing nothing of the model.
+ *
+ * Each step draws one batch from every source (e.g. `labelled` and `unlabelled`, later `unfeatured`),
+ * asks the objective for a scalar loss, and applies Adam with global-norm clipping. An epoch is one
+ * pass over the first source; other sources are reshuffled each epoch and cycled as needed. All
+ * randomness of epoch e comes from `Rng(seed).fork('epoch-e')`, so a run resumed from the checkpoint
+ * written after epoch e repeats, bit for bit, what the uninterrupted run would have done.
+ *
+ * Every `evalEvery` epochs (and after the last) it evaluates, appends a JSON line to the log and
+ * writes a checkpoint atomically (weights, optimiser state, history). A non-finite loss or gradient
+ * stops the run with a {@link TrainingDivergedError} before anything is saved, so the last good
+ * checkpoint stays on disk.
+ */
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+import type { ParamStore } from '../nn/params.js';
+import { learningRate, type LrSchedule } from '../objectives/schedules.js';
+import { readUtp, writeUtp, type NamedArray } from '../io/format.js';
+import { Adam, type AdamOptions } from './adam.js';
+import { Progress, type ProgressOptions } from './progress.js';
+
+/** A source of training rows (labelled pairs, unlabelled inputs, unfeatured labels, …). */
+export interface DataSource {
+  /** Source name, used as the key of its batch (e.g. `unlabelled`). */
+  readonly name: string;
+  /** Number of rows. */
+  readonly size: number;
+  /** Rows per step. */
+  readonly batchSize: number;
+  /** Tensors for the given rows; may draw from `rng` (e.g. dynamic binarisation). */
+  batch(rows: Int32Array, rng: Rng): Record<string, tf.Tensor>;
+}
+
+/** What the objective sees at each step. */
+export interface StepContext {
+  /** Randomness for this step (reparameterisation noise, …). */
+  rng: Rng;
+  /** Epochs completed, fractional (e.g. 2.5 halfway through the third epoch). */
+  epoch: number;
+  /** Global step count (0-based). */
+  step: number;
+}
+
+/** One step's batch: source name → field name → tensor. */
+export type Batch = Record<string, Record<string, tf.Tensor>>;
+
+/** The loss to minimise (a scalar tensor) for a batch. */
+export type Objective = (batch: Batch, ctx: StepContext) => tf.Scalar;
+
+/** One evaluation record, as logged. */
+export interface EvalRecord {
+  epoch: number;
+  step: number;
+  /** Mean training loss over the epochs since the previous evaluation. */
+  trainLoss: number;
+  /** Metrics returned by the evaluate callback. */
+  metrics: Record<string, number>;
+  /** Learning rate at the end of the epoch. */
+  lr: number;
+  /** Seconds of training (not evaluation) so far, summed over resumed segments. */
+  trainSeconds: number;
+  time: string;
+}
+
+/** Options of {@link Trainer}. */
+export interface TrainerOptions {
+  params: ParamStore;
+  objective: Objective;
+  sources: DataSource[];
+  epochs: number;
+  lr: number;
+  lrSchedule?: LrSchedule;
+  adam?: AdamOptions;
+  seed: number;
+  /** Evaluate and checkpoint every this many epochs (the last epoch always). */
+  evalEvery?: number;
+  evaluate?: (epoch: number) => Promise<Record<string, number>> | Record<string, number>;
+  /** Where to write checkpoints; none when omitted. */
+  checkpointFile?: string;
+  /** Extra metadata stored in every checkpoint (e.g. the run config). */
+  checkpointMeta?: Record<string, unknown>;
+  /** JSONL log file; records are appended. */
+  logFile?: string;
+  /** Extra fields for the log's `start` record (e.g. engine info). */
+  logStart?: Record<string, unknown>;
+  progress?: ProgressOptions;
+  /** Called after each evaluation. */
+  onEval?: (r: EvalRecord) => void;
+  /** Stop after this many seconds of training (checked between steps; a checkpoint is written). */
+  budgetSeconds?: number;
+}
+
+/** Raised when the loss or the gradients become NaN or infinite. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** What {@link Trainer.run} returns. */
+export interface TrainResult {
+  epochs: number;
+  steps: number;
+  history: EvalRecord[];
+  stoppedBy: 'epochs' | 'budget';
+}
+
+/** Minibatch trainer with Adam, schedules, evaluation, checkpoints, resume and NaN guard. */
+export class Trainer {
+  private readonly adam: Adam;
+  private readonly vars: { name: string; variable: tf.Variable }[];
+  private epochsDone = 0;
+  private steps = 0;
+  private trainSeconds = 0;
+  private history: EvalRecord[] = [];
+
+  constructor(private readonly o: TrainerOptions) {
+    if (!(o.epochs >= 0) || !Number.isInteger(o.epochs)) throw new Error(`epochs must be a non-negative integer, got ${o.epochs}`);
+    if (!(o.lr > 0)) throw new Error(`learning rate must be > 0, got ${o.lr}`);
+    if (o.sources.length === 0) throw new Error('the trainer needs at least one data source');
+    for (const s of o.sources) {
+      if (!(s.size > 0)) throw new Error(`data source '${s.name}' is empty`);
+      if (!(s.batchSize >= 1)) throw new Error(`data source '${s.name}': batch size must be ≥ 1`);
+    }
+    this.vars = o.params.entries().map(([name, variable]) => ({ name, variable }));
+    this.adam = new Adam(this.vars, o.adam);
+  }
+
+  /** Steps in one epoch: full batches of the first source (at least one). */
+  get stepsPerEpoch(): number {
+    const s = this.o.sources[0];
+    return Math.max(1, Math.floor(s.size / s.batchSize));
+  }
+
+  /** Epochs completed (after {@link restore}, those of the checkpoint). */
+  get epoch(): number {
+    return this.epochsDone;
+  }
+
+  /**
+   * Restores weights, optimiser state and history from a checkpoint written by this trainer.
+   * @returns the checkpoint's metadata (`checkpointMeta` as saved) for the caller to compare.
+   */
+  restore(file: string): Record<string, unknown> {
+    const c = readUtp(file);
+    if (c.kind !== 'checkpoint') throw new Error(`${file}: expected a checkpoint, found '${c.kind}'`);
+    const params = new Map<string, NamedArray>();
+    const opt = new Map<string, NamedArray>();
+    for (const [k, v] of c.tensors) (k.startsWith('adam.') ? opt : params).set(k, v);
+    this.o.params.load(params, file);
+    const tr = c.meta.trainer as { epoch: number; step: number; adamT: number; trainSeconds: number; history: EvalRecord[] };
+    this.adam.load(tr.adamT, opt, file);
+    this.epochsDone = tr.epoch;
+    this.steps = tr.step;
+    this.trainSeconds = tr.trainSeconds;
+    this.history = tr.history;
+    this.log({ type: 'resume', epoch: tr.epoch, step: tr.step, file });
+    return (c.meta.user as Record<string, unknown>) ?? {};
+  }
+
+  /** Runs until `epochs` epochs are done (or the time budget is spent). */
+  async run(): Promise<TrainResult> {
+    const o = this.o;
+    const schedule = o.lrSchedule ?? { kind: 'constant' };
+    const evalEvery = o.evalEvery ?? 1;
+    const root = new Rng(o.seed);
+    const spe = this.stepsPerEpoch;
+    if (this.steps === 0) this.log({ type: 'start', time: new Date().toISOString(), seed: o.seed, epochs: o.epochs, stepsPerEpoch: spe, ...o.logStart });
+    let lossSum = 0;
+    let lossCount = 0;
+    let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
+    while (this.epochsDone < o.epochs) {
+      const e = this.epochsDone;
+      const erng = root.fork(`epoch-${e}`);
+      const orders = o.sources.map((s) => ({ s, perm: erng.permutation(s.size), pos: 0 }));
+      const bar = new Progress(`epoch ${e + 1}/${o.epochs}`, spe, o.progress);
+      const t0 = performance.now();
+      let lr = o.lr;
+      for (let i = 0; i < spe; i++) {
+        lr = learningRate(o.lr, schedule, e + i / spe, o.epochs);
+        const loss = this.step(orders, erng, { epoch: e + i / spe, step: this.steps }, lr, i);
+        lossSum += loss;
+        lossCount += 1;
+        bar.tick(1, `loss ${(lossSum / lossCount).toFixed(3)}`);
+      }
+      bar.finish();
+      this.trainSeconds += (performance.now() - t0) / 1000;
+      this.epochsDone = e + 1;
+      const outOfBudget = o.budgetSeconds !== undefined && this.trainSeconds >= o.budgetSeconds;
+      if (this.epochsDone % evalEvery === 0 || this.epochsDone === o.epochs || outOfBudget) {
+        const metrics = o.evaluate ? await o.evaluate(this.epochsDone) : {};
+        for (const [k, v] of Object.entries(metrics)) {
+          if (!Number.isFinite(v)) throw new TrainingDivergedError(`evaluation metric '${k}' is ${v} after epoch ${this.epochsDone}; the checkpoint of epoch ${this.history.at(-1)?.epoch ?? 0} is kept`, { metric: k, value: v });
+        }
+        const rec: EvalRecord = { epoch: this.epochsDone, step: this.steps, trainLoss: lossSum / Math.max(1, lossCount), metrics, lr, trainSeconds: this.trainSeconds, time: new Date().toISOString() };
+        lossSum = 0;
+        lossCount = 0;
+        this.history.push(rec);
+        this.log({ type: 'eval', ...rec });
+        this.checkpoint();
+        o.onEval?.(rec);
+      }
+      if (outOfBudget) {
+        stoppedBy = 'budget';
+        break;
+      }
+    }
+    this.log({ type: 'end', epoch: this.epochsDone, step: this.steps, stoppedBy, trainSeconds: this.trainSeconds });
+    return { epochs: this.epochsDone, steps: this.steps, history: this.history, stoppedBy };
+  }
+
+  private step(orders: { s: DataSource; perm: Int32Array; pos: number }[], erng: Rng, ctx: { epoch: number; step: number }, lr: number, indexInEpoch: number): number {
+    const batch: Batch = {};
+    for (const ord of orders) {
+      const bs = Math.min(ord.s.batchSize, ord.s.size);
+      if (ord.pos + bs > ord.s.size) {
+        ord.perm = erng.permutation(ord.s.size);
+        ord.pos = 0;
+      }
+      batch[ord.s.name] = ord.s.batch(ord.perm.subarray(ord.pos, ord.pos + bs), erng);
+      ord.pos += bs;
+    }
+    return this.trainStep(batch, { rng: erng, ...ctx }, lr, indexInEpoch);
+  }
+
+  /**
+   * One optimisation step on a prepared batch (whose tensors it disposes): gradients of the
+   * objective, the NaN/Inf guard, clipping and the Adam update. Returns the loss. Public so that
+   * `untapped bench` times exactly the training path.
+   */
+  trainStep(batch: Batch, ctx: StepContext, lr: number, indexInEpoch = 0): number {
+    const varList = this.vars.map((v) => v.variable);
+    const { value, grads } = tf.variableGrads(() => this.o.objective(batch, ctx), varList);
+    const gradList = this.vars.map((v) => grads[v.variable.name]);
+    const clipped = this.adam.clip(gradList);
+    const stats = tf.tidy(() => tf.stack([value, clipped.norm]));
+    const [loss, norm] = stats.dataSync();
+    stats.dispose();
+    const release = () => {
+      tf.dispose([value, clipped.norm, ...clipped.grads, ...gradList]);
+      for (const b of Object.values(batch)) tf.dispose(Object.values(b));
+    };
+    if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+      const bad = this.vars.filter((_, i) => !tf.tidy(() => tf.all(tf.isFinite(gradList[i])).dataSync()[0])).map((v) => v.name);
+      release();
+      const last = this.history.at(-1);
+      const details = { epoch: this.epochsDone + 1, stepInEpoch: indexInEpoch, step: this.steps, loss, gradNorm: norm, lr, nonFiniteGradients: bad, lastCheckpointEpoch: last?.epoch ?? null };
+      this.log({ type: 'diverged', ...details });
+      throw new TrainingDivergedError(
+        `training diverged: loss ${loss}, gradient norm ${norm} at epoch ${details.epoch}, step ${indexInEpoch + 1} of ${this.stepsPerEpoch} (global step ${this.steps}), learning rate ${lr}. ` +
+          (bad.length ? `Non-finite gradients in: ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ` and ${bad.length - 8} more` : ''}. ` : '') +
+          (last ? `The checkpoint of epoch ${last.epoch} is kept (resume with --resume). ` : 'No checkpoint had been written yet. ') +
+          'Try a lower learning rate, gradient clipping (clipNorm), KL warm-up, or check the data for extreme values.',
+        details,
+      );
+    }
+    this.adam.apply(clipped.grads, lr);
+    release();
+    this.steps += 1;
+    return loss;
+  }
+
+  private checkpoint(): void {
+    const file = this.o.checkpointFile;
+    if (!file) return;
+    const snap = this.o.params.snapshot();
+    for (const [name, t] of snap) {
+      for (let i = 0; i < t.data.length; i++) {
+        if (!Number.isFinite(t.data[i])) throw new TrainingDivergedError(`parameter '${name}' holds ${t.data[i]} at index ${i} after epoch ${this.epochsDone}; not saving it over the last good checkpoint`, { parameter: name });
+      }
+    }
+    const st = this.adam.state();
+    const tensors = new Map<string, NamedArray>([...snap, ...st.tensors]);
+    writeUtp(file, {
+      kind: 'checkpoint',
+      meta: {
+        user: this.o.checkpointMeta ?? {},
+        trainer: { epoch: this.epochsDone, step: this.steps, adamT: st.t, trainSeconds: this.trainSeconds, history: this.history, seed: this.o.seed },
+      },
+      tensors,
+    });
+  }
+
+  private log(rec: Record<string, unknown>): void {
+    if (this.o.logFile) fs.appendFileSync(this.o.logFile, JSON.stringify(rec) + '\n');
+  }
+
+  /** Frees the optimiser state (the model's parameters belong to the caller). */
+  dispose(): void {
+    this.adam.dispose();
+  }
+}
