@@ -168,20 +168,21 @@ test('gradient of Normal.rsample: ∂/∂loc = 1, ∂/∂scale = ε, ∂/∂logV
 
 // ---------- Bernoulli ----------
 
-test('Bernoulli.logProb = x·l − softplus(l): matches JS, finite at logits ±50, accepts x ∈ [0, 1]', () => {
-  const logits = [-50, -3, 0, 0.7, 50];
+test('Bernoulli.logProb = x·l − softplus(l): matches JS, finite at logits ±50 and ±100, accepts x ∈ [0, 1]', () => {
+  // ±100 is past float32 exp overflow (e^88.7), so a naive log(1 + e^l) would give ±∞/NaN there.
+  const logits = [-100, -50, -3, 0, 0.7, 50, 100];
   const xs = [0, 1, 0.3];
-  const l = tf.tensor(logits, [5, 1]); // batch [5], event [1]
-  const x = tf.tensor(xs.flatMap((v) => logits.map(() => v)), [3, 5, 1]);
+  const l = tf.tensor(logits, [7, 1]); // batch [7], event [1]
+  const x = tf.tensor(xs.flatMap((v) => logits.map(() => v)), [3, 7, 1]);
   const lp = new Bernoulli(l).logProb(x);
-  assert.deepEqual(lp.shape, [3, 5]);
+  assert.deepEqual(lp.shape, [3, 7]);
   const got = take(lp);
   assert.ok(got.every(Number.isFinite), `non-finite log-probabilities: ${got}`);
   const expected = xs.flatMap((v) => logits.map((li) => v * li - softplus(li)));
   assertClose(got, expected, { atol: 1e-5, rtol: 1e-5 });
   // Probability form for moderate logits: log(p) for x = 1, log(1 − p) for x = 0.
-  assertClose(got.slice(6, 9), [-3, 0, 0.7].map((li) => Math.log(sigmoid(li))), { atol: 1e-6, rtol: 1e-5 });
-  assertClose(got.slice(1, 4), [-3, 0, 0.7].map((li) => Math.log(1 - sigmoid(li))), { atol: 1e-6, rtol: 1e-5 });
+  assertClose(got.slice(9, 12), [-3, 0, 0.7].map((li) => Math.log(sigmoid(li))), { atol: 1e-6, rtol: 1e-5 });
+  assertClose(got.slice(2, 5), [-3, 0, 0.7].map((li) => Math.log(1 - sigmoid(li))), { atol: 1e-6, rtol: 1e-5 });
   const d = new Bernoulli(l);
   assertClose(take(d.mean()), logits.map(sigmoid), { atol: 1e-7 });
   tf.dispose([l, x]);
@@ -209,12 +210,12 @@ test('Bernoulli.entropy and KL(Bernoulli‖Bernoulli) match JS; extreme logits s
     return s - p * Math.log(p) - (1 - p) * Math.log(1 - p);
   }, 0);
   assertClose(take(new Bernoulli(l).entropy()), hJS, { atol: 1e-6 });
-  const lx = tf.tensor([-50, 50]);
+  const lx = tf.tensor([-100, -50, 50, 100]);
   const hx = take(new Bernoulli(lx).entropy());
-  assert.ok(Number.isFinite(hx[0]) && Math.abs(hx[0]) < 1e-6, `entropy at ±50: ${hx}`);
+  assert.ok(Number.isFinite(hx[0]) && Math.abs(hx[0]) < 1e-6, `entropy at ±50, ±100: ${hx}`);
 
-  const lp = [-1, 2, 50, -50];
-  const lq = [0.5, -1, -50, 50];
+  const lp = [-1, 2, 100, -50];
+  const lq = [0.5, -1, -50, 100];
   const p = new Bernoulli(tf.tensor(lp, [2, 2]));
   const q = new Bernoulli(tf.tensor(lq, [2, 2]));
   // KL = p log(p/q) + (1−p) log((1−p)/(1−q)), with log p = −softplus(−l), log(1−p) = −softplus(l).

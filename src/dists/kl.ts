@@ -6,8 +6,7 @@ import { Bernoulli } from './bernoulli.js';
 import { Categorical, logSoftmax } from './categorical.js';
 
 /** A class of distributions (possibly abstract), used as a registry key. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type DistributionClass<D extends Distribution> = abstract new (...args: any[]) => D;
+export type DistributionClass<D extends Distribution> = abstract new (...args: never[]) => D;
 
 /**
  * KL(p‖q) = E_p[log p(x) − log q(x)], summed over the event: a tensor of shape

@@ -154,7 +154,8 @@ export class Trainer {
     const opt = new Map<string, NamedArray>();
     for (const [k, v] of c.tensors) (k.startsWith('adam.') ? opt : params).set(k, v);
     this.o.params.load(params, file);
-    const tr = c.meta.trainer as { epoch: number; step: number; adamT: number; trainSeconds: number; history: EvalRecord[] };
+    const tr = c.meta.trainer as { epoch: number; step: number; adamT: number; trainSeconds: number; history: EvalRecord[]; seed: number };
+    if (tr.seed !== this.o.seed) throw new Error(`${file}: the checkpoint was trained with seed ${tr.seed}, this run has seed ${this.o.seed}; resuming would not repeat the run`);
     this.adam.load(tr.adamT, opt, file);
     this.epochsDone = tr.epoch;
     this.steps = tr.step;

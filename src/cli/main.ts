@@ -1,0 +1,192 @@
+/**
+ * The `untapped` command line. Every command prints human-readable progress on stderr; `--json`
+ * prints exactly one JSON object on stdout. Errors are printed as `untapped: error: …` and exit with
+ * status 1 (2 for usage errors).
+ */
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { initEngine, describeEngine, type EngineInfo } from '../engine/backend.js';
+import { Rng } from '../engine/rng.js';
+import { RunConfigSchema, type RunConfig } from '../config/run.js';
+import { readConfigFile, validateConfig } from '../config/validate.js';
+import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILES } from '../experiments/run.js';
+import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
+import { iwLogLikelihood } from '../eval/loglik.js';
+import { benchVaeStep } from '../bench/bench.js';
+import { fmtTime } from '../train/progress.js';
+import type { EvalRecord } from '../train/trainer.js';
+
+/** The embedded default run of `untapped quickstart`: a small VAE on dynamically binarised MNIST. */
+export const QUICKSTART_CONFIG: RunConfig = validateConfig(
+  RunConfigSchema,
+  {
+    model: { type: 'vae', latent: [20], hidden: [[500, 500]], activation: 'softplus', likelihood: 'bernoulli' },
+    objective: { bound: 'elbo', samples: 1 },
+    data: { dataset: 'mnist', binarize: 'dynamic' },
+    train: { epochs: 3, batchSize: 100, lr: 1e-3, seed: 1 },
+  },
+  'quickstart',
+);
+
+function intArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+class UsageError extends Error {}
+
+function log(msg: string): void {
+  process.stderr.write(msg + '\n');
+}
+
+function printEval(r: EvalRecord): void {
+  const m = Object.entries(r.metrics)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
+  log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(2)}${m ? `, ${m}` : ''} (${fmtTime(r.trainSeconds)} training)`);
+}
+
+async function engine(cmd: Command): Promise<EngineInfo> {
+  const g = cmd.optsWithGlobals() as { backend?: string; verbose?: boolean };
+  const info = await initEngine(g.backend ? { backend: g.backend } : {});
+  if (g.verbose) log(`engine: ${describeEngine(info)}`);
+  return info;
+}
+
+/** Builds the command tree. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('untapped')
+    .description('Deep generative models for labelled, unlabelled and unfeatured data (VAE family, M2, the semi²-supervised inverted VAE).')
+    .option('-v, --verbose', 'print the engine choice and other details')
+    .addOption(new Option('--backend <name>', 'force a tensor backend (also UNTAPPED_BACKEND)').choices(['tensorflow', 'wasm', 'cpu']))
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('train')
+    .description('train a model from a JSON config into a run directory')
+    .option('-c, --config <file>', 'run config (JSON); with --resume defaults to DIR/config.json')
+    .requiredOption('-o, --out <dir>', 'run directory (must not hold a run unless --resume)')
+    .option('--epochs <n>', 'override train.epochs', intArg('--epochs'))
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--iw <k>', 'importance samples for the final report', intArg('--iw'), 1000)
+    .option('--iw-n <n>', 'test images for the final report\'s IW estimate', intArg('--iw-n'), 1000)
+    .option('--no-report', 'skip the final report')
+    .action(async (o: { config?: string; out: string; epochs?: number; resume?: boolean; iw: number; iwN: number; report: boolean }, cmd: Command) => {
+      const info = await engine(cmd);
+      const cfgFile = o.config ?? (o.resume ? path.join(o.out, RUN_FILES.config) : undefined);
+      if (!cfgFile) throw new UsageError('train needs --config FILE (or --resume with an existing run directory)');
+      const config = readConfigFile(RunConfigSchema, cfgFile);
+      log(`${o.resume ? 'resuming' : 'training'} ${config.model.type} into ${o.out} (backend ${info.backend})`);
+      const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info });
+      if (o.report) {
+        const rep = writeRunReport(run.dir, run.config, run.model, run.data.test, run.result.history, { iw: o.iw, iwN: o.iwN });
+        log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} images) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
+        log(`report: ${rep.files.markdown}`);
+      }
+      run.model.dispose();
+    });
+
+  program
+    .command('evaluate')
+    .description('evaluate a trained run on the MNIST test set: ELBO and importance-weighted log-likelihood')
+    .argument('<dir>', 'run directory')
+    .option('--iw <k>', 'importance samples per test image', intArg('--iw'), 5000)
+    .option('--n <count>', 'evaluate only the first N test images', intArg('--n'))
+    .option('--seed <s>', 'seed of the importance sampler', intArg('--seed'), 1)
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (dir: string, o: { iw: number; n?: number; seed: number; json?: boolean }, cmd: Command) => {
+      const info = await engine(cmd);
+      const { config, model } = loadRun(dir);
+      const { test } = loadRunData(config, o.n ? { testLimit: o.n } : { testLimit: 10000 });
+      const rng = new Rng(o.seed);
+      const t0 = performance.now();
+      const elbo = datasetBound(model, test, 1, rng);
+      const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng, progress: o.json ? { silent: false } : {} });
+      const out = { dir, backend: info.backend, n: iw.n, testElbo: elbo, iw: { k: iw.k, mean: iw.mean, stderr: iw.stderr }, seconds: (performance.now() - t0) / 1000 };
+      if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
+      else log(`${dir}: test ELBO ${elbo.toFixed(2)}, log-likelihood (IW ${iw.k}, ${iw.n} images) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats [${out.seconds.toFixed(0)} s]`);
+      model.dispose();
+    });
+
+  program
+    .command('sample')
+    .description('write a PNG grid of samples from a trained run (or of reconstructions of test images)')
+    .argument('<dir>', 'run directory')
+    .option('--n <count>', 'number of images', intArg('--n'), 64)
+    .requiredOption('-o, --out <file>', 'PNG file to write')
+    .option('--reconstruct', 'reconstruct the first N test images instead of sampling')
+    .option('--seed <s>', 'sampling seed', intArg('--seed'), 1)
+    .action(async (dir: string, o: { n: number; out: string; reconstruct?: boolean; seed: number }, cmd: Command) => {
+      await engine(cmd);
+      const { config, model } = loadRun(dir);
+      if (o.reconstruct) {
+        const { test } = loadRunData(config, { testLimit: o.n });
+        writeReconstructionGrid(model, test, o.n, o.out);
+      } else {
+        writeSampleGrid(model, o.n, [28, 28], o.out, o.seed);
+      }
+      log(`wrote ${o.out}`);
+      model.dispose();
+    });
+
+  program
+    .command('bench')
+    .description('time a training step of the reference VAE (784-500-500-50, batch 100)')
+    .option('--steps <n>', 'timed steps after warm-up', intArg('--steps'), 50)
+    .option('--warmup <n>', 'untimed warm-up steps', intArg('--warmup'), 10)
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (o: { steps: number; warmup: number; json?: boolean }, cmd: Command) => {
+      const info = await engine(cmd);
+      const r = benchVaeStep({ steps: o.steps, warmup: o.warmup });
+      if (o.json) process.stdout.write(JSON.stringify({ engine: info, results: [r] }) + '\n');
+      else {
+        log(`${r.name} [${r.backend}${r.fixes.length ? ', ' + r.fixes.join(',') : ''}]: ${r.description}`);
+        log(`  median ${r.medianMs.toFixed(1)} ms/step (p10 ${r.p10Ms.toFixed(1)}, p90 ${r.p90Ms.toFixed(1)}), ${r.samplesPerSecond.toFixed(0)} samples/s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, batch ${r.batchSize}, ${r.steps} steps after ${r.warmup} warm-up`);
+      }
+    });
+
+  program
+    .command('quickstart')
+    .description('the embedded default: train a small VAE on MNIST for a short budget and write its report')
+    .option('-o, --out <dir>', 'run directory (default: runs/quickstart-<time>)')
+    .option('--epochs <n>', 'epochs', intArg('--epochs'), QUICKSTART_CONFIG.train.epochs)
+    .option('--iw <k>', 'importance samples for the report', intArg('--iw'), 500)
+    .option('--iw-n <n>', 'test images for the IW estimate', intArg('--iw-n'), 1000)
+    .action(async (o: { out?: string; epochs: number; iw: number; iwN: number }, cmd: Command) => {
+      const info = await engine(cmd);
+      const out = o.out ?? path.join('runs', `quickstart-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
+      log(`quickstart: VAE (Nz=20, 500-500, Bernoulli) on MNIST, ${o.epochs} epochs, backend ${info.backend} → ${out}`);
+      const run = await trainRun(QUICKSTART_CONFIG, out, { epochs: o.epochs, onEval: printEval, engine: info });
+      const rep = writeRunReport(run.dir, run.config, run.model, run.data.test, run.result.history, { iw: o.iw, iwN: o.iwN, title: 'untapped quickstart: VAE on MNIST' });
+      log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} images) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
+      log(`report: ${rep.files.markdown}\nsamples: ${rep.files.samples}\nreconstructions: ${rep.files.reconstructions}`);
+      run.model.dispose();
+    });
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError) {
+      log(`untapped: error: ${e.message}`);
+      return 2;
+    }
+    const err = e as Error;
+    log(`untapped: error: ${err.message}`);
+    if (process.env.UNTAPPED_DEBUG) log(err.stack ?? '');
+    return 1;
+  }
+}
+

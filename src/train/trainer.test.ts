@@ -1,0 +1,154 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+import { assertClose, setupEngine } from '../testing/helpers.js';
+import { Vae, VaeConfigSchema } from '../models/vae.js';
+import { bound } from '../objectives/bounds.js';
+import { Trainer, TrainingDivergedError, type DataSource, type Objective } from './trainer.js';
+import { Adam } from './adam.js';
+import { ParamStore } from '../nn/params.js';
+
+await setupEngine();
+
+const D = 6;
+const rows = new Rng(42);
+const DATA = Float32Array.from({ length: 120 * D }, () => (rows.next() < 0.4 ? 1 : 0));
+const source: DataSource = {
+  name: 'unlabelled',
+  size: 120,
+  batchSize: 20,
+  batch: (r) => {
+    const out = new Float32Array(r.length * D);
+    r.forEach((row, i) => out.set(DATA.subarray(row * D, (row + 1) * D), i * D));
+    return { x: tf.tensor2d(out, [r.length, D]) };
+  },
+};
+
+function setup(seed = 1, extra: Partial<ConstructorParameters<typeof Trainer>[0]> = {}, initSeed = seed) {
+  const model = new Vae(VaeConfigSchema.parse({ type: 'vae', latent: [2], hidden: [[8]], inputDim: D }), new Rng(initSeed));
+  const objective: Objective = (b, ctx) => tf.tidy(() => tf.neg(tf.mean(bound(model.terms(b.unlabelled.x, 1, ctx.rng), { kind: 'elbo' }))) as tf.Scalar);
+  const losses: number[] = [];
+  const trainer = new Trainer({ params: model.params, objective, sources: [source], epochs: 4, lr: 0.01, seed, progress: { silent: true }, evaluate: () => ({ probe: losses.length }), ...extra });
+  return { model, trainer, losses };
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-train-'));
+
+test('same seed → same losses and weights; another seed differs', async () => {
+  const run = async (seed: number) => {
+    const { model, trainer } = setup(seed);
+    const r = await trainer.run();
+    const w = Array.from(model.params.list()[0].dataSync());
+    trainer.dispose();
+    model.dispose();
+    return { loss: r.history.map((h) => h.trainLoss), w };
+  };
+  const a = await run(1);
+  const b = await run(1);
+  const c = await run(2);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.loss, c.loss);
+});
+
+test('a run resumed from its checkpoint ends with exactly the weights of an uninterrupted run', async () => {
+  const dir = tmp();
+  const straight = setup(3);
+  await straight.trainer.run();
+  const want = straight.model.params.snapshot();
+  straight.trainer.dispose();
+  straight.model.dispose();
+
+  const ck = path.join(dir, 'c.utp');
+  const first = setup(3, { epochs: 2, checkpointFile: ck });
+  await first.trainer.run();
+  first.trainer.dispose();
+  first.model.dispose();
+
+  const wrongSeed = setup(4, { epochs: 4 });
+  assert.throws(() => wrongSeed.trainer.restore(ck), /trained with seed 3, this run has seed 4/);
+  wrongSeed.trainer.dispose();
+  wrongSeed.model.dispose();
+  const second = setup(3, { epochs: 4, checkpointFile: ck }, 99); // different init: restore must overwrite it
+  second.trainer.restore(ck);
+  assert.equal(second.trainer.epoch, 2);
+  const r = await second.trainer.run();
+  assert.deepEqual(r.history.map((h) => h.epoch), [1, 2, 3, 4]);
+  const got = second.model.params.snapshot();
+  for (const [k, v] of want) assert.deepEqual(Array.from(got.get(k)!.data), Array.from(v.data), `parameter ${k}`);
+  second.trainer.dispose();
+  second.model.dispose();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('NaN in the loss stops with a diagnosis and keeps the last good checkpoint byte for byte', async () => {
+  const dir = tmp();
+  const ck = path.join(dir, 'c.utp');
+  const log = path.join(dir, 'log.jsonl');
+  const model = new Vae(VaeConfigSchema.parse({ type: 'vae', latent: [2], hidden: [[8]], inputDim: D }), new Rng(1));
+  const objective: Objective = (b, ctx) =>
+    tf.tidy(() => {
+      const l = tf.neg(tf.mean(bound(model.terms(b.unlabelled.x, 1, ctx.rng), { kind: 'elbo' })));
+      return (ctx.step === 14 ? tf.mul(l, NaN) : l) as tf.Scalar;
+    });
+  let atEval: Buffer | null = null;
+  const trainer = new Trainer({ params: model.params, objective, sources: [source], epochs: 4, lr: 0.01, seed: 1, checkpointFile: ck, logFile: log, progress: { silent: true }, onEval: () => (atEval = fs.readFileSync(ck)) });
+  let saved: Buffer | null = null;
+  const p = trainer.run();
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof TrainingDivergedError);
+    assert.match(e.message, /training diverged: loss NaN.*epoch 3, step 3 of 6 \(global step 14\).*checkpoint of epoch 2 is kept/s);
+    return true;
+  });
+  saved = fs.readFileSync(ck);
+  assert.ok(atEval !== null && saved.equals(atEval), 'checkpoint changed after the last evaluation');
+  const c = JSON.parse(saved.toString('utf8', 16, 16 + saved.readUInt32LE(12)));
+  assert.equal(c.meta.trainer.epoch, 2);
+  const recs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(recs.at(-1).type, 'diverged');
+  trainer.dispose();
+  model.dispose();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('tensor count does not grow across training steps', async () => {
+  const { model, trainer } = setup(5, { epochs: 1 });
+  const rng = new Rng(0);
+  const counts: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    trainer.trainStep({ unlabelled: source.batch(rng.permutation(120).subarray(0, 20), rng) }, { rng, epoch: 0, step: i }, 0.01);
+    counts.push(tf.memory().numTensors);
+  }
+  assert.equal(new Set(counts.slice(2)).size, 1, `tensor counts ${counts}`);
+  trainer.dispose();
+  model.dispose();
+});
+
+test('Adam: first step moves each weight by lr·g/(|g|+ε′); clipping rescales to the clip norm', () => {
+  const ps = new ParamStore();
+  const a = ps.add('a', tf.tensor1d([1, -2, 3]));
+  const adam = new Adam([{ name: 'a', variable: a }], { clipNorm: 1 });
+  const g = tf.tensor1d([3, 0, -4]); // norm 5
+  const { norm, grads } = adam.clip([g]);
+  assertClose(norm.dataSync()[0], 5);
+  assertClose(grads[0].dataSync(), [0.6, 0, -0.8]);
+  adam.apply(grads, 0.1);
+  // bias-corrected m̂ = g, v̂ = g², so the step is lr · g / (|g| + ε)
+  assertClose(a.dataSync(), [1 - 0.1, -2, 3 + 0.1], { atol: 1e-6 });
+  assert.equal(adam.t, 1);
+  assert.throws(() => new Adam([], { clipNorm: -1 }), /clipNorm must be ≥ 0/);
+  tf.dispose([g, norm, ...grads]);
+  adam.dispose();
+  ps.dispose();
+});
+
+test('bad trainer options are clear errors', () => {
+  const ps = new ParamStore();
+  const o = { params: ps, objective: () => tf.scalar(0), sources: [source], epochs: 1, lr: 0.1, seed: 0 };
+  assert.throws(() => new Trainer({ ...o, lr: -1 }), /learning rate must be > 0/);
+  assert.throws(() => new Trainer({ ...o, epochs: 1.5 }), /epochs must be a non-negative integer/);
+  assert.throws(() => new Trainer({ ...o, sources: [{ ...source, size: 0 }] }), /data source 'unlabelled' is empty/);
+});
