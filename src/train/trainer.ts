@@ -203,8 +203,8 @@ export class Trainer {
         lossSum = 0;
         lossCount = 0;
         this.history.push(rec);
+        this.checkpoint(); // before the log line, so the log never shows an epoch the checkpoint lacks
         this.log({ type: 'eval', ...rec });
-        this.checkpoint();
         o.onEval?.(rec);
       }
       if (outOfBudget) {

@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeIdx } from '../data/idx.js';
+import { mnistDataDir } from '../data/mnist.js';
+import { readUtp } from '../io/format.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/untapped');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-cli-'));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env }, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function writeJson(file: string, v: unknown): string {
+  fs.writeFileSync(file, JSON.stringify(v));
+  return file;
+}
+
+const TINY = { model: { type: 'vae', latent: [4], hidden: [[32]] }, data: { trainLimit: 400, testLimit: 100 }, train: { epochs: 1, batchSize: 50 } };
+
+test('--help lists the commands and exits 0', () => {
+  const r = cli(['--help']);
+  assert.equal(r.code, 0);
+  for (const c of ['train', 'evaluate', 'sample', 'bench', 'quickstart']) assert.match(r.out, new RegExp(`\\b${c}\\b`));
+});
+
+test('an unknown config key and a negative learning rate are clear errors; nothing is written', () => {
+  const d = tmp();
+  const bad = writeJson(path.join(d, 'bad.json'), { ...TINY, train: { ...TINY.train, epocs: 3 } });
+  let r = cli(['train', '--config', bad, '--out', path.join(d, 'run')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /bad\.json: invalid config/);
+  assert.match(r.err, /train: unknown key 'epocs'; valid keys: epochs, batchSize, lr/);
+  const neg = writeJson(path.join(d, 'neg.json'), { ...TINY, train: { ...TINY.train, lr: -0.001 } });
+  r = cli(['train', '--config', neg, '--out', path.join(d, 'run')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /train\.lr: learning rate must be > 0/);
+  assert.equal(fs.existsSync(path.join(d, 'run')), false);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('a missing run directory, a damaged checkpoint and a bad --iw are clear errors', () => {
+  const d = tmp();
+  let r = cli(['evaluate', path.join(d, 'nope')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /nope: no such run directory/);
+  r = cli(['evaluate', d, '--iw', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--iw must be a positive integer/);
+  fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(TINY));
+  fs.writeFileSync(path.join(d, 'checkpoint.utp'), 'UNTAPPED garbage');
+  r = cli(['sample', d, '--out', path.join(d, 'g.png')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /checkpoint\.utp: (truncated|damaged|format version \d+ is not supported)/);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('a truncated IDX file and NaN in the data stop before anything is written', () => {
+  const d = tmp();
+  const src = mnistDataDir();
+  const trunc = path.join(d, 'trunc');
+  fs.mkdirSync(trunc);
+  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(trunc, f));
+  const img = path.join(trunc, 'train-images-idx3-ubyte');
+  fs.truncateSync(img, 16 + 784 * 1000);
+  let r = cli(['train', '--config', writeJson(path.join(d, 't.json'), { ...TINY, data: { ...TINY.data, dir: trunc } }), '--out', path.join(d, 'run')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /train-images-idx3-ubyte: truncated/);
+  assert.equal(fs.existsSync(path.join(d, 'run')), false);
+
+  const nan = path.join(d, 'nan');
+  fs.mkdirSync(nan);
+  const n = 60;
+  const x = new Float32Array(n * 784).fill(0.5);
+  x[3 * 784 + 100] = NaN;
+  const y = new Uint8Array(n).map((_, i) => i % 10);
+  for (const [im, lb] of [['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'], ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']]) {
+    fs.writeFileSync(path.join(nan, im), encodeIdx([n, 28, 28], x));
+    fs.writeFileSync(path.join(nan, lb), encodeIdx([n], y));
+  }
+  r = cli(['train', '--config', writeJson(path.join(d, 'n.json'), { ...TINY, data: { dir: nan } }), '--out', path.join(d, 'run')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /train-images-idx3-ubyte': row 3, column 100 is NaN/);
+  assert.equal(fs.existsSync(path.join(d, 'run')), false);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('train → evaluate --json → sample; a second train into the same directory overwrites nothing', () => {
+  const d = tmp();
+  const cfg = writeJson(path.join(d, 'c.json'), TINY);
+  const run = path.join(d, 'run');
+  let r = cli(['-v', 'train', '--config', cfg, '--out', run, '--iw', '5', '--iw-n', '20']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /engine: backend=/);
+  for (const f of ['config.json', 'checkpoint.utp', 'log.jsonl', 'report.md', 'report.json', 'samples.png', 'reconstructions.png']) assert.ok(fs.existsSync(path.join(run, f)), f);
+  const logStart = JSON.parse(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').split('\n')[0]);
+  assert.ok(['wasm', 'cpu', 'tensorflow'].includes(logStart.engine.backend), 'the log records the backend');
+  r = cli(['evaluate', run, '--iw', '10', '--n', '30', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.n, 30);
+  assert.equal(j.iw.k, 10);
+  assert.ok(j.iw.mean < 0 && j.iw.mean > -800, `IW estimate ${j.iw.mean}`);
+  r = cli(['sample', run, '--n', '16', '--out', path.join(d, 'g.png')]);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual([...fs.readFileSync(path.join(d, 'g.png')).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+  const before = fs.readFileSync(path.join(run, 'checkpoint.utp'));
+  r = cli(['train', '--config', cfg, '--out', run]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /already holds a run; use --resume/);
+  assert.ok(fs.readFileSync(path.join(run, 'checkpoint.utp')).equals(before));
+  fs.rmSync(d, { recursive: true });
+});
+
+test('a run killed with SIGKILL mid-epoch resumes from its last checkpoint and ends where an uninterrupted run ends', async () => {
+  const d = tmp();
+  const cfg = writeJson(path.join(d, 'c.json'), { model: { type: 'vae', latent: [8], hidden: [[200]] }, data: { trainLimit: 3000, testLimit: 200 }, train: { epochs: 4, batchSize: 50 } });
+  const killed = path.join(d, 'killed');
+  const child = spawn(process.execPath, [BIN, 'train', '--config', cfg, '--out', killed, '--no-report'], { stdio: 'ignore' });
+  const log = path.join(killed, 'log.jsonl');
+  const t0 = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+      if (text.includes('"type":"eval"')) {
+        clearInterval(poll);
+        setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 150);
+      } else if (Date.now() - t0 > 60_000) {
+        clearInterval(poll);
+        reject(new Error('no checkpoint within 60 s'));
+      }
+    }, 20);
+  });
+  await new Promise((r) => child.once('exit', r));
+  const atKill = fs.readFileSync(log, 'utf8');
+  assert.ok(!atKill.includes('"type":"end"'), 'the run finished before it could be killed; make the test run longer');
+  const epochAtKill = readUtp(path.join(killed, 'checkpoint.utp')).meta.trainer as { epoch: number };
+  assert.ok(epochAtKill.epoch >= 1 && epochAtKill.epoch < 4);
+  let r = cli(['train', '--out', killed, '--resume', '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  const recs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(recs.filter((x) => x.type === 'resume').length, 1);
+  assert.deepEqual(recs.filter((x) => x.type === 'eval').map((x) => x.epoch), [1, 2, 3, 4]);
+  const straight = path.join(d, 'straight');
+  r = cli(['train', '--config', cfg, '--out', straight, '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  const a = readUtp(path.join(killed, 'checkpoint.utp'));
+  const b = readUtp(path.join(straight, 'checkpoint.utp'));
+  for (const [k, v] of b.tensors) assert.deepEqual(Array.from(a.tensors.get(k)!.data), Array.from(v.data), `tensor ${k}`);
+  fs.rmSync(d, { recursive: true });
+});
