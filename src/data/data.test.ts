@@ -181,7 +181,7 @@ test('MNIST: missing directory and mismatched counts are clear errors', () => {
   const d4 = mkdtempSync(join(tmp, 'mnistbad-'));
   writeFileSync(join(d4, 't10k-images-idx3-ubyte'), encodeIdx([3, 27, 28], new Uint8Array(3 * 27 * 28)));
   writeFileSync(join(d4, 't10k-labels-idx1-ubyte'), encodeIdx([3], Uint8Array.from([1, 1, 2])));
-  assert.throws(() => loadMnist('test', { dir: d4 }), /expected ubyte images of shape n×28×28, got ubyte 3×27×28/);
+  assert.throws(() => loadMnist('test', { dir: d4 }), /expected ubyte \(or float\) images of shape n×28×28, got ubyte 3×27×28/);
 });
 
 // ---------------------------------------------------------------- dataset helpers
