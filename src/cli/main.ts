@@ -107,7 +107,7 @@ export function buildProgram(): Command {
       const rng = new Rng(o.seed);
       const t0 = performance.now();
       const elbo = datasetBound(model, test, 1, rng);
-      const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng, progress: o.json ? { silent: false } : {} });
+      const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng });
       const out = { dir, backend: info.backend, n: iw.n, testElbo: elbo, iw: { k: iw.k, mean: iw.mean, stderr: iw.stderr }, seconds: (performance.now() - t0) / 1000 };
       if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
       else log(`${dir}: test ELBO ${elbo.toFixed(2)}, log-likelihood (IW ${iw.k}, ${iw.n} images) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats [${out.seconds.toFixed(0)} s]`);

@@ -120,17 +120,22 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
   const ckptFile = path.join(outDir, RUN_FILES.checkpoint);
   let cfg: RunConfig = structuredClone(config);
   if (opts.epochs !== undefined) cfg.train.epochs = opts.epochs;
+  if (!opts.resume && (fs.existsSync(ckptFile) || fs.existsSync(cfgFile))) {
+    throw new Error(`${outDir} already holds a run; use --resume to continue it, or choose another --out`);
+  }
+  if (opts.resume && !fs.existsSync(ckptFile)) throw new Error(`${outDir}: nothing to resume (no ${RUN_FILES.checkpoint}); start a new run without --resume`);
+  const data = loadRunData(cfg);
+  if (cfg.model.inputDim !== undefined && cfg.model.inputDim !== data.train.dim) {
+    throw new Error(`model.inputDim is ${cfg.model.inputDim} but the data have ${data.train.dim} features per example`);
+  }
+  cfg = { ...cfg, model: { ...cfg.model, inputDim: data.train.dim } };
   if (opts.resume) {
-    if (!fs.existsSync(ckptFile)) throw new Error(`${outDir}: nothing to resume (no ${RUN_FILES.checkpoint}); start a new run without --resume`);
     const saved = readConfigFile(RunConfigSchema, cfgFile);
     const a = JSON.stringify({ ...saved, train: { ...saved.train, epochs: 0 } });
     const b = JSON.stringify({ ...cfg, train: { ...cfg.train, epochs: 0 } });
     if (a !== b) throw new Error(`${outDir}: the given config differs from the run's ${RUN_FILES.config} (only train.epochs may change on --resume)`);
     if (opts.epochs === undefined) cfg = { ...cfg, train: { ...cfg.train, epochs: Math.max(cfg.train.epochs, saved.train.epochs) } };
-  } else if (fs.existsSync(ckptFile) || fs.existsSync(cfgFile)) {
-    throw new Error(`${outDir} already holds a run; use --resume to continue it, or choose another --out`);
   }
-  const data = loadRunData(cfg);
   const rng = new Rng(cfg.train.seed);
   const model = createModel(cfg.model, data.train.dim, rng.fork('init'));
   fs.mkdirSync(outDir, { recursive: true });
@@ -183,11 +188,13 @@ export function loadRun(dir: string): { config: RunConfig; model: LatentModel; m
   const config = readConfigFile(RunConfigSchema, cfgFile);
   const c = readUtp(ckptFile);
   const saved = (c.meta.user as { config?: unknown } | undefined)?.config;
-  if (saved !== undefined && JSON.stringify(validateConfig(RunConfigSchema, saved, ckptFile)) !== JSON.stringify(config)) {
+  // inputDim is left out of the comparison: a wrong one is caught below by the parameter shapes.
+  const norm = (c: RunConfig) => JSON.stringify({ ...c, model: { ...c.model, inputDim: undefined } });
+  if (saved !== undefined && norm(validateConfig(RunConfigSchema, saved, ckptFile)) !== norm(config)) {
     throw new FormatError(ckptFile, `was written by a different config than ${cfgFile}`);
   }
-  const inputDim = inputDimOf(c.tensors);
-  const model = createModel(config.model, config.model.inputDim ?? inputDim, new Rng(0));
+  if (config.model.inputDim === undefined) throw new FormatError(cfgFile, 'model.inputDim is missing (it is written by `untapped train`)');
+  const model = createModel(config.model, config.model.inputDim, new Rng(0));
   const weights = new Map([...c.tensors].filter(([k]) => !k.startsWith('adam.')));
   try {
     model.params.load(weights, ckptFile);
@@ -196,10 +203,4 @@ export function loadRun(dir: string): { config: RunConfig; model: LatentModel; m
     throw new FormatError(ckptFile, `does not match the model in ${RUN_FILES.config}: ${(e as Error).message.replace(`${ckptFile}: `, '')}`);
   }
   return { config, model, meta: c.meta };
-}
-
-function inputDimOf(tensors: Map<string, { shape: number[] }>): number {
-  const w = tensors.get('enc0.dense0.W') ?? tensors.get('enc0.z.W');
-  if (!w) throw new Error('cannot infer the input dimension from the checkpoint');
-  return w.shape[0];
 }

@@ -163,3 +163,24 @@ test('terms, sampling and reconstruction leak no tensors; bad config is refused'
   x.dispose();
   m.dispose();
 });
+
+test('Gaussian likelihood: log p(x|z) is the diagonal Normal density of the decoder outputs', () => {
+  const m = tiny({ likelihood: 'gaussian' });
+  const x = tf.tensor2d([[0.1, 0.9, 0.5, 0.3]]);
+  const t = m.terms(x, 2, new Rng(8));
+  const q = m.encode(x);
+  const eps = new Rng(8).normal([2, 1, 2]);
+  const z = tf.add(q.mean(), tf.mul(q.stddev(), eps));
+  const p = m.decode(z) as unknown as { mean(): tf.Tensor; stddev(): tf.Tensor };
+  const mu = Array.from(p.mean().dataSync());
+  const sd = Array.from(p.stddev().dataSync());
+  const xs = Array.from(x.dataSync());
+  const ll = take(t.logLik);
+  for (let j = 0; j < 2; j++) {
+    let s = 0;
+    for (let d = 0; d < 4; d++) s += -0.5 * ((xs[d] - mu[j * 4 + d]) / sd[j * 4 + d]) ** 2 - Math.log(sd[j * 4 + d]) - 0.5 * LOG2PI;
+    assertClose(ll[j], s, { atol: 1e-4, rtol: 1e-4 });
+  }
+  tf.dispose([x, t.logPrior, t.logQ, eps, z]);
+  m.dispose();
+});
