@@ -88,7 +88,7 @@ export interface TrainerOptions {
   progress?: ProgressOptions;
   /** Called after each evaluation. */
   onEval?: (r: EvalRecord) => void;
-  /** Stop after this many seconds of training (checked between steps; a checkpoint is written). */
+  /** Stop after this many seconds of training (checked at the end of each epoch, which is then evaluated and checkpointed). */
   budgetSeconds?: number;
 }
 
