@@ -16,11 +16,15 @@ import { benchVaeStep } from '../bench/bench.js';
 import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
 
-/** The embedded default run of `untapped quickstart`: a small VAE on dynamically binarised MNIST. */
+/**
+ * The embedded default run of `untapped quickstart`: a small VAE on dynamically binarised MNIST.
+ * ReLU hidden units, because at a 3-epoch budget they learn much faster than softplus (test ELBO
+ * after 2 epochs: −111 vs −123 here, and the same gap in a PyTorch run of the same model).
+ */
 export const QUICKSTART_CONFIG: RunConfig = validateConfig(
   RunConfigSchema,
   {
-    model: { type: 'vae', latent: [20], hidden: [[500, 500]], activation: 'softplus', likelihood: 'bernoulli' },
+    model: { type: 'vae', latent: [20], hidden: [[500, 500]], activation: 'relu', likelihood: 'bernoulli' },
     objective: { bound: 'elbo', samples: 1 },
     data: { dataset: 'mnist', binarize: 'dynamic' },
     train: { epochs: 3, batchSize: 100, lr: 1e-3, seed: 1 },
@@ -161,7 +165,7 @@ export function buildProgram(): Command {
     .action(async (o: { out?: string; epochs: number; iw: number; iwN: number }, cmd: Command) => {
       const info = await engine(cmd);
       const out = o.out ?? path.join('runs', `quickstart-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
-      log(`quickstart: VAE (Nz=20, 500-500, Bernoulli) on MNIST, ${o.epochs} epochs, backend ${info.backend} → ${out}`);
+      log(`quickstart: VAE (Nz=20, 500-500 relu, Bernoulli) on MNIST, ${o.epochs} epochs, backend ${info.backend} → ${out}`);
       const run = await trainRun(QUICKSTART_CONFIG, out, { epochs: o.epochs, onEval: printEval, engine: info });
       const rep = writeRunReport(run.dir, run.config, run.model, run.data.test, run.result.history, { iw: o.iw, iwN: o.iwN, title: 'untapped quickstart: VAE on MNIST' });
       log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} images) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
