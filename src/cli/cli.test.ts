@@ -156,5 +156,7 @@ test('a run killed with SIGKILL mid-epoch resumes from its last checkpoint and e
   const a = readUtp(path.join(killed, 'checkpoint.utp'));
   const b = readUtp(path.join(straight, 'checkpoint.utp'));
   for (const [k, v] of b.tensors) assert.deepEqual(Array.from(a.tensors.get(k)!.data), Array.from(v.data), `tensor ${k}`);
+  const curve = (c: typeof a) => (c.meta.trainer as { history: { epoch: number; trainLoss: number; metrics: unknown }[] }).history.map((h) => [h.epoch, h.trainLoss, h.metrics]);
+  assert.deepEqual(curve(a), curve(b), 'the resumed run reports the same training curve');
   fs.rmSync(d, { recursive: true });
 });

@@ -141,7 +141,6 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2) + '\n');
   const obj = cfg.objective;
-  const evalRng = rng.fork('eval');
   const trainer = new Trainer({
     params: model.params,
     sources: [unlabelledSource(data.train, cfg.train.batchSize, data.dynamic)],
@@ -157,9 +156,10 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     adam: { beta1: cfg.train.beta1, beta2: cfg.train.beta2, clipNorm: cfg.train.clipNorm },
     seed: cfg.train.seed,
     evalEvery: cfg.train.evalEvery,
-    evaluate: () => {
+    evaluate: (epoch) => {
       const k = cfg.train.evalSamples;
-      return { [k > 1 ? `test_iwae${k}` : 'test_elbo']: datasetBound(model, data.test, k, evalRng) };
+      // noise keyed by epoch, so a resumed run reports the numbers an uninterrupted one would
+      return { [k > 1 ? `test_iwae${k}` : 'test_elbo']: datasetBound(model, data.test, k, rng.fork(`eval-${epoch}`)) };
     },
     checkpointFile: ckptFile,
     checkpointMeta: { config: cfg },
@@ -188,8 +188,9 @@ export function loadRun(dir: string): { config: RunConfig; model: LatentModel; m
   const config = readConfigFile(RunConfigSchema, cfgFile);
   const c = readUtp(ckptFile);
   const saved = (c.meta.user as { config?: unknown } | undefined)?.config;
-  // inputDim is left out of the comparison: a wrong one is caught below by the parameter shapes.
-  const norm = (c: RunConfig) => JSON.stringify({ ...c, model: { ...c.model, inputDim: undefined } });
+  // Left out of the comparison: inputDim (a wrong one is caught below by the parameter shapes) and
+  // train.epochs (a resume with more epochs rewrites config.json before its first checkpoint).
+  const norm = (c: RunConfig) => JSON.stringify({ ...c, model: { ...c.model, inputDim: undefined }, train: { ...c.train, epochs: 0 } });
   if (saved !== undefined && norm(validateConfig(RunConfigSchema, saved, ckptFile)) !== norm(config)) {
     throw new FormatError(ckptFile, `was written by a different config than ${cfgFile}`);
   }
