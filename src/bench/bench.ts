@@ -11,6 +11,7 @@ import { engineInfo } from '../engine/backend.js';
 import { Vae } from '../models/vae.js';
 import { bound } from '../objectives/bounds.js';
 import { Trainer, type DataSource } from '../train/trainer.js';
+import { gather } from '../data/batches.js';
 
 /** One benchmark's result. */
 export interface BenchResult {
@@ -60,11 +61,7 @@ export function benchVaeStep(opts: BenchOptions = {}): BenchResult {
     name: 'unlabelled',
     size: 1000,
     batchSize: B,
-    batch: (rows) => {
-      const out = new Float32Array(rows.length * D);
-      rows.forEach((r, i) => out.set(data.subarray(r * D, (r + 1) * D), i * D));
-      return { x: tf.tensor2d(out, [rows.length, D]) };
-    },
+    batch: (rows) => ({ x: tf.tensor2d(gather(data, D, rows), [rows.length, D]) }),
   };
   const trainer = new Trainer({
     params: model.params,

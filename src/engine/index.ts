@@ -1,4 +1,4 @@
-/** Engine layer: backend choice, kernel fixes, seeded randomness, tensor helpers. */
+/** Engine layer: backend choice, kernel fixes, seeded randomness, numeric constants. */
 export * from './backend.js';
 export * from './kernels.js';
 export * from './rng.js';

@@ -52,8 +52,9 @@ export class Vae {
   private readonly encNets: Mlp[] = [];
   private readonly encHeads: GaussianHead[] = [];
   private readonly decNets: Mlp[] = [];
-  /** decHeads[0] gives p(x|z₁); decHeads[i ≥ 1] gives p(z_i | z_{i+1}). */
+  /** p(x | z₁). */
   private readonly decHeadX: BernoulliHead | GaussianHead;
+  /** decHeadsZ[i − 1] gives p(z_i | z_{i+1}). */
   private readonly decHeadsZ: GaussianHead[] = [];
 
   constructor(config: VaeConfig, rng: Rng) {

@@ -47,13 +47,13 @@ export class Adam {
 
   /**
    * Global L2 norm of `grads` (a scalar tensor) and the gradients rescaled by min(1, clip/norm)
-   * (the same tensors when clipping is off). The caller disposes both.
+   * (the same tensors when clipping is off; disposing both lists is then harmless).
    */
   clip(grads: tf.Tensor[]): { norm: tf.Scalar; grads: tf.Tensor[] } {
     return tf.tidy(() => {
       const sq = grads.map((g) => tf.sum(tf.square(g)));
       const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
-      if (this.clipNorm <= 0) return { norm, grads: grads.map((g) => tf.clone(g)) };
+      if (this.clipNorm <= 0) return { norm, grads }; // the caller's tensors, not copies
       const scale = tf.div(this.clipNorm, tf.maximum(norm, this.clipNorm));
       return { norm, grads: grads.map((g) => tf.mul(g, scale)) };
     });
