@@ -23,6 +23,7 @@ export interface BenchResult {
   steps: number;
   warmup: number;
   medianMs: number;
+  meanMs: number;
   p10Ms: number;
   p90Ms: number;
   samplesPerSecond: number;
@@ -95,6 +96,7 @@ export function benchVaeStep(opts: BenchOptions = {}): BenchResult {
     steps,
     warmup,
     medianMs: med,
+    meanMs: times.reduce((s, t) => s + t, 0) / times.length,
     p10Ms: quantile(sorted, 0.1),
     p90Ms: quantile(sorted, 0.9),
     samplesPerSecond: (1000 * B) / med,

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { installKernelFixes, matMulFixActive } from './kernels.js';
+import { installNativeKernels, nativeInfo, setNativeThreads, type NativeInfo } from './native.js';
 
 /** Backends `untapped` knows how to start, best first. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -28,17 +29,22 @@ export interface EngineInfo {
   versions: { tfjs: string; node: string };
   /** SIMD / threads of the wasm backend, when it is the choice. */
   wasm?: { simd: boolean; threads: boolean };
+  /** Native kernels (OpenBLAS): whether they run, and why not. */
+  native: NativeInfo;
 }
 
 let current: EngineInfo | null = null;
 
-async function tryBackend(name: BackendName): Promise<string | null> {
+async function tryBackend(name: BackendName, threads?: number): Promise<string | null> {
   try {
     if (name === 'tensorflow') {
       const modName = '@tensorflow/tfjs-node';
       await import(modName);
     }
-    if (name === 'wasm') installKernelFixes('wasm');
+    if (name === 'wasm') {
+      installKernelFixes('wasm');
+      installNativeKernels('wasm', { threads });
+    }
     const ok = await tf.setBackend(name);
     if (!ok) return `tf.setBackend('${name}') returned false`;
     await tf.ready();
@@ -54,17 +60,24 @@ async function tryBackend(name: BackendName): Promise<string | null> {
  * Starts the tensor engine once per process and returns what was chosen. Later calls return the
  * first choice unless a different backend is forced.
  * @param opts.backend force a backend (overrides `UNTAPPED_BACKEND`).
+ * @param opts.threads native (OpenBLAS) threads; default `UNTAPPED_THREADS`, else all cores.
  */
-export async function initEngine(opts: { backend?: string } = {}): Promise<EngineInfo> {
+export async function initEngine(opts: { backend?: string; threads?: number } = {}): Promise<EngineInfo> {
   const forcedName = opts.backend ?? process.env.UNTAPPED_BACKEND ?? '';
   if (forcedName !== '' && !(BACKENDS as readonly string[]).includes(forcedName)) {
     throw new Error(`unknown backend '${forcedName}' (from ${opts.backend ? 'the backend option' : 'UNTAPPED_BACKEND'}); valid: ${BACKENDS.join(', ')}`);
   }
-  if (current && (forcedName === '' || forcedName === current.backend)) return current;
+  if (current && (forcedName === '' || forcedName === current.backend)) {
+    if (opts.threads !== undefined && current.backend === 'wasm') {
+      setNativeThreads(opts.threads);
+      current = { ...current, native: nativeInfo() };
+    }
+    return current;
+  }
   const skipped: EngineInfo['skipped'] = [];
   const order: BackendName[] = forcedName !== '' ? [forcedName as BackendName] : [...BACKENDS];
   for (const name of order) {
-    const why = await tryBackend(name);
+    const why = await tryBackend(name, opts.threads);
     if (why === null) {
       current = {
         backend: name,
@@ -75,6 +88,7 @@ export async function initEngine(opts: { backend?: string } = {}): Promise<Engin
         ...(name === 'wasm'
           ? { wasm: { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') } }
           : {}),
+        native: name === 'wasm' ? nativeInfo() : { active: false, reason: `native kernels run only on the wasm backend, not ${name}` },
       };
       return current;
     }
@@ -93,6 +107,8 @@ export function describeEngine(info: EngineInfo): string {
   const parts = [`backend=${info.backend}${info.forced ? ' (forced)' : ''}`];
   if (info.wasm) parts.push(`simd=${info.wasm.simd}`, `threads=${info.wasm.threads}`);
   if (info.fixes.length) parts.push(`fixes=${info.fixes.join(',')}`);
+  const n = info.native;
+  parts.push(n.active ? `native=on (OpenBLAS, ${n.threads} threads: ${n.kernels?.join(',')} + Adam)` : `native=off (${n.reason})`);
   for (const s of info.skipped) parts.push(`skipped ${s.backend}: ${s.reason}`);
   parts.push(`tfjs ${info.versions.tfjs}`, `node ${info.versions.node}`);
   return parts.join('; ');

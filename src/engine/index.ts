@@ -1,5 +1,6 @@
-/** Engine layer: backend choice, kernel fixes, seeded randomness, numeric constants. */
+/** Engine layer: backend choice, kernel fixes, optional native kernels, seeded randomness, numeric constants. */
 export * from './backend.js';
 export * from './kernels.js';
+export * from './native.js';
 export * from './rng.js';
 export * from './ops.js';

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NamedArray } from '../io/format.js';
+import { nativeAdam } from '../engine/native.js';
 
 /** Adam hyper-parameters. */
 export interface AdamOptions {
@@ -46,29 +47,43 @@ export class Adam {
   }
 
   /**
-   * Global L2 norm of `grads` (a scalar tensor) and the gradients rescaled by min(1, clip/norm)
-   * (the same tensors when clipping is off; disposing both lists is then harmless).
+   * Global L2 norm of `grads` over every parameter (accumulated in double precision on the native
+   * path, in float32 by tfjs otherwise).
    */
-  clip(grads: tf.Tensor[]): { norm: tf.Scalar; grads: tf.Tensor[] } {
-    return tf.tidy(() => {
-      const sq = grads.map((g) => tf.sum(tf.square(g)));
-      const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
-      if (this.clipNorm <= 0) return { norm, grads }; // the caller's tensors, not copies
-      const scale = tf.div(this.clipNorm, tf.maximum(norm, this.clipNorm));
-      return { norm, grads: grads.map((g) => tf.mul(g, scale)) };
-    });
+  gradNorm(grads: tf.Tensor[]): number {
+    const nat = nativeAdam();
+    if (nat) return Math.sqrt(grads.reduce((s, g) => s + nat.sumSquares(g), 0));
+    return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
   }
 
-  /** Applies one update with gradients aligned with `vars`, at learning rate `lr`. */
-  apply(grads: tf.Tensor[], lr: number): void {
+  /** The factor min(1, clipNorm / norm) that clipping applies to every gradient (1 when off). */
+  clipScale(norm: number): number {
+    return this.clipNorm > 0 ? this.clipNorm / Math.max(norm, this.clipNorm) : 1;
+  }
+
+  /**
+   * Applies one update with gradients aligned with `vars`, at learning rate `lr`. `norm` is the
+   * global gradient norm ({@link gradNorm}); it is computed here when not given and only matters
+   * when clipping is on. With native kernels active the whole update of a variable is one native
+   * call; otherwise it is a few tfjs ops per variable. Both compute the same float32 formula.
+   */
+  apply(grads: tf.Tensor[], lr: number, norm?: number): void {
     if (grads.length !== this.vars.length) throw new Error(`Adam.apply: ${grads.length} gradients for ${this.vars.length} variables`);
+    const gScale = this.clipNorm > 0 ? this.clipScale(norm ?? this.gradNorm(grads)) : 1;
     this.t += 1;
     const b1 = this.beta1;
     const b2 = this.beta2;
     const stepSize = (lr * Math.sqrt(1 - Math.pow(b2, this.t))) / (1 - Math.pow(b1, this.t));
+    const nat = nativeAdam();
+    if (nat && grads.every((g) => g.dtype === 'float32')) {
+      for (let i = 0; i < grads.length; i++) {
+        nat.update(grads[i], this.m[i], this.v[i], this.vars[i].variable, { beta1: b1, beta2: b2, epsilon: this.epsilon, stepSize, gScale });
+      }
+      return;
+    }
     tf.tidy(() => {
       for (let i = 0; i < grads.length; i++) {
-        const g = grads[i];
+        const g = gScale === 1 ? grads[i] : tf.mul(grads[i], gScale);
         const m = tf.add(tf.mul(this.m[i], b1), tf.mul(g, 1 - b1));
         const v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.square(g), 1 - b2));
         this.m[i].assign(m);

@@ -239,12 +239,10 @@ export class Trainer {
     const varList = this.vars.map((v) => v.variable);
     const { value, grads } = tf.variableGrads(() => this.o.objective(batch, ctx), varList);
     const gradList = this.vars.map((v) => grads[v.variable.name]);
-    const clipped = this.adam.clip(gradList);
-    const stats = tf.tidy(() => tf.stack([value, clipped.norm]));
-    const [loss, norm] = stats.dataSync();
-    stats.dispose();
+    const loss = value.dataSync()[0];
+    const norm = this.adam.gradNorm(gradList);
     const release = () => {
-      tf.dispose([value, clipped.norm, ...clipped.grads, ...gradList]);
+      tf.dispose([value, ...gradList]);
       for (const b of Object.values(batch)) tf.dispose(Object.values(b));
     };
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
@@ -261,7 +259,7 @@ export class Trainer {
         details,
       );
     }
-    this.adam.apply(clipped.grads, lr);
+    this.adam.apply(gradList, lr, norm);
     release();
     this.steps += 1;
     return loss;
