@@ -9,6 +9,10 @@
  * operand is transposed explicitly with the backend's own `Transpose` kernel and the plain product is
  * called. Results are the same numbers (the same sums in the same order; tested against the unwrapped
  * kernel in `kernels.test.ts`).
+ *
+ * **Identity copies.** The wasm `Identity` kernel copies its input, and tfjs calls it for every
+ * tensor it saves for the backward pass (about 120 copies per VAE step). No tfjs kernel writes into
+ * its inputs, so, as the cpu backend does, we share the data and count a reference instead.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -18,7 +22,7 @@ type TensorInfo = tf.TensorInfo;
 let fixEnabled = true;
 let installed = false;
 
-/** Turns the transposed-matMul fix on or off at run time (for tests and benchmarks). */
+/** Turns the wasm kernel fixes (transposed matMul, shared Identity) on or off at run time (for tests and benchmarks). */
 export function setMatMulFix(enabled: boolean): void {
   fixEnabled = enabled;
 }
@@ -69,6 +73,20 @@ function wrapMatMul(kernelName: string, backendName: string): void {
   tf.registerKernel({ ...original, kernelFunc: wrapped });
 }
 
+function shareIdentity(backendName: string): void {
+  const original = tf.getKernel('Identity', backendName);
+  if (original == null) return;
+  const inner: KernelFunc = original.kernelFunc;
+  const shared: KernelFunc = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (!fixEnabled || x.dtype === 'string') return inner(args);
+    (args.backend as unknown as { incRef(id: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  tf.unregisterKernel('Identity', backendName);
+  tf.registerKernel({ ...original, kernelFunc: shared });
+}
+
 /**
  * Installs the kernel fixes for `backendName`. Must run before the backend is first initialised
  * (the wrapped kernels keep the original `setupFunc`, which tfjs calls at initialisation).
@@ -78,5 +96,6 @@ export function installKernelFixes(backendName: string): void {
   if (backendName !== 'wasm' || installed) return;
   wrapMatMul('BatchMatMul', 'wasm');
   wrapMatMul('_FusedMatMul', 'wasm');
+  shareIdentity('wasm');
   installed = true;
 }

@@ -11,7 +11,7 @@
  * are switched off at run time ({@link setNativeKernels}).
  *
  * Kernels: `BatchMatMul` and `_FusedMatMul` (OpenBLAS `sgemm`, every transpose and batch case, bias
- * and activation fused), `Softplus`, `Sigmoid`, `Exp` (branch-free vectorised loops, a degree-7
+ * and activation fused), `Sum` over any contiguous block of axes (float32 accumulation, as tfjs), `Softplus`, `Sigmoid`, `Exp` (branch-free vectorised loops, a degree-7
  * polynomial after range reduction: within a few ulp of libm), and outside the kernel registry the fused Adam update and the
  * gradient norm ({@link nativeAdam}).
  *
@@ -25,12 +25,13 @@ import { createRequire } from 'node:module';
 
 /** The functions of the addon (see `packages/native/index.d.cts`). */
 export interface NativeAddon {
-  info(): { config: string; procs: number; threads: number };
+  info(): { config: string; procs: number; threads: number; isa: string };
   setThreads(n: number): void;
   gemm(heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, M: number, N: number, K: number, transA: number, transB: number, strideA: number, strideB: number, biasOff: number, biasLen: number, act: number, alpha: number): void;
   unary(heap: ArrayBuffer, op: number, xOff: number, yOff: number, n: number): void;
   adam(heap: ArrayBuffer, n: number, gOff: number, mOff: number, vOff: number, pOff: number, mOut: number, vOut: number, pOut: number, beta1: number, beta2: number, eps: number, stepSize: number, gScale: number): void;
   sumSquares(heap: ArrayBuffer, off: number, n: number): number;
+  reduceSum(heap: ArrayBuffer, xOff: number, yOff: number, outer: number, n: number, inner: number): void;
 }
 
 /** State of the native layer, reported by `--verbose`, the logs and `untapped bench`. */
@@ -43,6 +44,8 @@ export interface NativeInfo {
   threads?: number;
   /** OpenBLAS build configuration. */
   blas?: string;
+  /** Instruction set of the element-wise loops (`avx2+fma` or `baseline`). */
+  isa?: string;
   /** Kernels replaced. */
   kernels?: string[];
 }
@@ -62,7 +65,6 @@ let loadReason = '';
 let loaded = false;
 let installed = false;
 let enabled = true;
-let threads = 0;
 const replaced: string[] = [];
 
 /** Loads the addon once; returns it, or null with the reason in {@link nativeInfo}. */
@@ -101,7 +103,6 @@ export function setNativeThreads(n: number): void {
   const a = loadNative();
   if (!a) return;
   a.setThreads(n);
-  threads = n;
 }
 
 /** Switches the registered native kernels (and the native Adam) on or off at run time. */
@@ -120,8 +121,9 @@ export function nativeInfo(): NativeInfo {
   if (!addon) return { active: false, reason: loadReason };
   if (!installed) return { active: false, reason: 'native kernels run only on the wasm backend' };
   const info = addon.info();
-  if (!enabled) return { active: false, reason: 'switched off at run time', threads: info.threads, blas: info.config.trim(), kernels: [...replaced] };
-  return { active: true, threads: info.threads, blas: info.config.trim(), kernels: [...replaced] };
+  const facts = { threads: info.threads, blas: info.config.trim(), isa: info.isa, kernels: [...replaced] };
+  if (!enabled) return { active: false, reason: 'switched off at run time', ...facts };
+  return { active: true, ...facts };
 }
 
 function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
@@ -218,6 +220,23 @@ export function installNativeKernels(backendName: string, opts: { threads?: numb
       addon!.unary(backend.wasm.HEAPU8.buffer as ArrayBuffer, op, offsetOf(backend, x), offsetOf(backend, out), size(x.shape));
       return out;
     });
+  replace('Sum', (prev) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const at = args.attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
+    const rank = x.shape.length;
+    if (x.dtype !== 'float32' || rank === 0) return prev(args);
+    const asked = at.axis == null ? x.shape.map((_, i) => i) : Array.isArray(at.axis) ? at.axis : [at.axis];
+    const axes = [...new Set(asked.map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
+    if (axes.length === 0 || axes.some((a) => a < 0 || a >= rank) || axes[axes.length - 1] - axes[0] !== axes.length - 1) return prev(args);
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    const outShape = at.keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
+    const backend = args.backend as unknown as WasmBackend;
+    const out = backend.makeOutput(outShape, 'float32');
+    addon!.reduceSum(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(backend, x), offsetOf(backend, out),
+      size(x.shape.slice(0, first)), size(x.shape.slice(first, last + 1)), size(x.shape.slice(last + 1)));
+    return out;
+  });
   unary('Softplus', 0);
   unary('Sigmoid', 1);
   unary('Exp', 2);

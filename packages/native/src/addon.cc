@@ -123,6 +123,7 @@ struct Kernels {
   void (*adam)(const float*, const float*, const float*, const float*, float*, float*, float*, int64_t, float, float, float,
                float, float, float, float);
   double (*sum_squares)(const float*, int64_t);
+  void (*sum_middle)(const float*, float*, int64_t, int64_t, int64_t);
   const char* isa;
 };
 
@@ -131,11 +132,11 @@ Kernels pick_kernels() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     return {isa_avx2::softplus_loop, isa_avx2::sigmoid_loop, isa_avx2::exp_loop, isa_avx2::activate,
-            isa_avx2::adam_loop, isa_avx2::sum_squares, "avx2+fma"};
+            isa_avx2::adam_loop, isa_avx2::sum_squares, isa_avx2::sum_middle, "avx2+fma"};
   }
 #endif
   return {isa_base::softplus_loop, isa_base::sigmoid_loop, isa_base::exp_loop, isa_base::activate,
-          isa_base::adam_loop, isa_base::sum_squares, "baseline"};
+          isa_base::adam_loop, isa_base::sum_squares, isa_base::sum_middle, "baseline"};
 }
 
 const Kernels kernels = pick_kernels();
@@ -292,6 +293,31 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// reduceSum(heap, xOff, yOff, outer, n, inner): y[o, k] = Σ_i x[o, i, k].
+napi_value ReduceSum(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!get_args(env, info, argv, 6)) return nullptr;
+  Heap h;
+  if (!get_heap(env, argv[0], &h)) return nullptr;
+  int64_t xOff, yOff, outer, n, inner;
+  if (!get_i64(env, argv[1], &xOff, "xOff") || !get_i64(env, argv[2], &yOff, "yOff") || !get_i64(env, argv[3], &outer, "outer") ||
+      !get_i64(env, argv[4], &n, "n") || !get_i64(env, argv[5], &inner, "inner"))
+    return nullptr;
+  if (outer < 0 || n < 0 || inner < 0) {
+    throw_range(env, "untapped native: reduceSum: negative size");
+    return nullptr;
+  }
+  float *x, *y;
+  if (!f32_at(env, h, xOff, outer * n * inner, &x, "x") || !f32_at(env, h, yOff, outer * inner, &y, "y")) return nullptr;
+  if (outer * inner == 0) return nullptr;
+  if (n == 0) {
+    std::memset(y, 0, sizeof(float) * outer * inner);
+    return nullptr;
+  }
+  kernels.sum_middle(x, y, outer, n, inner);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -299,6 +325,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, UnaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
