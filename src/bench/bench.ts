@@ -1,24 +1,31 @@
 /**
  * `untapped bench`: times training steps of reference models after warm-up, through the same
- * trainer code path as real training (batch assembly, gradients, NaN guard, clipping, Adam).
+ * trainer code path as real training (batch assembly, gradients, NaN guard, clipping, Adam), with
+ * native kernels on and off, and optionally a per-kernel profile of one step.
  *
- * Reference VAE step: MLP VAE 784-500-500-50 (softplus), Bernoulli likelihood, ELBO with analytic KL,
- * batch 100, Adam — the model timed for PyTorch in `bench/reference/pytorch_vae_step.py`.
+ * Reference VAE step (`vae`): MLP VAE 784-500-500-50 (softplus), Bernoulli likelihood, ELBO with
+ * analytic KL, batch 100, Adam — the model timed for PyTorch in `bench/reference/pytorch_vae_step.py`.
+ * Further steps (M2, ADGM) are registered by the models that define them ({@link registerBench}).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { engineInfo } from '../engine/backend.js';
+import { nativeActive, setNativeKernels } from '../engine/native.js';
 import { Vae } from '../models/vae.js';
 import { bound } from '../objectives/bounds.js';
 import { Trainer, type DataSource } from '../train/trainer.js';
 import { gather } from '../data/batches.js';
+import { KernelProfiler, profileTable, type KernelTime } from './profile.js';
 
 /** One benchmark's result. */
 export interface BenchResult {
   name: string;
   description: string;
   backend: string;
+  /** Whether native kernels ran. */
+  native: boolean;
   fixes: string[];
+  /** Samples per step (all sources together). */
   batchSize: number;
   steps: number;
   warmup: number;
@@ -31,14 +38,33 @@ export interface BenchResult {
   peakRssMiB: number;
   /** Tensors alive after the timed steps minus before (0 when nothing leaks). */
   tensorGrowth: number;
+  /** Per-kernel times over the timed steps, when profiled. */
+  profile?: KernelTime[];
 }
 
-/** Options of {@link benchVaeStep}. */
+/** Options of {@link runBench}. */
 export interface BenchOptions {
   steps?: number;
   warmup?: number;
-  batchSize?: number;
   seed?: number;
+  /** Also time every kernel (a second pass over the same number of steps). */
+  profile?: boolean;
+}
+
+/** A training step prepared for timing: `step(i)` runs step i and returns its loss. */
+export interface PreparedStep {
+  step(i: number): number;
+  dispose(): void;
+}
+
+/** A benchmark definition. */
+export interface BenchDef {
+  name: string;
+  description: string;
+  /** Samples per step. */
+  batchSize: number;
+  /** Builds model, data and trainer from a seed. */
+  prepare(seed: number): PreparedStep;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -48,59 +74,161 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
 }
 
-/** Times the reference VAE training step. */
-export function benchVaeStep(opts: BenchOptions = {}): BenchResult {
+/** Random binary images (13% ones, like MNIST's ink), for benchmarks that need no data files. */
+export function randomBinary(rng: Rng, n: number, d: number): Float32Array {
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < data.length; i++) data[i] = rng.next() < 0.13 ? 1 : 0;
+  return data;
+}
+
+/** The reference VAE step. */
+export const VAE_BENCH: BenchDef = {
+  name: 'vae',
+  description: 'MLP VAE 784-500-500-50 softplus, Bernoulli, ELBO (analytic KL), Adam, batch 100',
+  batchSize: 100,
+  prepare(seed) {
+    const rng = new Rng(seed);
+    const D = 784;
+    const B = 100;
+    const model = new Vae({ type: 'vae', latent: [50], hidden: [[500, 500]], activation: 'softplus', likelihood: 'bernoulli', minScale: 1e-4, inputDim: D }, rng.fork('init'));
+    const data = randomBinary(rng.fork('data'), 1000, D);
+    const source: DataSource = {
+      name: 'unlabelled',
+      size: 1000,
+      batchSize: B,
+      batch: (rows) => ({ x: tf.tensor2d(gather(data, D, rows), [rows.length, D]) }),
+    };
+    const trainer = new Trainer({
+      params: model.params,
+      sources: [source],
+      objective: (batch, ctx) => tf.tidy(() => tf.neg(tf.mean(bound(model.terms(batch.unlabelled.x, 1, ctx.rng), { kind: 'elbo' }))) as tf.Scalar),
+      epochs: 1,
+      lr: 1e-3,
+      seed,
+    });
+    const brng = rng.fork('batches');
+    return {
+      step: (i) => trainer.trainStep({ unlabelled: source.batch(brng.permutation(1000).subarray(0, B), brng) }, { rng: brng, epoch: 0, step: i }, 1e-3),
+      dispose: () => {
+        trainer.dispose();
+        model.dispose();
+      },
+    };
+  },
+};
+
+const registry = new Map<string, BenchDef>([[VAE_BENCH.name, VAE_BENCH]]);
+
+/** Adds a benchmark to `untapped bench`. */
+export function registerBench(def: BenchDef): void {
+  registry.set(def.name, def);
+}
+
+/** Names of the registered benchmarks. */
+export function benchNames(): string[] {
+  return [...registry.keys()];
+}
+
+/** The benchmark called `name`, or an error listing the valid names. */
+export function getBench(name: string): BenchDef {
+  const b = registry.get(name);
+  if (!b) throw new Error(`unknown benchmark '${name}'; valid: ${benchNames().join(', ')}`);
+  return b;
+}
+
+function timeSteps(prep: PreparedStep, from: number, count: number): number[] {
+  const times: number[] = [];
+  for (let i = from; i < from + count; i++) {
+    const t0 = performance.now();
+    prep.step(i);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/** Times `def` with native kernels as they are now (switch them with `setNativeKernels`). */
+export function runBench(def: BenchDef, opts: BenchOptions = {}): BenchResult {
   const steps = opts.steps ?? 50;
   const warmup = opts.warmup ?? 10;
-  const B = opts.batchSize ?? 100;
-  const rng = new Rng(opts.seed ?? 0);
-  const D = 784;
-  const model = new Vae({ type: 'vae', latent: [50], hidden: [[500, 500]], activation: 'softplus', likelihood: 'bernoulli', minScale: 1e-4, inputDim: D }, rng.fork('init'));
-  const data = new Float32Array(1000 * D);
-  for (let i = 0; i < data.length; i++) data[i] = rng.next() < 0.13 ? 1 : 0;
-  const source: DataSource = {
-    name: 'unlabelled',
-    size: 1000,
-    batchSize: B,
-    batch: (rows) => ({ x: tf.tensor2d(gather(data, D, rows), [rows.length, D]) }),
-  };
-  const trainer = new Trainer({
-    params: model.params,
-    sources: [source],
-    objective: (batch, ctx) => tf.tidy(() => tf.neg(tf.mean(bound(model.terms(batch.unlabelled.x, 1, ctx.rng), { kind: 'elbo' }))) as tf.Scalar),
-    epochs: 1,
-    lr: 1e-3,
-    seed: 0,
-  });
-  const times: number[] = [];
-  let before = 0;
-  for (let i = 0; i < warmup + steps; i++) {
-    if (i === warmup) before = tf.memory().numTensors;
-    const rows = rng.permutation(1000).subarray(0, B);
-    const t0 = performance.now();
-    trainer.trainStep({ unlabelled: source.batch(rows, rng) }, { rng, epoch: 0, step: i }, 1e-3);
-    if (i >= warmup) times.push(performance.now() - t0);
-  }
+  const prep = def.prepare(opts.seed ?? 0);
+  timeSteps(prep, 0, warmup);
+  const before = tf.memory().numTensors;
+  const times = timeSteps(prep, warmup, steps);
   const growth = tf.memory().numTensors - before;
-  trainer.dispose();
-  model.dispose();
+  let profile: KernelTime[] | undefined;
+  if (opts.profile) {
+    const p = new KernelProfiler(tf.getBackend());
+    p.install();
+    try {
+      timeSteps(prep, warmup + steps, steps);
+    } finally {
+      p.uninstall();
+    }
+    profile = p.report();
+  }
+  prep.dispose();
   const sorted = [...times].sort((a, b) => a - b);
   const med = quantile(sorted, 0.5);
   const info = engineInfo();
   return {
-    name: 'vae-step',
-    description: 'MLP VAE 784-500-500-50 softplus, Bernoulli, ELBO (analytic KL), Adam',
+    name: def.name,
+    description: def.description,
     backend: info?.backend ?? tf.getBackend(),
+    native: nativeActive(),
     fixes: info?.fixes ?? [],
-    batchSize: B,
+    batchSize: def.batchSize,
     steps,
     warmup,
     medianMs: med,
     meanMs: times.reduce((s, t) => s + t, 0) / times.length,
     p10Ms: quantile(sorted, 0.1),
     p90Ms: quantile(sorted, 0.9),
-    samplesPerSecond: (1000 * B) / med,
+    samplesPerSecond: (1000 * def.batchSize) / med,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     tensorGrowth: growth,
+    ...(profile ? { profile } : {}),
   };
+}
+
+/** Times the reference VAE training step (kept for callers of the first release). */
+export function benchVaeStep(opts: BenchOptions = {}): BenchResult {
+  return runBench(VAE_BENCH, opts);
+}
+
+/** A benchmark's profile as a Markdown table. */
+export function benchProfileTable(r: BenchResult, top = 20): string {
+  if (!r.profile) return '';
+  return profileTable(r.profile, r.meanMs, r.steps, top);
+}
+
+/** Result of {@link compareNativeLosses}. */
+export interface LossComparison {
+  name: string;
+  steps: number;
+  /** Largest |native − plain| / |plain| over the steps. */
+  maxRelDiff: number;
+  firstLoss: number;
+  lastLoss: number;
+}
+
+/**
+ * Trains `def` for `steps` steps from the same seed with native kernels off and then on, and
+ * returns the largest relative difference between the two loss sequences.
+ */
+export function compareNativeLosses(def: BenchDef, steps = 100, seed = 0): LossComparison {
+  const run = (on: boolean): number[] => {
+    setNativeKernels(on);
+    const prep = def.prepare(seed);
+    try {
+      return Array.from({ length: steps }, (_, i) => prep.step(i));
+    } finally {
+      prep.dispose();
+      setNativeKernels(true);
+    }
+  };
+  const plain = run(false);
+  const native = run(true);
+  let maxRelDiff = 0;
+  for (let i = 0; i < steps; i++) maxRelDiff = Math.max(maxRelDiff, Math.abs(native[i] - plain[i]) / Math.abs(plain[i]));
+  return { name: def.name, steps, maxRelDiff, firstLoss: plain[0], lastLoss: plain[steps - 1] };
 }

@@ -1,2 +1,3 @@
 /** Benchmarks. */
 export * from './bench.js';
+export * from './profile.js';
