@@ -1,0 +1,303 @@
+/**
+ * Semi-supervised deep generative models with a discrete label y: M2, ADGM and SDGM, declared once
+ * as one family (thesis `003_…` §4.1–4.2 and appendix A; Kingma et al. 2014; Maaløe et al. 2016).
+ *
+ * - **M2** (eqs 4.1–4.11): p(y) p(z) p(x | y, z); inference q(y | x) q(z | x, y).
+ * - **ADGM** (eqs 4.12–4.23, appendix A §3 eq 17): auxiliary a; generative p(y) p(z) p(a | z, y) p(x | z, y);
+ *   inference q(a | x) q(y | a, x) q(z | a, y, x).
+ * - **SDGM**: as ADGM with the skip connection p(x | a, z, y).
+ *
+ * p(y) is uniform over K classes, p(z) = N(0, I); every Gaussian conditional has σ = softplus + floor.
+ * Bounds per example, with β weighting the latent (KL-like) terms for warm-up:
+ *   labelled   −L(x, y) = E_q(a,z|x,y)[log p(x|·) + log p(y) + β(log p(z) + log p(a|z,y) − log q(a|x) − log q(z|a,y,x))]
+ *   unlabelled −U(x)    = E_q(a|x)[Σ_y q(y|a,x)(log p(x|·) + log p(y) + β(log p(z) + log p(a|z,y) − log q(z|a,y,x))) + H(q(y|a,x)) − β log q(a|x)]
+ * and the training loss J^α = mean_l L + mean_u U + α · mean_l[−log q(y|a,x)] (eq 4.10; per-batch
+ * means, as the ADGM paper's half-labelled batches). The sum over y runs either exactly, as one K×
+ * batch ({@link enumerateClasses}), or — `yEstimator: 'concrete'` — with one reparameterised
+ * Concrete (Gumbel-softmax) sample of y at temperature τ in place of the sum, in which case the
+ * y-part of the bound, E_q[log p(y)] + H(q), is taken in closed form as −KL(q(y|·) ‖ Uniform).
+ * `samples` Monte Carlo draws of (a, z) per example are averaged (eq 17 of appendix A).
+ *
+ * The unsupervised AVAE (appendix A eqs 19–20) is this family with K = 1 would-be classes; it is
+ * not exposed separately yet.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Rng } from '../engine/rng.js';
+import { ParamStore } from '../nn/params.js';
+import { ACTIVATIONS, Dense, Mlp } from '../nn/layers.js';
+import { BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
+import { Normal } from '../dists/normal.js';
+import { Concrete } from '../dists/concrete.js';
+import { enumerateClasses, perClass } from './enumerate.js';
+
+/** Applies `net` to the concatenation of `inputs` and `head` to the result, freeing the temporaries. */
+function headOf(net: Mlp, head: GaussianHead, inputs: tf.Tensor[]): Normal {
+  const inp = inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1);
+  const h = net.apply(inp);
+  if (inp !== inputs[0]) inp.dispose();
+  const q = head.apply(h);
+  h.dispose();
+  return q;
+}
+
+/** Schema of a semi-supervised model's configuration. */
+export const SslConfigSchema = z
+  .object({
+    type: z.enum(['m2', 'adgm', 'sdgm']),
+    /** Number of classes K. */
+    classes: z.number().int().min(2).default(10),
+    /** Dimension of z. */
+    latent: z.number().int().min(1).default(100),
+    /** Dimension of the auxiliary a (ADGM, SDGM; ignored by M2). */
+    auxiliary: z.number().int().min(1).default(100),
+    /** Hidden widths of every network. */
+    hidden: z.array(z.number().int().min(1)).default([500, 500]),
+    activation: z.enum(ACTIVATIONS).default('relu'),
+    likelihood: z.enum(['bernoulli', 'gaussian']).default('bernoulli'),
+    minScale: z.number().min(0).default(DEFAULT_MIN_SCALE),
+    /** Sum over y: exact enumeration (K× batch) or one Concrete sample. */
+    yEstimator: z.enum(['enumerate', 'concrete']).default('enumerate'),
+    /** Concrete temperature τ. */
+    temperature: z.number().positive().default(0.5),
+    /** Monte Carlo samples of (a, z) per example. */
+    samples: z.number().int().min(1).default(1),
+    /** Input dimension; filled in from the data when omitted. */
+    inputDim: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** A semi-supervised model configuration after defaults. */
+export type SslConfig = z.infer<typeof SslConfigSchema>;
+
+/** Weights of the training loss. */
+export interface SslLossWeights {
+  /** Weight α of the classification term (eq 4.10). */
+  alpha: number;
+  /** Weight β of the latent terms (KL warm-up); 1 is the bound. */
+  beta?: number;
+}
+
+/** M2, ADGM or SDGM (see the module doc). */
+export class SemiSupervisedDgm {
+  readonly params = new ParamStore();
+  readonly config: SslConfig & { inputDim: number };
+  private readonly aux: boolean;
+  private readonly skip: boolean;
+  private readonly qaNet?: Mlp;
+  private readonly qaHead?: GaussianHead;
+  private readonly paNet?: Mlp;
+  private readonly paHead?: GaussianHead;
+  private readonly qyNet: Mlp;
+  private readonly qyHead: Dense;
+  private readonly qzNet: Mlp;
+  private readonly qzHead: GaussianHead;
+  private readonly pxNet: Mlp;
+  private readonly pxHead: BernoulliHead | GaussianHead;
+
+  constructor(config: SslConfig, rng: Rng) {
+    if (config.inputDim === undefined) throw new Error(`${config.type}: config.inputDim is required (it is filled in from the data)`);
+    this.config = { ...config, inputDim: config.inputDim };
+    const { inputDim: D, classes: K, latent: Z, auxiliary: A, hidden, activation: act, minScale } = this.config;
+    this.aux = config.type !== 'm2';
+    this.skip = config.type === 'sdgm';
+    const ps = this.params;
+    const a = this.aux ? A : 0;
+    if (this.aux) {
+      this.qaNet = new Mlp(ps, 'qa', D, hidden, rng, act);
+      this.qaHead = new GaussianHead(ps, 'qa.a', this.qaNet.outDim, A, rng, minScale);
+      this.paNet = new Mlp(ps, 'pa', Z + K, hidden, rng, act);
+      this.paHead = new GaussianHead(ps, 'pa.a', this.paNet.outDim, A, rng, minScale);
+    }
+    this.qyNet = new Mlp(ps, 'qy', D + a, hidden, rng, act);
+    this.qyHead = new Dense(ps, 'qy.logits', this.qyNet.outDim, K, rng, 'linear');
+    this.qzNet = new Mlp(ps, 'qz', D + K + a, hidden, rng, act);
+    this.qzHead = new GaussianHead(ps, 'qz.z', this.qzNet.outDim, Z, rng, minScale);
+    this.pxNet = new Mlp(ps, 'px', Z + K + (this.skip ? A : 0), hidden, rng, act);
+    this.pxHead = config.likelihood === 'bernoulli' ? new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng) : new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale);
+  }
+
+  /** Number of classes. */
+  get classes(): number {
+    return this.config.classes;
+  }
+
+  /** q(a | x) (ADGM/SDGM only). */
+  encodeAux(x: tf.Tensor): Normal {
+    if (!this.aux) throw new Error(`${this.config.type} has no auxiliary variable`);
+    return headOf(this.qaNet!, this.qaHead!, [x]);
+  }
+
+  /** Logits of q(y | x) (M2) or q(y | a, x). */
+  classLogits(x: tf.Tensor, a?: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => this.qyHead.apply(this.qyNet.apply(a ? tf.concat([x, a], -1) : x)) as tf.Tensor2D);
+  }
+
+  /** q(z | x, y) (M2) or q(z | a, y, x). */
+  encode(x: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): Normal {
+    return headOf(this.qzNet, this.qzHead, a ? [x, y, a] : [x, y]);
+  }
+
+  /** Mean of p(x | z, y) (or p(x | a, z, y) for SDGM, where `a` is required). */
+  decodeMean(zz: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.pxDist(zz, y, a).mean());
+  }
+
+  /** log p(x | z, y) (or p(x | a, z, y) for SDGM) per row. */
+  logLikelihood(x: tf.Tensor, zz: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.pxDist(zz, y, a).logProb(x));
+  }
+
+  private pxDist(zz: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor } {
+    if (this.skip && !a) throw new Error('sdgm: the decoder p(x | a, z, y) needs a');
+    const h = this.pxNet.apply(tf.concat(this.skip ? [zz, y, a!] : [zz, y], -1));
+    return this.pxHead.apply(h);
+  }
+
+  /** p(a | z, y) (ADGM/SDGM only). */
+  auxPrior(zz: tf.Tensor, y: tf.Tensor): Normal {
+    if (!this.aux) throw new Error(`${this.config.type} has no auxiliary variable`);
+    return headOf(this.paNet!, this.paHead!, [zz, y]);
+  }
+
+  /** a ~ q(a|x) and log q(a|x) per row, or nulls for M2. */
+  private drawAux(x: tf.Tensor, rng: Rng): { a?: tf.Tensor; logQa?: tf.Tensor } {
+    if (!this.aux) return {};
+    const qa = this.encodeAux(x);
+    const a = qa.rsample(rng);
+    return { a, logQa: qa.logProb(a) };
+  }
+
+  /**
+   * Given rows (x, y, a): draws z ~ q(z|·) and returns log p(x|·) and the latent part
+   * log p(z) + log p(a|z,y) − log q(z|·), each [N].
+   */
+  private core(x: tf.Tensor, y: tf.Tensor, a: tf.Tensor | undefined, rng: Rng): { logLik: tf.Tensor; latent: tf.Tensor } {
+    const qz = this.encode(x, y, a);
+    const zz = qz.rsample(rng);
+    const Z = this.config.latent;
+    let latent = tf.sub(new Normal(tf.zeros([Z]), tf.ones([Z])).logProb(zz), qz.logProb(zz));
+    if (a) latent = tf.add(latent, this.auxPrior(zz, y).logProb(a));
+    return { logLik: this.logLikelihood(x, zz, y, a), latent };
+  }
+
+  private repeat(x: tf.Tensor): tf.Tensor {
+    const S = this.config.samples;
+    return S === 1 ? x : tf.tile(x, [S, ...x.shape.slice(1).map(() => 1)]);
+  }
+
+  private meanOverSamples(v: tf.Tensor, B: number): tf.Tensor {
+    const S = this.config.samples;
+    return S === 1 ? v : tf.mean(tf.reshape(v, [S, B]), 0);
+  }
+
+  /**
+   * Labelled bound −L(x, y) per example [B] and the classification cross-entropy −log q(y | a, x)
+   * per example [B], for x [B, D] and one-hot y [B, K].
+   */
+  labelled(x: tf.Tensor, y: tf.Tensor, rng: Rng, beta = 1): { bound: tf.Tensor; crossEntropy: tf.Tensor } {
+    this.checkY(y, x.shape[0]);
+    return tf.tidy(() => {
+      const B = x.shape[0];
+      const xs = this.repeat(x);
+      const ys = this.repeat(y);
+      const { a, logQa } = this.drawAux(xs, rng);
+      const { logLik, latent } = this.core(xs, ys, a, rng);
+      const K = this.config.classes;
+      let kl = latent;
+      if (logQa) kl = tf.sub(kl, logQa);
+      const bound = tf.add(tf.add(logLik, -Math.log(K)), tf.mul(kl, beta));
+      const logq = tf.logSoftmax(this.classLogits(xs, a));
+      const ce = tf.neg(tf.sum(tf.mul(ys, logq), -1));
+      return { bound: this.meanOverSamples(bound, B), crossEntropy: this.meanOverSamples(ce, B) };
+    });
+  }
+
+  /** Unlabelled bound −U(x) per example [B], for x [B, D]. */
+  unlabelled(x: tf.Tensor, rng: Rng, beta = 1): tf.Tensor {
+    return tf.tidy(() => {
+      const B = x.shape[0];
+      const K = this.config.classes;
+      const xs = this.repeat(x);
+      const { a, logQa } = this.drawAux(xs, rng);
+      const logits = this.classLogits(xs, a);
+      const logq = tf.logSoftmax(logits);
+      const q = tf.exp(logq);
+      let u: tf.Tensor;
+      if (this.config.yEstimator === 'enumerate') {
+        const { y, tiled } = enumerateClasses(K, a ? [xs, a] : [xs]);
+        const { logLik, latent } = this.core(tiled[0], y, tiled[1], rng);
+        const f = perClass(tf.add(tf.add(logLik, -Math.log(K)), tf.mul(latent, beta)), K); // [N, K]
+        const entropy = tf.neg(tf.sum(tf.mul(q, logq), -1));
+        u = tf.add(tf.sum(tf.mul(q, f), -1), entropy);
+      } else {
+        const ysoft = new Concrete(logits, this.config.temperature).rsample(rng);
+        const { logLik, latent } = this.core(xs, ysoft, a, rng);
+        const klY = tf.add(tf.sum(tf.mul(q, logq), -1), Math.log(K)); // KL(q(y|·) ‖ Uniform)
+        u = tf.sub(tf.add(logLik, tf.mul(latent, beta)), klY);
+      }
+      if (logQa) u = tf.sub(u, tf.mul(logQa, beta));
+      return this.meanOverSamples(u, B);
+    });
+  }
+
+  /**
+   * Training loss J^α for a labelled batch (x_l [B_l, D], y_l one-hot [B_l, K]) and an unlabelled
+   * batch x_u [B_u, D]: mean_l L + mean_u U + α · mean_l CE (a scalar; either batch may be absent).
+   */
+  loss(batch: { labelled?: { x: tf.Tensor; y: tf.Tensor }; unlabelled?: { x: tf.Tensor } }, rng: Rng, w: SslLossWeights): tf.Scalar {
+    if (!(w.alpha >= 0)) throw new Error(`alpha must be ≥ 0, got ${w.alpha}`);
+    const beta = w.beta ?? 1;
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.scalar(0);
+      if (batch.labelled) {
+        const l = this.labelled(batch.labelled.x, batch.labelled.y, rng, beta);
+        total = tf.add(total, tf.add(tf.neg(tf.mean(l.bound)), tf.mul(tf.mean(l.crossEntropy), w.alpha)));
+      }
+      if (batch.unlabelled) total = tf.sub(total, tf.mean(this.unlabelled(batch.unlabelled.x, rng, beta)));
+      return total as tf.Scalar;
+    });
+  }
+
+  /**
+   * Class probabilities [B, K]. ADGM/SDGM: q(y | a, x) at a = E[q(a | x)], or averaged over
+   * `samples` draws of a when `rng` is given.
+   */
+  classify(x: tf.Tensor, rng?: Rng, samples = 10): tf.Tensor2D {
+    return tf.tidy(() => {
+      if (!this.aux) return tf.softmax(this.classLogits(x)) as tf.Tensor2D;
+      const qa = this.encodeAux(x);
+      if (!rng) return tf.softmax(this.classLogits(x, qa.mean())) as tf.Tensor2D;
+      const draws = Array.from({ length: samples }, () => tf.softmax(this.classLogits(x, qa.sample(rng))));
+      return tf.div(tf.addN(draws), samples) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * Analogies (appendix A fig. 3a): each x [B, D] encoded to the mean of q(z | ·) under its most
+   * probable class, then decoded with every class; returns [K, B, D] means of p(x | ·).
+   */
+  analogies(x: tf.Tensor): tf.Tensor3D {
+    return tf.tidy(() => {
+      const K = this.config.classes;
+      const B = x.shape[0];
+      const a = this.aux ? this.encodeAux(x).mean() : undefined;
+      const probs = tf.softmax(this.classLogits(x, a));
+      const yHat = tf.cast(tf.oneHot(tf.argMax(probs, -1), K), 'float32');
+      const zz = this.encode(x, yHat, a).mean();
+      const { y, tiled } = enumerateClasses(K, a ? [zz, a] : [zz]);
+      const aDec = this.skip ? tiled[1] : undefined;
+      return tf.reshape(this.decodeMean(tiled[0], y, aDec), [K, B, this.config.inputDim]) as tf.Tensor3D;
+    });
+  }
+
+  private checkY(y: tf.Tensor, B: number): void {
+    const K = this.config.classes;
+    if (y.rank !== 2 || y.shape[1] !== K || y.shape[0] !== B) throw new Error(`labels must be one-hot [${B}, ${K}], got [${y.shape}]`);
+  }
+
+  /** Frees the model's variables. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}
