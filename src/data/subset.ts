@@ -2,6 +2,36 @@
 import type { Rng } from '../engine/rng.js';
 import { type Dataset, subsetRows } from './dataset.js';
 
+/**
+ * Checks that every entry of `y` is an integer in `0..numClasses − 1`. Throws on the first bad entry,
+ * naming `source` (e.g. a file name or a dataset), the row and the value, e.g.
+ * `labels.csv: row 12 has label 10, outside 0..9`. Returns `y`.
+ *
+ * (`checkLabels` in `dataset.ts` does the same check for a whole {@link Dataset}.)
+ */
+export function checkLabelArray<T extends ArrayLike<number>>(y: T, numClasses: number, source: string): T {
+  if (!Number.isInteger(numClasses) || numClasses < 1) {
+    throw new Error(`${source}: the number of classes must be a positive integer, got ${numClasses}`);
+  }
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (!Number.isInteger(v)) throw new Error(`${source}: row ${i} has label ${v}, which is not an integer`);
+    if (v < 0 || v >= numClasses) throw new Error(`${source}: row ${i} has label ${v}, outside 0..${numClasses - 1}`);
+  }
+  return y;
+}
+
+/**
+ * Counts the examples of each class in `y` (labels checked with {@link checkLabelArray} first).
+ * Returns an array of length `numClasses`.
+ */
+export function classCounts(y: ArrayLike<number>, numClasses: number, source: string): Int32Array {
+  checkLabelArray(y, numClasses, source);
+  const counts = new Int32Array(numClasses);
+  for (let i = 0; i < y.length; i++) counts[y[i]]++;
+  return counts;
+}
+
 /** Options for {@link labelledSubset}. */
 export interface LabelledSubsetOptions {
   /** Called with each warning as it arises (the warnings are also returned). */
@@ -26,21 +56,18 @@ export interface LabelledSubset {
  * Draws `perClass` examples of each class uniformly at random without replacement (seeded by
  * `rng`), giving a class-balanced labelled set and the remainder.
  *
- * Throws if a label is outside `0..numClasses − 1` (naming the row and value), or if a class has
- * some examples but fewer than `perClass` (naming the class and how many it has). A class with no
- * examples at all is skipped with a warning instead, so the labelled set then has fewer than
- * `perClass × numClasses` rows.
+ * Throws if a label is outside `0..numClasses − 1` or not an integer (naming the row and value), or
+ * if a class has some examples but fewer than `perClass` (naming the class, how many were asked for
+ * and how many it has). A class with no examples at all is skipped with a warning instead, so the
+ * labelled set then has fewer than `perClass × numClasses` rows. Warnings are both returned in
+ * `warnings` and, as each arises, passed to `opts.onWarning` when given; nothing is printed.
  */
 export function labelledSubset(ds: Dataset, perClass: number, rng: Rng, opts: LabelledSubsetOptions = {}): LabelledSubset {
   const who = `labelledSubset(data '${ds.name}')`;
   if (!Number.isInteger(perClass) || perClass < 0) throw new Error(`${who}: perClass must be a non-negative integer, got ${perClass}`);
   const k = ds.numClasses;
-  const counts = new Int32Array(k);
-  for (let i = 0; i < ds.n; i++) {
-    const c = ds.y[i];
-    if (!(c >= 0 && c < k)) throw new Error(`${who}: row ${i} has label ${c}, outside 0..${k - 1}`);
-    counts[c]++;
-  }
+  if (ds.y.length !== ds.n) throw new Error(`${who}: y has ${ds.y.length} labels, expected n = ${ds.n}`);
+  const counts = classCounts(ds.y, k, who);
   const warnings: string[] = [];
   for (let c = 0; c < k; c++) {
     if (counts[c] === 0) {
@@ -48,7 +75,7 @@ export function labelledSubset(ds: Dataset, perClass: number, rng: Rng, opts: La
       warnings.push(msg);
       opts.onWarning?.(msg);
     } else if (counts[c] < perClass) {
-      throw new Error(`${who}: asked for ${perClass} examples per class but class ${c} has only ${counts[c]}`);
+      throw new Error(`${who}: asked for ${perClass} examples per class but class ${c} has only ${counts[c]} (of ${ds.n} rows)`);
     }
   }
   // Rows of each class, in order.

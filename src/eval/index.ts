@@ -1,2 +1,4 @@
-/** Evaluation: importance-weighted log-likelihood. */
+/** Evaluation: importance-weighted log-likelihood, classification metrics, two-component PCA. */
 export * from './loglik.js';
+export * from './classify.js';
+export * from './pca.js';
