@@ -1,6 +1,7 @@
 /**
  * The two-moons toy dataset: two interleaving half circles in the plane, one per class, as used for
- * the 2-D semi-supervised experiment of the ADGM paper (Maaløe et al. 2016, appendix).
+ * the 2-D semi-supervised experiment of the ADGM paper (Maaløe et al. 2016, sec. 4.2; thesis `003_…`,
+ * appendix A), which gives the arcs but not the noise level (the default 0.1 is our choice).
  *
  * Class 0 lies on the upper unit half circle (cos t, sin t), t ∈ [0, π]; class 1 on the lower half
  * circle (1 − cos t, 1 − sin t − 0.5) = (1 − cos t, 0.5 − sin t), centred at (1, 0.5). The angles t

@@ -1,2 +1,3 @@
-/** Reporting: image grids as PNG files. */
+/** Reporting: image grids, line charts and scatter plots as PNG files. */
 export * from './png.js';
+export * from './chart.js';
