@@ -12,6 +12,7 @@ import { readConfigFile, validateConfig } from '../config/validate.js';
 import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILES } from '../experiments/run.js';
 import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
+import { runMoonsComparison } from '../experiments/ssl.js';
 import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench, type BenchResult, type LossComparison } from '../bench/bench.js';
 import { setNativeKernels } from '../engine/native.js';
 import { fmtTime } from '../train/progress.js';
@@ -188,6 +189,35 @@ export function buildProgram(): Command {
         }
       }
       if (o.json) process.stdout.write(JSON.stringify({ engine: info, results, ...(checks.length ? { lossChecks: checks } : {}) }) + '\n');
+    });
+
+  program
+    .command('experiment')
+    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm)')
+    .argument('<name>', 'experiment: moons-adgm')
+    .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
+    .option('--budget-epochs <n>', 'epochs per model', intArg('--budget-epochs'), 10)
+    .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
+    .option('--noise <s>', 'moons: noise standard deviation', Number, 0.2)
+    .option('--seed <n>', 'seed', intArg('--seed'), 0)
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number }, cmd: Command) => {
+      const known = ['moons-adgm'];
+      if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')} (the MNIST-100 experiments are not built yet)`);
+      if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
+      if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
+      const info = await engine(cmd);
+      const out = o.out ?? path.join('runs', `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
+      log(`${name}: ADGM and M2 on half-moons (1e4 points, 3 labels per class, noise ${o.noise}), ${o.budgetEpochs} epochs each, backend ${info.backend} → ${out}`);
+      const r = await runMoonsComparison({
+        out,
+        epochs: o.budgetEpochs,
+        budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
+        noise: o.noise,
+        seed: o.seed,
+        onEval: (t, e) => log(`${t} epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)}, test error ${(100 * (e.metrics.testError ?? NaN)).toFixed(2)}%`),
+      });
+      for (const [t, c] of Object.entries(r.curves)) log(`${t}: final test error ${(100 * (c.at(-1)?.testError ?? NaN)).toFixed(2)}% after ${c.at(-1)?.epoch ?? 0} epochs`);
+      log(`wrote ${r.files.join(', ')}`);
     });
 
   program
