@@ -160,3 +160,18 @@ test('a run killed with SIGKILL mid-epoch resumes from its last checkpoint and e
   assert.deepEqual(curve(a), curve(b), 'the resumed run reports the same training curve');
   fs.rmSync(d, { recursive: true });
 });
+
+test('experiment: an unknown name and a bad budget are usage errors naming what is valid', () => {
+  let r = cli(['experiment', 'mnist1000-m9']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown experiment 'mnist1000-m9'; available: moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm/);
+  r = cli(['experiment', 'moons-adgm', '--budget-minutes', '-1']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--budget-minutes must be > 0/);
+});
+
+test('bench: an unknown benchmark name is a usage error listing the valid ones', () => {
+  const r = cli(['bench', '--only', 'vae,gan']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown benchmark 'gan'; valid: vae, m2, adgm/);
+});

@@ -1,3 +1,4 @@
-/** Runs and experiments: training from a config, loading runs, reports. */
+/** Runs and experiments: training from a config, loading runs, reports, semi-supervised experiments. */
 export * from './run.js';
 export * from './report.js';
+export * from './ssl.js';

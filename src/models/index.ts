@@ -1,3 +1,5 @@
 /** Model families and their registry. */
 export * from './vae.js';
 export * from './registry.js';
+export * from './ssl.js';
+export * from './enumerate.js';

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setupEngine } from '../testing/helpers.js';
+import { makeMoons } from '../data/moons.js';
+import type { Dataset } from '../data/dataset.js';
+import { Rng } from '../engine/rng.js';
+import { spreadMoonLabels, trainSsl } from './ssl.js';
+
+await setupEngine();
+
+/** Two Gaussian blobs in the plane, centres (∓2, 0), σ = 0.3. */
+function blobs(n: number, seed: number): Dataset {
+  const noise = new Rng(seed).fillNormal(new Float32Array(2 * n));
+  const x = new Float32Array(2 * n);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 2;
+    x[2 * i] = (y[i] === 0 ? -2 : 2) + 0.3 * noise[2 * i];
+    x[2 * i + 1] = 0.3 * noise[2 * i + 1];
+  }
+  return { name: 'blobs', x, y, n, dim: 2, shape: [2], numClasses: 2 };
+}
+
+test('trainSsl: a tiny ADGM separates two blobs from one label per class (test error ≤ 2%)', async () => {
+  const train = blobs(400, 1);
+  const test = blobs(400, 2);
+  const labelled: Dataset = { ...train, x: train.x.slice(0, 4), y: train.y.slice(0, 2), n: 2 };
+  const run = await trainSsl({ model: { type: 'adgm', hidden: [16], latent: 2, auxiliary: 2, activation: 'tanh', likelihood: 'gaussian' }, labelled, unlabelled: train, test, epochs: 3, lr: 3e-3, alpha: 1, batchSize: { labelled: 2, unlabelled: 50 }, seed: 0 });
+  const err = run.history.at(-1)!.metrics.testError;
+  assert.ok(err <= 0.02, `test error ${err}`);
+  assert.equal(run.history.length, 3);
+  run.model.dispose();
+});
+
+test('spreadMoonLabels picks, per class, the points nearest to the ends and the middle of its arc', () => {
+  const ds = makeMoons(2000, { noise: 0, seed: 3 });
+  const l = spreadMoonLabels(ds, 3);
+  assert.equal(l.n, 6);
+  assert.deepEqual(Array.from(l.y), [0, 0, 0, 1, 1, 1]);
+  const want = [[1, 0], [0, 1], [-1, 0], [0, 0.5], [1, -0.5], [2, 0.5]];
+  want.forEach(([px, py], i) => assert.ok(Math.hypot(l.x[2 * i] - px, l.x[2 * i + 1] - py) < 0.01, `label ${i} at (${l.x[2 * i]}, ${l.x[2 * i + 1]}), want (${px}, ${py})`));
+  assert.throws(() => spreadMoonLabels(ds, 0), /labels per class must be an integer ≥ 1/);
+});
