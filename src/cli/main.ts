@@ -12,7 +12,7 @@ import { readConfigFile, validateConfig } from '../config/validate.js';
 import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILES } from '../experiments/run.js';
 import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
-import { MNIST100_PAPER, mnist100Experiment, runMoonsComparison } from '../experiments/ssl.js';
+import { MNIST100_PAPER, MNIST100_PAPER_M1M2, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
 import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench, type BenchResult, type LossComparison } from '../bench/bench.js';
 import { setNativeKernels } from '../engine/native.js';
 import { fmtTime } from '../train/progress.js';
@@ -193,21 +193,39 @@ export function buildProgram(): Command {
 
   program
     .command('experiment')
-    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm)')
-    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm')
+    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2)')
+    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2')
     .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
     .option('--budget-epochs <n>', 'epochs per model', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
     .option('--noise <s>', 'moons: noise standard deviation', Number, 0.2)
     .option('--seed <n>', 'seed', intArg('--seed'), 0)
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number }, cmd: Command) => {
-      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm'];
+    .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number }, cmd: Command) => {
+      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
       const info = await engine(cmd);
       const out = o.out ?? path.join('runs', `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
+      if (name === 'mnist100-m1m2') {
+        log(`${name}: M1 (VAE) for ${o.m1Epochs} epochs, then M2 on its latent space with 100 labels for up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''} → ${out}`);
+        const r = await mnist100M1M2({
+          out,
+          m1Epochs: o.m1Epochs,
+          epochs: o.budgetEpochs,
+          budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
+          seed: o.seed,
+          trainLimit: o.trainLimit,
+          onM1Epoch: (e, l) => log(`M1 epoch ${e}: train loss ${l.toFixed(2)}`),
+          onEval: (e) => log(`M2 epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(2)}, test error ${(100 * (e.metrics.testError ?? NaN)).toFixed(2)}%`),
+        });
+        log(`final test error ${(100 * (r.history.at(-1)?.metrics.testError ?? NaN)).toFixed(2)}%; thesis: ${(100 * MNIST100_PAPER_M1M2).toFixed(2)}%`);
+        log(`wrote ${r.files.join(', ')}`);
+        r.model.dispose();
+        return;
+      }
       if (name.startsWith('mnist100-')) {
         const type = name.slice('mnist100-'.length) as 'm2' | 'adgm' | 'sdgm';
         log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, backend ${info.backend} → ${out}`);

@@ -17,6 +17,8 @@ import { lowVarianceColumns, complementColumns, selectColumns } from '../data/co
 import { SemiSupervisedDgm, SslConfigSchema, type SslConfig } from '../models/ssl.js';
 import { Trainer, type DataSource, type EvalRecord } from '../train/trainer.js';
 import { warmupBeta } from '../objectives/schedules.js';
+import { bound } from '../objectives/bounds.js';
+import { Vae } from '../models/vae.js';
 import { pca2 } from '../eval/pca.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { writeFileAtomic } from '../io/format.js';
@@ -318,4 +320,92 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   writePng(af, imageGrid(imgs, 80, 28, 28, { cols: 10 }));
   files.push(af);
   return { ...run, files };
+}
+
+/** Options of {@link mnist100M1M2}. */
+export interface M1M2Options {
+  out: string;
+  /** Epochs of M1 (the VAE) before M2 starts. */
+  m1Epochs?: number;
+  /** Epochs of M2 on M1's latent space. */
+  epochs?: number;
+  budgetSeconds?: number;
+  seed?: number;
+  trainLimit?: number;
+  onEval?: (r: EvalRecord) => void;
+  onM1Epoch?: (epoch: number, loss: number) => void;
+}
+
+/** The thesis' M1+M2 error with 100 labels (`003_…` table 4.1). */
+export const MNIST100_PAPER_M1M2 = 0.0333;
+
+/**
+ * M1+M2 (Kingma et al. 2014; thesis §4.1): M1, a VAE (784-600-600-50, softplus, Bernoulli), is
+ * trained on all training images (dynamic binarisation); then frozen, and M2 (Gaussian p(z₁|y, z₂),
+ * hidden 500, z₂ 50) is trained on the means of q(z₁|x) with 100 labels. `budgetSeconds` bounds
+ * the M2 phase. Writes `curve.json`, `curve.png`, `confusion.md`.
+ */
+export async function mnist100M1M2(o: M1M2Options): Promise<SslRunResult & { files: string[] }> {
+  fs.mkdirSync(o.out, { recursive: true });
+  const seed = o.seed ?? 0;
+  const rng = new Rng(seed);
+  const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
+  const test = loadMnist('test');
+  const D = train.dim;
+  const m1 = new Vae({ type: 'vae', latent: [50], hidden: [[600, 600]], activation: 'softplus', likelihood: 'bernoulli', minScale: 1e-4, inputDim: D }, rng.fork('m1'));
+  const source: DataSource = {
+    name: 'unlabelled',
+    size: train.n,
+    batchSize: 100,
+    batch: (rows, r) => {
+      const g = gather(train.x, D, rows);
+      return { x: tf.tensor2d(binarizeInto(new Float32Array(g.length), g, r), [rows.length, D]) };
+    },
+  };
+  const t1 = new Trainer({
+    params: m1.params,
+    sources: [source],
+    objective: (b, ctx) => tf.tidy(() => tf.neg(tf.mean(bound(m1.terms(b.unlabelled.x, 1, ctx.rng), { kind: 'elbo' }))) as tf.Scalar),
+    epochs: o.m1Epochs ?? 10,
+    lr: 1e-3,
+    seed,
+    onEval: (r) => o.onM1Epoch?.(r.epoch, r.trainLoss),
+  });
+  await t1.run();
+  t1.dispose();
+  const encode = (ds: Dataset): Dataset => {
+    const z = new Float32Array(ds.n * 50);
+    for (let s = 0; s < ds.n; s += 2000) {
+      const n = Math.min(2000, ds.n - s);
+      z.set(tf.tidy(() => m1.encode(tf.tensor2d(ds.x.subarray(s * D, (s + n) * D), [n, D])).mean().dataSync()), s * 50);
+    }
+    return { ...ds, name: `${ds.name}-m1`, x: z, dim: 50, shape: [50] };
+  };
+  const ztrain = encode(train);
+  const ztest = encode(test);
+  m1.dispose();
+  const { labelled } = labelledSubset(ztrain, 10, new Rng(seed).fork('labels'));
+  const curve: { epoch: number; testError: number; seconds: number }[] = [];
+  const run = await trainSsl({
+    model: { type: 'm2', hidden: [500], latent: 50, activation: 'softplus', likelihood: 'gaussian' },
+    labelled,
+    unlabelled: ztrain,
+    test: ztest,
+    epochs: o.epochs ?? 50,
+    budgetSeconds: o.budgetSeconds,
+    lr: 1e-3,
+    batchSize: { labelled: 100, unlabelled: 100 },
+    seed,
+    onEval: (r) => {
+      curve.push({ epoch: r.epoch, testError: r.metrics.testError, seconds: r.trainSeconds });
+      writeFileAtomic(path.join(o.out, 'curve.json'), JSON.stringify({ experiment: 'mnist100-m1m2', m1Epochs: o.m1Epochs ?? 10, labelled: labelled.n, seed, paper: MNIST100_PAPER_M1M2, curve }, null, 2) + '\n');
+      o.onEval?.(r);
+    },
+  });
+  const cf = path.join(o.out, 'curve.png');
+  lineChartPng(cf, [{ name: 'M1+M2', x: curve.map((c) => c.epoch), y: curve.map((c) => 100 * c.testError) }], { title: `MNIST, ${labelled.n} labels, M1+M2: test error`, xLabel: 'M2 epoch', yLabel: 'error %', hLines: [{ y: 100 * MNIST100_PAPER_M1M2, label: 'thesis M1+M2' }] });
+  const pred = tf.tidy(() => tf.argMax(run.model.classify(tf.tensor2d(ztest.x, [ztest.n, 50])), -1).dataSync() as Int32Array);
+  const mf = path.join(o.out, 'confusion.md');
+  writeFileAtomic(mf, `# MNIST-100 M1+M2: confusion matrix on the test set (rows: true class)\n\nerror ${(100 * errorRate(ztest.y, pred)).toFixed(2)}%\n\n${formatConfusion(confusionMatrix(ztest.y, pred, 10))}\n`);
+  return { ...run, files: [path.join(o.out, 'curve.json'), cf, mf] };
 }
