@@ -12,6 +12,7 @@ import { readConfigFile, validateConfig } from '../config/validate.js';
 import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILES } from '../experiments/run.js';
 import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
+import { runPotentialExperiment } from '../experiments/potential.js';
 import { MNIST100_PAPER, MNIST100_PAPER_M1M2, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
 import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench, type BenchResult, type LossComparison } from '../bench/bench.js';
 import { setNativeKernels } from '../engine/native.js';
@@ -193,8 +194,8 @@ export function buildProgram(): Command {
 
   program
     .command('experiment')
-    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2)')
-    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2')
+    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae)')
+    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae')
     .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
     .option('--budget-epochs <n>', 'epochs per model', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
@@ -203,12 +204,21 @@ export function buildProgram(): Command {
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
     .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number }, cmd: Command) => {
-      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2'];
+      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
       const info = await engine(cmd);
       const out = o.out ?? path.join('runs', `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
+      if (name === 'potential-avae') {
+        const steps = o.budgetEpochs * 300;
+        log(`${name}: Gaussian and auxiliary approximations of the 2-D potential (eq 4.18), ${steps} steps each (300 per --budget-epochs) → ${out}`);
+        const r = runPotentialExperiment({ out, steps, seed: o.seed });
+        log(`log Z (grid) ${r.logZ.toFixed(4)}`);
+        for (const f of r.fits) log(`${f.kind}: bound ${f.bound.toFixed(4)} (gap ${(r.logZ - f.bound).toFixed(4)}), share of samples in the upper mode ${f.upperModeShare.toFixed(3)}`);
+        log(`wrote ${r.files.join(', ')}`);
+        return;
+      }
       if (name === 'mnist100-m1m2') {
         log(`${name}: M1 (VAE) for ${o.m1Epochs} epochs, then M2 on its latent space with 100 labels for up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''} → ${out}`);
         const r = await mnist100M1M2({

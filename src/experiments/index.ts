@@ -2,3 +2,4 @@
 export * from './run.js';
 export * from './report.js';
 export * from './ssl.js';
+export * from './potential.js';
