@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { VaeConfigSchema } from '../models/vae.js';
+import { AvaeConfigSchema } from '../models/avae.js';
 
 /** Objective section: which bound, how many importance samples, KL weight and warm-up. */
 export const ObjectiveSchema = z
@@ -79,7 +80,7 @@ export const TrainSchema = z
   .strict();
 
 /** The model section: one entry per registered model type. */
-export const ModelSchema = z.discriminatedUnion('type', [VaeConfigSchema]);
+export const ModelSchema = z.discriminatedUnion('type', [VaeConfigSchema, AvaeConfigSchema]);
 
 /** A complete run configuration. */
 export const RunConfigSchema = z

@@ -3,3 +3,4 @@ export * from './vae.js';
 export * from './registry.js';
 export * from './ssl.js';
 export * from './enumerate.js';
+export * from './avae.js';

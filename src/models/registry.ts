@@ -7,6 +7,7 @@ import type { Rng } from '../engine/rng.js';
 import type { ParamStore } from '../nn/params.js';
 import type { LogTerms } from '../objectives/bounds.js';
 import { Vae, type VaeConfig } from './vae.js';
+import { Avae, type AvaeConfig } from './avae.js';
 
 /** What the run machinery needs of an unsupervised latent-variable model. */
 export interface LatentModel {
@@ -21,11 +22,14 @@ export interface LatentModel {
 }
 
 /** Model configs known to the registry. */
-export type ModelConfig = VaeConfig;
+export type ModelConfig = VaeConfig | AvaeConfig;
 
 type Factory = (config: ModelConfig, inputDim: number, rng: Rng) => LatentModel;
 
-const registry = new Map<string, Factory>([['vae', (c, inputDim, rng) => new Vae({ ...c, inputDim }, rng)]]);
+const registry = new Map<string, Factory>([
+  ['vae', (c, inputDim, rng) => new Vae({ ...(c as VaeConfig), inputDim }, rng)],
+  ['avae', (c, inputDim, rng) => new Avae({ ...(c as AvaeConfig), inputDim }, rng)],
+]);
 
 /** Registers a model family under `type`. */
 export function registerModel(type: string, factory: Factory): void {
