@@ -11,9 +11,10 @@
  * are switched off at run time ({@link setNativeKernels}).
  *
  * Kernels: `BatchMatMul` and `_FusedMatMul` (OpenBLAS `sgemm`, every transpose and batch case, bias
- * and activation fused), `Sum` over any contiguous block of axes (float32 accumulation, as tfjs), `Softplus`, `Sigmoid`, `Exp` (branch-free vectorised loops, a degree-7
- * polynomial after range reduction: within a few ulp of libm), and outside the kernel registry the fused Adam update and the
- * gradient norm ({@link nativeAdam}).
+ * and activation fused); `Sum` over any contiguous block of axes (float32 accumulation, as tfjs);
+ * `Softplus`, `Sigmoid`, `Exp` (branch-free vectorised loops, a degree-7 polynomial after range
+ * reduction: within a few ulp of libm); and, outside the kernel registry, the fused Adam update and
+ * the gradient norm ({@link nativeAdam}).
  *
  * Threads: OpenBLAS's pool is the only native pool (the element-wise loops run on the calling
  * thread), sized by {@link setNativeThreads}: `--threads`, else `UNTAPPED_THREADS`, else all cores.
@@ -191,10 +192,7 @@ function replace(kernelName: string, make: (prev: KernelFunc) => KernelFunc): vo
  * Call after the wasm kernel fixes and before or after backend start-up. Returns {@link nativeInfo}.
  */
 export function installNativeKernels(backendName: string, opts: { threads?: number } = {}): NativeInfo {
-  if (backendName !== 'wasm') {
-    if (loadNative()) installed = false;
-    return nativeInfo();
-  }
+  if (backendName !== 'wasm') return nativeInfo();
   const a = loadNative();
   if (!a) return nativeInfo();
   setNativeThreads(opts.threads ?? defaultThreads());
