@@ -3,6 +3,7 @@
  * prints exactly one JSON object on stdout. Errors are printed as `untapped: error: …` and exit with
  * status 1 (2 for usage errors).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { initEngine, describeEngine, type EngineInfo } from '../engine/backend.js';
@@ -13,6 +14,8 @@ import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILE
 import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
 import { runPotentialExperiment } from '../experiments/potential.js';
+import { SSL_MODEL_FILE, evaluateSslModel } from '../experiments/ssl.js';
+import { formatConfusion } from '../eval/classify.js';
 import { MNIST100_PAPER, MNIST100_PAPER_M1M2, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
 import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench, type BenchResult, type LossComparison } from '../bench/bench.js';
 import { setNativeKernels } from '../engine/native.js';
@@ -102,7 +105,7 @@ export function buildProgram(): Command {
 
   program
     .command('evaluate')
-    .description('evaluate a trained run on the MNIST test set: ELBO and importance-weighted log-likelihood')
+    .description('evaluate a trained run on the MNIST test set: ELBO and importance-weighted log-likelihood; for a semi-supervised experiment directory, test error and confusion matrix')
     .argument('<dir>', 'run directory')
     .option('--iw <k>', 'importance samples per test image', intArg('--iw'), 5000)
     .option('--n <count>', 'evaluate only the first N test images', intArg('--n'))
@@ -110,6 +113,15 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o: { iw: number; n?: number; seed: number; json?: boolean }, cmd: Command) => {
       const info = await engine(cmd);
+      const sslFile = path.join(dir, SSL_MODEL_FILE);
+      if (fs.existsSync(sslFile)) {
+        const t0 = performance.now();
+        const r = evaluateSslModel(sslFile, o.n ?? 10000);
+        const out = { dir, backend: info.backend, experiment: r.experiment, n: r.n, testError: r.error, confusion: r.confusion, seconds: (performance.now() - t0) / 1000 };
+        if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
+        else log(`${dir} (${r.experiment}): test error ${(100 * r.error).toFixed(2)}% on ${r.n} images\n${formatConfusion(r.confusion)}`);
+        return;
+      }
       const { config, model } = loadRun(dir);
       const { test } = loadRunData(config, o.n ? { testLimit: o.n } : { testLimit: 10000 });
       const rng = new Rng(o.seed);

@@ -41,3 +41,29 @@ test('spreadMoonLabels picks, per class, the points nearest to the ends and the 
   want.forEach(([px, py], i) => assert.ok(Math.hypot(l.x[2 * i] - px, l.x[2 * i + 1] - py) < 0.01, `label ${i} at (${l.x[2 * i]}, ${l.x[2 * i + 1]}), want (${px}, ${py})`));
   assert.throws(() => spreadMoonLabels(ds, 0), /labels per class must be an integer ≥ 1/);
 });
+
+test('a saved semi-supervised model loads back with the same predictions; a wrong file kind is a clear error', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const tf = await import('@tensorflow/tfjs');
+  const { SemiSupervisedDgm, SslConfigSchema } = await import('../models/ssl.js');
+  const { saveSslModel, loadSslModel } = await import('./ssl.js');
+  const { writeUtp } = await import('../io/format.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-ssl-'));
+  const m = new SemiSupervisedDgm(SslConfigSchema.parse({ type: 'adgm', classes: 3, latent: 2, auxiliary: 2, hidden: [8], inputDim: 5 }), new Rng(4));
+  const file = path.join(dir, 'model.utp');
+  saveSslModel(file, m, [0, 1, 2, 3, 4], 'test');
+  const { model, meta } = loadSslModel(file);
+  assert.deepEqual(meta.columns, [0, 1, 2, 3, 4]);
+  const x = tf.tensor2d(new Rng(5).fillUniform(new Float32Array(20)), [4, 5]);
+  const a = m.classify(x);
+  const b = model.classify(x);
+  assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()));
+  tf.dispose([x, a, b]);
+  m.dispose();
+  model.dispose();
+  const other = path.join(dir, 'other.utp');
+  writeUtp(other, { kind: 'checkpoint', meta: {}, tensors: new Map() });
+  assert.throws(() => loadSslModel(other), /other\.utp: holds a 'checkpoint', not a semi-supervised model/);
+});

@@ -21,7 +21,7 @@ import { bound } from '../objectives/bounds.js';
 import { Vae } from '../models/vae.js';
 import { pca2 } from '../eval/pca.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
-import { writeFileAtomic } from '../io/format.js';
+import { readUtp, writeFileAtomic, writeUtp } from '../io/format.js';
 import { confusionMatrix, errorRate, formatConfusion } from '../eval/classify.js';
 import { imageGrid, writePng } from '../report/png.js';
 
@@ -267,7 +267,8 @@ export const MNIST100_PAPER = { m2: 0.1197, adgm: 0.0096, sdgm: 0.0132, pyroM2: 
  * the unlabelled set, 10 labels per class drawn evenly with the seed, columns with std < 0.1 dropped
  * (444 inputs), dynamic binarisation, batches of 100 labelled + 100 unlabelled, two hidden layers
  * of 500 ReLU units, dim(a) = dim(z) = 100, Adam 3e-4, α = 0.1·N/N_l. Writes `curve.json`,
- * `curve.png`, `confusion.md` and `analogies.png`.
+ * `curve.png`, `confusion.md`, `analogies.png` and the trained model `model.utp` (for
+ * `untapped evaluate`).
  */
 export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResult & { files: string[] }> {
   fs.mkdirSync(o.out, { recursive: true });
@@ -319,6 +320,9 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   const af = path.join(o.out, 'analogies.png');
   writePng(af, imageGrid(imgs, 80, 28, 28, { cols: 10 }));
   files.push(af);
+  const wf = path.join(o.out, SSL_MODEL_FILE);
+  saveSslModel(wf, run.model, keep, `mnist100-${o.type}`);
+  files.push(wf);
   return { ...run, files };
 }
 
@@ -408,4 +412,48 @@ export async function mnist100M1M2(o: M1M2Options): Promise<SslRunResult & { fil
   const mf = path.join(o.out, 'confusion.md');
   writeFileAtomic(mf, `# MNIST-100 M1+M2: confusion matrix on the test set (rows: true class)\n\nerror ${(100 * errorRate(ztest.y, pred)).toFixed(2)}%\n\n${formatConfusion(confusionMatrix(ztest.y, pred, 10))}\n`);
   return { ...run, files: [path.join(o.out, 'curve.json'), cf, mf] };
+}
+
+/** File name of a saved semi-supervised classifier inside an experiment directory. */
+export const SSL_MODEL_FILE = 'model.utp';
+
+/** What a saved classifier needs besides its weights: its config and the input columns it reads. */
+export interface SslModelMeta {
+  config: SslConfig & { inputDim: number };
+  /** Columns of the 784 MNIST pixels the model reads (the model's input order). */
+  columns: number[];
+  experiment: string;
+}
+
+/** Saves a trained semi-supervised model (weights, config, input columns) atomically. */
+export function saveSslModel(file: string, model: SemiSupervisedDgm, columns: number[], experiment: string): void {
+  const meta: SslModelMeta = { config: model.config, columns, experiment };
+  writeUtp(file, { kind: 'ssl-model', meta: meta as unknown as Record<string, unknown>, tensors: model.params.snapshot() });
+}
+
+/** Loads a model written by {@link saveSslModel}; errors name the file. */
+export function loadSslModel(file: string): { model: SemiSupervisedDgm; meta: SslModelMeta } {
+  const c = readUtp(file);
+  if (c.kind !== 'ssl-model') throw new Error(`${file}: holds a '${c.kind}', not a semi-supervised model`);
+  const meta = c.meta as unknown as SslModelMeta;
+  const config = SslConfigSchema.parse(meta.config);
+  const model = new SemiSupervisedDgm(config, new Rng(0));
+  model.params.load(c.tensors, file);
+  return { model, meta: { ...meta, config: model.config } };
+}
+
+/** Test error and confusion matrix of a saved MNIST classifier on the first `n` test images. */
+export function evaluateSslModel(file: string, n = 10000): { error: number; n: number; confusion: number[][]; experiment: string } {
+  const { model, meta } = loadSslModel(file);
+  try {
+    const test = selectColumns(loadMnist('test', { limit: n }), meta.columns, 'mnist-test');
+    const pred = new Int32Array(test.n);
+    for (let s = 0; s < test.n; s += 2000) {
+      const m = Math.min(2000, test.n - s);
+      pred.set(tf.tidy(() => tf.argMax(model.classify(tf.tensor2d(test.x.subarray(s * test.dim, (s + m) * test.dim), [m, test.dim])), -1).dataSync()), s);
+    }
+    return { error: errorRate(test.y, pred), n: test.n, confusion: confusionMatrix(test.y, pred, model.classes), experiment: meta.experiment };
+  } finally {
+    model.dispose();
+  }
 }
