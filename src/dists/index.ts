@@ -8,3 +8,4 @@ export * from './bernoulli.js';
 export * from './categorical.js';
 export * from './concrete.js';
 export * from './kl.js';
+export * from './flows.js';
