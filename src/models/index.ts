@@ -4,3 +4,4 @@ export * from './registry.js';
 export * from './ssl.js';
 export * from './enumerate.js';
 export * from './avae.js';
+export * from './semi2.js';

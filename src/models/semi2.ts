@@ -1,0 +1,338 @@
+/**
+ * The semi²-supervised deep generative model of Gemp et al. (`000_…` §3, eqs 1–17, Algorithm 1,
+ * appendix A.1 eq 20; `002_…` §2–3 and appendices A–B): a forward model p(y) p(z) p(x | y, z) and a
+ * reverse model q(x) q(y | x) q(z | x, y) that share their networks — the recognition model of
+ * each is the generative model of the other — trained from three sources at once.
+ *
+ * Spaces: y on the simplex (prior Dir(1), eq 1; q(y | x) the additive logistic normal, eq 17 with a
+ * proper density, see `dists/flows.ts`) or discrete one-hot (uniform prior; q(y | x) Concrete for
+ * samples, `002_…` §2); z on the box [lo, hi]^d (uniform prior, eq 2; q(z | x, y) a Gaussian through
+ * the logistic flow, `002_…` appendix A); x Gaussian or Bernoulli; q(x) = U(−γ, γ)^D (eq 4), a
+ * constant −D·log 2γ.
+ *
+ * Bounds, per example (each returned by its own method):
+ * - (7)  labelled, forward:  E_q(z|x,y)[log p(x|y,z) − log q(z|x,y) + log p(y) + log p(z)]
+ * - (8)  unlabelled x:       E_q(y,z|x)[log p(x|y,z) − log q(y|x) − log q(z|x,y) + log p(y) + log p(z)]
+ * - (9)  labelled, reverse:  E_p(z)[log q(y|x) + log q(z|x,y) − log p(z) + log q(x)]   (off by default)
+ * - (10) unfeatured y:       E_p(z)p(x|y,z)[log q(y|x) + log q(z|x,y) − log p(z) − log p(x|y,z) + log q(x)]
+ * - (20) unfeatured (y, z):  E_p(x|y,z)[log q(y|x) + log q(z|x,y) − log p(x|y,z) + log q(x)]
+ * and the discriminative losses (13) L(ȳ, y), ȳ the mean of q(y | x), and (14) ‖x̄ − x‖², x̄ the
+ * mean of p(x | y, z), z ~ p(z). The objective (15) J = α_f J_f − α_f^d J_f^d + α_r J_r − α_r^d J_r^d
+ * is maximised; {@link Semi2Dgm.loss} returns −J with per-source batch means.
+ *
+ * Choices where the papers are silent or loose (written down here, as the issue asks):
+ * - x ~ p(x | y, z) in (10)/(20) is reparameterised for Gaussian x; for Bernoulli x the mean image
+ *   is used (a Bernoulli draw has no reparameterisation).
+ * - Discrete y in (8): one Concrete sample feeds q(z | x, y) and p(x | y, z), and the y-terms
+ *   E_q[log p(y) − log q(y|x)] are taken in closed form as −KL(Cat(q) ‖ Uniform).
+ * - Observed discrete y (labelled, unfeatured): log q(y | x) is the categorical log-probability.
+ * - The "mean" of the logistic normal, used for ȳ, is softmax([μ, 0]) (it has no closed-form mean).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Rng } from '../engine/rng.js';
+import { ParamStore } from '../nn/params.js';
+import { ACTIVATIONS, Dense, Mlp } from '../nn/layers.js';
+import { BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
+import { Normal } from '../dists/normal.js';
+import { Concrete } from '../dists/concrete.js';
+import { BoxNormal, LogisticNormal, logGamma } from '../dists/flows.js';
+
+/** Schema of the semi²-supervised model's configuration. */
+export const Semi2ConfigSchema = z
+  .object({
+    type: z.literal('untapped'),
+    /** Label space: compositions on the simplex, or one-hot classes. */
+    labels: z.enum(['simplex', 'discrete']).default('simplex'),
+    /** Components of y (minerals or classes). */
+    classes: z.number().int().min(2).default(3),
+    /** Dimension of the nuisance z. */
+    latent: z.number().int().min(1).default(1),
+    /** The box of z: [lo, hi] in every dimension. */
+    box: z.tuple([z.number(), z.number()]).default([-1.5, 1.5]),
+    /** Hidden widths of x → y, (x, y) → z and (y, z) → x (defaults: the CRISM setup, `000_…` A.2.2). */
+    hidden: z
+      .object({ qy: z.array(z.number().int().min(1)).default([5]), qz: z.array(z.number().int().min(1)).default([5]), px: z.array(z.number().int().min(1)).default([20]) })
+      .strict()
+      .default({ qy: [5], qz: [5], px: [20] }),
+    activation: z.enum(ACTIVATIONS).default('tanh'),
+    likelihood: z.enum(['gaussian', 'bernoulli']).default('gaussian'),
+    /** Concrete temperature (discrete labels). */
+    temperature: z.number().positive().default(0.5),
+    /** Half-width γ of the uniform q(x) = U(−γ, γ). */
+    qxGamma: z.number().positive().default(1000),
+    minScale: z.number().min(0).default(DEFAULT_MIN_SCALE),
+    inputDim: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .refine((c) => c.box[1] > c.box[0], { message: 'box must be [lo, hi] with lo < hi', path: ['box'] });
+
+/** A semi²-supervised model configuration after defaults. */
+export type Semi2Config = z.infer<typeof Semi2ConfigSchema>;
+
+/** Weights of eq 15 and the discriminative losses. */
+export interface Semi2Weights {
+  alphaF: number;
+  alphaFd: number;
+  alphaR: number;
+  alphaRd: number;
+  /** L of eq 13: KL(y ‖ ȳ) (the papers' choice), squared error, or cross-entropy −Σ y log ȳ. */
+  yLoss?: 'kl' | 'l2' | 'ce';
+  /** Include the labelled reverse bound (9) in J_r (off by default, as `002_…` appendix E.3). */
+  reverseLabelled?: boolean;
+}
+
+/** One training batch from the three sources (each optional). */
+export interface Semi2Batch {
+  labelled?: { x: tf.Tensor; y: tf.Tensor };
+  unlabelled?: { x: tf.Tensor };
+  /** Unfeatured labels; with `z`, bound (20) (z observed), otherwise (10). */
+  unfeatured?: { y: tf.Tensor; z?: tf.Tensor };
+}
+
+const EPS = 1e-6;
+
+/** The semi²-supervised model (see the module doc). */
+export class Semi2Dgm {
+  readonly params = new ParamStore();
+  readonly config: Semi2Config & { inputDim: number };
+  private readonly qyNet: Mlp;
+  private readonly qyGauss?: GaussianHead;
+  private readonly qyLogits?: Dense;
+  private readonly qzNet: Mlp;
+  private readonly qzHead: GaussianHead;
+  private readonly pxNet: Mlp;
+  private readonly pxHead: GaussianHead | BernoulliHead;
+
+  constructor(config: Semi2Config, rng: Rng) {
+    if (config.inputDim === undefined) throw new Error('untapped model: config.inputDim is required (it is filled in from the data)');
+    this.config = { ...config, inputDim: config.inputDim };
+    const { inputDim: D, classes: K, latent: Z, hidden, activation: act, minScale } = this.config;
+    const ps = this.params;
+    this.qyNet = new Mlp(ps, 'qy', D, hidden.qy, rng, act);
+    if (config.labels === 'simplex') this.qyGauss = new GaussianHead(ps, 'qy.u', this.qyNet.outDim, K - 1, rng, minScale);
+    else this.qyLogits = new Dense(ps, 'qy.logits', this.qyNet.outDim, K, rng, 'linear');
+    this.qzNet = new Mlp(ps, 'qz', D + K, hidden.qz, rng, act);
+    this.qzHead = new GaussianHead(ps, 'qz.zt', this.qzNet.outDim, Z, rng, minScale);
+    this.pxNet = new Mlp(ps, 'px', K + Z, hidden.px, rng, act);
+    this.pxHead = config.likelihood === 'gaussian' ? new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale) : new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng);
+  }
+
+  // ---- the shared networks --------------------------------------------------------------------
+
+  /** q(y | x) as a logistic normal (simplex labels). */
+  private qySimplex(x: tf.Tensor): LogisticNormal {
+    const h = this.qyNet.apply(x);
+    const base = this.qyGauss!.apply(h);
+    h.dispose();
+    return new LogisticNormal(base);
+  }
+
+  /** Logits of q(y | x) (discrete labels). */
+  private qyLogitsOf(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.qyLogits!.apply(this.qyNet.apply(x)));
+  }
+
+  /** log q(y | x) of observed labels y [B, K]. */
+  logQy(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      if (this.config.labels === 'simplex') return this.qySimplex(x).logProb(tf.clipByValue(y, EPS, 1));
+      return tf.sum(tf.mul(y, tf.logSoftmax(this.qyLogitsOf(x))), -1);
+    });
+  }
+
+  /** ȳ, the mean of q(y | x) (softmax([μ, 0]) for the logistic normal), [B, K]. */
+  predict(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      if (this.config.labels === 'discrete') return tf.softmax(this.qyLogitsOf(x));
+      const h = this.qyNet.apply(x);
+      const mu = this.qyGauss!.apply(h).mean();
+      return tf.softmax(tf.concat([mu, tf.zeros([mu.shape[0], 1])], -1));
+    });
+  }
+
+  /** q(z | x, y), a Gaussian through the logistic flow onto the box. */
+  qz(x: tf.Tensor, y: tf.Tensor): BoxNormal {
+    const inp = tf.concat([x, y], -1);
+    const h = this.qzNet.apply(inp);
+    inp.dispose();
+    const base = this.qzHead.apply(h);
+    h.dispose();
+    return new BoxNormal(base, this.config.box[0], this.config.box[1]);
+  }
+
+  /** p(x | y, z). */
+  px(y: tf.Tensor, zz: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor } {
+    const inp = tf.concat([y, zz], -1);
+    const h = this.pxNet.apply(inp);
+    inp.dispose();
+    const p = this.pxHead.apply(h);
+    h.dispose();
+    return p as unknown as { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor };
+  }
+
+  /** Mean of p(x | y, z): the generated spectrum or image for labels y [B, K] and nuisances z [B, d]. */
+  generate(y: tf.Tensor, zz: tf.Tensor): tf.Tensor {
+    this.checkY(y, 'generate: y');
+    this.checkZ(zz, 'generate: z');
+    return tf.tidy(() => this.px(y, zz).mean());
+  }
+
+  /** log p(y): log Γ(K) for Dir(1), −log K for the uniform categorical. */
+  logPriorY(): number {
+    const K = this.config.classes;
+    return this.config.labels === 'simplex' ? logGamma(K) : -Math.log(K);
+  }
+
+  /** log p(z) = −d·log(hi − lo) on the box. */
+  logPriorZ(): number {
+    const [lo, hi] = this.config.box;
+    return -this.config.latent * Math.log(hi - lo);
+  }
+
+  /** log q(x) = −D·log 2γ. */
+  logQx(): number {
+    return -this.config.inputDim * Math.log(2 * this.config.qxGamma);
+  }
+
+  /** z ~ p(z) = U(lo, hi)^d, [n, d]. */
+  samplePriorZ(n: number, rng: Rng): tf.Tensor {
+    const [lo, hi] = this.config.box;
+    return rng.uniform([n, this.config.latent], lo, hi);
+  }
+
+  // ---- bounds ---------------------------------------------------------------------------------
+
+  /** Bound (7) per example [B]. */
+  boundLabelledForward(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor {
+    this.checkY(y, 'labelled y');
+    return tf.tidy(() => {
+      const { z: zz, logProb: logQz } = this.qz(x, y).rsampleWithLogProb(rng);
+      return tf.add(tf.sub(this.px(y, zz).logProb(x), logQz), this.logPriorY() + this.logPriorZ());
+    });
+  }
+
+  /** Bound (8) per example [B]. */
+  boundUnlabelled(x: tf.Tensor, rng: Rng): tf.Tensor {
+    return tf.tidy(() => {
+      let y: tf.Tensor;
+      let yTerms: tf.Tensor; // E_q[log p(y) − log q(y|x)] for this sample
+      if (this.config.labels === 'simplex') {
+        const q = this.qySimplex(x);
+        y = q.rsample(rng);
+        yTerms = tf.sub(this.logPriorY(), q.logProb(tf.clipByValue(y, EPS, 1)));
+      } else {
+        const logits = this.qyLogitsOf(x);
+        y = new Concrete(logits, this.config.temperature).rsample(rng);
+        const logq = tf.logSoftmax(logits);
+        yTerms = tf.neg(tf.add(tf.sum(tf.mul(tf.exp(logq), logq), -1), Math.log(this.config.classes)));
+      }
+      const { z: zz, logProb: logQz } = this.qz(x, y).rsampleWithLogProb(rng);
+      return tf.add(tf.add(tf.sub(this.px(y, zz).logProb(x), logQz), yTerms), this.logPriorZ());
+    });
+  }
+
+  /** Bound (9) per example [B]: z ~ p(z). */
+  boundLabelledReverse(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor {
+    this.checkY(y, 'labelled y');
+    return tf.tidy(() => {
+      const zz = tf.clipByValue(this.samplePriorZ(x.shape[0], rng), this.config.box[0] + EPS, this.config.box[1] - EPS);
+      return tf.add(tf.add(this.logQy(x, y), this.qz(x, y).logProb(zz)), this.logQx() - this.logPriorZ());
+    });
+  }
+
+  /**
+   * Bound (20) per example [B] when `z` is given (z observed, the papers' experimental choice),
+   * else bound (10) with z ~ p(z). x ~ p(x | y, z) is reparameterised (Gaussian) or the mean (Bernoulli).
+   */
+  boundUnfeatured(y: tf.Tensor, rng: Rng, zObserved?: tf.Tensor): tf.Tensor {
+    this.checkY(y, 'unfeatured y');
+    if (zObserved) this.checkZ(zObserved, 'unfeatured z');
+    return tf.tidy(() => {
+      const zz = zObserved ?? this.samplePriorZ(y.shape[0], rng);
+      const p = this.px(y, zz);
+      const x = this.config.likelihood === 'gaussian' ? (p as unknown as Normal).rsample(rng) : p.mean();
+      let b = tf.add(tf.sub(tf.add(this.logQy(x, y), this.qz(x, y).logProb(tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS))), p.logProb(x)), this.logQx());
+      if (!zObserved) b = tf.sub(b, this.logPriorZ());
+      return b;
+    });
+  }
+
+  /** Discriminative loss (13) per example [B]: L(ȳ, y). */
+  lossY(x: tf.Tensor, y: tf.Tensor, kind: 'kl' | 'l2' | 'ce' = 'kl'): tf.Tensor {
+    this.checkY(y, 'labelled y');
+    return tf.tidy(() => {
+      const yb = tf.clipByValue(this.predict(x), EPS, 1);
+      if (kind === 'l2') return tf.sum(tf.square(tf.sub(yb, y)), -1);
+      if (kind === 'ce') return tf.neg(tf.sum(tf.mul(y, tf.log(yb)), -1));
+      return tf.sum(tf.mul(y, tf.sub(tf.log(tf.clipByValue(y, EPS, 1)), tf.log(yb))), -1); // KL(y ‖ ȳ)
+    });
+  }
+
+  /** Discriminative loss (14) per example [B]: ‖x̄ − x‖², x̄ the mean of p(x | y, z), z ~ p(z). */
+  lossX(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor {
+    return tf.tidy(() => tf.sum(tf.square(tf.sub(this.px(y, this.samplePriorZ(x.shape[0], rng)).mean(), x)), -1));
+  }
+
+  /** −J of eq 15 with per-source batch means; sources absent from the batch contribute nothing. */
+  loss(batch: Semi2Batch, rng: Rng, w: Semi2Weights): tf.Scalar {
+    for (const [k, v] of Object.entries({ alphaF: w.alphaF, alphaFd: w.alphaFd, alphaR: w.alphaR, alphaRd: w.alphaRd })) {
+      if (!(v >= 0)) throw new Error(`${k} must be ≥ 0, got ${v}`);
+    }
+    return tf.tidy(() => {
+      let j: tf.Tensor = tf.scalar(0);
+      // terms with weight 0 are not computed at all (so they draw no noise)
+      const add = (weight: number, term: () => tf.Tensor) => {
+        if (weight !== 0) j = tf.add(j, tf.mul(tf.mean(term()), weight));
+      };
+      if (batch.labelled) {
+        const { x, y } = batch.labelled;
+        add(w.alphaF, () => this.boundLabelledForward(x, y, rng));
+        add(-w.alphaFd, () => this.lossY(x, y, w.yLoss ?? 'kl'));
+        if (w.reverseLabelled) add(w.alphaR, () => this.boundLabelledReverse(x, y, rng));
+        add(-w.alphaRd, () => this.lossX(x, y, rng));
+      }
+      if (batch.unlabelled) add(w.alphaF, () => this.boundUnlabelled(batch.unlabelled!.x, rng));
+      if (batch.unfeatured) add(w.alphaR, () => this.boundUnfeatured(batch.unfeatured!.y, rng, batch.unfeatured!.z));
+      return tf.neg(j) as tf.Scalar;
+    });
+  }
+
+  // ---- validation -----------------------------------------------------------------------------
+
+  /**
+   * Checks labels: width K; simplex rows non-negative and summing to 1 within 1e-4; discrete rows
+   * one-hot. Errors name the row (and `what`, e.g. a file name).
+   */
+  checkY(y: tf.Tensor, what: string): void {
+    const K = this.config.classes;
+    if (y.rank !== 2 || y.shape[1] !== K) throw new Error(`${what}: labels must have ${K} columns, got shape [${y.shape}]`);
+    const v = y.dataSync();
+    for (let r = 0; r < y.shape[0]; r++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) {
+        const e = v[r * K + k];
+        if (!(e >= 0)) throw new Error(`${what}: row ${r}, column ${k} is ${e}; labels must be non-negative`);
+        if (this.config.labels === 'discrete' && e !== 0 && e !== 1) throw new Error(`${what}: row ${r} is not one-hot (column ${k} is ${e})`);
+        s += e;
+      }
+      if (Math.abs(s - 1) > 1e-4) throw new Error(`${what}: row ${r} sums to ${s}, not 1 (tolerance 1e-4)`);
+    }
+  }
+
+  /** Checks that z lies inside the box, naming the row. */
+  checkZ(zz: tf.Tensor, what: string): void {
+    const [lo, hi] = this.config.box;
+    const d = this.config.latent;
+    if (zz.rank !== 2 || zz.shape[1] !== d) throw new Error(`${what}: z must have ${d} columns, got shape [${zz.shape}]`);
+    const v = zz.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      if (!(v[i] > lo && v[i] < hi)) throw new Error(`${what}: row ${Math.floor(i / d)}, column ${i % d} is ${v[i]}, outside the box (${lo}, ${hi})`);
+    }
+  }
+
+  /** Frees the model's variables. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}
