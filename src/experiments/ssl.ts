@@ -44,6 +44,8 @@ export interface SslRunOptions {
   binarize?: boolean;
   seed?: number;
   onEval?: (r: EvalRecord) => void;
+  /** Called with the new model before training (e.g. to load or adjust weights). */
+  onModel?: (m: SemiSupervisedDgm) => void;
 }
 
 /** Result of {@link trainSsl}. */
@@ -77,6 +79,7 @@ export async function trainSsl(o: SslRunOptions): Promise<SslRunResult> {
   const D = o.test.dim;
   const config = SslConfigSchema.parse({ classes: K, ...o.model, inputDim: D });
   const model = new SemiSupervisedDgm(config, rng.fork('init'));
+  o.onModel?.(model);
   const alpha = o.alpha ?? (0.1 * o.unlabelled.n) / o.labelled.n;
   const bs = o.batchSize ?? { labelled: Math.min(100, o.labelled.n), unlabelled: 100 };
   const lab = o.labelled;
