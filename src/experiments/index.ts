@@ -3,3 +3,4 @@ export * from './run.js';
 export * from './report.js';
 export * from './ssl.js';
 export * from './potential.js';
+export * from './estimator.js';

@@ -151,6 +151,24 @@ export class Semi2Dgm {
     });
   }
 
+  /** `n` draws of y ~ q(y | x) (Concrete draws for discrete labels), [n, B, K]. */
+  sampleY(x: tf.Tensor, n: number, rng: Rng): tf.Tensor {
+    return tf.tidy(() => {
+      if (this.config.labels === 'simplex') return this.qySimplex(x).rsample(rng, n);
+      const logits = this.qyLogitsOf(x);
+      return tf.stack(Array.from({ length: n }, () => new Concrete(logits, this.config.temperature).rsample(rng)));
+    });
+  }
+
+  /** The median of q(z | x, y): the flow applied to the Gaussian's mean, [B, d]. */
+  encodeMedian(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const q = this.qz(x, y);
+      const [lo, hi] = this.config.box;
+      return tf.add(tf.mul(tf.sigmoid(q.base.mean()), hi - lo), lo);
+    });
+  }
+
   /** q(z | x, y), a Gaussian through the logistic flow onto the box. */
   qz(x: tf.Tensor, y: tf.Tensor): BoxNormal {
     const inp = tf.concat([x, y], -1);

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setupEngine } from '../testing/helpers.js';
+import { Rng } from '../engine/rng.js';
+import { UntappedEstimator, toMatrix } from './estimator.js';
+
+await setupEngine();
+
+const D = 6;
+const E = [[1, 0.8, 0.2, 0.1, 0.5, 0.9], [0.1, 0.3, 0.9, 0.8, 0.2, 0.4], [0.6, 0.1, 0.1, 0.6, 0.9, 0.2]];
+/** Linear mixtures of three endmembers with a brightness nuisance. */
+function mixtures(n: number, seed: number): { x: number[][]; y: number[][] } {
+  const r = new Rng(seed);
+  const x: number[][] = [];
+  const y: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const g = [0, 1, 2].map(() => -Math.log(r.next() + 1e-9));
+    const s = g[0] + g[1] + g[2];
+    const yi = g.map((v) => v / s);
+    const b = 0.8 + 0.4 * r.next();
+    y.push(yi);
+    x.push(E[0].map((_, d) => b * (yi[0] * E[0][d] + yi[1] * E[1][d] + yi[2] * E[2][d])));
+  }
+  return { x, y };
+}
+
+test('estimator: fit on three sources, predict compositions, generate, encode, score, save and load', async () => {
+  const lab = mixtures(60, 1);
+  const unl = mixtures(300, 2);
+  const tst = mixtures(100, 3);
+  const est = new UntappedEstimator({ inputDim: D, classes: 3, latent: 1, hidden: { qy: [16], qz: [8], px: [16] } }, 1);
+  const hist = await est.fit({ labelled: lab, unlabelled: { x: unl.x }, unfeatured: { y: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] } }, { epochs: 60, batchSize: 60, lr: 0.01, seed: 2 });
+  assert.equal(hist.length, 60);
+  const p = est.predict(tst.x, { samples: 3 });
+  let mae = 0;
+  p.mean.forEach((row, i) => row.forEach((v, k) => (mae += Math.abs(v - tst.y[i][k]))));
+  mae /= 300;
+  assert.ok(mae < 0.1, `composition MAE ${mae}`);
+  assert.equal(p.samples!.length, 3);
+  p.samples![0].forEach((row) => assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4));
+  const g = est.generate([[1, 0, 0], [0, 1, 0]]);
+  assert.equal(g.length, 2);
+  assert.equal(g[0].length, D);
+  const z = est.encode(tst.x.slice(0, 10));
+  z.forEach((row) => assert.ok(row[0] > -1.5 && row[0] < 1.5));
+  const sc = est.score({ labelled: { x: tst.x, y: tst.y }, unlabelled: { x: tst.x }, unfeatured: { y: [[1, 0, 0]] } });
+  assert.ok([sc.labelled, sc.unlabelled, sc.unfeatured].every((v) => Number.isFinite(v)));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-est-')), 'model.utp');
+  est.save(file);
+  const back = UntappedEstimator.load(file);
+  assert.deepEqual(back.predict(tst.x.slice(0, 5)).mean, est.predict(tst.x.slice(0, 5)).mean);
+  back.dispose();
+  est.dispose();
+});
+
+test('estimator: bad input is a clear error naming the source, row and column', async () => {
+  assert.throws(() => toMatrix([[1, 2], [3]], 'unlabelled x'), /unlabelled x: row 1 has 1 values, expected 2/);
+  assert.throws(() => toMatrix([[1, NaN]], 'labelled x'), /labelled x: row 0, column 1 is NaN/);
+  assert.throws(() => toMatrix([], 'unfeatured y'), /unfeatured y: no rows/);
+  const est = new UntappedEstimator({ inputDim: 2, classes: 3 });
+  await assert.rejects(est.fit({}), /at least one of labelled, unlabelled, unfeatured/);
+  await assert.rejects(est.fit({ labelled: { x: [[1, 2], [3, 4]], y: [[1, 0, 0]] } }), /labelled: 2 rows of x but 1 rows of y/);
+  await assert.rejects(est.fit({ unfeatured: { y: [[0.5, 0.5, 0.5]] } }), /unfeatured y: row 0 sums to 1\.5, not 1/);
+  await assert.rejects(est.fit({ unlabelled: { x: [[1, 2, 3]] } }), /unlabelled x: row 0 has 3 values, expected 2/);
+  est.dispose();
+});

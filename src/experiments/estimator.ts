@@ -1,0 +1,232 @@
+/**
+ * `UntappedEstimator`: the semi²-supervised model ({@link Semi2Dgm}) behind a small estimator API —
+ * `fit({ labelled, unlabelled, unfeatured })`, `predict(x)`, `generate(y, z?)`, `encode(x)`,
+ * `score(...)`, `save` / `load` — for users who hold their data as arrays.
+ *
+ * Training follows Algorithm 1 of `000_…`: each step draws one batch from every source present; the
+ * unlabelled inputs (or the labelled pairs when there are none) define an epoch. Unfeatured labels
+ * are paired with z drawn from p(z) once per label and redrawn each epoch (the papers' "z observed"
+ * choice, bound (20)) unless `unfeaturedZ: 'latent'` asks for bound (10).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+import { gather } from '../data/batches.js';
+import { readUtp, writeUtp } from '../io/format.js';
+import { Semi2ConfigSchema, Semi2Dgm, type Semi2Config, type Semi2Weights } from '../models/semi2.js';
+import { Trainer, type DataSource, type EvalRecord } from '../train/trainer.js';
+
+/** Rows as nested arrays or a flat Float32Array with a row width. */
+export type Rows = number[][] | { data: Float32Array; width: number };
+
+/** The three sources (each optional, at least one needed). */
+export interface Semi2Data {
+  labelled?: { x: Rows; y: Rows };
+  unlabelled?: { x: Rows };
+  unfeatured?: { y: Rows };
+}
+
+/** Options of {@link UntappedEstimator.fit}. */
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weights?: Partial<Semi2Weights>;
+  /** `observed` (bound 20, default) or `latent` (bound 10) for the z of unfeatured labels. */
+  unfeaturedZ?: 'observed' | 'latent';
+  seed?: number;
+  budgetSeconds?: number;
+  onEpoch?: (r: EvalRecord) => void;
+}
+
+/** Default weights: the CRISM setting of `000_…` appendix A.2.2. */
+export const DEFAULT_WEIGHTS: Semi2Weights = { alphaF: 1, alphaFd: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl' };
+
+/** Converts {@link Rows} to a flat array, checking widths and finiteness; `what` names the source. */
+export function toMatrix(rows: Rows, what: string, width?: number): { data: Float32Array; n: number; width: number } {
+  if (Array.isArray(rows)) {
+    if (rows.length === 0) throw new Error(`${what}: no rows`);
+    const w = width ?? rows[0].length;
+    const data = new Float32Array(rows.length * w);
+    rows.forEach((r, i) => {
+      if (r.length !== w) throw new Error(`${what}: row ${i} has ${r.length} values, expected ${w}`);
+      r.forEach((v, j) => {
+        if (!Number.isFinite(v)) throw new Error(`${what}: row ${i}, column ${j} is ${v}`);
+        data[i * w + j] = v;
+      });
+    });
+    return { data, n: rows.length, width: w };
+  }
+  const { data, width: w } = rows;
+  if (width !== undefined && w !== width) throw new Error(`${what}: rows have ${w} values, expected ${width}`);
+  if (data.length === 0) throw new Error(`${what}: no rows`);
+  if (data.length % w !== 0) throw new Error(`${what}: ${data.length} values do not split into rows of ${w}`);
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw new Error(`${what}: row ${Math.floor(i / w)}, column ${i % w} is ${data[i]}`);
+  return { data, n: data.length / w, width: w };
+}
+
+/** The semi²-supervised model as an estimator. */
+export class UntappedEstimator {
+  readonly model: Semi2Dgm;
+
+  /** A new estimator; `config` as {@link Semi2ConfigSchema} (with `inputDim`). */
+  constructor(config: Partial<Semi2Config> & { inputDim: number }, seed = 0) {
+    this.model = new Semi2Dgm(Semi2ConfigSchema.parse({ type: 'untapped', ...config }), new Rng(seed).fork('init'));
+  }
+
+  private get D(): number {
+    return this.model.config.inputDim;
+  }
+
+  private get K(): number {
+    return this.model.config.classes;
+  }
+
+  /** Trains on the given sources; returns the per-epoch records. */
+  async fit(data: Semi2Data, opts: FitOptions = {}): Promise<EvalRecord[]> {
+    const m = this.model;
+    const bs = opts.batchSize ?? 100;
+    const sources: DataSource[] = [];
+    if (data.unlabelled) {
+      const u = toMatrix(data.unlabelled.x, 'unlabelled x', this.D);
+      sources.push({ name: 'unlabelled', size: u.n, batchSize: Math.min(bs, u.n), batch: (rows) => ({ x: tf.tensor2d(gather(u.data, this.D, rows), [rows.length, this.D]) }) });
+    }
+    if (data.labelled) {
+      const x = toMatrix(data.labelled.x, 'labelled x', this.D);
+      const y = toMatrix(data.labelled.y, 'labelled y', this.K);
+      if (x.n !== y.n) throw new Error(`labelled: ${x.n} rows of x but ${y.n} rows of y`);
+      m.checkY(tf.tidy(() => tf.tensor2d(y.data, [y.n, this.K])), 'labelled y');
+      sources.push({
+        name: 'labelled',
+        size: x.n,
+        batchSize: Math.min(bs, x.n),
+        batch: (rows) => ({ x: tf.tensor2d(gather(x.data, this.D, rows), [rows.length, this.D]), y: tf.tensor2d(gather(y.data, this.K, rows), [rows.length, this.K]) }),
+      });
+    }
+    if (data.unfeatured) {
+      const y = toMatrix(data.unfeatured.y, 'unfeatured y', this.K);
+      m.checkY(tf.tidy(() => tf.tensor2d(y.data, [y.n, this.K])), 'unfeatured y');
+      const observed = (opts.unfeaturedZ ?? 'observed') === 'observed';
+      const [lo, hi] = m.config.box;
+      const d = m.config.latent;
+      let zRng: Rng | null = null;
+      let zAll: Float32Array = new Float32Array(0);
+      sources.push({
+        name: 'unfeatured',
+        size: y.n,
+        batchSize: Math.min(bs, y.n),
+        batch: (rows, rng) => {
+          const out: Record<string, tf.Tensor> = { y: tf.tensor2d(gather(y.data, this.K, rows), [rows.length, this.K]) };
+          if (observed) {
+            // one z per unfeatured label, redrawn when a new epoch's generator arrives
+            if (rng !== zRng) {
+              const margin = (hi - lo) * 1e-4;
+              zAll = rng.fork('unfeatured-z').fillUniform(new Float32Array(y.n * d), lo + margin, hi - margin);
+              zRng = rng;
+            }
+            out.z = tf.tensor2d(gather(zAll, d, rows), [rows.length, d]);
+          }
+          return out;
+        },
+      });
+    }
+    if (sources.length === 0) throw new Error('fit: give at least one of labelled, unlabelled, unfeatured');
+    const w: Semi2Weights = { ...DEFAULT_WEIGHTS, ...opts.weights };
+    const trainer = new Trainer({
+      params: m.params,
+      sources,
+      objective: (batch, ctx) =>
+        m.loss(
+          {
+            ...(batch.labelled ? { labelled: { x: batch.labelled.x, y: batch.labelled.y } } : {}),
+            ...(batch.unlabelled ? { unlabelled: { x: batch.unlabelled.x } } : {}),
+            ...(batch.unfeatured ? { unfeatured: { y: batch.unfeatured.y, ...(batch.unfeatured.z ? { z: batch.unfeatured.z } : {}) } } : {}),
+          },
+          ctx.rng,
+          w,
+        ),
+      epochs: opts.epochs ?? 100,
+      lr: opts.lr ?? 3e-3,
+      seed: opts.seed ?? 0,
+      adam: { clipNorm: 10 },
+      onEval: opts.onEpoch,
+      ...(opts.budgetSeconds ? { budgetSeconds: opts.budgetSeconds } : {}),
+    });
+    const res = await trainer.run();
+    trainer.dispose();
+    return res.history;
+  }
+
+  /** Predicted labels for x: the mean ȳ [n, K] and, when `samples` > 0, draws [samples, n, K]. */
+  predict(x: Rows, opts: { samples?: number; seed?: number } = {}): { mean: number[][]; samples?: number[][][] } {
+    const X = toMatrix(x, 'x', this.D);
+    return tf.tidy(() => {
+      const xt = tf.tensor2d(X.data, [X.n, this.D]);
+      const mean = this.model.predict(xt).arraySync() as number[][];
+      if (!opts.samples) return { mean };
+      const s = this.model.sampleY(xt, opts.samples, new Rng(opts.seed ?? 0)).arraySync() as number[][][];
+      return { mean, samples: s };
+    });
+  }
+
+  /** Generated inputs (means of p(x | y, z)) for labels y; z defaults to the centre of the box. */
+  generate(y: Rows, z?: Rows): number[][] {
+    const Y = toMatrix(y, 'y', this.K);
+    const d = this.model.config.latent;
+    const [lo, hi] = this.model.config.box;
+    const Z = z ? toMatrix(z, 'z', d) : { data: new Float32Array(Y.n * d).fill((lo + hi) / 2), n: Y.n, width: d };
+    if (Z.n !== Y.n) throw new Error(`generate: ${Y.n} labels but ${Z.n} rows of z`);
+    return tf.tidy(() => this.model.generate(tf.tensor2d(Y.data, [Y.n, this.K]), tf.tensor2d(Z.data, [Z.n, d])).arraySync() as number[][]);
+  }
+
+  /** Nuisances of x: the median of q(z | x, y) with y = ȳ (or the given labels), [n, d]. */
+  encode(x: Rows, y?: Rows): number[][] {
+    const X = toMatrix(x, 'x', this.D);
+    return tf.tidy(() => {
+      const xt = tf.tensor2d(X.data, [X.n, this.D]);
+      const yt = y ? tf.tensor2d(toMatrix(y, 'y', this.K).data, [X.n, this.K]) : this.model.predict(xt);
+      return this.model.encodeMedian(xt, yt).arraySync() as number[][];
+    });
+  }
+
+  /** Mean per-source bounds (nats per example) on the given data, one Monte Carlo draw each. */
+  score(data: Semi2Data, seed = 0): { labelled?: number; unlabelled?: number; unfeatured?: number } {
+    const rng = new Rng(seed);
+    const out: { labelled?: number; unlabelled?: number; unfeatured?: number } = {};
+    tf.tidy(() => {
+      if (data.labelled) {
+        const X = toMatrix(data.labelled.x, 'labelled x', this.D);
+        const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
+        out.labelled = tf.mean(this.model.boundLabelledForward(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K]), rng)).dataSync()[0];
+      }
+      if (data.unlabelled) {
+        const X = toMatrix(data.unlabelled.x, 'unlabelled x', this.D);
+        out.unlabelled = tf.mean(this.model.boundUnlabelled(tf.tensor2d(X.data, [X.n, this.D]), rng)).dataSync()[0];
+      }
+      if (data.unfeatured) {
+        const Y = toMatrix(data.unfeatured.y, 'unfeatured y', this.K);
+        out.unfeatured = tf.mean(this.model.boundUnfeatured(tf.tensor2d(Y.data, [Y.n, this.K]), rng)).dataSync()[0];
+      }
+    });
+    return out;
+  }
+
+  /** Writes weights and configuration atomically. */
+  save(file: string): void {
+    writeUtp(file, { kind: 'untapped-estimator', meta: { config: this.model.config }, tensors: this.model.params.snapshot() });
+  }
+
+  /** Loads an estimator written by {@link save}; errors name the file. */
+  static load(file: string): UntappedEstimator {
+    const c = readUtp(file);
+    if (c.kind !== 'untapped-estimator') throw new Error(`${file}: holds a '${c.kind}', not an untapped estimator`);
+    const config = (c.meta as { config: Semi2Config & { inputDim: number } }).config;
+    const est = new UntappedEstimator(config);
+    est.model.params.load(c.tensors, file);
+    return est;
+  }
+
+  /** Frees the model. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}
