@@ -209,7 +209,7 @@ export function buildProgram(): Command {
     .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae)')
     .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae')
     .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
-    .option('--budget-epochs <n>', 'epochs per model', intArg('--budget-epochs'), 10)
+    .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps)', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
     .option('--noise <s>', 'moons: noise standard deviation', Number, 0.2)
     .option('--seed <n>', 'seed', intArg('--seed'), 0)
