@@ -67,3 +67,19 @@ test('a saved semi-supervised model loads back with the same predictions; a wron
   writeUtp(other, { kind: 'checkpoint', meta: {}, tensors: new Map() });
   assert.throws(() => loadSslModel(other), /other\.utp: holds a 'checkpoint', not a semi-supervised model/);
 });
+
+test('anomaly score: points far from the training blobs score higher than test points from them', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  const train = blobs(400, 1);
+  const test_ = blobs(200, 2);
+  const labelled: Dataset = { ...train, x: train.x.slice(0, 4), y: train.y.slice(0, 2), n: 2 };
+  const run = await trainSsl({ model: { type: 'm2', hidden: [16], latent: 2, activation: 'tanh', likelihood: 'gaussian' }, labelled, unlabelled: train, test: test_, epochs: 4, lr: 3e-3, alpha: 1, batchSize: { labelled: 2, unlabelled: 50 }, seed: 0 });
+  const normal = tf.tensor2d(test_.x.slice(0, 100), [50, 2]);
+  const far = tf.add(tf.tensor2d(test_.x.slice(0, 100), [50, 2]), tf.tensor1d([0, 4]));
+  const sn = Array.from(run.model.anomalyScore(normal, new Rng(1)).dataSync());
+  const sf = Array.from(run.model.anomalyScore(far, new Rng(1)).dataSync());
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  assert.ok(Math.min(...sf) > median(sn), `far points ${Math.min(...sf)} vs normal median ${median(sn)}`);
+  tf.dispose([normal, far]);
+  run.model.dispose();
+});

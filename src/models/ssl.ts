@@ -274,6 +274,16 @@ export class SemiSupervisedDgm {
   }
 
   /**
+   * Anomaly score per example [B]: −U(x), the negative unlabelled bound (an upper bound on
+   * −log p(x) in nats), averaged over `draws` Monte Carlo draws. Higher means less like the
+   * training data (the ELBO-based detector of thesis ch. 6).
+   */
+  anomalyScore(x: tf.Tensor, rng: Rng, draws = 10): tf.Tensor {
+    if (!Number.isInteger(draws) || draws < 1) throw new Error(`anomalyScore: draws must be an integer ≥ 1, got ${draws}`);
+    return tf.tidy(() => tf.neg(tf.div(tf.addN(Array.from({ length: draws }, () => this.unlabelled(x, rng))), draws)));
+  }
+
+  /**
    * Analogies (appendix A fig. 3a): each x [B, D] encoded to the mean of q(z | ·) under its most
    * probable class, then decoded with every class; returns [K, B, D] means of p(x | ·).
    */
