@@ -60,3 +60,30 @@ test('AVAE is a registered model type and learns: the ELBO rises over 150 Adam s
   adam.dispose();
   m.dispose();
 });
+
+test('two-layer AVAE (eqs 19–20): terms [k, B], IW bound above the ELBO on average, samples and reconstructions', () => {
+  const m = new Avae(AvaeConfigSchema.parse({ type: 'avae', latent: [4, 2], auxiliary: [3, 2], hidden: [16], inputDim: D }), new Rng(1));
+  assert.equal(m.depth, 2);
+  assert.ok(m.params.names().includes('pz.z.W') && m.params.names().includes('qa2.a.W'));
+  const r = new Rng(4);
+  let elbo = 0;
+  let iw = 0;
+  for (let rep = 0; rep < 10; rep++) {
+    const t = m.terms(x, 50, r);
+    assert.deepEqual(t.logPrior.shape, [50, 16]);
+    elbo += take(tf.mean(bound(t, { kind: 'elbo' })))[0] / 10;
+    iw += take(tf.mean(bound(t, { kind: 'iwae' })))[0] / 10;
+    tf.dispose([t.logLik, t.logPrior, t.logQ]);
+  }
+  assert.ok(elbo < iw, `ELBO ${elbo} < IW50 ${iw}`);
+  const before = tf.memory().numTensors;
+  const s = m.sample(3, new Rng(2));
+  const rc = m.reconstruct(x);
+  const qa = m.encodeAux(x);
+  assert.deepEqual(s.shape, [3, D]);
+  assert.deepEqual(rc.shape, [16, D]);
+  tf.dispose([s, rc, qa.loc, qa.scale ?? []]);
+  assert.equal(tf.memory().numTensors, before, 'no tensors leak from sample/reconstruct/encodeAux');
+  assert.throws(() => new Avae(AvaeConfigSchema.parse({ type: 'avae', latent: [4, 2], auxiliary: 3, inputDim: D }), new Rng(1)), /one size per stochastic layer \(2\), got 1/);
+  m.dispose();
+});

@@ -1,6 +1,6 @@
 /**
- * Auxiliary VAE (AVAE), one stochastic layer (thesis `003_…` §4.2, eqs 4.12–4.17; appendix A eqs
- * 19–20 with L = 1; Maaløe et al. 2016).
+ * Auxiliary VAE (AVAE) with one or two stochastic layers (thesis `003_…` §4.2, eqs 4.12–4.17;
+ * appendix A eqs 19–20; Maaløe et al. 2016).
  *
  * Generative model p(x, a, z) = p(x | z) p(z) p(a | z), p(z) = N(0, I); inference model
  * q(a, z | x) = q(a | x) q(z | a, x). The auxiliary a leaves the marginal p(x) unchanged but makes
@@ -22,10 +22,10 @@ import type { LogTerms } from '../objectives/bounds.js';
 export const AvaeConfigSchema = z
   .object({
     type: z.literal('avae'),
-    /** Dimension of z. */
-    latent: z.number().int().min(1).default(50),
-    /** Dimension of a. */
-    auxiliary: z.number().int().min(1).default(50),
+    /** Dimension of z, or of z₁, z₂ for two stochastic layers (bottom first): 50 or [50, 25]. */
+    latent: z.union([z.number().int().min(1), z.array(z.number().int().min(1)).min(1).max(2)]).default(50),
+    /** Dimension of a, or of a₁, a₂; as many entries as `latent`. */
+    auxiliary: z.union([z.number().int().min(1), z.array(z.number().int().min(1)).min(1).max(2)]).default(50),
     /** Hidden widths of every network. */
     hidden: z.array(z.number().int().min(1)).default([500, 500]),
     activation: z.enum(ACTIVATIONS).default('softplus'),
@@ -39,83 +39,125 @@ export const AvaeConfigSchema = z
 /** An AVAE configuration after defaults. */
 export type AvaeConfig = z.infer<typeof AvaeConfigSchema>;
 
-function headOf(net: Mlp, head: GaussianHead, input: tf.Tensor): Normal {
-  const h = net.apply(input);
-  const q = head.apply(h);
-  h.dispose();
-  return q;
+/** A Gaussian conditional: an MLP over the concatenated inputs and a Gaussian head. */
+class Conditional {
+  private readonly net: Mlp;
+  private readonly head: GaussianHead;
+  constructor(ps: ParamStore, name: string, inDim: number, outDim: number, hidden: number[], rng: Rng, act: AvaeConfig['activation'], minScale: number) {
+    this.net = new Mlp(ps, name, inDim, hidden, rng, act);
+    this.head = new GaussianHead(ps, `${name}.${name[1]}`, this.net.outDim, outDim, rng, minScale);
+  }
+
+  /** The distribution given inputs (concatenated on the last axis); temporaries are freed. */
+  of(...inputs: tf.Tensor[]): Normal {
+    const inp = inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1);
+    const h = this.net.apply(inp);
+    if (inp !== inputs[0]) inp.dispose();
+    const q = this.head.apply(h);
+    h.dispose();
+    return q;
+  }
 }
 
-/** The one-layer auxiliary VAE. */
+/**
+ * The auxiliary VAE with L = 1 or 2 stochastic layers (appendix A eqs 19–20):
+ * inference q(a₁|x) q(z₁|a₁,x) [q(a₂|a₁,x) q(z₂|a₂,z₁)], generative p(x|z₁) p(z_L) p(a_L|z_L)
+ * [p(z₁|z₂) p(a₁|z₁,z₂)].
+ */
 export class Avae {
   readonly params = new ParamStore();
   readonly config: AvaeConfig & { inputDim: number };
-  private readonly qaNet: Mlp;
-  private readonly qaHead: GaussianHead;
-  private readonly qzNet: Mlp;
-  private readonly qzHead: GaussianHead;
-  private readonly paNet: Mlp;
-  private readonly paHead: GaussianHead;
+  /** Sizes of z₁[, z₂] and a₁[, a₂]. */
+  readonly zDims: number[];
+  readonly aDims: number[];
+  private readonly qa: Conditional[] = [];
+  private readonly qz: Conditional[] = [];
+  private readonly pa: Conditional[] = [];
+  private readonly pz1?: Conditional;
   private readonly pxNet: Mlp;
   private readonly pxHead: BernoulliHead | GaussianHead;
 
   constructor(config: AvaeConfig, rng: Rng) {
     if (config.inputDim === undefined) throw new Error('avae: config.inputDim is required (it is filled in from the data)');
     this.config = { ...config, inputDim: config.inputDim };
-    const { inputDim: D, latent: Z, auxiliary: A, hidden, activation: act, minScale } = this.config;
+    const { inputDim: D, hidden, activation: act, minScale } = this.config;
+    this.zDims = typeof config.latent === 'number' ? [config.latent] : config.latent;
+    this.aDims = typeof config.auxiliary === 'number' ? [config.auxiliary] : config.auxiliary;
+    if (this.aDims.length !== this.zDims.length) throw new Error(`avae: 'auxiliary' needs one size per stochastic layer (${this.zDims.length}), got ${this.aDims.length}`);
+    const [Z1, Z2] = this.zDims;
+    const [A1, A2] = this.aDims;
     const ps = this.params;
-    this.qaNet = new Mlp(ps, 'qa', D, hidden, rng, act);
-    this.qaHead = new GaussianHead(ps, 'qa.a', this.qaNet.outDim, A, rng, minScale);
-    this.qzNet = new Mlp(ps, 'qz', D + A, hidden, rng, act);
-    this.qzHead = new GaussianHead(ps, 'qz.z', this.qzNet.outDim, Z, rng, minScale);
-    this.paNet = new Mlp(ps, 'pa', Z, hidden, rng, act);
-    this.paHead = new GaussianHead(ps, 'pa.a', this.paNet.outDim, A, rng, minScale);
+    const sfx = (i: number) => (i === 0 ? '' : String(i + 1));
+    this.qa.push(new Conditional(ps, 'qa', D, A1, hidden, rng, act, minScale));
+    this.qz.push(new Conditional(ps, 'qz', D + A1, Z1, hidden, rng, act, minScale));
+    if (this.zDims.length === 2) {
+      this.qa.push(new Conditional(ps, `qa${sfx(1)}`, D + A1, A2, hidden, rng, act, minScale));
+      this.qz.push(new Conditional(ps, `qz${sfx(1)}`, A2 + Z1, Z2, hidden, rng, act, minScale));
+      this.pa.push(new Conditional(ps, 'pa', Z1 + Z2, A1, hidden, rng, act, minScale));
+      this.pa.push(new Conditional(ps, `pa${sfx(1)}`, Z2, A2, hidden, rng, act, minScale));
+      this.pz1 = new Conditional(ps, 'pz', Z2, Z1, hidden, rng, act, minScale);
+    } else {
+      this.pa.push(new Conditional(ps, 'pa', Z1, A1, hidden, rng, act, minScale));
+    }
     const rev = [...hidden].reverse();
-    this.pxNet = new Mlp(ps, 'px', Z, rev, rng, act);
+    this.pxNet = new Mlp(ps, 'px', Z1, rev, rng, act);
     this.pxHead = config.likelihood === 'bernoulli' ? new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng) : new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale);
   }
 
-  /** q(a | x). */
-  encodeAux(x: tf.Tensor): Normal {
-    return headOf(this.qaNet, this.qaHead, x);
+  /** Number of stochastic layers. */
+  get depth(): number {
+    return this.zDims.length;
   }
 
-  private decode(zz: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor } {
-    const h = this.pxNet.apply(zz);
-    const p = this.pxHead.apply(h);
-    h.dispose();
-    return p;
+  /** q(a₁ | x). */
+  encodeAux(x: tf.Tensor): Normal {
+    return this.qa[0].of(x);
+  }
+
+  private decode(z1: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor } {
+    return this.pxHead.apply(this.pxNet.apply(z1));
   }
 
   /** Log-terms for x [B, D] with k importance samples, [k, B] each. */
   terms(x: tf.Tensor, k: number, rng: Rng): LogTerms {
     if (!Number.isInteger(k) || k < 1) throw new Error(`Avae.terms: k must be an integer ≥ 1, got ${k}`);
     return tf.tidy(() => {
-      const qa = this.encodeAux(x);
-      const a = qa.rsample(rng, k); // [k, B, A]
+      const std = (d: number) => new Normal(tf.zeros([d]), tf.ones([d]));
       const xb = tf.broadcastTo(x, [k, ...x.shape]);
-      const qzh = this.qzNet.apply(tf.concat([xb, a], -1));
-      const qz = this.qzHead.apply(qzh);
-      const zz = qz.rsample(rng); // [k, B, Z]
-      const Z = this.config.latent;
-      const pa = headOf(this.paNet, this.paHead, zz);
-      const logPrior = tf.add(new Normal(tf.zeros([Z]), tf.ones([Z])).logProb(zz), pa.logProb(a));
-      const logQ = tf.add(qa.logProb(a), qz.logProb(zz));
-      return { logLik: this.decode(zz).logProb(xb), logPrior, logQ };
+      const qa1 = this.qa[0].of(xb);
+      const a1 = qa1.rsample(rng); // [k, B, A1]
+      const qz1 = this.qz[0].of(xb, a1);
+      const z1 = qz1.rsample(rng); // [k, B, Z1]
+      let logQ = tf.add(qa1.logProb(a1), qz1.logProb(z1));
+      let logPrior: tf.Tensor;
+      if (this.depth === 1) {
+        logPrior = tf.add(std(this.zDims[0]).logProb(z1), this.pa[0].of(z1).logProb(a1));
+      } else {
+        const qa2 = this.qa[1].of(xb, a1);
+        const a2 = qa2.rsample(rng);
+        const qz2 = this.qz[1].of(a2, z1);
+        const z2 = qz2.rsample(rng);
+        logQ = tf.add(logQ, tf.add(qa2.logProb(a2), qz2.logProb(z2)));
+        logPrior = tf.addN([std(this.zDims[1]).logProb(z2), this.pa[1].of(z2).logProb(a2), this.pz1!.of(z2).logProb(z1), this.pa[0].of(z1, z2).logProb(a1)]);
+      }
+      return { logLik: this.decode(z1).logProb(xb), logPrior, logQ };
     });
   }
 
-  /** n samples from the generative model (means of p(x | z)), [n, D]. */
+  /** n samples from the generative model (means of p(x | z₁)), [n, D]. */
   sample(n: number, rng: Rng): tf.Tensor {
-    return tf.tidy(() => this.decode(rng.normal([n, this.config.latent])).mean());
+    return tf.tidy(() => {
+      let z1 = rng.normal([n, this.zDims[this.depth - 1]]);
+      if (this.depth === 2) z1 = this.pz1!.of(z1).sample(rng);
+      return this.decode(z1).mean();
+    });
   }
 
-  /** Mean of p(x | z) at z = E[q(z | E[a], x)], a = E[q(a | x)]. */
+  /** Mean of p(x | z₁) at z₁ = E[q(z₁ | E[a₁], x)], a₁ = E[q(a₁ | x)]. */
   reconstruct(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const a = this.encodeAux(x).mean();
-      const qz = headOf(this.qzNet, this.qzHead, tf.concat([x, a], -1));
-      return this.decode(qz.mean()).mean();
+      const a1 = this.qa[0].of(x).mean();
+      return this.decode(this.qz[0].of(x, a1).mean()).mean();
     });
   }
 
