@@ -18,8 +18,8 @@
  * y-part of the bound, E_q[log p(y)] + H(q), is taken in closed form as −KL(q(y|·) ‖ Uniform).
  * `samples` Monte Carlo draws of (a, z) per example are averaged (eq 17 of appendix A).
  *
- * The unsupervised AVAE (appendix A eqs 19–20) is `models/avae.ts`. Batch normalisation is not
- * offered yet.
+ * The unsupervised AVAE (appendix A eqs 19–20, L = 1 or 2) is `models/avae.ts`. Batch
+ * normalisation is not offered yet.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
