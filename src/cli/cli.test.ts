@@ -164,7 +164,7 @@ test('a run killed with SIGKILL mid-epoch resumes from its last checkpoint and e
 test('experiment: an unknown name and a bad budget are usage errors naming what is valid', () => {
   let r = cli(['experiment', 'mnist1000-m9']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /unknown experiment 'mnist1000-m9'; available: moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae/);
+  assert.match(r.err, /unknown experiment 'mnist1000-m9'; available: moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped/);
   r = cli(['experiment', 'moons-adgm', '--budget-minutes', '-1']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--budget-minutes must be > 0/);

@@ -14,6 +14,7 @@ import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILE
 import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
 import { runPotentialExperiment } from '../experiments/potential.js';
+import { mnistUntappedExperiment } from '../experiments/mnist-untapped.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../experiments/ssl.js';
 import { formatConfusion } from '../eval/classify.js';
 import { MNIST100_PAPER, MNIST100_PAPER_M1M2, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
@@ -206,8 +207,8 @@ export function buildProgram(): Command {
 
   program
     .command('experiment')
-    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae)')
-    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae')
+    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped)')
+    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped')
     .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
     .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps)', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
@@ -215,13 +216,27 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed', intArg('--seed'), 0)
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number }, cmd: Command) => {
-      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae'];
+    .option('--seeds <n>', 'mnist-untapped: number of seeds (each trains both models)', intArg('--seeds'), 5)
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number }, cmd: Command) => {
+      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
       const info = await engine(cmd);
       const out = o.out ?? path.join('runs', `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
+      if (name === 'mnist-untapped') {
+        log(`${name}: labels for digits 0–4 only; untapped vs M2, ${o.seeds} seeds, up to ${o.budgetEpochs} epochs each${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''} → ${out}`);
+        const r = await mnistUntappedExperiment({
+          out,
+          seeds: o.seeds,
+          epochs: o.budgetEpochs,
+          budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
+          trainLimit: o.trainLimit,
+          onRun: (x) => log(`seed ${x.seed} ${x.model}: cross-entropy on 5–9 ${x.crossEntropy59.toFixed(3)}, KL ${x.kl.toFixed(3)}, extracted digits ${x.extracted.join('')} (${x.distinctDigits} distinct), ${x.epochs} epochs in ${x.seconds.toFixed(0)} s`),
+        });
+        log(`wrote ${r.files.join(', ')}`);
+        return;
+      }
       if (name === 'potential-avae') {
         const steps = o.budgetEpochs * 300;
         log(`${name}: Gaussian and auxiliary approximations of the 2-D potential (eq 4.18), ${steps} steps each (300 per --budget-epochs) → ${out}`);

@@ -4,3 +4,4 @@ export * from './report.js';
 export * from './ssl.js';
 export * from './potential.js';
 export * from './estimator.js';
+export * from './mnist-untapped.js';
