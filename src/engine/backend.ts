@@ -83,7 +83,7 @@ export async function initEngine(opts: { backend?: string; threads?: number } = 
         backend: name,
         skipped,
         forced: forcedName !== '',
-        fixes: name === 'wasm' && matMulFixActive() ? ['wasm-transposed-matmul', 'wasm-shared-identity'] : [],
+        fixes: name === 'wasm' && matMulFixActive() ? ['wasm-transposed-matmul', 'wasm-shared-identity', 'wasm-block-tile'] : [],
         versions: { tfjs: tf.version_core, node: process.version },
         ...(name === 'wasm'
           ? { wasm: { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') } }

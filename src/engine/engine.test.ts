@@ -95,3 +95,26 @@ test('Rng normal and uniform moments', () => {
   const p = rng.permutation(10);
   assert.deepEqual([...p].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
+
+test('block-copy Tile equals the plain kernel for every rank, repeat pattern, dtype and empty shapes', (t) => {
+  if (!matMulFixActive()) {
+    t.skip('fix only applies to the wasm backend');
+    return;
+  }
+  const rng = new Rng(3);
+  const cases: [number[], number[]][] = [[[5], [3]], [[4, 3], [10, 1]], [[4, 3], [1, 3]], [[2, 3, 4], [2, 1, 3]], [[1, 1], [4, 5]], [[0, 3], [2, 2]], [[3, 2], [0, 1]], [[2, 1, 2, 3], [1, 2, 2, 1]]];
+  for (const [shape, reps] of cases) {
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const base = rng.normal(shape);
+      const x = dtype === 'float32' ? base : dtype === 'int32' ? tf.cast(tf.mul(base, 10), 'int32') : tf.greater(base, 0);
+      const fast = tf.tile(x, reps);
+      setMatMulFix(false);
+      const plain = tf.tile(x, reps);
+      setMatMulFix(true);
+      assert.deepEqual(fast.shape, plain.shape);
+      assert.equal(fast.dtype, plain.dtype);
+      assert.deepEqual(Array.from(fast.dataSync()), Array.from(plain.dataSync()), `tile ${JSON.stringify(shape)} by ${JSON.stringify(reps)} (${dtype})`);
+      tf.dispose([base, x, fast, plain]);
+    }
+  }
+});
