@@ -217,7 +217,8 @@ export function buildProgram(): Command {
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
     .option('--seeds <n>', 'mnist-untapped: number of seeds (each trains both models)', intArg('--seeds'), 5)
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number }, cmd: Command) => {
+    .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number; batchSize: number }, cmd: Command) => {
       const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
@@ -229,6 +230,7 @@ export function buildProgram(): Command {
         const r = await mnistUntappedExperiment({
           out,
           seeds: o.seeds,
+          batchSize: o.batchSize,
           epochs: o.budgetEpochs,
           budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
           trainLimit: o.trainLimit,
