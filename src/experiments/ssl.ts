@@ -60,15 +60,20 @@ function oneHot(labels: Int32Array, K: number): tf.Tensor {
   return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), K), 'float32'));
 }
 
-/** Test error of `model` on `ds` (q(y|x) at the mean of q(a|x)), in [0, 1]. */
-export function testError(model: SemiSupervisedDgm, ds: Dataset, chunk = 2000): number {
-  let wrong = 0;
-  for (let s = 0; s < ds.n; s += chunk) {
-    const n = Math.min(chunk, ds.n - s);
-    const pred = tf.tidy(() => tf.argMax(model.classify(tf.tensor2d(ds.x.subarray(s * ds.dim, (s + n) * ds.dim), [n, ds.dim])), -1).dataSync());
-    for (let i = 0; i < n; i++) if (pred[i] !== ds.y[s + i]) wrong++;
+/** Most probable class of each row of x [n, dim] under `model`, in chunks of `chunk` rows. */
+export function predictClasses(model: SemiSupervisedDgm, x: Float32Array, dim: number, chunk = 2000): Int32Array {
+  const n = x.length / dim;
+  const pred = new Int32Array(n);
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    pred.set(tf.tidy(() => tf.argMax(model.classify(tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim])), -1).dataSync()), s);
   }
-  return wrong / ds.n;
+  return pred;
+}
+
+/** Test error of `model` on `ds` (q(y|x) at the mean of q(a|x)), in [0, 1]. */
+export function testError(model: SemiSupervisedDgm, ds: Dataset): number {
+  return errorRate(ds.y, predictClasses(model, ds.x, ds.dim));
 }
 
 /** Trains an M2 / ADGM / SDGM on a labelled and an unlabelled set, reporting test error each epoch. */
@@ -214,7 +219,7 @@ export async function runMoonsComparison(o: MoonsComparisonOptions): Promise<{ c
     curves[type] = run.history.map((h) => ({ epoch: h.epoch, testError: h.metrics.testError, seconds: h.trainSeconds }));
     const n = Math.min(run.test.n, 3000);
     const xs = run.test.x.subarray(0, 2 * n);
-    const pred = tf.tidy(() => tf.argMax(run.model.classify(tf.tensor2d(xs, [n, 2])), -1).dataSync() as Int32Array);
+    const pred = predictClasses(run.model, xs, 2);
     const pf = path.join(o.out, `predictions-${type}.png`);
     scatterPng(pf, xs, pred, { title: `${type.toUpperCase()}: predicted class on test points` });
     files.push(pf);
@@ -307,12 +312,7 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
     hLines: [{ y: 100 * MNIST100_PAPER[o.type], label: `thesis ${o.type.toUpperCase()}` }],
   });
   files.push(cf);
-  const pred = new Int32Array(test.n);
-  for (let s = 0; s < test.n; s += 2000) {
-    const n = Math.min(2000, test.n - s);
-    const p = tf.tidy(() => tf.argMax(run.model.classify(tf.tensor2d(test.x.subarray(s * test.dim, (s + n) * test.dim), [n, test.dim])), -1).dataSync());
-    pred.set(p, s);
-  }
+  const pred = predictClasses(run.model, test.x, test.dim);
   const mf = path.join(o.out, 'confusion.md');
   writeFileAtomic(mf, `# MNIST-100 ${o.type.toUpperCase()}: confusion matrix on the test set (rows: true class)\n\nerror ${(100 * errorRate(test.y, pred)).toFixed(2)}%\n\n${formatConfusion(confusionMatrix(test.y, pred, 10))}\n`);
   files.push(mf);
@@ -411,7 +411,7 @@ export async function mnist100M1M2(o: M1M2Options): Promise<SslRunResult & { fil
   });
   const cf = path.join(o.out, 'curve.png');
   lineChartPng(cf, [{ name: 'M1+M2', x: curve.map((c) => c.epoch), y: curve.map((c) => 100 * c.testError) }], { title: `MNIST, ${labelled.n} labels, M1+M2: test error`, xLabel: 'M2 epoch', yLabel: 'error %', hLines: [{ y: 100 * MNIST100_PAPER_M1M2, label: 'thesis M1+M2' }] });
-  const pred = tf.tidy(() => tf.argMax(run.model.classify(tf.tensor2d(ztest.x, [ztest.n, 50])), -1).dataSync() as Int32Array);
+  const pred = predictClasses(run.model, ztest.x, 50);
   const mf = path.join(o.out, 'confusion.md');
   writeFileAtomic(mf, `# MNIST-100 M1+M2: confusion matrix on the test set (rows: true class)\n\nerror ${(100 * errorRate(ztest.y, pred)).toFixed(2)}%\n\n${formatConfusion(confusionMatrix(ztest.y, pred, 10))}\n`);
   return { ...run, files: [path.join(o.out, 'curve.json'), cf, mf] };
@@ -450,11 +450,7 @@ export function evaluateSslModel(file: string, n = 10000): { error: number; n: n
   const { model, meta } = loadSslModel(file);
   try {
     const test = selectColumns(loadMnist('test', { limit: n }), meta.columns, 'mnist-test');
-    const pred = new Int32Array(test.n);
-    for (let s = 0; s < test.n; s += 2000) {
-      const m = Math.min(2000, test.n - s);
-      pred.set(tf.tidy(() => tf.argMax(model.classify(tf.tensor2d(test.x.subarray(s * test.dim, (s + m) * test.dim), [m, test.dim])), -1).dataSync()), s);
-    }
+    const pred = predictClasses(model, test.x, test.dim);
     return { error: errorRate(test.y, pred), n: test.n, confusion: confusionMatrix(test.y, pred, model.classes), experiment: meta.experiment };
   } finally {
     model.dispose();
