@@ -21,8 +21,11 @@
  * is maximised; {@link Semi2Dgm.loss} returns −J with per-source batch means.
  *
  * Choices where the papers are silent or loose (written down here, as the issue asks):
- * - x ~ p(x | y, z) in (10)/(20) is reparameterised for Gaussian x; for Bernoulli x the mean image
- *   is used (a Bernoulli draw has no reparameterisation).
+ * - x ~ p(x | y, z) in (10)/(20) is reparameterised for Gaussian x. For Bernoulli x it is a binary
+ *   draw, treated as a constant, as the reference implementation does (its Bernoulli sample layer).
+ *   With the mean image in its place, −log p(x̄ | y, z) would be the decoder's entropy and would
+ *   push it towards blur; with a draw, that term has zero expected gradient, and the reverse bound
+ *   trains q(y | x) and q(z | x, y) on generated inputs.
  * - Discrete y in (8): one Concrete sample feeds q(z | x, y) and p(x | y, z), and the y-terms
  *   E_q[log p(y) − log q(y|x)] are taken in closed form as −KL(Cat(q) ‖ Uniform).
  * - Observed discrete y (labelled, unfeatured): log q(y | x) is the categorical log-probability.
@@ -91,6 +94,14 @@ export interface Semi2Batch {
 }
 
 const EPS = 1e-6;
+
+/** A binary draw from Bernoulli(probs) as a new constant tensor (no path back to `probs`). */
+function constantDraw(probs: tf.Tensor, rng: Rng): tf.Tensor {
+  const u = rng.uniform(probs.shape);
+  const bits = tf.tidy(() => tf.cast(tf.less(u, probs), 'float32').dataSync() as Float32Array);
+  u.dispose();
+  return tf.tensor(bits, probs.shape, 'float32');
+}
 
 /** The semi²-supervised model (see the module doc). */
 export class Semi2Dgm {
@@ -269,7 +280,7 @@ export class Semi2Dgm {
     return tf.tidy(() => {
       const zz = zObserved ?? this.samplePriorZ(y.shape[0], rng);
       const p = this.px(y, zz);
-      const x = this.config.likelihood === 'gaussian' ? (p as unknown as Normal).rsample(rng) : p.mean();
+      const x = this.config.likelihood === 'gaussian' ? (p as unknown as Normal).rsample(rng) : constantDraw(p.mean(), rng);
       let b = tf.add(tf.sub(tf.add(this.logQy(x, y), this.qz(x, y).logProb(tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS))), p.logProb(x)), this.logQx());
       if (!zObserved) b = tf.sub(b, this.logPriorZ());
       return b;
