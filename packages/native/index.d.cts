@@ -6,7 +6,7 @@ export function setThreads(n: number): void;
 export function gemm(heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, M: number, N: number, K: number, transA: number, transB: number, strideA: number, strideB: number, biasOff: number, biasLen: number, act: number, alpha: number): void;
 /** y = op(x) for op 0 softplus, 1 sigmoid, 2 exp. */
 export function unary(heap: ArrayBuffer, op: number, xOff: number, yOff: number, n: number): void;
-/** One Adam update of n values; outputs may alias inputs. */
+/** One Adam update of n values; outputs must not overlap the inputs. */
 export function adam(heap: ArrayBuffer, n: number, gOff: number, mOff: number, vOff: number, pOff: number, mOut: number, vOut: number, pOut: number, beta1: number, beta2: number, eps: number, stepSize: number, gScale: number): void;
 /** Σ x² in double precision. */
 export function sumSquares(heap: ArrayBuffer, off: number, n: number): number;

@@ -16,6 +16,7 @@ import { SemiSupervisedDgm, SslConfigSchema } from '../models/ssl.js';
 import { bound } from '../objectives/bounds.js';
 import { Trainer, type DataSource } from '../train/trainer.js';
 import { gather } from '../data/batches.js';
+import { oneHot } from '../dists/categorical.js';
 import { KernelProfiler, profileTable, type KernelTime } from './profile.js';
 
 /** One benchmark's result. */
@@ -141,7 +142,7 @@ function sslBench(type: 'm2' | 'adgm'): BenchDef {
         batchSize: 100,
         batch: (rows) => ({
           x: tf.tensor2d(gather(data, D, rows), [rows.length, D]),
-          y: tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from(rows, (r) => labels[r]), 'int32'), K), 'float32')),
+          y: oneHot(Array.from(rows, (r) => labels[r]), K),
         }),
       };
       const unlabelled: DataSource = { name: 'unlabelled', size: 1000, batchSize: 100, batch: (rows) => ({ x: tf.tensor2d(gather(data, D, rows), [rows.length, D]) }) };
@@ -239,11 +240,6 @@ export function runBench(def: BenchDef, opts: BenchOptions = {}): BenchResult {
     tensorGrowth: growth,
     ...(profile ? { profile } : {}),
   };
-}
-
-/** Times the reference VAE training step (kept for callers of the first release). */
-export function benchVaeStep(opts: BenchOptions = {}): BenchResult {
-  return runBench(VAE_BENCH, opts);
 }
 
 /** A benchmark's profile as a Markdown table. */

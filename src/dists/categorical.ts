@@ -53,8 +53,7 @@ export class Categorical extends Distribution {
     const shape = this.sampleShape(n, 'sample');
     return tf.tidy(() => {
       const idx = tf.argMax(tf.add(this.logits, rng.gumbel(shape)), -1);
-      // one-hot as int32 then cast: tfjs-backend-wasm 4.22 writes int bit patterns into float32 oneHot.
-      return tf.cast(tf.oneHot(idx, this.numClasses), 'float32');
+      return oneHot(idx, this.numClasses);
     });
   }
 
@@ -72,7 +71,7 @@ export class Categorical extends Distribution {
   logProbIndex(labels: tf.Tensor): tf.Tensor {
     assertTensor(labels, 'Categorical.logProbIndex: labels');
     if (labels.dtype !== 'int32') throw new Error(`Categorical.logProbIndex: labels must be int32, got ${labels.dtype} of shape ${fmtShape(labels.shape)}`);
-    return tf.tidy(() => this.logProb(tf.cast(tf.oneHot(labels, this.numClasses), 'float32')));
+    return tf.tidy(() => this.logProb(oneHot(labels, this.numClasses)));
   }
 
   /** E[y] = softmax(l): shape `batchShape + [K]`. */
@@ -87,4 +86,15 @@ export class Categorical extends Distribution {
       return tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), -1));
     });
   }
+}
+
+/**
+ * Float32 one-hot rows [..., K] for integer labels (a tensor, or plain numbers). Built as int32 and
+ * then cast: tfjs-backend-wasm 4.22 writes int bit patterns into a float32 `oneHot`.
+ */
+export function oneHot(labels: tf.Tensor | ArrayLike<number>, k: number): tf.Tensor {
+  return tf.tidy(() => {
+    const idx = labels instanceof tf.Tensor ? tf.cast(labels, 'int32') : tf.tensor1d(Array.from(labels), 'int32');
+    return tf.cast(tf.oneHot(idx as tf.Tensor1D, k), 'float32');
+  });
 }

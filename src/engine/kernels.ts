@@ -21,7 +21,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-type KernelFunc = tf.KernelConfig['kernelFunc'];
+/** A tfjs kernel function. */
+export type KernelFunc = tf.KernelConfig['kernelFunc'];
 type TensorInfo = tf.TensorInfo;
 
 let fixEnabled = true;
@@ -37,6 +38,20 @@ export function matMulFixActive(): boolean {
   return installed && fixEnabled;
 }
 
+/**
+ * Replaces the kernel `kernelName` of `backendName` by `make(previous)`, keeping its `setupFunc`
+ * (tfjs calls it when the backend starts). Returns false when the backend has no such kernel. The
+ * one mechanism behind every kernel fix here and the native kernels.
+ */
+export function replaceKernel(kernelName: string, backendName: string, make: (previous: KernelFunc) => KernelFunc): boolean {
+  const original = tf.getKernel(kernelName, backendName);
+  if (original == null) return false;
+  const fn = make(original.kernelFunc);
+  tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({ ...original, kernelFunc: fn });
+  return true;
+}
+
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);
   perm[rank - 2] = rank - 1;
@@ -45,11 +60,9 @@ function swapLastTwo(rank: number): number[] {
 }
 
 function wrapMatMul(kernelName: string, backendName: string): void {
-  const original = tf.getKernel(kernelName, backendName);
   const transpose = tf.getKernel('Transpose', backendName);
-  if (original == null || transpose == null) return;
-  const inner: KernelFunc = original.kernelFunc;
-  const wrapped: KernelFunc = (args) => {
+  if (transpose == null) return;
+  replaceKernel(kernelName, backendName, (inner) => (args) => {
     const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (!fixEnabled || (!attrs.transposeA && !attrs.transposeB)) return inner(args);
     const inputs = { ...(args.inputs as Record<string, TensorInfo>) };
@@ -73,9 +86,7 @@ function wrapMatMul(kernelName: string, backendName: string): void {
     });
     for (const t of temps) backend.disposeData(t.dataId);
     return out;
-  };
-  tf.unregisterKernel(kernelName, backendName);
-  tf.registerKernel({ ...original, kernelFunc: wrapped });
+  });
 }
 
 /** Writes `src` (shape `shape`) tiled by `reps` into `dst` (row-major), by block copies. */
@@ -102,10 +113,7 @@ export function tileInto(src: ArrayLike<number> & { subarray(a: number, b: numbe
 }
 
 function fastTile(backendName: string): void {
-  const original = tf.getKernel('Tile', backendName);
-  if (original == null) return;
-  const inner: KernelFunc = original.kernelFunc;
-  const tiled: KernelFunc = (args) => {
+  replaceKernel('Tile', backendName, (inner) => (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const { reps } = args.attrs as unknown as { reps: number[] };
     if (!fixEnabled || x.dtype === 'string' || x.shape.length === 0 || reps.length !== x.shape.length) return inner(args);
@@ -114,23 +122,16 @@ function fastTile(backendName: string): void {
     // views taken after the allocation: the heap may have grown
     tileInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), x.shape, reps);
     return out;
-  };
-  tf.unregisterKernel('Tile', backendName);
-  tf.registerKernel({ ...original, kernelFunc: tiled });
+  });
 }
 
 function shareIdentity(backendName: string): void {
-  const original = tf.getKernel('Identity', backendName);
-  if (original == null) return;
-  const inner: KernelFunc = original.kernelFunc;
-  const shared: KernelFunc = (args) => {
+  replaceKernel('Identity', backendName, (inner) => (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     if (!fixEnabled || x.dtype === 'string') return inner(args);
     (args.backend as unknown as { incRef(id: object): void }).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  };
-  tf.unregisterKernel('Identity', backendName);
-  tf.registerKernel({ ...original, kernelFunc: shared });
+  });
 }
 
 /**

@@ -23,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
+import { replaceKernel, type KernelFunc } from './kernels.js';
 
 /** The functions of the addon (see `packages/native/index.d.cts`). */
 export interface NativeAddon {
@@ -59,7 +60,6 @@ interface WasmBackend {
   disposeData(id: object): void;
 }
 
-type KernelFunc = tf.KernelConfig['kernelFunc'];
 
 let addon: NativeAddon | null = null;
 let loadReason = '';
@@ -177,14 +177,13 @@ function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transA
   return out;
 }
 
+/** Replaces a wasm kernel by a native one that defers to the previous kernel while switched off. */
 function replace(kernelName: string, make: (prev: KernelFunc) => KernelFunc): void {
-  const prev = tf.getKernel(kernelName, 'wasm');
-  if (!prev) return;
-  const inner = prev.kernelFunc;
-  const fn = make(inner);
-  tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({ ...prev, kernelFunc: (args) => (enabled ? fn(args) : inner(args)) });
-  replaced.push(kernelName);
+  const done = replaceKernel(kernelName, 'wasm', (inner) => {
+    const fn = make(inner);
+    return (args) => (enabled ? fn(args) : inner(args));
+  });
+  if (done) replaced.push(kernelName);
 }
 
 /**

@@ -64,6 +64,16 @@ export function toMatrix(rows: Rows, what: string, width?: number): { data: Floa
   return { data, n: data.length / w, width: w };
 }
 
+/** Validates label rows with the model's own check, freeing the temporary tensor. */
+function checkLabels(m: Semi2Dgm, data: Float32Array, n: number, what: string): void {
+  const t = tf.tensor2d(data, [n, m.config.classes]);
+  try {
+    m.checkY(t, what);
+  } finally {
+    t.dispose();
+  }
+}
+
 /** The semi²-supervised model as an estimator. */
 export class UntappedEstimator {
   readonly model: Semi2Dgm;
@@ -94,7 +104,7 @@ export class UntappedEstimator {
       const x = toMatrix(data.labelled.x, 'labelled x', this.D);
       const y = toMatrix(data.labelled.y, 'labelled y', this.K);
       if (x.n !== y.n) throw new Error(`labelled: ${x.n} rows of x but ${y.n} rows of y`);
-      m.checkY(tf.tidy(() => tf.tensor2d(y.data, [y.n, this.K])), 'labelled y');
+      checkLabels(m, y.data, y.n, 'labelled y');
       sources.push({
         name: 'labelled',
         size: x.n,
@@ -104,7 +114,7 @@ export class UntappedEstimator {
     }
     if (data.unfeatured) {
       const y = toMatrix(data.unfeatured.y, 'unfeatured y', this.K);
-      m.checkY(tf.tidy(() => tf.tensor2d(y.data, [y.n, this.K])), 'unfeatured y');
+      checkLabels(m, y.data, y.n, 'unfeatured y');
       const observed = (opts.unfeaturedZ ?? 'observed') === 'observed';
       const [lo, hi] = m.config.box;
       const d = m.config.latent;

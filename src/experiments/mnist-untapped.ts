@@ -32,6 +32,7 @@ import { ParamStore } from '../nn/params.js';
 import { imageGrid, writePng } from '../report/png.js';
 import { writeFileAtomic } from '../io/format.js';
 import { UntappedEstimator } from './estimator.js';
+import { oneHot } from '../dists/categorical.js';
 
 /** The papers' numbers for this experiment. */
 export const MNIST_UNTAPPED_PAPER = { crossEntropy59: { m2: 2.3, untapped: 2.07 }, kl: { m2: 4.312, untapped: 2.896 } };
@@ -53,7 +54,7 @@ export class DigitClassifier {
       for (let s = 0; s + 500 <= train.n; s += 500) {
         const rows = perm.subarray(s, s + 500);
         const x = tf.tensor2d(gather(train.x, D, rows), [500, D]);
-        const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from(rows, (r) => train.y[r]), 'int32'), 10), 'float32'));
+        const y = oneHot(Array.from(rows, (r) => train.y[r]), 10);
         const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(x, this.W), this.b)) as tf.Scalar, [this.W, this.b]);
         const g = [grads[this.W.name], grads[this.b.name]];
         adam.apply(g, 0.01);

@@ -12,6 +12,7 @@ import { gather } from '../data/batches.js';
 import { moonsSplits } from '../data/moons.js';
 import { labelledSubset } from '../data/subset.js';
 import { binarizeInto } from '../data/binarize.js';
+import { oneHot } from '../dists/categorical.js';
 import { loadMnist } from '../data/mnist.js';
 import { lowVarianceColumns, complementColumns, selectColumns } from '../data/columns.js';
 import { SemiSupervisedDgm, SslConfigSchema, type SslConfig } from '../models/ssl.js';
@@ -56,10 +57,6 @@ export interface SslRunResult {
   seconds: number;
 }
 
-function oneHot(labels: Int32Array, K: number): tf.Tensor {
-  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), K), 'float32'));
-}
-
 /** Most probable class of each row of x [n, dim] under `model`, in chunks of `chunk` rows. */
 export function predictClasses(model: SemiSupervisedDgm, x: Float32Array, dim: number, chunk = 2000): Int32Array {
   const n = x.length / dim;
@@ -99,7 +96,7 @@ export async function trainSsl(o: SslRunOptions): Promise<SslRunResult> {
       name: 'labelled',
       size: lab.n,
       batchSize: Math.min(bs.labelled, lab.n),
-      batch: (rows, r) => ({ x: rows2x(lab, rows, r), y: oneHot(Int32Array.from(rows, (i) => lab.y[i]), K) }),
+      batch: (rows, r) => ({ x: rows2x(lab, rows, r), y: oneHot(Array.from(rows, (i) => lab.y[i]), K) }),
     },
   ];
   const warm = o.warmupEpochs ?? 0;

@@ -14,8 +14,9 @@ import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
 import { ParamStore } from '../nn/params.js';
 import { ACTIVATIONS, Mlp } from '../nn/layers.js';
-import { BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
+import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
+import type { Bernoulli } from '../dists/bernoulli.js';
 import type { LogTerms } from '../objectives/bounds.js';
 
 /** Schema of an AVAE's configuration. */
@@ -50,12 +51,7 @@ class Conditional {
 
   /** The distribution given inputs (concatenated on the last axis); temporaries are freed. */
   of(...inputs: tf.Tensor[]): Normal {
-    const inp = inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1);
-    const h = this.net.apply(inp);
-    if (inp !== inputs[0]) inp.dispose();
-    const q = this.head.apply(h);
-    h.dispose();
-    return q;
+    return applyHead(this.net, this.head, inputs);
   }
 }
 
@@ -115,7 +111,7 @@ export class Avae {
   }
 
   private decode(z1: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor } {
-    return this.pxHead.apply(this.pxNet.apply(z1));
+    return applyHead<Normal | Bernoulli>(this.pxNet, this.pxHead, [z1]);
   }
 
   /** Log-terms for x [B, D] with k importance samples, [k, B] each. */

@@ -5,6 +5,7 @@
  * {@link perClass} folds the [K·B] results back to [B, K].
  */
 import * as tf from '@tensorflow/tfjs';
+import { oneHot } from '../dists/categorical.js';
 
 /** The result of {@link enumerateClasses}. */
 export interface Enumerated {
@@ -22,8 +23,7 @@ export function enumerateClasses(K: number, tensors: tf.Tensor[]): Enumerated {
   for (const t of tensors) if (t.shape[0] !== B) throw new Error(`enumerateClasses: first axes differ (${B} and ${t.shape[0]})`);
   return tf.tidy(() => {
     const labels = tf.reshape(tf.tile(tf.reshape(tf.range(0, K, 1, 'int32'), [K, 1]), [1, B]), [K * B]);
-    // oneHot of int32 then cast: the wasm backend's float32 oneHot path is unreliable
-    const y = tf.cast(tf.oneHot(labels, K), 'float32') as tf.Tensor2D;
+    const y = oneHot(labels, K) as tf.Tensor2D;
     const tiled = tensors.map((t) => tf.tile(t, [K, ...t.shape.slice(1).map(() => 1)]));
     return { y, tiled };
   });

@@ -36,7 +36,7 @@ import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
 import { ParamStore } from '../nn/params.js';
 import { ACTIVATIONS, Dense, Mlp } from '../nn/layers.js';
-import { BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
+import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
 import { Concrete } from '../dists/concrete.js';
 import { BoxNormal, LogisticNormal, logGamma } from '../dists/flows.js';
@@ -133,10 +133,7 @@ export class Semi2Dgm {
 
   /** q(y | x) as a logistic normal (simplex labels). */
   private qySimplex(x: tf.Tensor): LogisticNormal {
-    const h = this.qyNet.apply(x);
-    const base = this.qyGauss!.apply(h);
-    h.dispose();
-    return new LogisticNormal(base);
+    return new LogisticNormal(applyHead(this.qyNet, this.qyGauss!, [x]));
   }
 
   /** Logits of q(y | x) (discrete labels). */
@@ -156,8 +153,7 @@ export class Semi2Dgm {
   predict(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       if (this.config.labels === 'discrete') return tf.softmax(this.qyLogitsOf(x));
-      const h = this.qyNet.apply(x);
-      const mu = this.qyGauss!.apply(h).mean();
+      const mu = applyHead(this.qyNet, this.qyGauss!, [x]).mean();
       return tf.softmax(tf.concat([mu, tf.zeros([mu.shape[0], 1])], -1));
     });
   }
@@ -182,22 +178,12 @@ export class Semi2Dgm {
 
   /** q(z | x, y), a Gaussian through the logistic flow onto the box. */
   qz(x: tf.Tensor, y: tf.Tensor): BoxNormal {
-    const inp = tf.concat([x, y], -1);
-    const h = this.qzNet.apply(inp);
-    inp.dispose();
-    const base = this.qzHead.apply(h);
-    h.dispose();
-    return new BoxNormal(base, this.config.box[0], this.config.box[1]);
+    return new BoxNormal(applyHead(this.qzNet, this.qzHead, [x, y]), this.config.box[0], this.config.box[1]);
   }
 
   /** p(x | y, z). */
   px(y: tf.Tensor, zz: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor } {
-    const inp = tf.concat([y, zz], -1);
-    const h = this.pxNet.apply(inp);
-    inp.dispose();
-    const p = this.pxHead.apply(h);
-    h.dispose();
-    return p as unknown as { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor };
+    return applyHead<unknown>(this.pxNet, this.pxHead, [y, zz]) as { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor };
   }
 
   /** Mean of p(x | y, z): the generated spectrum or image for labels y [B, K] and nuisances z [B, d]. */

@@ -26,20 +26,12 @@ import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
 import { ParamStore } from '../nn/params.js';
 import { ACTIVATIONS, Dense, Mlp } from '../nn/layers.js';
-import { BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
+import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
+import type { Bernoulli } from '../dists/bernoulli.js';
 import { Concrete } from '../dists/concrete.js';
+import { oneHot } from '../dists/categorical.js';
 import { enumerateClasses, perClass } from './enumerate.js';
-
-/** Applies `net` to the concatenation of `inputs` and `head` to the result, freeing the temporaries. */
-function headOf(net: Mlp, head: GaussianHead, inputs: tf.Tensor[]): Normal {
-  const inp = inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1);
-  const h = net.apply(inp);
-  if (inp !== inputs[0]) inp.dispose();
-  const q = head.apply(h);
-  h.dispose();
-  return q;
-}
 
 /** Schema of a semi-supervised model's configuration. */
 export const SslConfigSchema = z
@@ -125,7 +117,7 @@ export class SemiSupervisedDgm {
   /** q(a | x) (ADGM/SDGM only). */
   encodeAux(x: tf.Tensor): Normal {
     if (!this.aux) throw new Error(`${this.config.type} has no auxiliary variable`);
-    return headOf(this.qaNet!, this.qaHead!, [x]);
+    return applyHead(this.qaNet!, this.qaHead!, [x]);
   }
 
   /** Logits of q(y | x) (M2) or q(y | a, x). */
@@ -135,7 +127,7 @@ export class SemiSupervisedDgm {
 
   /** q(z | x, y) (M2) or q(z | a, y, x). */
   encode(x: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): Normal {
-    return headOf(this.qzNet, this.qzHead, a ? [x, y, a] : [x, y]);
+    return applyHead(this.qzNet, this.qzHead, a ? [x, y, a] : [x, y]);
   }
 
   /** Mean of p(x | z, y) (or p(x | a, z, y) for SDGM, where `a` is required). */
@@ -150,14 +142,13 @@ export class SemiSupervisedDgm {
 
   private pxDist(zz: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor } {
     if (this.skip && !a) throw new Error('sdgm: the decoder p(x | a, z, y) needs a');
-    const h = this.pxNet.apply(tf.concat(this.skip ? [zz, y, a!] : [zz, y], -1));
-    return this.pxHead.apply(h);
+    return applyHead<Normal | Bernoulli>(this.pxNet, this.pxHead, this.skip ? [zz, y, a!] : [zz, y]);
   }
 
   /** p(a | z, y) (ADGM/SDGM only). */
   auxPrior(zz: tf.Tensor, y: tf.Tensor): Normal {
     if (!this.aux) throw new Error(`${this.config.type} has no auxiliary variable`);
-    return headOf(this.paNet!, this.paHead!, [zz, y]);
+    return applyHead(this.paNet!, this.paHead!, [zz, y]);
   }
 
   /** a ~ q(a|x) and log q(a|x) per row, or nulls for M2. */
@@ -293,7 +284,7 @@ export class SemiSupervisedDgm {
       const B = x.shape[0];
       const a = this.aux ? this.encodeAux(x).mean() : undefined;
       const probs = tf.softmax(this.classLogits(x, a));
-      const yHat = tf.cast(tf.oneHot(tf.argMax(probs, -1), K), 'float32');
+      const yHat = oneHot(tf.argMax(probs, -1), K);
       const zz = this.encode(x, yHat, a).mean();
       const { y, tiled } = enumerateClasses(K, a ? [zz, a] : [zz]);
       const aDec = this.skip ? tiled[1] : undefined;

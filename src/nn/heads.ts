@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
-import { Dense } from './layers.js';
+import { Dense, type Mlp } from './layers.js';
 import type { ParamStore } from './params.js';
 import { Normal } from '../dists/normal.js';
 import { Bernoulli } from '../dists/bernoulli.js';
@@ -58,4 +58,17 @@ export class BernoulliHead {
   apply(h: tf.Tensor): Bernoulli {
     return new Bernoulli(this.logits(h));
   }
+}
+
+/**
+ * A conditional distribution: `head` applied to `net` of the inputs concatenated on the last axis.
+ * The concatenation and the hidden features are freed, so it is safe outside a tidy.
+ */
+export function applyHead<T>(net: Mlp, head: { apply(h: tf.Tensor): T }, inputs: tf.Tensor[]): T {
+  const inp = inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1);
+  const h = net.apply(inp);
+  if (inp !== inputs[0]) inp.dispose();
+  const out = head.apply(h);
+  h.dispose();
+  return out;
 }

@@ -61,6 +61,13 @@ bool get_i64(napi_env env, napi_value v, int64_t* out, const char* name) {
   return true;
 }
 
+// Reads argv[first .. first + count) as integers into out, naming the first bad one.
+bool get_i64s(napi_env env, const napi_value* argv, int first, int count, const char* const* names, int64_t* out) {
+  for (int i = 0; i < count; i++)
+    if (!get_i64(env, argv[first + i], &out[i], names[i])) return false;
+  return true;
+}
+
 bool get_f64(napi_env env, napi_value v, double* out, const char* name) {
   if (napi_get_value_double(env, v, out) != napi_ok) {
     std::string m = std::string("untapped native: argument '") + name + "' must be a number";
@@ -182,15 +189,12 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, argv, 16)) return nullptr;
   Heap h;
   if (!get_heap(env, argv[0], &h)) return nullptr;
-  int64_t aOff, bOff, cOff, batch, M, N, K, tA, tB, sA, sB, biasOff, biasLen, act;
+  static const char* const names[14] = {"aOff", "bOff", "cOff", "batch", "M", "N", "K", "transA", "transB", "strideA", "strideB", "biasOff", "biasLen", "act"};
+  int64_t v[14];
   double alpha;
-  if (!get_i64(env, argv[1], &aOff, "aOff") || !get_i64(env, argv[2], &bOff, "bOff") || !get_i64(env, argv[3], &cOff, "cOff") ||
-      !get_i64(env, argv[4], &batch, "batch") || !get_i64(env, argv[5], &M, "M") || !get_i64(env, argv[6], &N, "N") ||
-      !get_i64(env, argv[7], &K, "K") || !get_i64(env, argv[8], &tA, "transA") || !get_i64(env, argv[9], &tB, "transB") ||
-      !get_i64(env, argv[10], &sA, "strideA") || !get_i64(env, argv[11], &sB, "strideB") ||
-      !get_i64(env, argv[12], &biasOff, "biasOff") || !get_i64(env, argv[13], &biasLen, "biasLen") ||
-      !get_i64(env, argv[14], &act, "act") || !get_f64(env, argv[15], &alpha, "alpha"))
-    return nullptr;
+  if (!get_i64s(env, argv, 1, 14, names, v) || !get_f64(env, argv[15], &alpha, "alpha")) return nullptr;
+  const int64_t aOff = v[0], bOff = v[1], cOff = v[2], batch = v[3], M = v[4], N = v[5], K = v[6], tA = v[7], tB = v[8], sA = v[9],
+                sB = v[10], biasOff = v[11], biasLen = v[12], act = v[13];
   if (batch < 0 || M < 0 || N < 0 || K < 0 || (sA != 0 && sA != M * K) || (sB != 0 && sB != K * N)) {
     throw_range(env, "untapped native: gemm: inconsistent sizes");
     return nullptr;
@@ -236,10 +240,10 @@ napi_value UnaryOp(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, argv, 5)) return nullptr;
   Heap h;
   if (!get_heap(env, argv[0], &h)) return nullptr;
-  int64_t op, xOff, yOff, n;
-  if (!get_i64(env, argv[1], &op, "op") || !get_i64(env, argv[2], &xOff, "xOff") || !get_i64(env, argv[3], &yOff, "yOff") ||
-      !get_i64(env, argv[4], &n, "n"))
-    return nullptr;
+  static const char* const names[4] = {"op", "xOff", "yOff", "n"};
+  int64_t v[4];
+  if (!get_i64s(env, argv, 1, 4, names, v)) return nullptr;
+  const int64_t op = v[0], xOff = v[1], yOff = v[2], n = v[3];
   float *x, *y;
   if (!f32_at(env, h, xOff, n, &x, "x") || !f32_at(env, h, yOff, n, &y, "y")) return nullptr;
   if (n == 0) return nullptr;
@@ -260,10 +264,8 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   if (!get_heap(env, argv[0], &h)) return nullptr;
   int64_t n, offs[7];
   double b1, b2, eps, step, gscale;
-  static const char* names[7] = {"g", "m", "v", "p", "mOut", "vOut", "pOut"};
-  if (!get_i64(env, argv[1], &n, "n")) return nullptr;
-  for (int i = 0; i < 7; i++)
-    if (!get_i64(env, argv[2 + i], &offs[i], names[i])) return nullptr;
+  static const char* const names[7] = {"g", "m", "v", "p", "mOut", "vOut", "pOut"};
+  if (!get_i64(env, argv[1], &n, "n") || !get_i64s(env, argv, 2, 7, names, offs)) return nullptr;
   if (!get_f64(env, argv[9], &b1, "beta1") || !get_f64(env, argv[10], &b2, "beta2") || !get_f64(env, argv[11], &eps, "eps") ||
       !get_f64(env, argv[12], &step, "stepSize") || !get_f64(env, argv[13], &gscale, "gScale"))
     return nullptr;
@@ -299,10 +301,10 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, argv, 6)) return nullptr;
   Heap h;
   if (!get_heap(env, argv[0], &h)) return nullptr;
-  int64_t xOff, yOff, outer, n, inner;
-  if (!get_i64(env, argv[1], &xOff, "xOff") || !get_i64(env, argv[2], &yOff, "yOff") || !get_i64(env, argv[3], &outer, "outer") ||
-      !get_i64(env, argv[4], &n, "n") || !get_i64(env, argv[5], &inner, "inner"))
-    return nullptr;
+  static const char* const names[5] = {"xOff", "yOff", "outer", "n", "inner"};
+  int64_t v[5];
+  if (!get_i64s(env, argv, 1, 5, names, v)) return nullptr;
+  const int64_t xOff = v[0], yOff = v[1], outer = v[2], n = v[3], inner = v[4];
   if (outer < 0 || n < 0 || inner < 0) {
     throw_range(env, "untapped native: reduceSum: negative size");
     return nullptr;
