@@ -1,2 +1,3 @@
-/** File formats: the `.utp` tensor container and atomic writes. */
+/** File formats: the `.utp` tensor container, atomic writes, and numeric tables from CSV / JSON / NPY files. */
 export * from './format.js';
+export * from './table.js';
