@@ -175,3 +175,43 @@ test('bench: an unknown benchmark name is a usage error listing the valid ones',
   assert.equal(r.code, 2);
   assert.match(r.err, /unknown benchmark 'gan'; valid: vae, m2, adgm/);
 });
+
+test('fit → predict → generate from CSV files; bad files exit 1 naming file and line', () => {
+  const d = tmp();
+  const D = 8;
+  const head = 'id,' + Array.from({ length: D }, (_, j) => `c${j}`).join(',');
+  const xs: string[] = [head];
+  const ys: string[] = ['id,a,b'];
+  for (let i = 0; i < 40; i++) {
+    const t = (i % 10) / 9;
+    xs.push(`r${i},` + Array.from({ length: D }, (_, j) => (t * Math.sin(j) + (1 - t) * Math.cos(j)).toFixed(4)).join(','));
+    ys.push(`r${i},${t.toFixed(4)},${(1 - t).toFixed(4)}`);
+  }
+  fs.writeFileSync(path.join(d, 'x.csv'), xs.join('\n') + '\n');
+  fs.writeFileSync(path.join(d, 'y.csv'), ys.join('\n') + '\n');
+  fs.writeFileSync(path.join(d, 'bad.csv'), ys.slice(0, 5).join('\n') + '\nr4,0.5,x\n' + ys.slice(6).join('\n') + '\n');
+  const out = path.join(d, 'model');
+  let r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'bad.csv'), '--out', out, '--epochs', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /bad\.csv: line 6, column 3 \('b'\) is 'x', not a finite number/);
+  assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`));
+  r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--unfeatured', 'corners:10', '--out', out, '--epochs', '3', '--batch-size', '20']);
+  assert.equal(r.code, 0, r.err);
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv')]);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split('\n');
+  assert.equal(lines[0], 'id,a,b,a_sd,b_sd');
+  assert.equal(lines.length, 41);
+  const [, a, b] = lines[1].split(',').map(Number);
+  assert.ok(Math.abs(a + b - 1) < 1e-4, lines[1]);
+  r = cli(['generate', out, '--y', '0.3,0.7;corners', '--out', path.join(d, 'g')]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(fs.readFileSync(path.join(d, 'g.csv'), 'utf8').trim().split('\n').length, 4);
+  assert.ok(fs.statSync(path.join(d, 'g.png')).size > 1000);
+  r = cli(['generate', out, '--y', '0.3,0.8']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /sums to 1\.1, not 1/);
+  r = cli(['predict', path.join(d, 'nope'), '--x', path.join(d, 'x.csv')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /not a model directory written by `untapped fit`/);
+});

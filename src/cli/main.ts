@@ -22,6 +22,9 @@ import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench,
 import { setNativeKernels } from '../engine/native.js';
 import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
+import { fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from '../experiments/fit.js';
+import { formatCsv, writeFileAtomic } from '../io/index.js';
+import { lineChartPng } from '../report/chart.js';
 
 /**
  * The embedded default run of `untapped quickstart`: a small VAE on dynamically binarised MNIST.
@@ -293,6 +296,108 @@ export function buildProgram(): Command {
       });
       for (const [t, c] of Object.entries(r.curves)) log(`${t}: final test error ${(100 * (c.at(-1)?.testError ?? NaN)).toFixed(2)}% after ${c.at(-1)?.epoch ?? 0} epochs`);
       log(`wrote ${r.files.join(', ')}`);
+    });
+
+  program
+    .command('fit')
+    .description('fit the semi²-supervised model to your own files: spectra x with compositions y (CSV / JSON / NPY; layout in docs/fit.md), plus optional unlabelled spectra and unfeatured labels')
+    .requiredOption('--x <file>', 'labelled inputs, one row per sample')
+    .requiredOption('--y <file>', 'their labels: compositions (rows on the simplex) or, with --labels discrete, classes')
+    .option('--unlabelled <file>', 'unlabelled inputs (same channels as --x)')
+    .option('--unfeatured <spec>', "unfeatured labels: a file, or 'corners' / 'corners:N' (N labels near the simplex corners)")
+    .requiredOption('-o, --out <dir>', 'model directory to write (built in DIR.partial, renamed when complete)')
+    .addOption(new Option('--labels <kind>', 'label space').choices(['simplex', 'discrete']).default('simplex'))
+    .option('--latent <d>', 'dimension of the nuisance z', intArg('--latent'), 1)
+    .option('--epochs <n>', 'epochs (passes over the unlabelled set, or the labelled set when there is none)', intArg('--epochs'), 2000)
+    .option('--batch-size <n>', 'rows per source per step', intArg('--batch-size'), 100)
+    .option('--lr <rate>', 'Adam learning rate', Number, 3e-3)
+    .option('--seed <n>', 'seed', intArg('--seed'), 0)
+    .option('--budget-minutes <m>', 'stop after this many minutes of training', Number)
+    .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15', Number, 0.01)
+    .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
+    .option('--resume', 'continue an interrupted fit from DIR.partial')
+    .option('--force', 'replace an existing DIR')
+    .option('--progress', 'show a progress bar for every epoch')
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+      await engine(cmd);
+      if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
+      if (!(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be ≥ 0, got ${o.alphaR}`);
+      if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
+      const r = await fitFiles({
+        x: o.x,
+        y: o.y,
+        out: o.out,
+        labels: o.labels,
+        latent: o.latent,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        lr: o.lr,
+        seed: o.seed,
+        weights: { alphaR: o.alphaR },
+        ...(o.unlabelled ? { unlabelled: o.unlabelled } : {}),
+        ...(o.unfeatured ? { unfeatured: o.unfeatured } : {}),
+        ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}),
+        m2: o.m2 ?? false,
+        resume: o.resume ?? false,
+        force: o.force ?? false,
+        progressBars: o.progress ?? false,
+        log,
+      });
+      r.estimator.dispose();
+    });
+
+  program
+    .command('predict')
+    .description('predict labels (compositions or class probabilities) with their uncertainty for the rows of a file, using a model directory written by `untapped fit`')
+    .argument('<dir>', 'model directory')
+    .requiredOption('--x <file>', 'inputs, with the same channels as the fit')
+    .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component, then its sd')
+    .option('--samples <n>', 'draws of q(y | x) for the sd', intArg('--samples'), 100)
+    .option('--seed <n>', 'seed of the draws', intArg('--seed'), 0)
+    .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number }, cmd: Command) => {
+      await engine(cmd);
+      const m = loadFitted(dir);
+      const p = predictFile(m, o.x, o.samples, o.seed);
+      const csv = formatCsv([...p.labelNames, ...p.labelNames.map((n) => `${n}_sd`)], p.mean.map((r, i) => [...r, ...p.sd[i]]), p.ids);
+      if (o.out) {
+        writeFileAtomic(o.out, csv);
+        log(`wrote ${o.out}: ${p.ids.length} rows`);
+      } else process.stdout.write(csv);
+      m.estimator.dispose();
+    });
+
+  program
+    .command('generate')
+    .description('generate the input (e.g. a spectrum) of given labels with a model directory written by `untapped fit`: CSV and PNG')
+    .argument('<dir>', 'model directory')
+    .requiredOption('--y <labels>', "label(s): '0.2,0.5,0.3', several separated by ';', or 'corners' for every pure component")
+    .option('--z <values>', "nuisance(s), one per label, ';'-separated (default: the mean z of the labelled set, eq 18)")
+    .option('-o, --out <prefix>', 'writes PREFIX.csv and PREFIX.png', 'generated')
+    .action(async (dir: string, o: { y: string; z?: string; out: string }, cmd: Command) => {
+      await engine(cmd);
+      const m = loadFitted(dir);
+      const ys = parseLabelArg(o.y, m);
+      let zs: number[][] | undefined;
+      if (o.z !== undefined) {
+        zs = o.z.split(';').map((part, i) =>
+          part.split(',').map((v) => {
+            const x = Number(v.trim());
+            if (!Number.isFinite(x)) throw new UsageError(`--z row ${i + 1}: '${v}' is not a number`);
+            return x;
+          }),
+        );
+        if (zs.length !== ys.length) throw new UsageError(`--z gives ${zs.length} rows for ${ys.length} labels`);
+      }
+      const xs = generateFromFit(m, ys, zs);
+      const names = ys.map((y) => y.map((v) => +v.toFixed(3)).join('/'));
+      writeFileAtomic(`${o.out}.csv`, formatCsv(m.info.channels, xs, names));
+      lineChartPng(
+        `${o.out}.png`,
+        xs.map((x, i) => ({ name: `y = (${names[i].replace(/\//g, ', ')})`, x: x.map((_, j) => j), y: x })),
+        { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: 'channel', yLabel: 'value' },
+      );
+      log(`wrote ${o.out}.csv and ${o.out}.png (${xs.length} × ${m.info.channels.length})`);
+      m.estimator.dispose();
     });
 
   program

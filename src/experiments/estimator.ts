@@ -13,7 +13,9 @@ import { Rng } from '../engine/rng.js';
 import { gather } from '../data/batches.js';
 import { readUtp, writeUtp } from '../io/format.js';
 import { Semi2ConfigSchema, Semi2Dgm, type Semi2Config, type Semi2Weights } from '../models/semi2.js';
+import * as fs from 'node:fs';
 import { Trainer, type DataSource, type EvalRecord } from '../train/trainer.js';
+import type { ProgressOptions } from '../train/progress.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -36,6 +38,16 @@ export interface FitOptions {
   seed?: number;
   budgetSeconds?: number;
   onEpoch?: (r: EvalRecord) => void;
+  /** Evaluate (call `evaluate`, `onEpoch`) and checkpoint every this many epochs (default 1). */
+  evalEvery?: number;
+  /** Metrics computed at each evaluation (e.g. a validation error). */
+  evaluate?: (epoch: number) => Record<string, number>;
+  /** Checkpoint file written atomically at each evaluation; with `resume`, training continues from it. */
+  checkpointFile?: string;
+  /** Continue from `checkpointFile` when it exists (same data, options and seed). */
+  resume?: boolean;
+  /** Progress display (default: a bar per epoch on stderr); `{ silent: true }` for none. */
+  progress?: ProgressOptions;
 }
 
 /** Default weights: the CRISM setting of `000_…` appendix A.2.2. */
@@ -159,11 +171,18 @@ export class UntappedEstimator {
       seed: opts.seed ?? 0,
       adam: { clipNorm: 10 },
       onEval: opts.onEpoch,
+      evalEvery: opts.evalEvery ?? 1,
+      ...(opts.evaluate ? { evaluate: opts.evaluate } : {}),
+      ...(opts.checkpointFile ? { checkpointFile: opts.checkpointFile } : {}),
+      ...(opts.progress ? { progress: opts.progress } : {}),
       ...(opts.budgetSeconds ? { budgetSeconds: opts.budgetSeconds } : {}),
     });
-    const res = await trainer.run();
-    trainer.dispose();
-    return res.history;
+    if (opts.resume && opts.checkpointFile && fs.existsSync(opts.checkpointFile)) trainer.restore(opts.checkpointFile);
+    try {
+      return (await trainer.run()).history;
+    } finally {
+      trainer.dispose();
+    }
   }
 
   /** Predicted labels for x: the mean ȳ [n, K] and, when `samples` > 0, draws [samples, n, K]. */
