@@ -22,6 +22,7 @@ import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench,
 import { setNativeKernels } from '../engine/native.js';
 import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
+import { isSemi2Config, readSemi2Config, trainSemi2 } from '../experiments/semi2-run.js';
 import { fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from '../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../io/index.js';
 import { lineChartPng } from '../report/chart.js';
@@ -84,7 +85,7 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description('train a model from a JSON config into a run directory')
+    .description('train a model from a JSON config into a run directory; a config with model type "untapped" trains the semi²-supervised model from its labelled, unlabelled and unfeatured sources (files or MNIST splits) into a model directory like `fit` writes')
     .option('-c, --config <file>', 'run config (JSON); with --resume defaults to DIR/config.json')
     .requiredOption('-o, --out <dir>', 'run directory (must not hold a run unless --resume)')
     .option('--epochs <n>', 'override train.epochs', intArg('--epochs'))
@@ -96,6 +97,21 @@ export function buildProgram(): Command {
       const info = await engine(cmd);
       const cfgFile = o.config ?? (o.resume ? path.join(o.out, RUN_FILES.config) : undefined);
       if (!cfgFile) throw new UsageError('train needs --config FILE (or --resume with an existing run directory)');
+      let raw: unknown = null;
+      try {
+        raw = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+      } catch {
+        // unreadable or not JSON: the run-config reader below says which
+      }
+      if (isSemi2Config(raw)) {
+        // the semi²-supervised model from three sources, into a model directory like `untapped fit` writes
+        if (!o.config) throw new UsageError('an untapped-model run resumes with the same --config FILE --resume');
+        const cfg = readSemi2Config(o.config);
+        log(`${o.resume ? 'resuming' : 'training'} the untapped model into ${o.out} (backend ${info.backend})`);
+        const r = await trainSemi2(cfg, o.config, o.out, { resume: o.resume ?? false, ...(o.epochs ? { epochs: o.epochs } : {}), log });
+        r.estimator.dispose();
+        return;
+      }
       const config = readConfigFile(RunConfigSchema, cfgFile);
       log(`${o.resume ? 'resuming' : 'training'} ${config.model.type} into ${o.out} (backend ${info.backend})`);
       const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info });

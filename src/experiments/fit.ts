@@ -21,7 +21,7 @@ import { Rng } from '../engine/rng.js';
 import { writeFileAtomic } from '../io/format.js';
 import { checkSameWidth, checkSimplexTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import { lineChartPng } from '../report/chart.js';
-import type { Semi2Weights } from '../models/semi2.js';
+import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
 import type { EvalRecord } from '../train/trainer.js';
 import { DEFAULT_WEIGHTS, UntappedEstimator, type Semi2Data } from './estimator.js';
 
@@ -43,6 +43,8 @@ export interface FitFilesOptions {
   latent?: number;
   /** Hidden widths (defaults: `000_…` appendix A.2.2). */
   hidden?: { qy?: number[]; qz?: number[]; px?: number[] };
+  /** Further model settings (activation, likelihood, box, temperature, …) as {@link Semi2ConfigSchema}. */
+  model?: Partial<Omit<Semi2Config, 'type' | 'inputDim' | 'classes'>>;
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -196,15 +198,32 @@ export function readFitInputs(o: FitFilesOptions): { data: Semi2Data; info: Pick
 
 /** Fits the model to the files in `o` and writes the model directory `o.out` (see the module doc). */
 export async function fitFiles(o: FitFilesOptions): Promise<FittedModel> {
+  checkOutDir(o);
+  const { data, info, K, D } = readFitInputs(o);
+  return fitData(data, info, K, D, o);
+}
+
+/** Refuses to overwrite `o.out` (without `force`) and to resume without a checkpoint. */
+function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }): void {
+  const out = path.resolve(o.out);
+  if (fs.existsSync(out) && !o.force) throw new Error(`${o.out} already exists; choose another --out or pass --force to replace it`);
+  if (o.resume && !fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${out}.partial (no checkpoint.utp)`);
+}
+
+/**
+ * Trains on sources already in memory and writes the model directory (the part of {@link fitFiles}
+ * after reading; `untapped train` with an `untapped` config uses it for MNIST splits). The labelled
+ * source is required (its z̄ is the default z of `generate`).
+ */
+export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: Omit<FitFilesOptions, 'x' | 'y'>): Promise<FittedModel> {
+  checkOutDir(o);
+  if (!data.labelled) throw new Error('fit: a labelled source is required');
   const log = o.log ?? (() => {});
   const out = path.resolve(o.out);
   const partial = `${out}.partial`;
-  if (fs.existsSync(out) && !o.force) throw new Error(`${o.out} already exists; choose another --out or pass --force to replace it`);
-  if (o.resume && !fs.existsSync(path.join(partial, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${partial} (no checkpoint.utp)`);
-  const { data, info, K, D } = readFitInputs(o);
   const epochs = o.epochs ?? 2000;
   const weights: Partial<Semi2Weights> = { ...DEFAULT_WEIGHTS, ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
-  const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, weights, budgetMinutes: o.budgetMinutes ?? null };
+  const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, model: o.model ?? {}, weights, budgetMinutes: o.budgetMinutes ?? null };
   if (!o.resume) {
     fs.rmSync(partial, { recursive: true, force: true });
   } else {
@@ -215,7 +234,7 @@ export async function fitFiles(o: FitFilesOptions): Promise<FittedModel> {
   }
   fs.mkdirSync(partial, { recursive: true });
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
-  const est = new UntappedEstimator({ inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
+  const est = new UntappedEstimator({ ...o.model, inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
   const evalEvery = Math.max(1, Math.round(epochs / 50));
   log(`fit: ${info.inputs.x && 'rows' in info.inputs.x ? info.inputs.x.rows : 0} labelled rows × ${D} channels, ${K} ${info.labels === 'simplex' ? 'components' : 'classes'}` + (data.unlabelled ? `, ${(info.inputs.unlabelled as { rows: number }).rows} unlabelled` : '') + (data.unfeatured ? `, ${Array.isArray(data.unfeatured.y) ? data.unfeatured.y.length : (info.inputs.unfeatured as { rows: number }).rows} unfeatured labels` : '') + `; ${epochs} epochs`);
   const history: EvalRecord[] = await est.fit(data, {

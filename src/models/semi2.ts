@@ -41,8 +41,8 @@ import { Normal } from '../dists/normal.js';
 import { Concrete } from '../dists/concrete.js';
 import { BoxNormal, LogisticNormal, logGamma } from '../dists/flows.js';
 
-/** Schema of the semi²-supervised model's configuration. */
-export const Semi2ConfigSchema = z
+/** The fields of {@link Semi2ConfigSchema}, before its cross-field check (for `.omit` / `.extend`). */
+export const Semi2ConfigShape = z
   .object({
     type: z.literal('untapped'),
     /** Label space: compositions on the simplex, or one-hot classes. */
@@ -67,8 +67,13 @@ export const Semi2ConfigSchema = z
     minScale: z.number().min(0).default(DEFAULT_MIN_SCALE),
     inputDim: z.number().int().min(1).optional(),
   })
-  .strict()
-  .refine((c) => c.box[1] > c.box[0], { message: 'box must be [lo, hi] with lo < hi', path: ['box'] });
+  .strict();
+
+/** Checks that the box of z is [lo, hi] with lo < hi. */
+export const boxIsOrdered = (c: { box: [number, number] }): boolean => c.box[1] > c.box[0];
+
+/** Schema of the semi²-supervised model's configuration. */
+export const Semi2ConfigSchema = Semi2ConfigShape.refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] });
 
 /** A semi²-supervised model configuration after defaults. */
 export type Semi2Config = z.infer<typeof Semi2ConfigSchema>;

@@ -1,0 +1,176 @@
+/**
+ * `untapped train --config run.json` for the semi²-supervised model: a run config whose model type is
+ * `untapped` names the three sources — labelled pairs, unlabelled x, unfeatured y — each from files
+ * (CSV / JSON / NPY, layout in `io/table.ts`) or from MNIST splits, and writes the same model
+ * directory as `untapped fit` (so `predict` and `generate` work on it).
+ *
+ * ```json
+ * {
+ *   "model": { "type": "untapped", "labels": "discrete", "classes": 10, "latent": 2, "likelihood": "bernoulli" },
+ *   "sources": {
+ *     "labelled":   { "mnist": { "digits": [0, 1, 2, 3, 4], "perClass": 100 } },
+ *     "unlabelled": { "mnist": { "limit": 60000 } },
+ *     "unfeatured": { "oneHots": 1000 }
+ *   },
+ *   "weights": { "alphaF": 1, "alphaFd": 10, "alphaR": 1, "alphaRd": 0.1, "yLoss": "ce" },
+ *   "train": { "epochs": 10, "batchSize": 1000, "lr": 0.01, "seed": 0 }
+ * }
+ * ```
+ * File sources: `"labelled": { "x": "x.csv", "y": "y.csv" }`, `"unlabelled": { "x": "u.npy" }`,
+ * `"unfeatured": { "y": "f.csv" }`; unfeatured also `{ "corners": N }` (compositions near the
+ * simplex corners) or `{ "oneHots": N }` (N one-hot labels cycling through the classes). Relative
+ * paths are taken from the config file's folder.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+import { Rng } from '../engine/rng.js';
+import { loadMnist } from '../data/mnist.js';
+import { labelledSubset } from '../data/subset.js';
+import { subsetRows, type Dataset } from '../data/dataset.js';
+import { boxIsOrdered, Semi2ConfigShape, type Semi2Weights } from '../models/semi2.js';
+import { readConfigFile } from '../config/validate.js';
+import { cornerLabels, fitData, readFitInputs, type FitInfo, type FittedModel } from './fit.js';
+import type { Semi2Data } from './estimator.js';
+
+const Digits = z.array(z.number().int().min(0).max(9)).min(2);
+
+/** Schema of an `untapped`-model run config (see the module doc). */
+export const Semi2RunConfigSchema = z
+  .object({
+    model: Semi2ConfigShape.omit({ inputDim: true }).refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] }),
+    sources: z
+      .object({
+        labelled: z.union([
+          z.object({ x: z.string().min(1), y: z.string().min(1) }).strict(),
+          z.object({ mnist: z.object({ digits: Digits.optional(), perClass: z.number().int().min(1).default(100), dir: z.string().optional() }).strict() }).strict(),
+        ]),
+        unlabelled: z
+          .union([z.object({ x: z.string().min(1) }).strict(), z.object({ mnist: z.object({ limit: z.number().int().min(1).optional(), dir: z.string().optional() }).strict() }).strict()])
+          .optional(),
+        unfeatured: z
+          .union([z.object({ y: z.string().min(1) }).strict(), z.object({ corners: z.number().int().min(1) }).strict(), z.object({ oneHots: z.number().int().min(1) }).strict()])
+          .optional(),
+      })
+      .strict(),
+    weights: z
+      .object({
+        alphaF: z.number().min(0).default(1),
+        alphaFd: z.number().min(0).default(1),
+        alphaR: z.number().min(0).default(0.01),
+        alphaRd: z.number().min(0).default(1),
+        yLoss: z.enum(['kl', 'l2', 'ce']).default('kl'),
+        reverseLabelled: z.boolean().default(false),
+      })
+      .strict()
+      .default({ alphaF: 1, alphaFd: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl', reverseLabelled: false }),
+    train: z
+      .object({
+        epochs: z.number().int().min(1).default(100),
+        batchSize: z.number().int().min(1).default(100),
+        lr: z.number().gt(0).default(3e-3),
+        seed: z.number().int().default(0),
+        budgetMinutes: z.number().gt(0).optional(),
+      })
+      .strict()
+      .default({ epochs: 100, batchSize: 100, lr: 3e-3, seed: 0 }),
+  })
+  .strict();
+
+/** An `untapped` run config after defaults. */
+export type Semi2RunConfig = z.output<typeof Semi2RunConfigSchema>;
+
+/** Whether a parsed JSON config is for the semi²-supervised model (model type `untapped`). */
+export function isSemi2Config(json: unknown): boolean {
+  const m = (json as { model?: { type?: unknown } } | null)?.model;
+  return typeof m === 'object' && m !== null && m.type === 'untapped';
+}
+
+/** Reads and validates an `untapped` run config; errors name the file and key. */
+export function readSemi2Config(file: string): Semi2RunConfig {
+  return readConfigFile(Semi2RunConfigSchema, file);
+}
+
+/** One-hot rows of a dataset's labels. */
+function oneHotRows(ds: Dataset, K: number): Float32Array {
+  const out = new Float32Array(ds.n * K);
+  for (let i = 0; i < ds.n; i++) out[i * K + ds.y![i]] = 1;
+  return out;
+}
+
+/** Builds the sources of a config (files relative to `baseDir`). */
+export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): { data: Semi2Data; info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>; K: number; D: number } {
+  const rel = (f: string) => (path.isAbsolute(f) ? f : path.join(baseDir, f));
+  const src = cfg.sources;
+  const labels = cfg.model.labels ?? 'simplex';
+  if ('x' in src.labelled) {
+    const r = readFitInputs({
+      x: rel(src.labelled.x),
+      y: rel(src.labelled.y),
+      out: '',
+      labels,
+      ...(src.unlabelled && 'x' in src.unlabelled ? { unlabelled: rel(src.unlabelled.x) } : {}),
+      ...(src.unfeatured && 'y' in src.unfeatured ? { unfeatured: rel(src.unfeatured.y) } : src.unfeatured && 'corners' in src.unfeatured ? { unfeatured: `corners:${src.unfeatured.corners}` } : {}),
+      seed: cfg.train.seed,
+    });
+    if (src.unlabelled && 'mnist' in src.unlabelled) throw new Error('sources: file-labelled data cannot be mixed with MNIST unlabelled data');
+    if (src.unfeatured && 'oneHots' in src.unfeatured) addOneHots(r.data, r.info, r.K, src.unfeatured.oneHots);
+    return r;
+  }
+  // MNIST splits: discrete labels over the chosen digits' label space (10 classes)
+  if (labels !== 'discrete') throw new Error("sources.labelled.mnist needs model.labels 'discrete'");
+  const K = cfg.model.classes ?? 10;
+  if (K !== 10) throw new Error(`sources.labelled.mnist: model.classes must be 10 (one per digit), got ${K}`);
+  const m = src.labelled.mnist;
+  const train = loadMnist('train', m.dir ? { dir: m.dir } : {});
+  const digits = m.digits ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const keep = Array.from(train.y!).flatMap((c, i) => (digits.includes(c) ? [i] : []));
+  const pool = subsetRows(train, keep, 'mnist-digits');
+  const sub = labelledSubset(pool, m.perClass, new Rng(cfg.train.seed).fork('labelled'));
+  const lab = sub.labelled;
+  const data: Semi2Data = { labelled: { x: { data: lab.x, width: lab.dim }, y: { data: oneHotRows(lab, K), width: K } } };
+  const inputs: FitInfo['inputs'] = { x: { file: `mnist:train digits ${digits.join(',')}, ${m.perClass} per class`, rows: lab.n, columns: lab.dim } };
+  if (src.unlabelled) {
+    if (!('mnist' in src.unlabelled)) throw new Error('sources: MNIST-labelled data needs MNIST unlabelled data (or none)');
+    const u = loadMnist('train', { ...(src.unlabelled.mnist.dir ? { dir: src.unlabelled.mnist.dir } : {}), ...(src.unlabelled.mnist.limit ? { limit: src.unlabelled.mnist.limit } : {}) });
+    data.unlabelled = { x: { data: u.x, width: u.dim } };
+    inputs.unlabelled = { file: 'mnist:train', rows: u.n, columns: u.dim };
+  }
+  const info = { channels: Array.from({ length: lab.dim }, (_, j) => `px${j}`), labelNames: Array.from({ length: K }, (_, k) => `digit ${k}`), labels, inputs };
+  if (src.unfeatured) {
+    if ('oneHots' in src.unfeatured) addOneHots(data, info, K, src.unfeatured.oneHots);
+    else if ('corners' in src.unfeatured) throw new Error("sources.unfeatured.corners is for compositions; use { \"oneHots\": N } with discrete labels");
+    else throw new Error('sources: unfeatured labels from a file need file-labelled data');
+  }
+  return { data, info, K, D: lab.dim };
+}
+
+/** Adds N one-hot unfeatured labels cycling through the K classes. */
+function addOneHots(data: Semi2Data, info: { inputs: FitInfo['inputs'] }, K: number, n: number): void {
+  data.unfeatured = { y: Array.from({ length: n }, (_, i) => Array.from({ length: K }, (_, k) => (k === i % K ? 1 : 0))) };
+  info.inputs.unfeatured = { corners: n };
+}
+
+/** Trains an `untapped` run config into `out` (a model directory as written by `untapped fit`). */
+export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: string, opts: { resume?: boolean; epochs?: number; log?: (s: string) => void; force?: boolean } = {}): Promise<FittedModel> {
+  const { data, info, K, D } = loadSemi2Sources(cfg, path.dirname(path.resolve(configFile)));
+  const { type: _type, labels: _labels, classes: _classes, latent, hidden, ...model } = cfg.model;
+  const w: Partial<Semi2Weights> = cfg.weights;
+  return fitData(data, info, K, D, {
+    out,
+    latent,
+    hidden,
+    model,
+    weights: w,
+    epochs: opts.epochs ?? cfg.train.epochs,
+    batchSize: cfg.train.batchSize,
+    lr: cfg.train.lr,
+    seed: cfg.train.seed,
+    ...(cfg.train.budgetMinutes ? { budgetMinutes: cfg.train.budgetMinutes } : {}),
+    resume: opts.resume ?? false,
+    force: opts.force ?? false,
+    progressBars: true,
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+}
+
+export { cornerLabels };
