@@ -50,3 +50,10 @@ test('untapped run config: file sources relative to the config; bad configs name
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('examples/untapped-mnist.json validates', () => {
+  const file = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../examples/untapped-mnist.json');
+  const cfg = readSemi2Config(file);
+  assert.equal(cfg.model.labels, 'discrete');
+  assert.deepEqual(cfg.sources.labelled, { mnist: { digits: [0, 1, 2, 3, 4], perClass: 100 } });
+});
