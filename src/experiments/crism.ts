@@ -1,0 +1,207 @@
+/**
+ * `untapped experiment crism` (`000_…` §4, appendix A.2.2) on the simulated CRISM-like laboratory
+ * data of `data/spectra.ts` (the real spectra are not public).
+ *
+ * Split, following §4 and fig. 4: the "centre" of the abundance grid (the nominal abundances whose
+ * three components are all ≥ 0.2: 15 of the 66 grid points) supplies 500 labelled spectra and 992
+ * unlabelled spectra (both drawn at random per seed from the centre pixels; the unlabelled set may
+ * include labelled pixels, as the paper's "entire set of triangles serves as x_u"); 501 unfeatured
+ * compositions are drawn near the corners (each with ≥ 0.9 of one mineral, `cornerLabels`). So the
+ * models never see a spectrum with less than 20% of any mineral, and never see a pure one.
+ *
+ * Models at equal budget (same epochs, batch 100, lr 0.003, tanh, x→y [5], (x,y)→z [5],
+ * (y,z)→x [20], 1-D z): the untapped model with (α_f, α_f^d, α_r, α_r^d) = (1, 1, 0.01, 1) and
+ * M2 = the same with α_r = 0 (it gets no unfeatured labels). PLS (8 components, predictions
+ * projected on the simplex) is fitted on the 500 labelled spectra.
+ *
+ * Measures, per seed:
+ * - endmember extraction error ‖x̄ − x‖₂ (fig. 5): x̄ = mean of p(x | y = e_k, z̄) with z̄ the mean
+ *   over the labelled set of the median of q(z | x, y) (eq 18); x the true pure spectrum (mean over
+ *   the three geometries at the median grain size, `endmemberSpectra`);
+ * - composition KL on all spectra (table 2): mean KL(y ‖ ȳ), ȳ the mean of q(y | x) (PLS: its
+ *   prediction), `eval/composition.ts`;
+ * - nuisance by geometry (fig. 6a): the median of q(z | x, ȳ) for every spectrum, and η², the share
+ *   of its variance explained by the geometry (1 = z separates the geometries perfectly).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Rng } from '../engine/rng.js';
+import { abundanceGrid, CRISM_GEOMETRIES, CRISM_MINERALS, endmemberSpectra, simulateCrism, type CrismData } from '../data/spectra.js';
+import { fitPls } from '../eval/pls.js';
+import { compositionKl, endmemberError } from '../eval/composition.js';
+import { writeFileAtomic } from '../io/format.js';
+import { lineChartPng, scatterPng } from '../report/chart.js';
+import { cornerLabels } from './fit.js';
+import { DEFAULT_WEIGHTS, UntappedEstimator } from './estimator.js';
+
+/** The paper's numbers (`000_…` fig. 5 and table 2). */
+export const CRISM_PAPER = { endmemberError: { m2: 0.358, untapped: 0.311 }, kl: { pls: 0.036, m2: 0.061, untapped: 0.058 } };
+
+/** Options of {@link crismExperiment}. */
+export interface CrismExperimentOptions {
+  out: string;
+  /** Epochs per model (passes over the 992 unlabelled spectra; the paper: 5000). */
+  epochs?: number;
+  seeds?: number;
+  /** First seed (default 0). */
+  seed?: number;
+  /** Stop each model after this many minutes. */
+  budgetMinutes?: number;
+  /** Simulation seed (default 0: the same data for every model seed). */
+  dataSeed?: number;
+  log?: (s: string) => void;
+}
+
+/** Per-model results of one seed. */
+export interface CrismModelResult {
+  endmemberError: { perMineral: number[]; mean: number };
+  kl: number;
+  /** Share of the variance of z explained by the geometry. */
+  zEta2: number;
+  trainSeconds: number;
+  epochs: number;
+}
+
+/** Results of one seed. */
+export interface CrismSeedResult {
+  seed: number;
+  pls: { kl: number };
+  m2: CrismModelResult;
+  untapped: CrismModelResult;
+}
+
+/** Grid points whose components are all ≥ `min` (the centre of the simplex). */
+export function centreGridPoints(min = 0.2): number[] {
+  return abundanceGrid().flatMap((p, i) => (p.every((v) => v >= min - 1e-9) ? [i] : []));
+}
+
+/** η²: the share of the variance of `v` explained by the groups `g` (between-group / total). */
+export function etaSquared(v: ArrayLike<number>, g: ArrayLike<number>, groups: number): number {
+  const n = v.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += v[i] / n;
+  const sum = new Float64Array(groups);
+  const cnt = new Float64Array(groups);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    sum[g[i]] += v[i];
+    cnt[g[i]] += 1;
+    total += (v[i] - mean) ** 2;
+  }
+  let between = 0;
+  for (let k = 0; k < groups; k++) if (cnt[k] > 0) between += cnt[k] * (sum[k] / cnt[k] - mean) ** 2;
+  return total > 0 ? between / total : 0;
+}
+
+function rowsOf(d: CrismData, idx: number[], what: 'x' | 'y'): { data: Float32Array; width: number } {
+  const w = what === 'x' ? d.channels : 3;
+  const src = what === 'x' ? d.x : d.y;
+  const out = new Float32Array(idx.length * w);
+  idx.forEach((r, i) => out.set(src.subarray(r * w, (r + 1) * w), i * w));
+  return { data: out, width: w };
+}
+
+function mean(a: number[]): number {
+  return a.reduce((s, v) => s + v, 0) / a.length;
+}
+
+function sd(a: number[]): number {
+  const m = mean(a);
+  return a.length > 1 ? Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1)) : 0;
+}
+
+/** Runs the experiment and writes `results.json`, `report.md`, `endmembers.png`, `nuisance.png`. */
+export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seeds: CrismSeedResult[]; files: string[] }> {
+  const log = o.log ?? (() => {});
+  const epochs = o.epochs ?? 1000;
+  const nSeeds = o.seeds ?? 5;
+  const first = o.seed ?? 0;
+  fs.mkdirSync(o.out, { recursive: true });
+  const data = simulateCrism({ seed: o.dataSeed ?? 0 });
+  const truth = endmemberSpectra();
+  const centre = new Set(centreGridPoints());
+  const centreRows = Array.from(data.nominal).flatMap((g, i) => (centre.has(g) ? [i] : []));
+  log(`crism: ${data.n} simulated spectra × ${data.channels} channels; ${centreRows.length} in the centre region (${centre.size} grid points); ${epochs} epochs per model, ${nSeeds} seeds`);
+  const allX = { data: data.x, width: data.channels };
+  const results: CrismSeedResult[] = [];
+  const files: string[] = [];
+  for (let s = first; s < first + nSeeds; s++) {
+    const rng = new Rng(s).fork('crism-split');
+    const perm = Array.from(rng.permutation(centreRows.length));
+    const lab = perm.slice(0, 500).map((i) => centreRows[i]);
+    const perm2 = Array.from(rng.permutation(centreRows.length));
+    const unl = perm2.slice(0, Math.min(992, centreRows.length)).map((i) => centreRows[i]);
+    const corners = cornerLabels(3, 501, rng.fork('corners'));
+    const labelled = { x: rowsOf(data, lab, 'x'), y: rowsOf(data, lab, 'y') };
+    // PLS on the labelled spectra
+    const pls = fitPls(labelled.x.data, lab.length, data.channels, labelled.y.data, 3, { components: 8, toSimplex: true });
+    const plsKl = compositionKl(data.y, pls.predict(data.x, data.n), data.n, 3);
+    const res: Partial<CrismSeedResult> = { seed: s, pls: { kl: plsKl } };
+    for (const kind of ['m2', 'untapped'] as const) {
+      const est = new UntappedEstimator({ inputDim: data.channels, classes: 3, labels: 'simplex', latent: 1 }, s);
+      const t0 = performance.now();
+      const hist = await est.fit(
+        { labelled, unlabelled: { x: rowsOf(data, unl, 'x') }, ...(kind === 'untapped' ? { unfeatured: { y: corners } } : {}) },
+        { epochs, batchSize: 100, lr: 3e-3, seed: s, weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : 0.01 }, progress: { silent: true }, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
+      );
+      const z = est.encode(labelled.x, labelled.y);
+      const zBar = mean(z.map((r) => r[0]));
+      const gen = est.generate(
+        [0, 1, 2].map((k) => [0, 1, 2].map((j) => (j === k ? 1 : 0))),
+        [[zBar], [zBar], [zBar]],
+      );
+      const err = endmemberError(gen.flat(), truth, 3, data.channels);
+      const pred = est.predict(allX).mean;
+      const kl = compositionKl(data.y, pred.flat(), data.n, 3);
+      const zAll = est.encode(allX).map((r) => r[0]);
+      const eta = etaSquared(zAll, data.geometry, CRISM_GEOMETRIES.length);
+      const r: CrismModelResult = { endmemberError: err, kl, zEta2: eta, trainSeconds: hist.at(-1)?.trainSeconds ?? (performance.now() - t0) / 1000, epochs: hist.at(-1)?.epoch ?? 0 };
+      res[kind] = r;
+      log(`seed ${s} ${kind}: endmember error ${err.mean.toFixed(3)} (${err.perMineral.map((v) => v.toFixed(3)).join(', ')}), KL ${kl.toFixed(4)}, z η² by geometry ${eta.toFixed(2)} [${r.trainSeconds.toFixed(0)} s, ${r.epochs} epochs]`);
+      if (s === first) {
+        const chF = path.join(o.out, `endmembers-${kind}.png`);
+        const wl = Array.from(data.wavelengths);
+        lineChartPng(
+          chF,
+          CRISM_MINERALS.flatMap((m, k) => [
+            { name: `${m} (true)`, x: wl, y: truth.subarray(k * data.channels, (k + 1) * data.channels) },
+            { name: `${m} (${kind})`, x: wl, y: gen[k] },
+          ]),
+          { title: `CRISM simulation: endmembers retrieved by ${kind === 'm2' ? 'M2' : 'the untapped model'} (seed ${s}, error ${err.mean.toFixed(3)})`, xLabel: 'wavelength (µm)', yLabel: 'reflectance' },
+        );
+        const zF = path.join(o.out, `nuisance-${kind}.png`);
+        scatterPng(zF, Float32Array.from(zAll.flatMap((v, i) => [i, v])), data.geometry, { title: `nuisance z per spectrum (${kind}), by geometry: η² = ${eta.toFixed(2)}`, xLabel: 'spectrum (ordered by geometry)', yLabel: 'median of q(z | x, ȳ)', classNames: CRISM_GEOMETRIES.map((g) => g.name) });
+        files.push(chF, zF);
+      }
+      est.dispose();
+    }
+    log(`seed ${s} PLS: KL ${plsKl.toFixed(4)}`);
+    results.push(res as CrismSeedResult);
+    writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, seeds: results, paper: CRISM_PAPER }, null, 2) + '\n');
+  }
+  const fmt = (a: number[], d = 3) => `${mean(a).toFixed(d)} ± ${sd(a).toFixed(d)}`;
+  const col = (k: 'm2' | 'untapped', f: (r: CrismModelResult) => number) => results.map((r) => f(r[k]));
+  const md = [
+    '# CRISM-like unmixing (simulated), `000_…` §4',
+    '',
+    `${data.n} simulated spectra (${data.channels} channels, 3 geometries); 500 labelled + 992 unlabelled spectra from the centre of the simplex (all components ≥ 0.2), 501 unfeatured compositions near the corners. ${epochs} epochs per model, batch 100, lr 0.003; seeds ${first}–${first + nSeeds - 1}; mean ± sd over seeds.`,
+    '',
+    '| measure | PLS | M2 | untapped | paper (PLS / M2 / untapped) |',
+    '| --- | --- | --- | --- | --- |',
+    `| endmember error ‖x̄ − x‖₂ (mean of 3) | — | ${fmt(col('m2', (r) => r.endmemberError.mean))} | ${fmt(col('untapped', (r) => r.endmemberError.mean))} | — / ${CRISM_PAPER.endmemberError.m2} / ${CRISM_PAPER.endmemberError.untapped} |`,
+    ...CRISM_MINERALS.map((m, k) => `| … ${m} | — | ${fmt(col('m2', (r) => r.endmemberError.perMineral[k]))} | ${fmt(col('untapped', (r) => r.endmemberError.perMineral[k]))} | |`),
+    `| composition KL, all spectra | ${fmt(results.map((r) => r.pls.kl), 4)} | ${fmt(col('m2', (r) => r.kl), 4)} | ${fmt(col('untapped', (r) => r.kl), 4)} | ${CRISM_PAPER.kl.pls} / ${CRISM_PAPER.kl.m2} / ${CRISM_PAPER.kl.untapped} |`,
+    `| z: variance share explained by geometry (η²) | — | ${fmt(col('m2', (r) => r.zEta2), 2)} | ${fmt(col('untapped', (r) => r.zEta2), 2)} | |`,
+    `| training seconds per model | — | ${fmt(col('m2', (r) => r.trainSeconds), 0)} | ${fmt(col('untapped', (r) => r.trainSeconds), 0)} | |`,
+    '',
+    `Untapped endmember error below M2's in ${results.filter((r) => r.untapped.endmemberError.mean < r.m2.endmemberError.mean).length} of ${results.length} seeds.`,
+    '',
+    'Pictures (first seed): `endmembers-m2.png`, `endmembers-untapped.png` (retrieved vs true spectra), `nuisance-m2.png`, `nuisance-untapped.png` (z per spectrum by geometry, fig. 6a).',
+    '',
+  ].join('\n');
+  const mdFile = path.join(o.out, 'report.md');
+  writeFileAtomic(mdFile, md);
+  files.push(path.join(o.out, 'results.json'), mdFile);
+  log(md);
+  return { seeds: results, files };
+}
