@@ -114,6 +114,21 @@ function classesToOneHot(t: Table, K: number): Float32Array {
   return out;
 }
 
+/**
+ * Compositions accepted by {@link checkSimplexTable} (within 1e-3) made exact: entries below 0
+ * clipped to 0 and each row divided by its sum, so that values written with few decimals pass the
+ * model's own check (1e-4).
+ */
+function normaliseRows(t: Table): Float32Array {
+  const out = new Float32Array(t.data.length);
+  for (let i = 0; i < t.n; i++) {
+    let s = 0;
+    for (let j = 0; j < t.width; j++) s += Math.max(0, t.data[i * t.width + j]);
+    for (let j = 0; j < t.width; j++) out[i * t.width + j] = Math.max(0, t.data[i * t.width + j]) / s;
+  }
+  return out;
+}
+
 /** Checks one-hot rows: entries 0 or 1, exactly one 1. */
 function checkOneHot(t: Table): void {
   for (let i = 0; i < t.n; i++) {
@@ -146,7 +161,7 @@ export function readFitInputs(o: FitFilesOptions): { data: Semi2Data; info: Pick
     if (y.width < 2) throw new DataFileError(`${o.y}: compositions need at least 2 columns, found ${y.width}`);
     checkSimplexTable(y);
     K = y.width;
-    yData = y.data;
+    yData = normaliseRows(y);
     labelNames = y.columns;
   } else if (y.width === 1) {
     K = Math.max(...y.data) + 1;
@@ -182,7 +197,7 @@ export function readFitInputs(o: FitFilesOptions): { data: Semi2Data; info: Pick
       if (labels === 'simplex') {
         checkSameWidth(y, f, 'components');
         checkSimplexTable(f);
-        fy = f.data;
+        fy = normaliseRows(f);
       } else if (f.width === 1) fy = classesToOneHot(f, K);
       else {
         if (f.width !== K) throw new DataFileError(`${o.unfeatured}: one-hot rows of width ${f.width}, but the labels have ${K} classes`);
