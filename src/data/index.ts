@@ -1,4 +1,4 @@
-/** Data layer: IDX files, MNIST, two moons, dataset helpers, column selection, binarisation, labelled subsets, minibatches. */
+/** Data layer: IDX files, MNIST, two moons, simulated CRISM and LIBS spectra, dataset helpers, column selection, binarisation, labelled subsets, minibatches. */
 export * from './dataset.js';
 export * from './idx.js';
 export * from './mnist.js';
@@ -7,3 +7,5 @@ export * from './subset.js';
 export * from './batches.js';
 export * from './moons.js';
 export * from './columns.js';
+export * from './spectra.js';
+export * from './libs.js';

@@ -1,4 +1,6 @@
-/** Evaluation: importance-weighted log-likelihood, classification metrics, two-component PCA. */
+/** Evaluation: importance-weighted log-likelihood, classification metrics, two-component PCA, PLS regression, composition and endmember errors. */
 export * from './loglik.js';
 export * from './classify.js';
 export * from './pca.js';
+export * from './pls.js';
+export * from './composition.js';
