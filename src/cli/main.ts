@@ -24,6 +24,7 @@ import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../experiments/semi2-run.js';
 import { crismExperiment } from '../experiments/crism.js';
+import { libsExperiment } from '../experiments/libs.js';
 import { fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from '../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../io/index.js';
 import { lineChartPng } from '../report/chart.js';
@@ -227,19 +228,19 @@ export function buildProgram(): Command {
 
   program
     .command('experiment')
-    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped, crism)')
-    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped | crism')
+    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped, crism, libs)')
+    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped | crism | libs')
     .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
-    .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps; default 10, crism 1000)', intArg('--budget-epochs'), 10)
+    .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps; default 10, crism 1000, libs 500)', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
     .option('--noise <s>', 'moons: noise standard deviation', Number, 0.2)
     .option('--seed <n>', 'seed', intArg('--seed'), 0)
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
-    .option('--seeds <n>', 'mnist-untapped, crism: number of seeds (each trains both models)', intArg('--seeds'), 5)
+    .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains both models)', intArg('--seeds'), 5)
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
     .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number; batchSize: number }, cmd: Command) => {
-      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism'];
+      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
@@ -250,6 +251,13 @@ export function buildProgram(): Command {
         const epochs = epochsGiven ? o.budgetEpochs : 1000;
         log(`${name}: simulated CRISM-like unmixing (000_… §4): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
         const r = await crismExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
+        log(`wrote ${r.files.join(', ')}`);
+        return;
+      }
+      if (name === 'libs') {
+        const epochs = epochsGiven ? o.budgetEpochs : 500;
+        log(`${name}: simulated LIBS leave-compounds-out (000_… §5): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
+        const r = await libsExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
         log(`wrote ${r.files.join(', ')}`);
         return;
       }

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { abundanceGrid } from '../data/spectra.js';
+import { centreGridPoints, crismExperiment, etaSquared } from './crism.js';
+import { libsUnfeatured } from './libs.js';
+
+test('centre of the abundance grid: the 15 points with every component ≥ 0.2', () => {
+  const c = centreGridPoints();
+  assert.equal(c.length, 15);
+  const g = abundanceGrid();
+  for (const i of c) assert.ok(g[i].every((v) => v >= 0.2 - 1e-9), `${g[i]}`);
+  assert.ok(!c.some((i) => g[i].some((v) => v > 0.6 + 1e-9)));
+});
+
+test('η² against a hand computation; 1 for perfectly separated groups, 0 for equal means', () => {
+  // groups {1, 3} and {5, 7}: mean 4, total SS 20, between SS 2·(2−4)² + 2·(6−4)² = 16
+  assert.ok(Math.abs(etaSquared([1, 3, 5, 7], [0, 0, 1, 1], 2) - 0.8) < 1e-12);
+  assert.equal(etaSquared([2, 2, 5, 5], [0, 0, 1, 1], 2), 1);
+  assert.equal(etaSquared([1, 3, 3, 1], [0, 0, 1, 1], 2), 0);
+});
+
+test('LIBS unfeatured labels: 0.85 on one oxide, the rest equal, on the simplex', () => {
+  const y = libsUnfeatured(9, 18);
+  assert.equal(y.length, 18);
+  y.forEach((r, i) => {
+    assert.ok(Math.abs(r.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+    assert.equal(r[i % 9], 0.85);
+  });
+});
+
+test('crism experiment: a 2-epoch run writes its report with finite numbers for every model', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-crism-'));
+  try {
+    const r = await crismExperiment({ out, epochs: 2, seeds: 1 });
+    const s = r.seeds[0];
+    for (const v of [s.pls.kl, s.m2.kl, s.untapped.kl, s.m2.endmemberError.mean, s.untapped.endmemberError.mean, s.untapped.zEta2]) assert.ok(Number.isFinite(v) && v >= 0, `${v}`);
+    assert.equal(s.m2.endmemberError.perMineral.length, 3);
+    for (const f of ['report.md', 'results.json', 'endmembers-untapped.png', 'nuisance-m2.png']) assert.ok(fs.existsSync(path.join(out, f)), f);
+    assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /\| composition KL, all spectra \| [0-9.]+ ± /);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
