@@ -167,10 +167,10 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
             { name: `${m} (true)`, x: wl, y: truth.subarray(k * data.channels, (k + 1) * data.channels) },
             { name: `${m} (${kind})`, x: wl, y: gen[k] },
           ]),
-          { title: `CRISM simulation: endmembers retrieved by ${kind === 'm2' ? 'M2' : 'the untapped model'} (seed ${s}, error ${err.mean.toFixed(3)})`, xLabel: 'wavelength (µm)', yLabel: 'reflectance' },
+          { title: `endmembers, ${kind === 'm2' ? 'M2' : 'untapped'} (seed ${s}, error ${err.mean.toFixed(3)})`, xLabel: 'wavelength (um)', yLabel: 'reflectance' },
         );
         const zF = path.join(o.out, `nuisance-${kind}.png`);
-        scatterPng(zF, Float32Array.from(zAll.flatMap((v, i) => [i, v])), data.geometry, { title: `nuisance z per spectrum (${kind}), by geometry: η² = ${eta.toFixed(2)}`, xLabel: 'spectrum (ordered by geometry)', yLabel: 'median of q(z | x, ȳ)', classNames: CRISM_GEOMETRIES.map((g) => g.name) });
+        scatterPng(zF, Float32Array.from(zAll.flatMap((v, i) => [i, v])), data.geometry, { title: `z per spectrum (${kind}), eta^2 = ${eta.toFixed(2)}`, xLabel: 'spectrum (ordered by geometry)', yLabel: 'median of q(z|x,y)', classNames: CRISM_GEOMETRIES.map((g) => g.name) });
         files.push(chF, zF);
       }
       est.dispose();

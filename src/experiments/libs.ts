@@ -98,7 +98,7 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
         const zBar = [0, 1].map((j) => mean(z.map((r) => r[j])));
         const silica = est.generate([LIBS_OXIDES.map((_, k) => (k === 0 ? 1 : 0))], [zBar])[0];
         const f = path.join(o.out, 'silica.png');
-        lineChartPng(f, [{ name: 'generated, y = 100% SiO2', x: Array.from(train.wavelengths), y: silica }], { title: 'LIBS simulation: spectrum generated for pure SiO2 (fig. 7); Si lines at 251.6, 288.2, 390.6, 634.7 nm', xLabel: 'wavelength (nm)', yLabel: 'intensity' });
+        lineChartPng(f, [{ name: 'generated, y = 100% SiO2', x: Array.from(train.wavelengths), y: silica }], { title: 'generated for y = pure SiO2 (Si lines: 251.6, 288.2, 390.6, 634.7 nm)', xLabel: 'wavelength (nm)', yLabel: 'intensity' });
         files.push(f);
       }
       est.dispose();
