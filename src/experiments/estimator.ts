@@ -48,6 +48,12 @@ export interface FitOptions {
   resume?: boolean;
   /** Progress display (default: a bar per epoch on stderr); `{ silent: true }` for none. */
   progress?: ProgressOptions;
+  /**
+   * Subtract the mean input (over the labelled and unlabelled x) before training, as the reference
+   * implementation does for its CRISM and LIBS data; kept with the model, so `predict`, `encode` and
+   * `score` subtract it and `generate` adds it back. Default false.
+   */
+  center?: boolean;
 }
 
 /** Default weights: the CRISM setting of `000_…` appendix A.2.2. */
@@ -89,10 +95,21 @@ function checkLabels(m: Semi2Dgm, data: Float32Array, n: number, what: string): 
 /** The semi²-supervised model as an estimator. */
 export class UntappedEstimator {
   readonly model: Semi2Dgm;
+  /** The mean input subtracted from every x (`center` in {@link FitOptions}); null when none. */
+  xMean: Float32Array | null = null;
 
   /** A new estimator; `config` as {@link Semi2ConfigSchema} (with `inputDim`). */
   constructor(config: Partial<Semi2Config> & { inputDim: number }, seed = 0) {
     this.model = new Semi2Dgm(Semi2ConfigSchema.parse({ type: 'untapped', ...config }), new Rng(seed).fork('init'));
+  }
+
+  /** A copy of the rows of `m` minus {@link xMean} (or `m` itself when not centring). */
+  private centred(m: { data: Float32Array; n: number; width: number }): { data: Float32Array; n: number; width: number } {
+    const mu = this.xMean;
+    if (!mu) return m;
+    const out = new Float32Array(m.data.length);
+    for (let i = 0; i < m.data.length; i++) out[i] = m.data[i] - mu[i % m.width];
+    return { data: out, n: m.n, width: m.width };
   }
 
   private get D(): number {
@@ -108,12 +125,22 @@ export class UntappedEstimator {
     const m = this.model;
     const bs = opts.batchSize ?? 100;
     const sources: DataSource[] = [];
+    if (opts.center) {
+      const parts = [data.labelled && toMatrix(data.labelled.x, 'labelled x', this.D), data.unlabelled && toMatrix(data.unlabelled.x, 'unlabelled x', this.D)].filter((p) => p !== undefined);
+      const mu = new Float64Array(this.D);
+      let n = 0;
+      for (const p of parts) {
+        for (let i = 0; i < p.data.length; i++) mu[i % this.D] += p.data[i];
+        n += p.n;
+      }
+      this.xMean = n > 0 ? Float32Array.from(mu, (v) => v / n) : null;
+    } else this.xMean = null;
     if (data.unlabelled) {
-      const u = toMatrix(data.unlabelled.x, 'unlabelled x', this.D);
+      const u = this.centred(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
       sources.push({ name: 'unlabelled', size: u.n, batchSize: Math.min(bs, u.n), batch: (rows) => ({ x: tf.tensor2d(gather(u.data, this.D, rows), [rows.length, this.D]) }) });
     }
     if (data.labelled) {
-      const x = toMatrix(data.labelled.x, 'labelled x', this.D);
+      const x = this.centred(toMatrix(data.labelled.x, 'labelled x', this.D));
       const y = toMatrix(data.labelled.y, 'labelled y', this.K);
       if (x.n !== y.n) throw new Error(`labelled: ${x.n} rows of x but ${y.n} rows of y`);
       checkLabels(m, y.data, y.n, 'labelled y');
@@ -187,7 +214,7 @@ export class UntappedEstimator {
 
   /** Predicted labels for x: the mean ȳ [n, K] and, when `samples` > 0, draws [samples, n, K]. */
   predict(x: Rows, opts: { samples?: number; seed?: number } = {}): { mean: number[][]; samples?: number[][][] } {
-    const X = toMatrix(x, 'x', this.D);
+    const X = this.centred(toMatrix(x, 'x', this.D));
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
       const mean = this.model.predict(xt).arraySync() as number[][];
@@ -204,12 +231,17 @@ export class UntappedEstimator {
     const [lo, hi] = this.model.config.box;
     const Z = z ? toMatrix(z, 'z', d) : { data: new Float32Array(Y.n * d).fill((lo + hi) / 2), n: Y.n, width: d };
     if (Z.n !== Y.n) throw new Error(`generate: ${Y.n} labels but ${Z.n} rows of z`);
-    return tf.tidy(() => this.model.generate(tf.tensor2d(Y.data, [Y.n, this.K]), tf.tensor2d(Z.data, [Z.n, d])).arraySync() as number[][]);
+    const mu = this.xMean;
+    return tf.tidy(() => {
+      let g = this.model.generate(tf.tensor2d(Y.data, [Y.n, this.K]), tf.tensor2d(Z.data, [Z.n, d]));
+      if (mu) g = tf.add(g, tf.tensor1d(mu));
+      return g.arraySync() as number[][];
+    });
   }
 
   /** Nuisances of x: the median of q(z | x, y) with y = ȳ (or the given labels), [n, d]. */
   encode(x: Rows, y?: Rows): number[][] {
-    const X = toMatrix(x, 'x', this.D);
+    const X = this.centred(toMatrix(x, 'x', this.D));
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
       const yt = y ? tf.tensor2d(toMatrix(y, 'y', this.K).data, [X.n, this.K]) : this.model.predict(xt);
@@ -223,12 +255,12 @@ export class UntappedEstimator {
     const out: { labelled?: number; unlabelled?: number; unfeatured?: number } = {};
     tf.tidy(() => {
       if (data.labelled) {
-        const X = toMatrix(data.labelled.x, 'labelled x', this.D);
+        const X = this.centred(toMatrix(data.labelled.x, 'labelled x', this.D));
         const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
         out.labelled = tf.mean(this.model.boundLabelledForward(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K]), rng)).dataSync()[0];
       }
       if (data.unlabelled) {
-        const X = toMatrix(data.unlabelled.x, 'unlabelled x', this.D);
+        const X = this.centred(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
         out.unlabelled = tf.mean(this.model.boundUnlabelled(tf.tensor2d(X.data, [X.n, this.D]), rng)).dataSync()[0];
       }
       if (data.unfeatured) {
@@ -241,15 +273,19 @@ export class UntappedEstimator {
 
   /** Writes weights and configuration atomically. */
   save(file: string): void {
-    writeUtp(file, { kind: 'untapped-estimator', meta: { config: this.model.config }, tensors: this.model.params.snapshot() });
+    writeUtp(file, { kind: 'untapped-estimator', meta: { config: this.model.config, ...(this.xMean ? { xMean: Array.from(this.xMean) } : {}) }, tensors: this.model.params.snapshot() });
   }
 
   /** Loads an estimator written by {@link save}; errors name the file. */
   static load(file: string): UntappedEstimator {
     const c = readUtp(file);
     if (c.kind !== 'untapped-estimator') throw new Error(`${file}: holds a '${c.kind}', not an untapped estimator`);
-    const config = (c.meta as { config: Semi2Config & { inputDim: number } }).config;
-    const est = new UntappedEstimator(config);
+    const meta = c.meta as { config: Semi2Config & { inputDim: number }; xMean?: number[] };
+    const est = new UntappedEstimator(meta.config);
+    if (meta.xMean) {
+      if (meta.xMean.length !== meta.config.inputDim) throw new Error(`${file}: xMean has ${meta.xMean.length} values for ${meta.config.inputDim} inputs`);
+      est.xMean = Float32Array.from(meta.xMean);
+    }
     est.model.params.load(c.tensors, file);
     return est;
   }

@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { formatCsv } from '../io/table.js';
 import { cornerLabels, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from './fit.js';
+import { setupEngine } from '../testing/helpers.js';
+
+await setupEngine();
 
 const D = 12;
 

@@ -53,6 +53,8 @@ export interface FitFilesOptions {
   /** Weights of eq 15; `m2: true` is shorthand for α_r = 0. */
   weights?: Partial<Semi2Weights>;
   m2?: boolean;
+  /** Subtract the mean input before training (kept with the model; see `FitOptions.center`). */
+  center?: boolean;
   /** Continue an interrupted fit from `out.partial/`. */
   resume?: boolean;
   /** Replace an existing `out`. */
@@ -238,7 +240,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   const partial = `${out}.partial`;
   const epochs = o.epochs ?? 2000;
   const weights: Partial<Semi2Weights> = { ...DEFAULT_WEIGHTS, ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
-  const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, model: o.model ?? {}, weights, budgetMinutes: o.budgetMinutes ?? null };
+  const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, model: o.model ?? {}, weights, center: o.center ?? false, budgetMinutes: o.budgetMinutes ?? null };
   if (!o.resume) {
     fs.rmSync(partial, { recursive: true, force: true });
   } else {
@@ -258,6 +260,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     lr: options.lr,
     seed: options.seed,
     weights,
+    center: options.center,
     evalEvery,
     checkpointFile: path.join(partial, 'checkpoint.utp'),
     resume: o.resume ?? false,

@@ -5,6 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/validate.js';
 import { loadSemi2Sources, readSemi2Config, Semi2RunConfigSchema } from './semi2-run.js';
+import { setupEngine } from '../testing/helpers.js';
+
+await setupEngine();
 
 function cfgFile(dir: string, v: unknown): string {
   const f = path.join(dir, 'run.json');

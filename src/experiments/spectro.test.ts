@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { abundanceGrid } from '../data/spectra.js';
 import { centreGridPoints, crismExperiment, etaSquared } from './crism.js';
 import { libsUnfeatured } from './libs.js';
+import { setupEngine } from '../testing/helpers.js';
+
+await setupEngine();
 
 test('centre of the abundance grid: the 15 points with every component ≥ 0.2', () => {
   const c = centreGridPoints();
