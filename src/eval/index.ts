@@ -1,6 +1,7 @@
-/** Evaluation: importance-weighted log-likelihood, classification metrics, two-component PCA, PLS regression, composition and endmember errors. */
+/** Evaluation: importance-weighted log-likelihood, classification metrics, two-component PCA, PLS regression, composition and endmember errors, active units. */
 export * from './loglik.js';
 export * from './classify.js';
 export * from './pca.js';
 export * from './pls.js';
 export * from './composition.js';
+export * from './active-units.js';

@@ -1,7 +1,8 @@
-/** Runs and experiments: training from a config, loading runs, reports, semi-supervised experiments. */
+/** Runs and experiments: training from a config, loading runs, reports, semi-supervised experiments, the VAE-variants table. */
 export * from './run.js';
 export * from './report.js';
 export * from './ssl.js';
 export * from './potential.js';
 export * from './estimator.js';
 export * from './mnist-untapped.js';
+export * from './vae-table.js';

@@ -1,3 +1,4 @@
-/** Reporting: image grids, line charts and scatter plots as PNG files. */
+/** Reporting: image grids, line charts and scatter plots as PNG files, latent-space views. */
 export * from './png.js';
 export * from './chart.js';
+export * from './latent.js';
