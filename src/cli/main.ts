@@ -25,6 +25,7 @@ import type { EvalRecord } from '../train/trainer.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../experiments/semi2-run.js';
 import { crismExperiment } from '../experiments/crism.js';
 import { libsExperiment } from '../experiments/libs.js';
+import { vaeTableExperiment } from '../experiments/vae-table.js';
 import { fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from '../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../io/index.js';
 import { lineChartPng } from '../report/chart.js';
@@ -228,8 +229,8 @@ export function buildProgram(): Command {
 
   program
     .command('experiment')
-    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped, crism, libs)')
-    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped | crism | libs')
+    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped, crism, libs, vae-table)')
+    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped | crism | libs | vae-table')
     .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
     .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps; default 10, crism 1000, libs 500)', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
@@ -239,8 +240,12 @@ export function buildProgram(): Command {
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
     .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains both models)', intArg('--seeds'), 5)
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number; batchSize: number }, cmd: Command) => {
-      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs'];
+    .option('--latents <list>', 'vae-table: comma-separated latent sizes (default 3,5,10,20,200)')
+    .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, beta-vae, dvae, cvae, conv)')
+    .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
+    .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number; batchSize: number; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
+      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'vae-table'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
@@ -252,6 +257,15 @@ export function buildProgram(): Command {
         log(`${name}: simulated CRISM-like unmixing (000_… §4): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
         const r = await crismExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
         log(`wrote ${r.files.join(', ')}`);
+        return;
+      }
+      if (name === 'vae-table') {
+        const latents = (o.latents ?? '3,5,10,20,200').split(',').map((v) => Number(v.trim()));
+        if (latents.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--latents must be comma-separated positive integers, got '${o.latents}'`);
+        const variants = o.variants ? o.variants.split(',').map((v) => v.trim()) : undefined;
+        log(`${name}: VAE variants on binarised MNIST, ${o.budgetEpochs} epochs each, latents ${latents.join(', ')} → ${out}`);
+        const r = await vaeTableExperiment({ out, budgetEpochs: o.budgetEpochs, latents, seed: o.seed, ...(variants ? { variants } : {}), ...(o.trainLimit ? { trainLimit: o.trainLimit } : {}), ...(o.testLimit ? { testLimit: o.testLimit } : {}), ...(o.iw ? { iw: o.iw } : {}), log });
+        log(`wrote ${r.files.markdown}, ${r.files.json} and pictures per row`);
         return;
       }
       if (name === 'libs') {
