@@ -107,6 +107,8 @@ test('train → evaluate --json → sample; a second train into the same directo
   assert.equal(j.n, 30);
   assert.equal(j.iw.k, 10);
   assert.ok(j.iw.mean < 0 && j.iw.mean > -800, `IW estimate ${j.iw.mean}`);
+  assert.equal(j.activeUnits.perLayer[0].dim, 4);
+  assert.ok(j.activeUnits.active >= 0 && j.activeUnits.active <= 4, `active units ${j.activeUnits.active}`);
   r = cli(['sample', run, '--n', '16', '--out', path.join(d, 'g.png')]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual([...fs.readFileSync(path.join(d, 'g.png')).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');

@@ -26,6 +26,8 @@ import { isSemi2Config, readSemi2Config, trainSemi2 } from '../experiments/semi2
 import { crismExperiment } from '../experiments/crism.js';
 import { libsExperiment } from '../experiments/libs.js';
 import { vaeTableExperiment } from '../experiments/vae-table.js';
+import { activeUnits } from '../eval/active-units.js';
+import type { Vae } from '../models/vae.js';
 import { fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from '../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../io/index.js';
 import { lineChartPng } from '../report/chart.js';
@@ -151,9 +153,22 @@ export function buildProgram(): Command {
       const t0 = performance.now();
       const elbo = datasetBound(model, test, 1, rng);
       const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng });
-      const out = { dir, backend: info.backend, n: iw.n, testElbo: elbo, iw: { k: iw.k, mean: iw.mean, stderr: iw.stderr }, seconds: (performance.now() - t0) / 1000 };
+      // active units (thesis appendix A fig. 4a) for models that expose per-unit statistics
+      const units = 'klPerUnit' in model && 'posteriorMeans' in model && !(model as Vae).config.conditional ? activeUnits(model as Vae, test.x, test.dim, { rng: new Rng(o.seed) }) : null;
+      const out = {
+        dir,
+        backend: info.backend,
+        n: iw.n,
+        testElbo: elbo,
+        iw: { k: iw.k, mean: iw.mean, stderr: iw.stderr },
+        ...(units ? { activeUnits: { threshold: units.threshold, active: units.active, activeByVariance: units.activeByVariance, perLayer: units.layers.map((l) => ({ dim: l.dim, active: l.active, activeByVariance: l.activeByVariance })) } } : {}),
+        seconds: (performance.now() - t0) / 1000,
+      };
       if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
-      else log(`${dir}: test ELBO ${elbo.toFixed(2)}, log-likelihood (IW ${iw.k}, ${iw.n} images) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats [${out.seconds.toFixed(0)} s]`);
+      else {
+        log(`${dir}: test ELBO ${elbo.toFixed(2)}, log-likelihood (IW ${iw.k}, ${iw.n} images) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats [${out.seconds.toFixed(0)} s]`);
+        if (units) log(`active units (mean KL > ${units.threshold} nats): ${units.layers.map((l, i) => `z${i + 1} ${l.active}/${l.dim}`).join(', ')}; by Cov_x(E_q[u]) > ${units.threshold}: ${units.layers.map((l, i) => `z${i + 1} ${l.activeByVariance}/${l.dim}`).join(', ')}`);
+      }
       model.dispose();
     });
 
