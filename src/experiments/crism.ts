@@ -35,6 +35,9 @@ import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { cornerLabels } from './fit.js';
 import { DEFAULT_WEIGHTS, UntappedEstimator } from './estimator.js';
+import { fmtMeanSd, meanSd } from './stats.js';
+
+const mean = (a: number[]): number => meanSd(a).mean;
 
 /** The paper's numbers (`000_…` fig. 5 and table 2). */
 export const CRISM_PAPER = { endmemberError: { m2: 0.358, untapped: 0.311 }, kl: { pls: 0.036, m2: 0.061, untapped: 0.058 } };
@@ -101,15 +104,6 @@ function rowsOf(d: CrismData, idx: number[], what: 'x' | 'y'): { data: Float32Ar
   const out = new Float32Array(idx.length * w);
   idx.forEach((r, i) => out.set(src.subarray(r * w, (r + 1) * w), i * w));
   return { data: out, width: w };
-}
-
-function mean(a: number[]): number {
-  return a.reduce((s, v) => s + v, 0) / a.length;
-}
-
-function sd(a: number[]): number {
-  const m = mean(a);
-  return a.length > 1 ? Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1)) : 0;
 }
 
 /** Runs the experiment and writes `results.json`, `report.md`, `endmembers.png`, `nuisance.png`. */
@@ -181,7 +175,7 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     results.push(res as CrismSeedResult);
     writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, seeds: results, paper: CRISM_PAPER }, null, 2) + '\n');
   }
-  const fmt = (a: number[], d = 3) => `${mean(a).toFixed(d)} ± ${sd(a).toFixed(d)}`;
+  const fmt = fmtMeanSd;
   const col = (k: 'm2' | 'untapped', f: (r: CrismModelResult) => number) => results.map((r) => f(r[k]));
   const md = [
     '# CRISM-like unmixing (simulated), `000_…` §4',

@@ -24,6 +24,9 @@ import { compositionKl } from '../eval/composition.js';
 import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng } from '../report/chart.js';
 import { UntappedEstimator } from './estimator.js';
+import { fmtMeanSd, meanSd } from './stats.js';
+
+const mean = (a: number[]): number => meanSd(a).mean;
 
 /** The paper's table 3 (KL on the held-out Nau2 shots). */
 export const LIBS_PAPER = { pls: 0.922, m2: 0.618, untapped: 0.525 };
@@ -52,15 +55,6 @@ export interface LibsSeedResult {
 export function libsUnfeatured(K: number, n: number): number[][] {
   const rest = 0.15 / (K - 1);
   return Array.from({ length: n }, (_, i) => Array.from({ length: K }, (_, k) => (k === i % K ? 0.85 : rest)));
-}
-
-function mean(a: number[]): number {
-  return a.reduce((s, v) => s + v, 0) / a.length;
-}
-
-function sd(a: number[]): number {
-  const m = mean(a);
-  return a.length > 1 ? Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1)) : 0;
 }
 
 /** Runs the experiment; writes `results.json`, `report.md` and `silica.png` (generated pure SiO₂, fig. 7). */
@@ -108,7 +102,7 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
     results.push(res);
     writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, seeds: results, paper: LIBS_PAPER }, null, 2) + '\n');
   }
-  const fmt = (a: number[]) => `${mean(a).toFixed(3)} ± ${sd(a).toFixed(3)}`;
+  const fmt = (a: number[]) => fmtMeanSd(a);
   const md = [
     '# LIBS-like leave-compounds-out (simulated), `000_…` §5',
     '',

@@ -33,6 +33,7 @@ import { imageGrid, writePng } from '../report/png.js';
 import { writeFileAtomic } from '../io/format.js';
 import { UntappedEstimator } from './estimator.js';
 import { oneHot } from '../dists/categorical.js';
+import { meanSd } from './stats.js';
 
 /** The papers' numbers for this experiment. */
 export const MNIST_UNTAPPED_PAPER = { crossEntropy59: { m2: 2.3, untapped: 2.07 }, kl: { m2: 4.312, untapped: 2.896 } };
@@ -121,12 +122,6 @@ export interface MnistUntappedOptions {
   batchSize?: number;
   onRun?: (r: MnistUntappedRun) => void;
   onEpoch?: (model: string, seed: number, epoch: number, loss: number) => void;
-}
-
-function meanSd(v: number[]): { mean: number; sd: number } {
-  const m = v.reduce((s, x) => s + x, 0) / v.length;
-  const sd = v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1)) : 0;
-  return { mean: m, sd };
 }
 
 /** Runs the experiment and writes `results.json`, `report.md` and `digits-seed<N>.png`. */

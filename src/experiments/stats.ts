@@ -1,0 +1,14 @@
+/** Summaries of results over seeds, shared by the experiments. */
+
+/** Mean and sample standard deviation (n − 1; 0 for a single value) of `v`. */
+export function meanSd(v: number[]): { mean: number; sd: number } {
+  const m = v.reduce((s, x) => s + x, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean: m, sd };
+}
+
+/** `mean ± sd` of `v` with `digits` decimals. */
+export function fmtMeanSd(v: number[], digits = 3): string {
+  const { mean, sd } = meanSd(v);
+  return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
+}
