@@ -321,61 +321,62 @@ function glorotFilter(rng: Rng, shape: number[], fanIn: number, fanOut: number):
   return rng.uniform(shape, -a, a);
 }
 
-/** A 2-D convolution layer, filter [k, k, C_in, C_out] (Glorot uniform), optional bias. */
-export class Conv2d {
+/**
+ * What a convolution layer and a transposed one share: geometry checks, a Glorot-uniform filter
+ * (its last two axes [C_in, C_out] for a convolution, [C_out, C_in] for a transposed one, as tfjs
+ * lays them out) and an optional bias per output channel.
+ */
+abstract class ConvLayer {
   readonly filter: tf.Variable;
   readonly bias: tf.Variable | null;
   readonly kernel: number;
   readonly stride: number;
   readonly pad: number;
 
-  constructor(store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, rng: Rng, opts: ConvOptions) {
+  protected constructor(who: string, store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, rng: Rng, opts: ConvOptions, transposed: boolean) {
     this.kernel = opts.kernel;
     this.stride = opts.stride ?? 1;
     this.pad = opts.pad ?? 0;
-    checkGeometry(`Conv2d '${name}'`, this.kernel, this.stride, this.pad);
-    if (!(inChannels >= 1 && outChannels >= 1)) throw new Error(`Conv2d '${name}': channels must be ≥ 1, got ${inChannels}→${outChannels}`);
+    checkGeometry(`${who} '${name}'`, this.kernel, this.stride, this.pad);
+    if (!(inChannels >= 1 && outChannels >= 1)) throw new Error(`${who} '${name}': channels must be ≥ 1, got ${inChannels}→${outChannels}`);
     const k = this.kernel;
-    this.filter = store.add(`${name}.W`, glorotFilter(rng, [k, k, inChannels, outChannels], k * k * inChannels, k * k * outChannels));
+    const shape = transposed ? [k, k, outChannels, inChannels] : [k, k, inChannels, outChannels];
+    this.filter = store.add(`${name}.W`, glorotFilter(rng, shape, k * k * inChannels, k * k * outChannels));
     this.bias = opts.bias === false ? null : store.add(`${name}.b`, tf.zeros([outChannels]));
   }
 
   /** Output height (or width) for an input of height (width) n. */
+  abstract outSize(n: number): number;
+
+  /** x [N, H, W, C_in] → [N, Ho, Wo, C_out]. */
+  abstract apply(x: tf.Tensor): tf.Tensor4D;
+}
+
+/** A 2-D convolution layer, filter [k, k, C_in, C_out] (Glorot uniform), optional bias. */
+export class Conv2d extends ConvLayer {
+  constructor(store: ParamStore, name: string, inChannels: number, outChannels: number, rng: Rng, opts: ConvOptions) {
+    super('Conv2d', store, name, inChannels, outChannels, rng, opts, false);
+  }
+
   outSize(n: number): number {
     return convOutSize(n, this.kernel, this.stride, this.pad);
   }
 
-  /** x [N, H, W, C_in] → [N, Ho, Wo, C_out]. */
   apply(x: tf.Tensor): tf.Tensor4D {
     return conv2d(x, this.filter, this.stride, this.pad, this.bias ?? undefined);
   }
 }
 
 /** A 2-D transposed convolution layer, filter [k, k, C_out, C_in] (Glorot uniform), optional bias. */
-export class ConvTranspose2d {
-  readonly filter: tf.Variable;
-  readonly bias: tf.Variable | null;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly pad: number;
-
-  constructor(store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, rng: Rng, opts: ConvOptions) {
-    this.kernel = opts.kernel;
-    this.stride = opts.stride ?? 1;
-    this.pad = opts.pad ?? 0;
-    checkGeometry(`ConvTranspose2d '${name}'`, this.kernel, this.stride, this.pad);
-    if (!(inChannels >= 1 && outChannels >= 1)) throw new Error(`ConvTranspose2d '${name}': channels must be ≥ 1, got ${inChannels}→${outChannels}`);
-    const k = this.kernel;
-    this.filter = store.add(`${name}.W`, glorotFilter(rng, [k, k, outChannels, inChannels], k * k * inChannels, k * k * outChannels));
-    this.bias = opts.bias === false ? null : store.add(`${name}.b`, tf.zeros([outChannels]));
+export class ConvTranspose2d extends ConvLayer {
+  constructor(store: ParamStore, name: string, inChannels: number, outChannels: number, rng: Rng, opts: ConvOptions) {
+    super('ConvTranspose2d', store, name, inChannels, outChannels, rng, opts, true);
   }
 
-  /** Output height (or width) for an input of height (width) n. */
   outSize(n: number): number {
     return convTransposeOutSize(n, this.kernel, this.stride, this.pad);
   }
 
-  /** x [N, H, W, C_in] → [N, Ho, Wo, C_out]. */
   apply(x: tf.Tensor): tf.Tensor4D {
     return conv2dTranspose(x, this.filter, this.stride, this.pad, this.bias ?? undefined);
   }
