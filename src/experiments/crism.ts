@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { cornerLabels } from './fit.js';
 import { DEFAULT_WEIGHTS, UntappedEstimator } from './estimator.js';
-import { fmtMeanSd, meanSd } from './stats.js';
+import { finishReport, fmtMeanSd, meanSd } from './stats.js';
 
 const mean = (a: number[]): number => meanSd(a).mean;
 
@@ -147,9 +147,9 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
         [[zBar], [zBar], [zBar]],
       );
       const err = endmemberError(gen.flat(), truth, 3, data.channels);
-      const pred = est.predict(allX).mean;
-      const kl = compositionKl(data.y, pred.flat(), data.n, 3);
-      const zAll = est.encode(allX).map((r) => r[0]);
+      const pred = Float32Array.from(est.predict(allX).mean.flat());
+      const kl = compositionKl(data.y, pred, data.n, 3);
+      const zAll = est.encode(allX, { data: pred, width: 3 }).map((r) => r[0]); // at ȳ, without a second pass of q(y | x)
       const eta = etaSquared(zAll, data.geometry, CRISM_GEOMETRIES.length);
       const r: CrismModelResult = { endmemberError: err, kl, zEta2: eta, trainSeconds: hist.at(-1)?.trainSeconds ?? (performance.now() - t0) / 1000, epochs: hist.at(-1)?.epoch ?? 0 };
       res[kind] = r;
@@ -195,9 +195,5 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     'Pictures (first seed): `endmembers-m2.png`, `endmembers-untapped.png` (retrieved vs true spectra), `nuisance-m2.png`, `nuisance-untapped.png` (z per spectrum by geometry, fig. 6a).',
     '',
   ].join('\n');
-  const mdFile = path.join(o.out, 'report.md');
-  writeFileAtomic(mdFile, md);
-  files.push(path.join(o.out, 'results.json'), mdFile);
-  log(md);
-  return { seeds: results, files };
+  return { seeds: results, files: finishReport(o.out, md, files, log) };
 }

@@ -125,22 +125,25 @@ export class UntappedEstimator {
     const m = this.model;
     const bs = opts.batchSize ?? 100;
     const sources: DataSource[] = [];
+    // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows
+    const rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', this.D) : undefined;
+    const rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', this.D) : undefined;
     if (opts.center) {
-      const parts = [data.labelled && toMatrix(data.labelled.x, 'labelled x', this.D), data.unlabelled && toMatrix(data.unlabelled.x, 'unlabelled x', this.D)].filter((p) => p !== undefined);
       const mu = new Float64Array(this.D);
       let n = 0;
-      for (const p of parts) {
+      for (const p of [rawL, rawU]) {
+        if (!p) continue;
         for (let i = 0; i < p.data.length; i++) mu[i % this.D] += p.data[i];
         n += p.n;
       }
       this.xMean = n > 0 ? Float32Array.from(mu, (v) => v / n) : null;
     } else this.xMean = null;
-    if (data.unlabelled) {
-      const u = this.centred(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
+    if (rawU) {
+      const u = this.centred(rawU);
       sources.push({ name: 'unlabelled', size: u.n, batchSize: Math.min(bs, u.n), batch: (rows) => ({ x: tf.tensor2d(gather(u.data, this.D, rows), [rows.length, this.D]) }) });
     }
-    if (data.labelled) {
-      const x = this.centred(toMatrix(data.labelled.x, 'labelled x', this.D));
+    if (data.labelled && rawL) {
+      const x = this.centred(rawL);
       const y = toMatrix(data.labelled.y, 'labelled y', this.K);
       if (x.n !== y.n) throw new Error(`labelled: ${x.n} rows of x but ${y.n} rows of y`);
       checkLabels(m, y.data, y.n, 'labelled y');

@@ -23,7 +23,7 @@ import { checkSameWidth, checkSimplexTable, DataFileError, readTable, rowLocatio
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
 import type { EvalRecord } from '../train/trainer.js';
-import { DEFAULT_WEIGHTS, UntappedEstimator, type Semi2Data } from './estimator.js';
+import { DEFAULT_WEIGHTS, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
 
 /** Options of {@link fitFiles}. */
 export interface FitFilesOptions {
@@ -105,15 +105,20 @@ export function cornerLabels(K: number, n: number, rng: Rng, spread = 0.1): numb
   return out;
 }
 
+/** One-hot rows [n, K] for class indices (assumed in 0..K−1). */
+export function oneHotRows(classes: ArrayLike<number>, K: number): Float32Array {
+  const out = new Float32Array(classes.length * K);
+  for (let i = 0; i < classes.length; i++) out[i * K + classes[i]] = 1;
+  return out;
+}
+
 /** Turns a one-column integer class table into one-hot rows; checks the range 0..K−1. */
 function classesToOneHot(t: Table, K: number): Float32Array {
-  const out = new Float32Array(t.n * K);
   for (let i = 0; i < t.n; i++) {
     const c = t.data[i];
     if (!Number.isInteger(c) || c < 0 || c >= K) throw new DataFileError(`${rowLocation(t, i)}: class ${c} is outside 0..${K - 1}`);
-    out[i * K + c] = 1;
   }
-  return out;
+  return oneHotRows(t.data, K);
 }
 
 /**
@@ -253,7 +258,8 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
   const est = new UntappedEstimator({ ...o.model, inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
   const evalEvery = Math.max(1, Math.round(epochs / 50));
-  log(`fit: ${info.inputs.x && 'rows' in info.inputs.x ? info.inputs.x.rows : 0} labelled rows × ${D} channels, ${K} ${info.labels === 'simplex' ? 'components' : 'classes'}` + (data.unlabelled ? `, ${(info.inputs.unlabelled as { rows: number }).rows} unlabelled` : '') + (data.unfeatured ? `, ${Array.isArray(data.unfeatured.y) ? data.unfeatured.y.length : (info.inputs.unfeatured as { rows: number }).rows} unfeatured labels` : '') + `; ${epochs} epochs`);
+  const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
+  log(`fit: ${rows(data.labelled.x)} labelled rows × ${D} channels, ${K} ${info.labels === 'simplex' ? 'components' : 'classes'}` + (data.unlabelled ? `, ${rows(data.unlabelled.x)} unlabelled` : '') + (data.unfeatured ? `, ${rows(data.unfeatured.y)} unfeatured labels` : '') + `; ${epochs} epochs`);
   const history: EvalRecord[] = await est.fit(data, {
     epochs,
     batchSize: options.batchSize,

@@ -24,7 +24,7 @@ import { compositionKl } from '../eval/composition.js';
 import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng } from '../report/chart.js';
 import { UntappedEstimator } from './estimator.js';
-import { fmtMeanSd, meanSd } from './stats.js';
+import { finishReport, fmtMeanSd, meanSd } from './stats.js';
 
 const mean = (a: number[]): number => meanSd(a).mean;
 
@@ -116,9 +116,5 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
     `Untapped below M2 in ${results.filter((r) => r.untapped < r.m2).length} of ${results.length} seeds. Picture: \`silica.png\`.`,
     '',
   ].join('\n');
-  const mdFile = path.join(o.out, 'report.md');
-  writeFileAtomic(mdFile, md);
-  files.push(path.join(o.out, 'results.json'), mdFile);
-  log(md);
-  return { seeds: results, files };
+  return { seeds: results, files: finishReport(o.out, md, files, log) };
 }

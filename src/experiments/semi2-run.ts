@@ -26,10 +26,10 @@ import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
 import { loadMnist } from '../data/mnist.js';
 import { labelledSubset } from '../data/subset.js';
-import { subsetRows, type Dataset } from '../data/dataset.js';
+import { subsetRows } from '../data/dataset.js';
 import { boxIsOrdered, Semi2ConfigShape, type Semi2Weights } from '../models/semi2.js';
 import { readConfigFile } from '../config/validate.js';
-import { cornerLabels, fitData, readFitInputs, type FitInfo, type FittedModel } from './fit.js';
+import { fitData, oneHotRows, readFitInputs, type FitInfo, type FittedModel } from './fit.js';
 import type { Semi2Data } from './estimator.js';
 
 const Digits = z.array(z.number().int().min(0).max(9)).min(2);
@@ -90,13 +90,6 @@ export function readSemi2Config(file: string): Semi2RunConfig {
   return readConfigFile(Semi2RunConfigSchema, file);
 }
 
-/** One-hot rows of a dataset's labels. */
-function oneHotRows(ds: Dataset, K: number): Float32Array {
-  const out = new Float32Array(ds.n * K);
-  for (let i = 0; i < ds.n; i++) out[i * K + ds.y![i]] = 1;
-  return out;
-}
-
 /** Builds the sources of a config (files relative to `baseDir`). */
 export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): { data: Semi2Data; info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>; K: number; D: number } {
   const rel = (f: string) => (path.isAbsolute(f) ? f : path.join(baseDir, f));
@@ -123,11 +116,11 @@ export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): { data: 
   const m = src.labelled.mnist;
   const train = loadMnist('train', m.dir ? { dir: m.dir } : {});
   const digits = m.digits ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const keep = Array.from(train.y!).flatMap((c, i) => (digits.includes(c) ? [i] : []));
+  const keep = Array.from(train.y).flatMap((c, i) => (digits.includes(c) ? [i] : []));
   const pool = subsetRows(train, keep, 'mnist-digits');
   const sub = labelledSubset(pool, m.perClass, new Rng(cfg.train.seed).fork('labelled'));
   const lab = sub.labelled;
-  const data: Semi2Data = { labelled: { x: { data: lab.x, width: lab.dim }, y: { data: oneHotRows(lab, K), width: K } } };
+  const data: Semi2Data = { labelled: { x: { data: lab.x, width: lab.dim }, y: { data: oneHotRows(lab.y, K), width: K } } };
   const inputs: FitInfo['inputs'] = { x: { file: `mnist:train digits ${digits.join(',')}, ${m.perClass} per class`, rows: lab.n, columns: lab.dim } };
   if (src.unlabelled) {
     if (!('mnist' in src.unlabelled)) throw new Error('sources: MNIST-labelled data needs MNIST unlabelled data (or none)');
@@ -172,5 +165,3 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     ...(opts.log ? { log: opts.log } : {}),
   });
 }
-
-export { cornerLabels };

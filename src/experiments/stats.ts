@@ -1,4 +1,6 @@
 /** Summaries of results over seeds, shared by the experiments. */
+import path from 'node:path';
+import { writeFileAtomic } from '../io/format.js';
 
 /** Mean and sample standard deviation (n − 1; 0 for a single value) of `v`. */
 export function meanSd(v: number[]): { mean: number; sd: number } {
@@ -11,4 +13,16 @@ export function meanSd(v: number[]): { mean: number; sd: number } {
 export function fmtMeanSd(v: number[], digits = 3): string {
   const { mean, sd } = meanSd(v);
   return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
+}
+
+/**
+ * Writes an experiment's `report.md` (atomically), adds it and `results.json` to `files`, prints it
+ * with `log`, and returns `files`.
+ */
+export function finishReport(out: string, md: string, files: string[], log: (s: string) => void): string[] {
+  const mdFile = path.join(out, 'report.md');
+  writeFileAtomic(mdFile, md);
+  files.push(path.join(out, 'results.json'), mdFile);
+  log(md);
+  return files;
 }
