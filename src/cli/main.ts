@@ -256,7 +256,7 @@ export function buildProgram(): Command {
     .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains both models)', intArg('--seeds'), 5)
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
     .option('--latents <list>', 'vae-table: comma-separated latent sizes (default 3,5,10,20,200)')
-    .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, beta-vae, dvae, cvae, conv)')
+    .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, beta-vae, dvae, cvae, conv)')
     .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
     .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
     .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number; batchSize: number; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {

@@ -135,6 +135,12 @@ export interface MoonsExperimentOptions {
   labelPick?: 'spread' | 'random';
   noise?: number;
   seed?: number;
+  /** Overrides of the model config (default: two hidden layers of 100, dim(a) = dim(z) = 10, ReLU, Gaussian p(x | ·)). */
+  model?: Partial<SslConfig>;
+  /** Adam learning rate (default 3e-4). */
+  lr?: number;
+  /** Classification weight α (default 0.1 · N / N_l). */
+  alpha?: number;
   onEval?: (r: EvalRecord) => void;
 }
 
@@ -176,8 +182,10 @@ export async function moonsExperiment(o: MoonsExperimentOptions = {}): Promise<S
   const m = o.labelsPerClass ?? 3;
   const labelled = (o.labelPick ?? 'spread') === 'spread' ? spreadMoonLabels(train, m) : labelledSubset(train, m, new Rng(seed).fork('labels')).labelled;
   const run = await trainSsl({
-    model: { type: o.type ?? 'adgm', hidden: [100, 100], latent: 10, auxiliary: 10, activation: 'relu', likelihood: 'gaussian' },
+    model: { type: o.type ?? 'adgm', hidden: [100, 100], latent: 10, auxiliary: 10, activation: 'relu', likelihood: 'gaussian', ...o.model },
     labelled,
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
     unlabelled: train,
     test,
     epochs: o.epochs ?? 10,

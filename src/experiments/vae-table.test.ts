@@ -20,7 +20,7 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-vae-table-'));
 
 test('vae-table: bad options are refused before any training, naming what is valid', () => {
   const ok = { out: '/tmp/x', budgetEpochs: 1, latents: [2] };
-  assert.throws(() => checkVaeTableOptions({ ...ok, variants: ['vae', 'ladder'] }), /unknown variant 'ladder'; valid: vae, iwae, beta-vae, dvae, cvae, conv/);
+  assert.throws(() => checkVaeTableOptions({ ...ok, variants: ['vae', 'ladder'] }), /unknown variant 'ladder'; valid: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv/);
   assert.throws(() => checkVaeTableOptions({ ...ok, iw: 0 }), /iw \(importance samples k\) must be an integer ≥ 1, got 0/);
   assert.throws(() => checkVaeTableOptions({ ...ok, iwaeK: 0 }), /iwaeK .* must be an integer ≥ 1, got 0/);
   assert.throws(() => checkVaeTableOptions({ ...ok, latents: [] }), /at least one latent size/);
@@ -31,6 +31,14 @@ test('vae-table: bad options are refused before any training, naming what is val
   // every variant is a valid VAE config
   for (const v of VAE_VARIANTS) VaeConfigSchema.parse(variantSetup(v, 5).model);
   assert.equal(variantSetup('iwae', 5, 7).objective.samples, 7);
+  assert.equal(variantSetup('iwae-l2', 5, 7).objective.samples, 7);
+  // each VAE/IWAE pair shares its architecture and differs only in k
+  for (const [v, w] of [['vae', 'iwae'], ['vae-l2', 'iwae-l2']] as const) {
+    assert.deepEqual(variantSetup(v, 5).model, variantSetup(w, 5).model);
+    assert.deepEqual(variantSetup(v, 5).objective, { bound: 'elbo', samples: 1, beta: 1 });
+    assert.deepEqual(variantSetup(w, 5).objective, { bound: 'iwae', samples: 50, beta: 1 });
+  }
+  assert.deepEqual((variantSetup('iwae-l2', 5).model as { latent: number[] }).latent, [5, 3]);
 });
 
 test('vae-table: a tiny run writes the table, the report numbers beside ours, and pictures with latent views', async () => {
@@ -60,6 +68,16 @@ test('vae-table: a tiny run writes the table, the report numbers beside ours, an
   assert.equal(json.rows.length, 4);
   assert.equal(json.report004Table1['VAE CNN'][20], -77.78);
   assert.ok(lines.some((l) => /cvae N_z=2: training 1 epoch/.test(l)) && lines.some((l) => /wrote .*table\.md/.test(l)), 'progress goes through log');
+  // a rerun into the same directory with the same settings reuses finished rows instead of training
+  const again: string[] = [];
+  const r2 = await vaeTableExperiment({ out: dir, budgetEpochs: 1, latents: [3], variants: ['conv', 'cvae'], trainLimit: 200, testLimit: 20, iw: 5, log: (s) => again.push(s) });
+  assert.deepEqual(r2.rows.map((x) => `${x.variant}${x.latent}`), ['conv3', 'cvae3']);
+  assert.equal(r2.rows[1].iw.mean, r.rows[2].iw.mean);
+  assert.ok(again.some((l) => /cvae N_z=3: reusing/.test(l)) && !again.some((l) => /training 1 epoch/.test(l)), again.join('\n'));
+  // ... but not when a setting differs
+  const other: string[] = [];
+  await vaeTableExperiment({ out: dir, budgetEpochs: 1, latents: [3], variants: ['cvae'], trainLimit: 200, testLimit: 20, iw: 6, log: (s) => other.push(s) });
+  assert.ok(other.some((l) => /cvae N_z=3: training 1 epoch/.test(l)), other.join('\n'));
   fs.rmSync(dir, { recursive: true });
 });
 
