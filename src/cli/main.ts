@@ -13,6 +13,7 @@ import { readConfigFile, validateConfig } from '../config/validate.js';
 import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILES } from '../experiments/run.js';
 import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
+import { labelsFor } from '../models/registry.js';
 import { runPotentialExperiment } from '../experiments/potential.js';
 import { mnistUntappedExperiment } from '../experiments/mnist-untapped.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../experiments/ssl.js';
@@ -152,9 +153,9 @@ export function buildProgram(): Command {
       const rng = new Rng(o.seed);
       const t0 = performance.now();
       const elbo = datasetBound(model, test, 1, rng);
-      const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng });
+      const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng, labels: labelsFor(model, test.y) });
       // active units (thesis appendix A fig. 4a) for models that expose per-unit statistics
-      const units = 'klPerUnit' in model && 'posteriorMeans' in model && !(model as Vae).config.conditional ? activeUnits(model as Vae, test.x, test.dim, { rng: new Rng(o.seed) }) : null;
+      const units = 'klPerUnit' in model && 'posteriorMeans' in model ? activeUnits(model as Vae, test.x, test.dim, { rng: new Rng(o.seed), labels: labelsFor(model, test.y) }) : null;
       const out = {
         dir,
         backend: info.backend,

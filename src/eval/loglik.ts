@@ -12,7 +12,8 @@ import { Progress, type ProgressOptions } from '../train/progress.js';
 
 /** A model that can give importance log-weights log p(x, z) − log q(z | x), [k, B]. */
 export interface ImportanceModel {
-  logWeights(x: tf.Tensor, k: number, rng: Rng): tf.Tensor;
+  /** log w = log p(x, z) − log q(z | x) [k, B] for x [B, D] (given the rows' labels `y` when {@link IwOptions.labels} are). */
+  logWeights(x: tf.Tensor, k: number, rng: Rng, y?: Int32Array): tf.Tensor;
 }
 
 /** Options of {@link iwLogLikelihood}. */
@@ -23,6 +24,8 @@ export interface IwOptions {
   /** At most this many (sample × example) rows go through the network at once (default 10000). */
   maxRows?: number;
   progress?: ProgressOptions;
+  /** Class index of each row, passed on to {@link ImportanceModel.logWeights} (conditional models). */
+  labels?: Int32Array;
 }
 
 /** Result of {@link iwLogLikelihood}: per-example estimates and their mean and standard error. */
@@ -42,6 +45,7 @@ export function iwLogLikelihood(model: ImportanceModel, x: Float32Array, dim: nu
   if (!Number.isInteger(k) || k < 1) throw new Error(`importance samples k must be an integer ≥ 1, got ${k}`);
   const n = Math.floor(x.length / dim);
   if (n * dim !== x.length || n === 0) throw new Error(`iwLogLikelihood: ${x.length} values do not form rows of ${dim}`);
+  if (opts.labels && opts.labels.length < n) throw new Error(`iwLogLikelihood: ${opts.labels.length} labels for ${n} rows`);
   const maxRows = opts.maxRows ?? 10000;
   const B = Math.max(1, Math.min(n, Math.floor(maxRows / k)));
   const chunk = Math.max(1, Math.min(k, Math.floor(maxRows / B)));
@@ -53,7 +57,8 @@ export function iwLogLikelihood(model: ImportanceModel, x: Float32Array, dim: nu
     const acc = new Float64Array(b).fill(-Infinity);
     for (let done = 0; done < k; done += chunk) {
       const c = Math.min(chunk, k - done);
-      const lse = tf.tidy(() => tf.logSumExp(model.logWeights(xb, c, opts.rng), 0));
+      const y = opts.labels?.subarray(start, start + b);
+      const lse = tf.tidy(() => tf.logSumExp(model.logWeights(xb, c, opts.rng, y), 0));
       const v = lse.dataSync();
       lse.dispose();
       for (let i = 0; i < b; i++) acc[i] = logAddExp(acc[i], v[i]);

@@ -11,7 +11,7 @@ import { imageGrid, pairsGrid, writePng } from '../report/png.js';
 import { writeFileAtomic } from '../io/format.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
 import type { Dataset } from '../data/dataset.js';
-import type { LatentModel } from '../models/registry.js';
+import { labelsFor, type LatentModel } from '../models/registry.js';
 import type { RunConfig } from '../config/run.js';
 import type { EvalRecord } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
@@ -36,7 +36,7 @@ export function writeSampleGrid(model: LatentModel, n: number, shape: number[], 
 export function writeReconstructionGrid(model: LatentModel, ds: Dataset, n: number, file: string): void {
   const m = Math.min(n, ds.n);
   const x = ds.x.subarray(0, m * ds.dim);
-  const r = tf.tidy(() => model.reconstruct(tf.tensor2d(x, [m, ds.dim])));
+  const r = tf.tidy(() => model.reconstruct(tf.tensor2d(x, [m, ds.dim]), labelsFor(model, ds.y.subarray(0, m))));
   writePng(file, pairsGrid(x, r.dataSync() as Float32Array, m, ds.shape[0], ds.shape[1], { scale: 2 }));
   r.dispose();
 }
@@ -62,7 +62,7 @@ export function writeRunReport(
   const testElbo = datasetBound(model, test, 1, rng);
   const n = Math.min(opts.iwN, test.n);
   const t0 = performance.now();
-  const iw = iwLogLikelihood(importanceModel(model), test.x.subarray(0, n * test.dim), test.dim, { k: opts.iw, rng, progress: opts.progress });
+  const iw = iwLogLikelihood(importanceModel(model), test.x.subarray(0, n * test.dim), test.dim, { k: opts.iw, rng, progress: opts.progress, labels: labelsFor(model, test.y) });
   const seconds = (performance.now() - t0) / 1000;
   const report: RunReport = { testElbo, iw: { k: iw.k, n: iw.n, mean: iw.mean, stderr: iw.stderr, seconds }, history, files };
   const eng = engineInfo();

@@ -18,7 +18,8 @@ import { loadMnist } from '../data/mnist.js';
 import { binarizeInto, binarizeStatic } from '../data/binarize.js';
 import { gather } from '../data/batches.js';
 import { checkFinite, type Dataset } from '../data/dataset.js';
-import { createModel, type LatentModel } from '../models/registry.js';
+import { createModel, labelsFor, type LatentModel } from '../models/registry.js';
+import type { ImportanceModel } from '../eval/loglik.js';
 import { bound, logWeights } from '../objectives/bounds.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../train/trainer.js';
@@ -52,8 +53,11 @@ export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): 
   return { train, test, dynamic: cfg.data.binarize === 'dynamic' };
 }
 
-/** A data source of unlabelled inputs x (field `x`), optionally re-binarised per batch. */
-export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolean): DataSource {
+/**
+ * A data source of inputs x (field `x`), optionally re-binarised per batch; with `withLabels`, also
+ * the rows' class indices (field `y`, int32) for conditional models.
+ */
+export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolean, withLabels = false): DataSource {
   const buf = new Float32Array(batchSize * ds.dim);
   const bin = new Float32Array(batchSize * ds.dim);
   return {
@@ -64,7 +68,9 @@ export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolea
       const out = rows.length === batchSize ? buf : new Float32Array(rows.length * ds.dim);
       gather(ds.x, ds.dim, rows, out);
       const x = dynamic ? binarizeInto(rows.length === batchSize ? bin : new Float32Array(out.length), out, rng) : out;
-      return { x: tf.tensor2d(x, [rows.length, ds.dim]) };
+      const out2: Record<string, tf.Tensor> = { x: tf.tensor2d(x, [rows.length, ds.dim]) };
+      if (withLabels) out2.y = tf.tensor1d(Int32Array.from(rows, (r) => ds.y[r]), 'int32');
+      return out2;
     },
   };
 }
@@ -76,7 +82,7 @@ export function datasetBound(model: LatentModel, ds: Dataset, k: number, rng: Rn
     const b = Math.min(batchSize, ds.n - s);
     const v = tf.tidy(() => {
       const x = tf.tensor2d(ds.x.subarray(s * ds.dim, (s + b) * ds.dim), [b, ds.dim]);
-      return tf.sum(bound(model.terms(x, k, rng), { kind: k > 1 ? 'iwae' : 'elbo' }));
+      return tf.sum(bound(model.terms(x, k, rng, labelsFor(model, ds.y.subarray(s, s + b))), { kind: k > 1 ? 'iwae' : 'elbo' }));
     });
     sum += v.dataSync()[0];
     v.dispose();
@@ -84,9 +90,17 @@ export function datasetBound(model: LatentModel, ds: Dataset, k: number, rng: Rn
   return sum / ds.n;
 }
 
-/** Makes the importance-weight function of a model (β = 1), for {@link iwLogLikelihood}. */
-export function importanceModel(model: LatentModel): { logWeights(x: tf.Tensor, k: number, rng: Rng): tf.Tensor } {
-  return { logWeights: (x, k, rng) => tf.tidy(() => logWeights(model.terms(x, k, rng))) };
+/**
+ * Makes the importance-weight function of a model (β = 1), for {@link iwLogLikelihood}; a
+ * conditional model needs the labels passed as the estimator's `labels` option.
+ */
+export function importanceModel(model: LatentModel): ImportanceModel {
+  return {
+    logWeights: (x, k, rng, y) => {
+      if ((model.numClasses ?? 0) > 0 && !y) throw new Error('importanceModel: a conditional model needs the labels (the labels option of iwLogLikelihood)');
+      return tf.tidy(() => logWeights(model.terms(x, k, rng, y)));
+    },
+  };
 }
 
 /** Options of {@link trainRun}. */
@@ -138,16 +152,22 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
   }
   const rng = new Rng(cfg.train.seed);
   const model = createModel(cfg.model, data.train.dim, rng.fork('init'));
+  const conditional = (model.numClasses ?? 0) > 0;
+  if (conditional && (model.numClasses ?? 0) < data.train.numClasses) {
+    model.dispose();
+    throw new Error(`model.conditional is ${model.numClasses} but the data have ${data.train.numClasses} classes`);
+  }
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2) + '\n');
   const obj = cfg.objective;
   const trainer = new Trainer({
     params: model.params,
-    sources: [unlabelledSource(data.train, cfg.train.batchSize, data.dynamic)],
+    sources: [unlabelledSource(data.train, cfg.train.batchSize, data.dynamic, conditional)],
     objective: (batch, ctx) =>
       tf.tidy(() => {
         const beta = warmupBeta(ctx.epoch, obj.warmupEpochs, obj.beta);
-        const b = bound(model.terms(batch.unlabelled.x, obj.samples, ctx.rng), { kind: obj.bound, beta, analyticKl: obj.analyticKl });
+        const y = conditional ? (batch.unlabelled.y.dataSync() as Int32Array) : undefined;
+        const b = bound(model.terms(batch.unlabelled.x, obj.samples, ctx.rng, y), { kind: obj.bound, beta, analyticKl: obj.analyticKl });
         return tf.neg(tf.mean(b)) as tf.Scalar;
       }),
     epochs: cfg.train.epochs,

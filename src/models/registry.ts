@@ -12,13 +12,23 @@ import { Avae, type AvaeConfig } from './avae.js';
 /** What the run machinery needs of an unsupervised latent-variable model. */
 export interface LatentModel {
   readonly params: ParamStore;
-  /** Log-terms for x [B, D] with k samples, [k, B] each. */
-  terms(x: tf.Tensor, k: number, rng: Rng): LogTerms;
+  /**
+   * Log-terms for x [B, D] with k samples, [k, B] each. A conditional model (`numClasses` > 0)
+   * needs the B class indices `y`; other models take none.
+   */
+  terms(x: tf.Tensor, k: number, rng: Rng, y?: Int32Array): LogTerms;
+  /** Number of label classes a conditional model is given (0 or absent: unconditional). */
+  readonly numClasses?: number;
   /** n samples from the generative model (means of p(x|z)), [n, D]. */
   sample(n: number, rng: Rng): tf.Tensor;
-  /** Deterministic reconstruction of x, [B, D]. */
-  reconstruct(x: tf.Tensor): tf.Tensor;
+  /** Deterministic reconstruction of x, [B, D] (a conditional model needs the labels `y`). */
+  reconstruct(x: tf.Tensor, y?: Int32Array): tf.Tensor;
   dispose(): void;
+}
+
+/** The labels a model needs with x: `labels` when the model is conditional, else undefined. */
+export function labelsFor(model: LatentModel, labels: Int32Array): Int32Array | undefined {
+  return (model.numClasses ?? 0) > 0 ? labels : undefined;
 }
 
 /** Model configs known to the registry. */
