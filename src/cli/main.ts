@@ -379,10 +379,11 @@ export function buildProgram(): Command {
     .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15', Number, 0.01)
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
     .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS)')
+    .option('--deterministic', "the reference's non-variational mode: point estimates trained as autoencoders (no posterior spread; predict's sd is 0)")
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; center?: boolean; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; center?: boolean; deterministic?: boolean; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (!(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be ≥ 0, got ${o.alphaR}`);
@@ -403,6 +404,7 @@ export function buildProgram(): Command {
         ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}),
         m2: o.m2 ?? false,
         center: o.center ?? false,
+        ...(o.deterministic ? { model: { variational: false } } : {}),
         resume: o.resume ?? false,
         force: o.force ?? false,
         progressBars: o.progress ?? false,

@@ -215,13 +215,17 @@ export class UntappedEstimator {
     }
   }
 
-  /** Predicted labels for x: the mean ȳ [n, K] and, when `samples` > 0, draws [samples, n, K]. */
+  /**
+   * Predicted labels for x: the mean ȳ [n, K] and, when `samples` > 0, draws [samples, n, K]. A
+   * deterministic model (`variational: false`) has no posterior spread: its draws all equal ȳ.
+   */
   predict(x: Rows, opts: { samples?: number; seed?: number } = {}): { mean: number[][]; samples?: number[][][] } {
     const X = this.centred(toMatrix(x, 'x', this.D));
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
       const mean = this.model.predict(xt).arraySync() as number[][];
       if (!opts.samples) return { mean };
+      if (!this.model.config.variational) return { mean, samples: Array.from({ length: opts.samples }, () => mean.map((r) => [...r])) };
       const s = this.model.sampleY(xt, opts.samples, new Rng(opts.seed ?? 0)).arraySync() as number[][][];
       return { mean, samples: s };
     });
@@ -252,10 +256,34 @@ export class UntappedEstimator {
     });
   }
 
-  /** Mean per-source bounds (nats per example) on the given data, one Monte Carlo draw each. */
+  /**
+   * Mean per-source bounds (nats per example) on the given data, one Monte Carlo draw each. A
+   * deterministic model (`variational: false`) has no bounds: it reports minus its per-source
+   * losses instead (labelled: L(ȳ, y); unlabelled: the x reconstruction error; unfeatured: the y
+   * reconstruction error), higher again being better.
+   */
   score(data: Semi2Data, seed = 0): { labelled?: number; unlabelled?: number; unfeatured?: number } {
     const rng = new Rng(seed);
     const out: { labelled?: number; unlabelled?: number; unfeatured?: number } = {};
+    if (!this.model.config.variational) {
+      tf.tidy(() => {
+        const mean = (t: tf.Tensor) => -tf.mean(t).dataSync()[0];
+        if (data.labelled) {
+          const X = this.centred(toMatrix(data.labelled.x, 'labelled x', this.D));
+          const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
+          out.labelled = mean(this.model.lossY(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K])));
+        }
+        if (data.unlabelled) {
+          const X = this.centred(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
+          out.unlabelled = mean(this.model.reconstructionX(tf.tensor2d(X.data, [X.n, this.D])));
+        }
+        if (data.unfeatured) {
+          const Y = toMatrix(data.unfeatured.y, 'unfeatured y', this.K);
+          out.unfeatured = mean(this.model.reconstructionY(tf.tensor2d(Y.data, [Y.n, this.K]), rng));
+        }
+      });
+      return out;
+    }
     tf.tidy(() => {
       if (data.labelled) {
         const X = this.centred(toMatrix(data.labelled.x, 'labelled x', this.D));

@@ -30,6 +30,14 @@
  *   E_q[log p(y) − log q(y|x)] are taken in closed form as −KL(Cat(q) ‖ Uniform).
  * - Observed discrete y (labelled, unfeatured): log q(y | x) is the categorical log-probability.
  * - The "mean" of the logistic normal, used for ȳ, is softmax([μ, 0]) (it has no closed-form mean).
+ *
+ * Deterministic mode (`variational: false`), the reference implementation's non-variational
+ * objective (its `M2_x` / `M2_y` "nonvar" terms, read in `imgemp/untapped`, `untapped/M12.py`): every
+ * distribution collapses to its point estimate (ȳ, the median z̄ of q(z | x, y), x̄ the mean of
+ * p(x | y, z)) and the bounds become reconstruction errors. Unlabelled x: ‖x̄(ȳ(x), z̄(x, ȳ)) − x‖²
+ * (Bernoulli x: the cross-entropy), weighted α_f; unfeatured y: L(ȳ(x̄(y, z)), y) with z observed
+ * or drawn from p(z), weighted α_r; labelled pairs: the discriminative losses (13)–(14) only (the
+ * reference zeroes its supervised bounds in this mode so as not to count them twice).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -65,6 +73,11 @@ export const Semi2ConfigShape = z
     /** Half-width γ of the uniform q(x) = U(−γ, γ). */
     qxGamma: z.number().positive().default(1000),
     minScale: z.number().min(0).default(DEFAULT_MIN_SCALE),
+    /**
+     * false: the reference's non-variational mode, the limit of zero posterior variance and flat
+     * priors, trained as a pair of autoencoders (see {@link Semi2Dgm.loss}). Default true.
+     */
+    variational: z.boolean().default(true),
     inputDim: z.number().int().min(1).optional(),
   })
   .strict();
@@ -294,7 +307,35 @@ export class Semi2Dgm {
     return tf.tidy(() => tf.sum(tf.square(tf.sub(this.px(y, this.samplePriorZ(x.shape[0], rng)).mean(), x)), -1));
   }
 
-  /** −J of eq 15 with per-source batch means; sources absent from the batch contribute nothing. */
+  /**
+   * Deterministic mode's loss of unlabelled x per example [B]: x → ȳ → z̄ → x̄, scored by the
+   * squared error (Gaussian x) or the cross-entropy (Bernoulli x).
+   */
+  reconstructionX(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const yb = this.predict(x);
+      const xb = this.px(yb, this.encodeMedian(x, yb)).mean();
+      if (this.config.likelihood === 'gaussian') return tf.sum(tf.square(tf.sub(xb, x)), -1);
+      const p = tf.clipByValue(xb, EPS, 1 - EPS);
+      return tf.neg(tf.sum(tf.add(tf.mul(x, tf.log(p)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, p)))), -1));
+    });
+  }
+
+  /**
+   * Deterministic mode's loss of unfeatured labels per example [B]: (y, z) → x̄ → ȳ, scored by
+   * L(ȳ, y) of (13); z observed when given, else drawn from p(z).
+   */
+  reconstructionY(y: tf.Tensor, rng: Rng, zObserved?: tf.Tensor, kind: 'kl' | 'l2' | 'ce' = 'kl'): tf.Tensor {
+    this.checkY(y, 'unfeatured y');
+    if (zObserved) this.checkZ(zObserved, 'unfeatured z');
+    return tf.tidy(() => this.lossY(this.px(y, zObserved ?? this.samplePriorZ(y.shape[0], rng)).mean(), y, kind));
+  }
+
+  /**
+   * −J of eq 15 with per-source batch means; sources absent from the batch contribute nothing. In
+   * deterministic mode (`variational: false`) the bounds are replaced by {@link reconstructionX}
+   * and {@link reconstructionY} (see the module doc).
+   */
   loss(batch: Semi2Batch, rng: Rng, w: Semi2Weights): tf.Scalar {
     for (const [k, v] of Object.entries({ alphaF: w.alphaF, alphaFd: w.alphaFd, alphaR: w.alphaR, alphaRd: w.alphaRd })) {
       if (!(v >= 0)) throw new Error(`${k} must be ≥ 0, got ${v}`);
@@ -305,6 +346,16 @@ export class Semi2Dgm {
       const add = (weight: number, term: () => tf.Tensor) => {
         if (weight !== 0) j = tf.add(j, tf.mul(tf.mean(term()), weight));
       };
+      if (!this.config.variational) {
+        if (batch.labelled) {
+          const { x, y } = batch.labelled;
+          add(-w.alphaFd, () => this.lossY(x, y, w.yLoss ?? 'kl'));
+          add(-w.alphaRd, () => this.lossX(x, y, rng));
+        }
+        if (batch.unlabelled) add(-w.alphaF, () => this.reconstructionX(batch.unlabelled!.x));
+        if (batch.unfeatured) add(-w.alphaR, () => this.reconstructionY(batch.unfeatured!.y, rng, batch.unfeatured!.z, w.yLoss ?? 'kl'));
+        return tf.neg(j) as tf.Scalar;
+      }
       if (batch.labelled) {
         const { x, y } = batch.labelled;
         add(w.alphaF, () => this.boundLabelledForward(x, y, rng));
