@@ -52,6 +52,11 @@ export const SslConfigSchema = z
     yEstimator: z.enum(['enumerate', 'concrete']).default('enumerate'),
     /** Concrete temperature τ. */
     temperature: z.number().positive().default(0.5),
+    /**
+     * Batch norm on every hidden layer (ADGM paper §4.4 option): batch statistics in training
+     * steps, running averages in evaluation and classification.
+     */
+    batchNorm: z.boolean().default(false),
     /** Monte Carlo samples of (a, z) per example. */
     samples: z.number().int().min(1).default(1),
     /** Input dimension; filled in from the data when omitted. */
@@ -95,17 +100,18 @@ export class SemiSupervisedDgm {
     this.skip = config.type === 'sdgm';
     const ps = this.params;
     const a = this.aux ? A : 0;
+    const bn = { batchNorm: this.config.batchNorm };
     if (this.aux) {
-      this.qaNet = new Mlp(ps, 'qa', D, hidden, rng, act);
+      this.qaNet = new Mlp(ps, 'qa', D, hidden, rng, act, bn);
       this.qaHead = new GaussianHead(ps, 'qa.a', this.qaNet.outDim, A, rng, minScale);
-      this.paNet = new Mlp(ps, 'pa', Z + K, hidden, rng, act);
+      this.paNet = new Mlp(ps, 'pa', Z + K, hidden, rng, act, bn);
       this.paHead = new GaussianHead(ps, 'pa.a', this.paNet.outDim, A, rng, minScale);
     }
-    this.qyNet = new Mlp(ps, 'qy', D + a, hidden, rng, act);
+    this.qyNet = new Mlp(ps, 'qy', D + a, hidden, rng, act, bn);
     this.qyHead = new Dense(ps, 'qy.logits', this.qyNet.outDim, K, rng, 'linear');
-    this.qzNet = new Mlp(ps, 'qz', D + K + a, hidden, rng, act);
+    this.qzNet = new Mlp(ps, 'qz', D + K + a, hidden, rng, act, bn);
     this.qzHead = new GaussianHead(ps, 'qz.z', this.qzNet.outDim, Z, rng, minScale);
-    this.pxNet = new Mlp(ps, 'px', Z + K + (this.skip ? A : 0), hidden, rng, act);
+    this.pxNet = new Mlp(ps, 'px', Z + K + (this.skip ? A : 0), hidden, rng, act, bn);
     this.pxHead = config.likelihood === 'bernoulli' ? new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng) : new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale);
   }
 

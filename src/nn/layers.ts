@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
 import type { ParamStore } from './params.js';
+import { BatchNorm } from './conv.js';
 
 /** Activations available to {@link Mlp}. */
 export const ACTIVATIONS = ['tanh', 'relu', 'softplus', 'leaky-relu', 'linear'] as const;
@@ -74,16 +75,21 @@ export class Dense {
 /** A stack of {@link Dense} layers with one activation for the hidden layers. */
 export class Mlp {
   readonly layers: Dense[] = [];
+  /** Batch norm after each layer's affine map, before its activation (when enabled). */
+  readonly norms: BatchNorm[] = [];
   /** Width of the output (the last hidden size, or inDim when there are no hidden layers). */
   readonly outDim: number;
 
   /**
    * @param sizes hidden layer widths, e.g. [500, 500]; every layer uses `activation`.
+   * @param opts.batchNorm normalise every layer's pre-activation: with batch statistics while tfjs
+   *   records gradients (training steps), with the running averages otherwise (evaluation).
    */
-  constructor(store: ParamStore, name: string, readonly inDim: number, sizes: number[], rng: Rng, activation: Activation) {
+  constructor(store: ParamStore, name: string, readonly inDim: number, sizes: number[], rng: Rng, readonly activation: Activation, opts: { batchNorm?: boolean } = {}) {
     let d = inDim;
     sizes.forEach((h, i) => {
-      this.layers.push(new Dense(store, `${name}.dense${i}`, d, h, rng, activation));
+      this.layers.push(new Dense(store, `${name}.dense${i}`, d, h, rng, opts.batchNorm ? 'linear' : activation));
+      if (opts.batchNorm) this.norms.push(new BatchNorm(store, `${name}.bn${i}`, h));
       d = h;
     });
     this.outDim = d;
@@ -92,8 +98,12 @@ export class Mlp {
   /** Forward pass through every layer. */
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
+      const training = this.norms.length > 0 && tf.engine().isTapeOn();
       let h = x;
-      for (const l of this.layers) h = l.apply(h);
+      this.layers.forEach((l, i) => {
+        h = l.apply(h);
+        if (this.norms.length) h = activate(this.norms[i].apply(h, training), this.activation);
+      });
       return h;
     });
   }
