@@ -166,8 +166,7 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     objective: (batch, ctx) =>
       tf.tidy(() => {
         const beta = warmupBeta(ctx.epoch, obj.warmupEpochs, obj.beta);
-        const y = conditional ? (batch.unlabelled.y.dataSync() as Int32Array) : undefined;
-        const b = bound(model.terms(batch.unlabelled.x, obj.samples, ctx.rng, y), { kind: obj.bound, beta, analyticKl: obj.analyticKl });
+        const b = bound(model.terms(batch.unlabelled.x, obj.samples, ctx.rng, conditional ? batch.unlabelled.y : undefined), { kind: obj.bound, beta, analyticKl: obj.analyticKl });
         return tf.neg(tf.mean(b)) as tf.Scalar;
       }),
     epochs: cfg.train.epochs,

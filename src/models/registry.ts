@@ -14,9 +14,9 @@ export interface LatentModel {
   readonly params: ParamStore;
   /**
    * Log-terms for x [B, D] with k samples, [k, B] each. A conditional model (`numClasses` > 0)
-   * needs the B class indices `y`; other models take none.
+   * needs the B class indices `y` (an array or an int32 tensor); other models take none.
    */
-  terms(x: tf.Tensor, k: number, rng: Rng, y?: Int32Array): LogTerms;
+  terms(x: tf.Tensor, k: number, rng: Rng, y?: Int32Array | tf.Tensor): LogTerms;
   /** Number of label classes a conditional model is given (0 or absent: unconditional). */
   readonly numClasses?: number;
   /** n samples from the generative model (means of p(x|z)), [n, D]. */
