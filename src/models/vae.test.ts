@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import { assertClose, setupEngine, take } from '../testing/helpers.js';
+import { assertClose, setupEngine, take, finiteDifference } from '../testing/helpers.js';
 import { Vae, VaeConfigSchema } from './vae.js';
 import { bound } from '../objectives/bounds.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
@@ -110,14 +110,7 @@ test('gradients of the IWAE bound match central finite differences (fixed noise)
     const g = grads[v.name].dataSync();
     const vals = Float32Array.from(v.dataSync());
     for (const i of [0, vals.length - 1]) {
-      const at = (delta: number) => {
-        const w = Float32Array.from(vals);
-        w[i] += delta;
-        v.assign(tf.tensor(w, v.shape));
-        return take(f())[0];
-      };
-      const fd = (at(h) - at(-h)) / (2 * h);
-      v.assign(tf.tensor(vals, v.shape));
+      const fd = finiteDifference(v, i, h, f);
       assertClose(g[i], fd, { atol: 2e-3, rtol: 2e-2, msg: `d loss / d ${name}[${i}]` });
       checked++;
     }
@@ -344,14 +337,7 @@ test('conv VAE: gradients of the ELBO match central finite differences (8×8 ima
     }
     const vals = Float32Array.from(v.dataSync());
     for (const i of [0, vals.length - 1]) {
-      const at = (delta: number) => {
-        const w = Float32Array.from(vals);
-        w[i] += delta;
-        v.assign(tf.tensor(w, v.shape));
-        return take(f())[0];
-      };
-      const fd = (at(h) - at(-h)) / (2 * h);
-      v.assign(tf.tensor(vals, v.shape));
+      const fd = finiteDifference(v, i, h, f);
       assertClose(g[i], fd, { atol: 3e-3, rtol: 3e-2, msg: `d loss / d ${name}[${i}]` });
       checked++;
     }

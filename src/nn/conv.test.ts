@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import { assertClose, setupEngine, take } from '../testing/helpers.js';
+import { assertClose, setupEngine, take, finiteDifference } from '../testing/helpers.js';
 import { ParamStore } from './params.js';
 import { BatchNorm, Conv2d, ConvTranspose2d, conv2d, conv2dIm2col, conv2dTranspose, conv2dTransposeCol2im, convOutSize, convTransposeOutSize, imagePatches } from './conv.js';
 
@@ -114,14 +114,7 @@ test('conv layers: gradients match central finite differences (float32, tiny inp
     const g = grads[v.name].dataSync();
     const vals = Float32Array.from(v.dataSync());
     for (const i of [0, Math.floor(vals.length / 2), vals.length - 1]) {
-      const at = (d: number) => {
-        const w = Float32Array.from(vals);
-        w[i] += d;
-        v.assign(tf.tensor(w, v.shape));
-        return take(f())[0];
-      };
-      const fd = (at(h) - at(-h)) / (2 * h);
-      v.assign(tf.tensor(vals, v.shape));
+      const fd = finiteDifference(v, i, h, f);
       assertClose(g[i], fd, { atol: 2e-3, rtol: 2e-2, msg: `d f / d ${v.name}[${i}]` });
       checked++;
     }

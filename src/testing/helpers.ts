@@ -39,3 +39,20 @@ export function take(t: tf.Tensor): number[] {
   t.dispose();
   return v;
 }
+
+/**
+ * Central finite difference of the scalar `f()` with respect to element `i` of variable `v`, step
+ * `h`; `v` is restored to its values afterwards.
+ */
+export function finiteDifference(v: tf.Variable, i: number, h: number, f: () => tf.Tensor): number {
+  const vals = Float32Array.from(v.dataSync());
+  const at = (delta: number) => {
+    const w = Float32Array.from(vals);
+    w[i] += delta;
+    v.assign(tf.tensor(w, v.shape));
+    return take(f())[0];
+  };
+  const fd = (at(h) - at(-h)) / (2 * h);
+  v.assign(tf.tensor(vals, v.shape));
+  return fd;
+}
