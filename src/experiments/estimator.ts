@@ -16,6 +16,7 @@ import { Semi2ConfigSchema, Semi2Dgm, type Semi2Config, type Semi2Weights } from
 import * as fs from 'node:fs';
 import { Trainer, type DataSource, type EvalRecord } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
+import { warmupBeta } from '../objectives/schedules.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -33,6 +34,12 @@ export interface FitOptions {
   batchSize?: number;
   lr?: number;
   weights?: Partial<Semi2Weights>;
+  /**
+   * Epochs over which α_r (the weight of the unfeatured bound) rises linearly from 0 to its value
+   * (default 0: no warm-up). It lets p(x | y, z) first learn from the inputs before the reverse bound
+   * trains q(y | x) on its generated x.
+   */
+  alphaRWarmup?: number;
   /** `observed` (bound 20, default) or `latent` (bound 10) for the z of unfeatured labels. */
   unfeaturedZ?: 'observed' | 'latent';
   seed?: number;
@@ -194,7 +201,7 @@ export class UntappedEstimator {
             ...(batch.unfeatured ? { unfeatured: { y: batch.unfeatured.y, ...(batch.unfeatured.z ? { z: batch.unfeatured.z } : {}) } } : {}),
           },
           ctx.rng,
-          w,
+          opts.alphaRWarmup ? { ...w, alphaR: warmupBeta(ctx.epoch, opts.alphaRWarmup, w.alphaR) } : w,
         ),
       epochs: opts.epochs ?? 100,
       lr: opts.lr ?? 3e-3,

@@ -120,6 +120,16 @@ export interface MnistUntappedOptions {
   budgetSeconds?: number;
   trainLimit?: number;
   batchSize?: number;
+  /**
+   * Rows of unfeatured labels per digit (default 1: the ten one-hots). Each row gets its own z, so
+   * more rows cover the z box better in every step; the reference implementation's MNIST demo uses
+   * the one-hot labels of the whole training set (about 5000 per digit).
+   */
+  unfeaturedPerDigit?: number;
+  /** Models to train per seed (default both). */
+  models?: readonly ('untapped' | 'm2')[];
+  /** Epochs of linear warm-up of α_r for the untapped model (default 0). */
+  alphaRWarmup?: number;
   onRun?: (r: MnistUntappedRun) => void;
   onEpoch?: (model: string, seed: number, epoch: number, loss: number) => void;
 }
@@ -143,15 +153,18 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
   const labY = new Float32Array(labRows.length * 10);
   labRows.forEach((r, i) => (labY[i * 10 + train.y[r]] = 1));
   const oneHots = Array.from({ length: 10 }, (_, k) => Array.from({ length: 10 }, (_, j) => (j === k ? 1 : 0)));
+  const perDigit = o.unfeaturedPerDigit ?? 1;
+  if (!Number.isInteger(perDigit) || perDigit < 1) throw new Error(`mnist-untapped: unfeaturedPerDigit must be an integer ≥ 1, got ${perDigit}`);
+  const unfeatured = Array.from({ length: 10 * perDigit }, (_, i) => oneHots[i % 10]);
   const runs: MnistUntappedRun[] = [];
   const files: string[] = [];
   for (let seed = 0; seed < (o.seeds ?? 5); seed++) {
     const images: Float32Array[] = [];
-    for (const model of ['untapped', 'm2'] as const) {
+    for (const model of o.models ?? (['untapped', 'm2'] as const)) {
       const est = new UntappedEstimator({ inputDim: D, classes: 10, labels: 'discrete', latent: 2, box: [-1.5, 1.5], hidden: { qy: [50, 50], qz: [10, 10], px: [250, 500] }, activation: 'tanh', likelihood: 'bernoulli' }, seed);
       const t0 = performance.now();
       const hist = await est.fit(
-        { labelled: { x: { data: labX, width: D }, y: { data: labY, width: 10 } }, unlabelled: { x: { data: train.x, width: D } }, unfeatured: { y: oneHots } },
+        { labelled: { x: { data: labX, width: D }, y: { data: labY, width: 10 } }, unlabelled: { x: { data: train.x, width: D } }, unfeatured: { y: unfeatured } },
         {
           epochs: o.epochs ?? 30,
           batchSize: o.batchSize ?? 10000,
@@ -159,6 +172,7 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
           seed,
           weights: { alphaF: 1, alphaFd: 10, alphaR: model === 'm2' ? 0 : 1, alphaRd: 0.1, yLoss: 'ce' },
           ...(o.budgetSeconds ? { budgetSeconds: o.budgetSeconds } : {}),
+          ...(o.alphaRWarmup && model === 'untapped' ? { alphaRWarmup: o.alphaRWarmup } : {}),
           onEpoch: (r) => o.onEpoch?.(model, seed, r.epoch, r.trainLoss),
         },
       );
