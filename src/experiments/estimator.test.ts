@@ -89,3 +89,28 @@ test('estimator: centring subtracts the mean input, generate adds it back, and s
   est.dispose();
   back.dispose();
 });
+
+test('estimator: α_r warm-up starts the unfeatured bound at weight 0 and reaches its full weight', async () => {
+  // one step per epoch (every source fits one batch), so each step's noise is its epoch's own
+  const lab = mixtures(30, 1);
+  const unl = mixtures(30, 2);
+  const corners = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const run = async (alphaR: number, alphaRWarmup?: number): Promise<number[][]> => {
+    const est = new UntappedEstimator({ inputDim: D, classes: 3, latent: 1, hidden: { qy: [8], qz: [4], px: [8] } }, 1);
+    await est.fit({ labelled: lab, unlabelled: { x: unl.x }, unfeatured: { y: corners } }, { epochs: 2, batchSize: 30, lr: 0.01, seed: 2, weights: { alphaR }, progress: { silent: true }, ...(alphaRWarmup ? { alphaRWarmup } : {}) });
+    const g = est.generate(corners);
+    est.dispose();
+    return g;
+  };
+  const maxDiff = (a: number[][], b: number[][]): number => Math.max(...a.flatMap((r, i) => r.map((v, j) => Math.abs(v - b[i][j]))));
+  const off = await run(1e-12); // α_r ≈ 0 (α_r = 0 would skip the term and its random draws)
+  const on = await run(1);
+  // a warm-up far longer than the run keeps α_r ≤ 2e-9: the same model as α_r ≈ 0
+  const long = await run(1, 1e9);
+  assert.ok(maxDiff(long, off) < 1e-4, `a long warm-up should match α_r ≈ 0 (max diff ${maxDiff(long, off)})`);
+  // the unfeatured bound changes the model when it has weight
+  assert.ok(maxDiff(on, off) > 1e-3, `α_r = 1 should change the model (max diff ${maxDiff(on, off)})`);
+  // a warm-up over one epoch of two: the second epoch runs at full weight, so it differs from both
+  const half = await run(1, 1);
+  assert.ok(maxDiff(half, off) > 1e-3 && maxDiff(half, on) > 1e-6);
+});
