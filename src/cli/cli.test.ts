@@ -53,6 +53,9 @@ test('a missing run directory, a damaged checkpoint and a bad --iw are clear err
   r = cli(['evaluate', d, '--iw', '0']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--iw must be a positive integer/);
+  r = cli(['experiment', 'crism', '--seed', '-1']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--seed must be an integer ≥ 0, got '-1'/);
   fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(TINY));
   fs.writeFileSync(path.join(d, 'checkpoint.utp'), 'UNTAPPED garbage');
   r = cli(['sample', d, '--out', path.join(d, 'g.png')]);

@@ -49,10 +49,10 @@ export const QUICKSTART_CONFIG: RunConfig = validateConfig(
   'quickstart',
 );
 
-function intArg(name: string) {
+function intArg(name: string, min = 1) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be ${min === 0 ? 'an integer ≥ 0' : 'a positive integer'}, got '${v}'`);
     return n;
   };
 }
@@ -135,7 +135,7 @@ export function buildProgram(): Command {
     .argument('<dir>', 'run directory')
     .option('--iw <k>', 'importance samples per test image', intArg('--iw'), 5000)
     .option('--n <count>', 'evaluate only the first N test images', intArg('--n'))
-    .option('--seed <s>', 'seed of the importance sampler', intArg('--seed'), 1)
+    .option('--seed <s>', 'seed of the importance sampler', intArg('--seed', 0), 1)
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o: { iw: number; n?: number; seed: number; json?: boolean }, cmd: Command) => {
       const info = await engine(cmd);
@@ -180,7 +180,7 @@ export function buildProgram(): Command {
     .option('--n <count>', 'number of images', intArg('--n'), 64)
     .requiredOption('-o, --out <file>', 'PNG file to write')
     .option('--reconstruct', 'reconstruct the first N test images instead of sampling')
-    .option('--seed <s>', 'sampling seed', intArg('--seed'), 1)
+    .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
     .action(async (dir: string, o: { n: number; out: string; reconstruct?: boolean; seed: number }, cmd: Command) => {
       await engine(cmd);
       const { config, model } = loadRun(dir);
@@ -251,7 +251,7 @@ export function buildProgram(): Command {
     .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps; default 10, crism 1000, libs 500)', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
     .option('--noise <s>', 'moons: noise standard deviation', Number, 0.2)
-    .option('--seed <n>', 'seed', intArg('--seed'), 0)
+    .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
     .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains both models)', intArg('--seeds'), 5)
@@ -300,6 +300,7 @@ export function buildProgram(): Command {
         const r = await mnistUntappedExperiment({
           out,
           seeds: o.seeds,
+          seed: o.seed,
           batchSize: o.batchSize,
           ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}),
           epochs: o.budgetEpochs,
@@ -379,7 +380,7 @@ export function buildProgram(): Command {
     .option('--epochs <n>', 'epochs (passes over the unlabelled set, or the labelled set when there is none)', intArg('--epochs'), 2000)
     .option('--batch-size <n>', 'rows per source per step', intArg('--batch-size'), 100)
     .option('--lr <rate>', 'Adam learning rate', Number, 3e-3)
-    .option('--seed <n>', 'seed', intArg('--seed'), 0)
+    .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
     .option('--budget-minutes <m>', 'stop after this many minutes of training', Number)
     .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15', Number, 0.01)
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
@@ -425,7 +426,7 @@ export function buildProgram(): Command {
     .requiredOption('--x <file>', 'inputs, with the same channels as the fit')
     .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component, then its sd')
     .option('--samples <n>', 'draws of q(y | x) for the sd', intArg('--samples'), 100)
-    .option('--seed <n>', 'seed of the draws', intArg('--seed'), 0)
+    .option('--seed <n>', 'seed of the draws', intArg('--seed', 0), 0)
     .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number }, cmd: Command) => {
       await engine(cmd);
       const m = loadFitted(dir);

@@ -116,6 +116,8 @@ export interface MnistUntappedRun {
 export interface MnistUntappedOptions {
   out: string;
   seeds?: number;
+  /** First seed (default 0); seeds run from it upwards. */
+  seed?: number;
   epochs?: number;
   budgetSeconds?: number;
   trainLimit?: number;
@@ -158,7 +160,8 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
   const unfeatured = Array.from({ length: 10 * perDigit }, (_, i) => oneHots[i % 10]);
   const runs: MnistUntappedRun[] = [];
   const files: string[] = [];
-  for (let seed = 0; seed < (o.seeds ?? 5); seed++) {
+  const first = o.seed ?? 0;
+  for (let seed = first; seed < first + (o.seeds ?? 5); seed++) {
     const images: Float32Array[] = [];
     for (const model of o.models ?? (['untapped', 'm2'] as const)) {
       const est = new UntappedEstimator({ inputDim: D, classes: 10, labels: 'discrete', latent: 2, box: [-1.5, 1.5], hidden: { qy: [50, 50], qz: [10, 10], px: [250, 500] }, activation: 'tanh', likelihood: 'bernoulli' }, seed);
@@ -226,7 +229,7 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
   const lines = [
     '# MNIST with labels for digits 0–4 only: untapped vs M2',
     '',
-    `${o.seeds ?? 5} seeds, ${runs[0]?.epochs ?? 0} epochs each; digit classifier (softmax regression on all of MNIST) test accuracy ${(100 * lrAcc).toFixed(1)}%.`,
+    `${o.seeds ?? 5} seeds (${first}–${first + (o.seeds ?? 5) - 1}), ${runs[0]?.epochs ?? 0} epochs each, batch ${o.batchSize ?? 10000}${o.alphaRWarmup ? `, α_r warmed up over ${o.alphaRWarmup} epochs` : ''}${(o.unfeaturedPerDigit ?? 1) > 1 ? `, ${o.unfeaturedPerDigit} unfeatured rows per digit` : ''}; digit classifier (softmax regression on all of MNIST) test accuracy ${(100 * lrAcc).toFixed(1)}%.`,
     '',
     '| model | cross-entropy on digits 5–9 | KL on all test digits | distinct digits among the 10 one-hots |',
     '|---|---:|---:|---:|',
