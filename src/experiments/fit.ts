@@ -50,6 +50,8 @@ export interface FitFilesOptions {
   lr?: number;
   seed?: number;
   budgetMinutes?: number;
+  /** Epochs of linear warm-up of α_r (see `FitOptions.alphaRWarmup`; default 0). */
+  alphaRWarmup?: number;
   /** Weights of eq 15; `m2: true` is shorthand for α_r = 0. */
   weights?: Partial<Semi2Weights>;
   m2?: boolean;
@@ -245,7 +247,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   const partial = `${out}.partial`;
   const epochs = o.epochs ?? 2000;
   const weights: Partial<Semi2Weights> = { ...DEFAULT_WEIGHTS, ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
-  const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, model: o.model ?? {}, weights, center: o.center ?? false, budgetMinutes: o.budgetMinutes ?? null };
+  const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, model: o.model ?? {}, weights, center: o.center ?? false, budgetMinutes: o.budgetMinutes ?? null, alphaRWarmup: o.alphaRWarmup ?? 0 };
   if (!o.resume) {
     fs.rmSync(partial, { recursive: true, force: true });
   } else {
@@ -267,6 +269,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     seed: options.seed,
     weights,
     center: options.center,
+    ...(options.alphaRWarmup ? { alphaRWarmup: options.alphaRWarmup } : {}),
     evalEvery,
     checkpointFile: path.join(partial, 'checkpoint.utp'),
     resume: o.resume ?? false,

@@ -70,6 +70,7 @@ export const Semi2RunConfigSchema = z
         lr: z.number().gt(0).default(3e-3),
         seed: z.number().int().default(0),
         budgetMinutes: z.number().gt(0).optional(),
+        alphaRWarmup: z.number().min(0).optional(),
       })
       .strict()
       .default({ epochs: 100, batchSize: 100, lr: 3e-3, seed: 0 }),
@@ -159,6 +160,7 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     lr: cfg.train.lr,
     seed: cfg.train.seed,
     ...(cfg.train.budgetMinutes ? { budgetMinutes: cfg.train.budgetMinutes } : {}),
+    ...(cfg.train.alphaRWarmup ? { alphaRWarmup: cfg.train.alphaRWarmup } : {}),
     resume: opts.resume ?? false,
     force: opts.force ?? false,
     progressBars: true,
