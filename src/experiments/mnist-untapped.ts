@@ -210,10 +210,10 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
       est.dispose();
     }
     const f = path.join(o.out, `digits-seed${seed}.png`);
-    const both = new Float32Array(20 * 784);
-    both.set(images[0], 0);
-    both.set(images[1], 10 * 784);
-    writePng(f, imageGrid(both, 20, 28, 28, { cols: 10 }));
+    // one row of ten images per model, in the order trained (default: untapped, then M2)
+    const rows = new Float32Array(images.length * 10 * 784);
+    images.forEach((img, i) => rows.set(img, i * 10 * 784));
+    writePng(f, imageGrid(rows, images.length * 10, 28, 28, { cols: 10 }));
     files.push(f);
   }
   lr.dispose();
