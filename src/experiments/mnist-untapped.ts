@@ -161,9 +161,10 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
   const runs: MnistUntappedRun[] = [];
   const files: string[] = [];
   const first = o.seed ?? 0;
+  const models = o.models ?? (['untapped', 'm2'] as const);
   for (let seed = first; seed < first + (o.seeds ?? 5); seed++) {
     const images: Float32Array[] = [];
-    for (const model of o.models ?? (['untapped', 'm2'] as const)) {
+    for (const model of models) {
       const est = new UntappedEstimator({ inputDim: D, classes: 10, labels: 'discrete', latent: 2, box: [-1.5, 1.5], hidden: { qy: [50, 50], qz: [10, 10], px: [250, 500] }, activation: 'tanh', likelihood: 'bernoulli' }, seed);
       const t0 = performance.now();
       const hist = await est.fit(
@@ -237,7 +238,7 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
     `| untapped | ${fmt(sum.untapped.crossEntropy59)} | ${fmt(sum.untapped.kl)} | ${fmt(sum.untapped.distinctDigits)} |`,
     `| paper: M2 / untapped | ${MNIST_UNTAPPED_PAPER.crossEntropy59.m2} / ${MNIST_UNTAPPED_PAPER.crossEntropy59.untapped} (\`002_…\`) | ${MNIST_UNTAPPED_PAPER.kl.m2} / ${MNIST_UNTAPPED_PAPER.kl.untapped} (\`000_…\` table 4) | 9 / 10 (figures) |`,
     '',
-    'Digit extraction (eq 18), top row untapped, bottom row M2: `digits-seed<N>.png`.',
+    `Digit extraction (eq 18), one row per model, top to bottom ${models.map((m) => (m === 'm2' ? 'M2' : m)).join(', ')}: \`digits-seed<N>.png\`.`,
   ];
   const rf = path.join(o.out, 'report.md');
   writeFileAtomic(rf, lines.join('\n') + '\n');
