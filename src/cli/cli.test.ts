@@ -56,6 +56,12 @@ test('a missing run directory, a damaged checkpoint and a bad --iw are clear err
   r = cli(['experiment', 'crism', '--seed', '-1']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--seed must be an integer ≥ 0, got '-1'/);
+  r = cli(['experiment', 'crism', '--models', 'm2,m3']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--models must be a comma-separated list of m2 and untapped, got 'm2,m3'/);
+  r = cli(['experiment', 'libs', '--models', 'm2']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--models applies to crism and mnist-untapped, not libs/);
   fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(TINY));
   fs.writeFileSync(path.join(d, 'checkpoint.utp'), 'UNTAPPED garbage');
   r = cli(['sample', d, '--out', path.join(d, 'g.png')]);

@@ -56,6 +56,10 @@ export interface CrismExperimentOptions {
   dataSeed?: number;
   /** Weight α_r of the unfeatured bound for the untapped model (default 0.01, appendix A.2.2; M2 keeps 0). */
   alphaR?: number;
+  /** Epochs of linear warm-up of α_r from 0 for the untapped model (default 0: full weight from the start). */
+  alphaRWarmup?: number;
+  /** Which models to train (default both); a model left out is reported as "—". */
+  models?: readonly ('m2' | 'untapped')[];
   log?: (s: string) => void;
 }
 
@@ -73,8 +77,8 @@ export interface CrismModelResult {
 export interface CrismSeedResult {
   seed: number;
   pls: { kl: number };
-  m2: CrismModelResult;
-  untapped: CrismModelResult;
+  m2?: CrismModelResult;
+  untapped?: CrismModelResult;
 }
 
 /** Grid points whose components are all ≥ `min` (the centre of the simplex). */
@@ -114,6 +118,9 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
   const epochs = o.epochs ?? 1000;
   const nSeeds = o.seeds ?? 5;
   const first = o.seed ?? 0;
+  const models = o.models ?? (['m2', 'untapped'] as const);
+  if (models.length === 0 || models.some((m) => m !== 'm2' && m !== 'untapped')) throw new Error(`crism: models must be a non-empty list of 'm2' and 'untapped', got [${models.join(', ')}]`);
+  if (o.alphaRWarmup !== undefined && !(o.alphaRWarmup >= 0)) throw new Error(`crism: alphaRWarmup must be a number of epochs ≥ 0, got ${o.alphaRWarmup}`);
   fs.mkdirSync(o.out, { recursive: true });
   const data = simulateCrism({ seed: o.dataSeed ?? 0 });
   const truth = endmemberSpectra();
@@ -135,12 +142,12 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     const pls = fitPls(labelled.x.data, lab.length, data.channels, labelled.y.data, 3, { components: 8, toSimplex: true });
     const plsKl = compositionKl(data.y, pls.predict(data.x, data.n), data.n, 3);
     const res: Partial<CrismSeedResult> = { seed: s, pls: { kl: plsKl } };
-    for (const kind of ['m2', 'untapped'] as const) {
+    for (const kind of models) {
       const est = new UntappedEstimator({ inputDim: data.channels, classes: 3, labels: 'simplex', latent: 1 }, s);
       const t0 = performance.now();
       const hist = await est.fit(
         { labelled, unlabelled: { x: rowsOf(data, unl, 'x') }, ...(kind === 'untapped' ? { unfeatured: { y: corners } } : {}) },
-        { epochs, batchSize: 100, lr: 3e-3, seed: s, weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01) }, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
+        { epochs, batchSize: 100, lr: 3e-3, seed: s, weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01) }, ...(kind === 'untapped' && o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
       );
       const z = est.encode(labelled.x, labelled.y);
       const zBar = mean(z.map((r) => r[0]));
@@ -175,26 +182,27 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     }
     log(`seed ${s} PLS: KL ${plsKl.toFixed(4)}`);
     results.push(res as CrismSeedResult);
-    writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, alphaR: o.alphaR ?? 0.01, seeds: results, paper: CRISM_PAPER }, null, 2) + '\n');
+    writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, alphaR: o.alphaR ?? 0.01, alphaRWarmup: o.alphaRWarmup ?? 0, models, seeds: results, paper: CRISM_PAPER }, null, 2) + '\n');
   }
   const fmt = fmtMeanSd;
-  const col = (k: 'm2' | 'untapped', f: (r: CrismModelResult) => number) => results.map((r) => f(r[k]));
+  /** A model's column (mean ± sd over seeds), or "—" when the model was not trained. */
+  const col = (k: 'm2' | 'untapped', f: (r: CrismModelResult) => number, digits?: number) =>
+    models.includes(k) ? fmt(results.map((r) => f(r[k]!)), digits) : '—';
   const md = [
     '# CRISM-like unmixing (simulated), `000_…` §4',
     '',
-    `${data.n} simulated spectra (${data.channels} channels, 3 geometries); 500 labelled + 992 unlabelled spectra from the centre of the simplex (all components ≥ 0.2), 501 unfeatured compositions near the corners. ${epochs} epochs per model, batch 100, lr 0.003, α_r = ${o.alphaR ?? 0.01} for the untapped model; seeds ${first}–${first + nSeeds - 1}; mean ± sd over seeds.`,
+    `${data.n} simulated spectra (${data.channels} channels, 3 geometries); 500 labelled + 992 unlabelled spectra from the centre of the simplex (all components ≥ 0.2), 501 unfeatured compositions near the corners. ${epochs} epochs per model, batch 100, lr 0.003, α_r = ${o.alphaR ?? 0.01}${o.alphaRWarmup ? ` (rising linearly from 0 over the first ${o.alphaRWarmup} epochs)` : ''} for the untapped model; seeds ${first}–${first + nSeeds - 1}; mean ± sd over seeds.`,
     '',
     '| measure | PLS | M2 | untapped | paper (PLS / M2 / untapped) |',
     '| --- | --- | --- | --- | --- |',
-    `| endmember error ‖x̄ − x‖₂ (mean of 3) | — | ${fmt(col('m2', (r) => r.endmemberError.mean))} | ${fmt(col('untapped', (r) => r.endmemberError.mean))} | — / ${CRISM_PAPER.endmemberError.m2} / ${CRISM_PAPER.endmemberError.untapped} |`,
-    ...CRISM_MINERALS.map((m, k) => `| … ${m} | — | ${fmt(col('m2', (r) => r.endmemberError.perMineral[k]))} | ${fmt(col('untapped', (r) => r.endmemberError.perMineral[k]))} | |`),
-    `| composition KL, all spectra | ${fmt(results.map((r) => r.pls.kl), 4)} | ${fmt(col('m2', (r) => r.kl), 4)} | ${fmt(col('untapped', (r) => r.kl), 4)} | ${CRISM_PAPER.kl.pls} / ${CRISM_PAPER.kl.m2} / ${CRISM_PAPER.kl.untapped} |`,
-    `| z: variance share explained by geometry (η²) | — | ${fmt(col('m2', (r) => r.zEta2), 2)} | ${fmt(col('untapped', (r) => r.zEta2), 2)} | |`,
-    `| training seconds per model | — | ${fmt(col('m2', (r) => r.trainSeconds), 0)} | ${fmt(col('untapped', (r) => r.trainSeconds), 0)} | |`,
+    `| endmember error ‖x̄ − x‖₂ (mean of 3) | — | ${col('m2', (r) => r.endmemberError.mean)} | ${col('untapped', (r) => r.endmemberError.mean)} | — / ${CRISM_PAPER.endmemberError.m2} / ${CRISM_PAPER.endmemberError.untapped} |`,
+    ...CRISM_MINERALS.map((m, k) => `| … ${m} | — | ${col('m2', (r) => r.endmemberError.perMineral[k])} | ${col('untapped', (r) => r.endmemberError.perMineral[k])} | |`),
+    `| composition KL, all spectra | ${fmt(results.map((r) => r.pls.kl), 4)} | ${col('m2', (r) => r.kl, 4)} | ${col('untapped', (r) => r.kl, 4)} | ${CRISM_PAPER.kl.pls} / ${CRISM_PAPER.kl.m2} / ${CRISM_PAPER.kl.untapped} |`,
+    `| z: variance share explained by geometry (η²) | — | ${col('m2', (r) => r.zEta2, 2)} | ${col('untapped', (r) => r.zEta2, 2)} | |`,
+    `| training seconds per model | — | ${col('m2', (r) => r.trainSeconds, 0)} | ${col('untapped', (r) => r.trainSeconds, 0)} | |`,
     '',
-    `Untapped endmember error below M2's in ${results.filter((r) => r.untapped.endmemberError.mean < r.m2.endmemberError.mean).length} of ${results.length} seeds.`,
-    '',
-    'Pictures (first seed): `endmembers-m2.png`, `endmembers-untapped.png` (retrieved vs true spectra), `nuisance-m2.png`, `nuisance-untapped.png` (z per spectrum by geometry, fig. 6a).',
+    ...(models.length === 2 ? [`Untapped endmember error below M2's in ${results.filter((r) => r.untapped!.endmemberError.mean < r.m2!.endmemberError.mean).length} of ${results.length} seeds.`, ''] : []),
+    `Pictures (first seed): ${models.map((k) => `\`endmembers-${k}.png\``).join(', ')} (retrieved vs true spectra), ${models.map((k) => `\`nuisance-${k}.png\``).join(', ')} (z per spectrum by geometry, fig. 6a).`,
     '',
   ].join('\n');
   return { seeds: results, files: finishReport(o.out, md, files, log) };

@@ -39,10 +39,28 @@ test('crism experiment: a 2-epoch run writes its report with finite numbers for 
   try {
     const r = await crismExperiment({ out, epochs: 2, seeds: 1 });
     const s = r.seeds[0];
+    assert.ok(s.m2 && s.untapped, 'both models trained by default');
     for (const v of [s.pls.kl, s.m2.kl, s.untapped.kl, s.m2.endmemberError.mean, s.untapped.endmemberError.mean, s.untapped.zEta2]) assert.ok(Number.isFinite(v) && v >= 0, `${v}`);
     assert.equal(s.m2.endmemberError.perMineral.length, 3);
     for (const f of ['report.md', 'results.json', 'endmembers-untapped.png', 'nuisance-m2.png']) assert.ok(fs.existsSync(path.join(out, f)), f);
     assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /\| composition KL, all spectra \| [0-9.]+ ± /);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('crism experiment: models: [untapped] trains only that model, with an α_r warm-up, and reports M2 as —', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-crism-'));
+  try {
+    const r = await crismExperiment({ out, epochs: 2, seeds: 1, models: ['untapped'], alphaRWarmup: 1 });
+    const s = r.seeds[0];
+    assert.equal(s.m2, undefined);
+    assert.ok(s.untapped && Number.isFinite(s.untapped.endmemberError.mean));
+    assert.ok(!fs.existsSync(path.join(out, 'endmembers-m2.png')));
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    assert.match(md, /\| endmember error ‖x̄ − x‖₂ \(mean of 3\) \| — \| — \| [0-9.]+ ± /);
+    assert.match(md, /over the first 1 epochs/);
+    await assert.rejects(crismExperiment({ out, epochs: 1, seeds: 1, models: [] }), /models must be a non-empty list/);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
