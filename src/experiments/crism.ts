@@ -58,6 +58,8 @@ export interface CrismExperimentOptions {
   alphaR?: number;
   /** Epochs of linear warm-up of α_r from 0 for the untapped model (default 0: full weight from the start). */
   alphaRWarmup?: number;
+  /** Floor of every Gaussian scale (q(y | x), q(z | x, y), p(x | y, z)); default the library's 1e-4. */
+  minScale?: number;
   /** Which models to train (default both); a model left out is reported as "—". */
   models?: readonly ('m2' | 'untapped')[];
   log?: (s: string) => void;
@@ -143,7 +145,7 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     const plsKl = compositionKl(data.y, pls.predict(data.x, data.n), data.n, 3);
     const res: Partial<CrismSeedResult> = { seed: s, pls: { kl: plsKl } };
     for (const kind of models) {
-      const est = new UntappedEstimator({ inputDim: data.channels, classes: 3, labels: 'simplex', latent: 1 }, s);
+      const est = new UntappedEstimator({ inputDim: data.channels, classes: 3, labels: 'simplex', latent: 1, ...(o.minScale !== undefined ? { minScale: o.minScale } : {}) }, s);
       const t0 = performance.now();
       const hist = await est.fit(
         { labelled, unlabelled: { x: rowsOf(data, unl, 'x') }, ...(kind === 'untapped' ? { unfeatured: { y: corners } } : {}) },
@@ -182,7 +184,7 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     }
     log(`seed ${s} PLS: KL ${plsKl.toFixed(4)}`);
     results.push(res as CrismSeedResult);
-    writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, alphaR: o.alphaR ?? 0.01, alphaRWarmup: o.alphaRWarmup ?? 0, models, seeds: results, paper: CRISM_PAPER }, null, 2) + '\n');
+    writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, alphaR: o.alphaR ?? 0.01, alphaRWarmup: o.alphaRWarmup ?? 0, minScale: o.minScale ?? null, models, seeds: results, paper: CRISM_PAPER }, null, 2) + '\n');
   }
   const fmt = fmtMeanSd;
   /** A model's column (mean ± sd over seeds), or "—" when the model was not trained. */

@@ -39,6 +39,12 @@ export interface LibsExperimentOptions {
   seeds?: number;
   seed?: number;
   budgetMinutes?: number;
+  /**
+   * false: the deterministic (non-variational) objective of `Semi2Dgm` (`variational: false`), which is what the
+   * reference implementation's LIBS demo trains (its `SSDGM` defaults to `variational=False` and the
+   * demo does not change it). Default true (the paper's variational model).
+   */
+  variational?: boolean;
   log?: (s: string) => void;
 }
 
@@ -81,7 +87,7 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
     const pls = fitPls(train.x, train.n, D, train.y, K, { components: 2, toSimplex: true });
     const res: LibsSeedResult = { seed: s, pls: compositionKl(test.y, pls.predict(test.x, test.n), test.n, K), m2: NaN, untapped: NaN, seconds: { m2: 0, untapped: 0 } };
     for (const kind of ['m2', 'untapped'] as const) {
-      const est = new UntappedEstimator({ inputDim: D, classes: K, labels: 'simplex', latent: 2, hidden: { qy: [25, 10], qz: [5, 5], px: [50] } }, s);
+      const est = new UntappedEstimator({ inputDim: D, classes: K, labels: 'simplex', latent: 2, hidden: { qy: [25, 10], qz: [5, 5], px: [50] }, ...(o.variational === false ? { variational: false } : {}) }, s);
       const hist = await est.fit(
         { labelled: { x: { data: train.x, width: D }, y: { data: train.y, width: K } }, unlabelled: { x: { data: unl.x, width: D } }, ...(kind === 'untapped' ? { unfeatured: { y: libsUnfeatured(K, 500) } } : {}) },
         { epochs, batchSize: 100, lr: 0.01, seed: s, weights: { alphaF: 0.01, alphaFd: 10, alphaR: kind === 'm2' ? 0 : 1e-4, alphaRd: 1e-4, yLoss: 'kl' }, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
