@@ -254,7 +254,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
-    .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains both models)', intArg('--seeds'), 5)
+    .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains every model)', intArg('--seeds'), 5)
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
     .option('--alpha-r <w>', 'crism: weight α_r of the unfeatured bound for the untapped model (default 0.01, appendix A.2.2)', Number)
     .option('--alpha-r-warmup <epochs>', 'mnist-untapped, crism: epochs of linear warm-up of α_r for the untapped model (default 0)', Number)
