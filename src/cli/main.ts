@@ -25,6 +25,7 @@ import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../experiments/semi2-run.js';
 import { crismExperiment } from '../experiments/crism.js';
+import { isModelList } from '../experiments/stats.js';
 import { libsExperiment } from '../experiments/libs.js';
 import { vaeTableExperiment } from '../experiments/vae-table.js';
 import { activeUnits } from '../eval/active-units.js';
@@ -271,7 +272,7 @@ export function buildProgram(): Command {
       if (o.alphaR !== undefined && !(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be a number ≥ 0, got ${o.alphaR}`);
       if (o.alphaRWarmup !== undefined && !(o.alphaRWarmup >= 0)) throw new UsageError(`--alpha-r-warmup must be a number of epochs ≥ 0, got ${o.alphaRWarmup}`);
       const models = o.models?.split(',').map((v) => v.trim());
-      if (models && (models.length === 0 || models.some((m) => m !== 'm2' && m !== 'untapped'))) throw new UsageError(`--models must be a comma-separated list of m2 and untapped, got '${o.models}'`);
+      if (models && !isModelList(models)) throw new UsageError(`--models must be a comma-separated list of m2 and untapped, got '${o.models}'`);
       if (models && name !== 'crism' && name !== 'mnist-untapped') throw new UsageError(`--models applies to crism and mnist-untapped, not ${name}`);
       const info = await engine(cmd);
       const out = o.out ?? path.join('runs', `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
@@ -279,7 +280,7 @@ export function buildProgram(): Command {
       if (name === 'crism') {
         const epochs = epochsGiven ? o.budgetEpochs : 1000;
         log(`${name}: simulated CRISM-like unmixing (000_… §4): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
-        const r = await crismExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.alphaR !== undefined ? { alphaR: o.alphaR } : {}), ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), ...(models ? { models: models as ('m2' | 'untapped')[] } : {}), ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
+        const r = await crismExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.alphaR !== undefined ? { alphaR: o.alphaR } : {}), ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), ...(models ? { models } : {}), ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
         log(`wrote ${r.files.join(', ')}`);
         return;
       }
@@ -307,7 +308,7 @@ export function buildProgram(): Command {
           seed: o.seed,
           batchSize: o.batchSize,
           ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}),
-          ...(models ? { models: models as ('m2' | 'untapped')[] } : {}),
+          ...(models ? { models } : {}),
           epochs: o.budgetEpochs,
           budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
           trainLimit: o.trainLimit,

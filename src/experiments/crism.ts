@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { cornerLabels } from './fit.js';
 import { DEFAULT_WEIGHTS, UntappedEstimator } from './estimator.js';
-import { finishReport, fmtMeanSd, meanSd } from './stats.js';
+import { finishReport, fmtMeanSd, isModelList, meanSd, type ComparedModel } from './stats.js';
 
 const mean = (a: number[]): number => meanSd(a).mean;
 
@@ -61,7 +61,7 @@ export interface CrismExperimentOptions {
   /** Floor of every Gaussian scale (q(y | x), q(z | x, y), p(x | y, z)); default the library's 1e-4. */
   minScale?: number;
   /** Which models to train (default both); a model left out is reported as "—". */
-  models?: readonly ('m2' | 'untapped')[];
+  models?: readonly ComparedModel[];
   log?: (s: string) => void;
 }
 
@@ -120,8 +120,9 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
   const epochs = o.epochs ?? 1000;
   const nSeeds = o.seeds ?? 5;
   const first = o.seed ?? 0;
-  const models = [...new Set(o.models ?? (['m2', 'untapped'] as const))];
-  if (models.length === 0 || models.some((m) => m !== 'm2' && m !== 'untapped')) throw new Error(`crism: models must be a non-empty list of 'm2' and 'untapped', got [${models.join(', ')}]`);
+  const names: readonly string[] = o.models ?? ['m2', 'untapped'];
+  if (!isModelList(names)) throw new Error(`crism: models must be a non-empty list of 'm2' and 'untapped', got [${names.join(', ')}]`);
+  const models = [...new Set(names)];
   if (o.alphaRWarmup !== undefined && !(o.alphaRWarmup >= 0)) throw new Error(`crism: alphaRWarmup must be a number of epochs ≥ 0, got ${o.alphaRWarmup}`);
   fs.mkdirSync(o.out, { recursive: true });
   const data = simulateCrism({ seed: o.dataSeed ?? 0 });

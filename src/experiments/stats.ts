@@ -26,3 +26,11 @@ export function finishReport(out: string, md: string, files: string[], log: (s: 
   log(md);
   return files;
 }
+
+/** The models an experiment can compare: M2 (α_r = 0) and the untapped model. */
+export type ComparedModel = 'm2' | 'untapped';
+
+/** True when `models` is a non-empty list of {@link ComparedModel} names (the check behind `--models`). */
+export function isModelList(models: readonly string[]): models is ComparedModel[] {
+  return models.length > 0 && models.every((m) => m === 'm2' || m === 'untapped');
+}
