@@ -58,6 +58,11 @@ export interface CrismExperimentOptions {
   alphaR?: number;
   /** Epochs of linear warm-up of α_r from 0 for the untapped model (default 0: full weight from the start). */
   alphaRWarmup?: number;
+  /**
+   * Objective variants for the untapped model's reverse bound (default the paper's: both true); see
+   * `Semi2Weights.reverseTrainsQ` and `Semi2Weights.reverseEntropy` in `models/semi2.ts`.
+   */
+  reverse?: { trainsQ?: boolean; entropy?: boolean };
   /** Floor of every Gaussian scale (q(y | x), q(z | x, y), p(x | y, z)); default the library's 1e-4. */
   minScale?: number;
   /** Which models to train (default both); a model left out is reported as "—". */
@@ -150,7 +155,7 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
       const t0 = performance.now();
       const hist = await est.fit(
         { labelled, unlabelled: { x: rowsOf(data, unl, 'x') }, ...(kind === 'untapped' ? { unfeatured: { y: corners } } : {}) },
-        { epochs, batchSize: 100, lr: 3e-3, seed: s, weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01) }, ...(kind === 'untapped' && o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
+        { epochs, batchSize: 100, lr: 3e-3, seed: s, weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01), ...(o.reverse?.trainsQ === false ? { reverseTrainsQ: false } : {}), ...(o.reverse?.entropy === false ? { reverseEntropy: false } : {}) }, ...(kind === 'untapped' && o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
       );
       const z = est.encode(labelled.x, labelled.y);
       const zBar = mean(z.map((r) => r[0]));

@@ -42,7 +42,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
-import { ParamStore } from '../nn/params.js';
+import { ParamStore, withFrozen } from '../nn/params.js';
 import { ACTIVATIONS, Dense, Mlp } from '../nn/layers.js';
 import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
@@ -101,6 +101,18 @@ export interface Semi2Weights {
   yLoss?: 'kl' | 'l2' | 'ce';
   /** Include the labelled reverse bound (9) in J_r (off by default, as `002_…` appendix E.3). */
   reverseLabelled?: boolean;
+  /**
+   * Variant, not the papers' objective. false: the reverse bounds (9), (10), (20) hold q(y | x)
+   * and q(z | x, y) fixed and train only p(x | y, z) — the generated x is pulled towards what the
+   * recognition networks call y, but those networks never fit the generated x. Default true.
+   */
+  reverseTrainsQ?: boolean;
+  /**
+   * Variant, not the papers' objective. false: drop −log p(x | y, z), the decoder's entropy, from
+   * (10) and (20), so the reverse bound does not reward a wide decoder where no x constrains it.
+   * Default true.
+   */
+  reverseEntropy?: boolean;
 }
 
 /** One training batch from the three sources (each optional). */
@@ -276,16 +288,19 @@ export class Semi2Dgm {
 
   /**
    * Bound (20) per example [B] when `z` is given (z observed, the papers' experimental choice),
-   * else bound (10) with z ~ p(z). x ~ p(x | y, z) is reparameterised (Gaussian) or the mean (Bernoulli).
+   * else bound (10) with z ~ p(z). x ~ p(x | y, z) is reparameterised (Gaussian) or a constant
+   * binary draw (Bernoulli). `entropy = false` leaves out −log p(x | y, z) (a variant, see
+   * {@link Semi2Weights.reverseEntropy}).
    */
-  boundUnfeatured(y: tf.Tensor, rng: Rng, zObserved?: tf.Tensor): tf.Tensor {
+  boundUnfeatured(y: tf.Tensor, rng: Rng, zObserved?: tf.Tensor, entropy = true): tf.Tensor {
     this.checkY(y, 'unfeatured y');
     if (zObserved) this.checkZ(zObserved, 'unfeatured z');
     return tf.tidy(() => {
       const zz = zObserved ?? this.samplePriorZ(y.shape[0], rng);
       const p = this.px(y, zz);
       const x = this.config.likelihood === 'gaussian' ? (p as unknown as Normal).rsample(rng) : constantDraw(p.mean(), rng);
-      let b = tf.add(tf.sub(tf.add(this.logQy(x, y), this.qz(x, y).logProb(tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS))), p.logProb(x)), this.logQx());
+      let b = tf.add(tf.add(this.logQy(x, y), this.qz(x, y).logProb(tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS))), this.logQx());
+      if (entropy) b = tf.sub(b, p.logProb(x));
       if (!zObserved) b = tf.sub(b, this.logPriorZ());
       return b;
     });
@@ -360,13 +375,23 @@ export class Semi2Dgm {
         const { x, y } = batch.labelled;
         add(w.alphaF, () => this.boundLabelledForward(x, y, rng));
         add(-w.alphaFd, () => this.lossY(x, y, w.yLoss ?? 'kl'));
-        if (w.reverseLabelled) add(w.alphaR, () => this.boundLabelledReverse(x, y, rng));
+        if (w.reverseLabelled) add(w.alphaR, () => this.reverse(w, () => this.boundLabelledReverse(x, y, rng)));
         add(-w.alphaRd, () => this.lossX(x, y, rng));
       }
       if (batch.unlabelled) add(w.alphaF, () => this.boundUnlabelled(batch.unlabelled!.x, rng));
-      if (batch.unfeatured) add(w.alphaR, () => this.boundUnfeatured(batch.unfeatured!.y, rng, batch.unfeatured!.z));
+      if (batch.unfeatured) add(w.alphaR, () => this.reverse(w, () => this.boundUnfeatured(batch.unfeatured!.y, rng, batch.unfeatured!.z, w.reverseEntropy ?? true)));
       return tf.neg(j) as tf.Scalar;
     });
+  }
+
+  /** The weights of q(y | x) and q(z | x, y), the recognition side of the forward model. */
+  recognitionVariables(): tf.Variable[] {
+    return this.params.entries().flatMap(([name, v]) => (name.startsWith('qy.') || name.startsWith('qz.') ? [v] : []));
+  }
+
+  /** Computes a reverse-bound term, with the recognition networks held fixed when the weights ask for it. */
+  private reverse(w: Semi2Weights, term: () => tf.Tensor): tf.Tensor {
+    return w.reverseTrainsQ === false ? withFrozen(this.recognitionVariables(), term) : term();
   }
 
   // ---- validation -----------------------------------------------------------------------------

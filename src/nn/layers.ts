@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
-import type { ParamStore } from './params.js';
+import { weight, type ParamStore } from './params.js';
 import { BatchNorm } from './conv.js';
 
 /** Activations available to {@link Mlp}. */
@@ -61,11 +61,13 @@ export class Dense {
       const lead = x.shape.slice(0, -1);
       const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, this.inDim]) as tf.Tensor2D;
       let y: tf.Tensor;
+      const W = weight(this.W) as tf.Tensor2D;
+      const b = weight(this.b);
       // Fused bias (+ activation where tfjs has it fused) saves kernel launches on every backend.
       if (this.activation === 'relu' || this.activation === 'linear') {
-        y = tf.fused.matMul({ a: x2, b: this.W as tf.Tensor2D, bias: this.b, activation: this.activation });
+        y = tf.fused.matMul({ a: x2, b: W, bias: b, activation: this.activation });
       } else {
-        y = activate(tf.fused.matMul({ a: x2, b: this.W as tf.Tensor2D, bias: this.b }), this.activation);
+        y = activate(tf.fused.matMul({ a: x2, b: W, bias: b }), this.activation);
       }
       return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outDim]);
     });

@@ -80,3 +80,33 @@ export class ParamStore {
 }
 
 let nextId = 0;
+
+// ---- holding weights fixed inside one term of a loss ------------------------------------------
+
+const frozen = new Set<tf.Variable>();
+
+/** Identity whose gradient is zero: the forward value of a weight with no path back to it. */
+const noGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor) };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Runs `fn` with `vars` held fixed: layers that read their weights through {@link weight} see the
+ * same values, but no gradient reaches those variables from what `fn` computes. Gradients still flow
+ * through the layers' inputs. Used to make one term of a loss train only some of a model's networks.
+ */
+export function withFrozen<T>(vars: Iterable<tf.Variable>, fn: () => T): T {
+  const added = [...vars].filter((v) => !frozen.has(v));
+  for (const v of added) frozen.add(v);
+  try {
+    return fn();
+  } finally {
+    for (const v of added) frozen.delete(v);
+  }
+}
+
+/** A layer's weight as used in a forward pass: the variable itself, or a gradient-free copy while frozen. */
+export function weight(v: tf.Variable): tf.Tensor {
+  return frozen.has(v) ? noGradient(v) : v;
+}
