@@ -41,6 +41,8 @@ export interface SslRunOptions {
   /** Epochs of linear KL warm-up (0: none). */
   warmupEpochs?: number;
   batchSize?: { labelled: number; unlabelled: number };
+  /** Global-norm gradient clipping threshold (0 or omitted: none; the ADGM reference code uses 5). */
+  clipNorm?: number;
   /** Draw binary inputs from Bernoulli(x) for every batch (dynamic binarisation; the test set is classified as given). */
   binarize?: boolean;
   seed?: number;
@@ -109,6 +111,7 @@ export async function trainSsl(o: SslRunOptions): Promise<SslRunResult> {
     },
     epochs: o.epochs,
     lr: o.lr ?? 3e-4,
+    ...(o.clipNorm ? { adam: { clipNorm: o.clipNorm } } : {}),
     seed,
     evaluate: () => ({ testError: testError(model, o.test) }),
     onEval: o.onEval,
@@ -141,6 +144,10 @@ export interface MoonsExperimentOptions {
   lr?: number;
   /** Classification weight α (default 0.1 · N / N_l). */
   alpha?: number;
+  /** Global-norm gradient clipping (default none). */
+  clipNorm?: number;
+  /** Epochs of linear KL warm-up (default 0). */
+  warmupEpochs?: number;
   onEval?: (r: EvalRecord) => void;
 }
 
@@ -186,6 +193,8 @@ export async function moonsExperiment(o: MoonsExperimentOptions = {}): Promise<S
     labelled,
     ...(o.lr !== undefined ? { lr: o.lr } : {}),
     ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
+    ...(o.clipNorm ? { clipNorm: o.clipNorm } : {}),
+    ...(o.warmupEpochs ? { warmupEpochs: o.warmupEpochs } : {}),
     unlabelled: train,
     test,
     epochs: o.epochs ?? 10,
