@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDataset, makeMoons, moonsSplits } from './index.js';
+import { checkDataset, makeMoons, moonsBayesClassify, moonsSplits } from './index.js';
 
 test('makeMoons: shape, labels, seeded reproducibility', () => {
   const a = makeMoons(200, { seed: 3 });
@@ -115,4 +115,27 @@ test('moonsSplits: independent, reproducible train and test sets', () => {
   assert.notDeepEqual(moonsSplits({ train: 100, test: 60, seed: 3 }).train.x, a.train.x);
   assert.throws(() => moonsSplits({ train: 0, test: 10 }), /moonsSplits: train must be a positive integer, got 0/);
   assert.throws(() => moonsSplits({ train: 10, test: 2.5 }), /moonsSplits: test must be a positive integer, got 2\.5/);
+});
+
+test('moonsBayesClassify: the error floor is ≈ 2.8% at noise 0.2, < 0.3% at noise 0.1, and beats a linear boundary', () => {
+  const err = (noise: number) => {
+    const d = makeMoons(4000, { noise, seed: 5 });
+    const pred = moonsBayesClassify(d.x, noise);
+    let wrong = 0;
+    for (let i = 0; i < d.n; i++) if (pred[i] !== d.y[i]) wrong++;
+    return { bayes: wrong / d.n, d };
+  };
+  const hi = err(0.2);
+  assert.ok(hi.bayes > 0.015 && hi.bayes < 0.045, `noise 0.2: ${hi.bayes}`);
+  assert.ok(err(0.1).bayes < 0.003);
+  // the best line through the data's centre (tried every 1°) does worse than the Bayes classifier
+  let bestLinear = 1;
+  for (let deg = 0; deg < 180; deg++) {
+    const [c, s] = [Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)];
+    let wrong = 0;
+    for (let i = 0; i < hi.d.n; i++) if ((c * (hi.d.x[2 * i] - 0.5) + s * (hi.d.x[2 * i + 1] - 0.25) > 0 ? 0 : 1) !== hi.d.y[i]) wrong++;
+    bestLinear = Math.min(bestLinear, wrong / hi.d.n, 1 - wrong / hi.d.n);
+  }
+  assert.ok(bestLinear > hi.bayes + 0.05, `linear ${bestLinear} vs Bayes ${hi.bayes}`);
+  assert.throws(() => moonsBayesClassify(hi.d.x, 0), /noise must be > 0/);
 });

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import { gather } from '../data/batches.js';
-import { moonsSplits } from '../data/moons.js';
+import { moonsBayesClassify, moonsSplits } from '../data/moons.js';
 import { labelledSubset } from '../data/subset.js';
 import { binarizeInto } from '../data/binarize.js';
 import { oneHot } from '../dists/categorical.js';
@@ -136,15 +136,19 @@ export interface MoonsExperimentOptions {
    * `random` draws them uniformly.
    */
   labelPick?: 'spread' | 'random';
+  /** Noise standard deviation (default {@link MOONS_NOISE}). */
   noise?: number;
   seed?: number;
-  /** Overrides of the model config (default: two hidden layers of 100, dim(a) = dim(z) = 10, ReLU, Gaussian p(x | ·)). */
+  /**
+   * Overrides of the model config (default: two hidden layers of 100, dim(a) = dim(z) = 10, ReLU,
+   * Gaussian p(x | ·), batch norm, 5 Monte Carlo samples of (a, z)).
+   */
   model?: Partial<SslConfig>;
-  /** Adam learning rate (default 3e-4). */
+  /** Adam learning rate (default 1e-3). */
   lr?: number;
   /** Classification weight α (default 0.1 · N / N_l). */
   alpha?: number;
-  /** Global-norm gradient clipping (default none). */
+  /** Global-norm gradient clipping (default 5, as the ADGM reference code; 0: none). */
   clipNorm?: number;
   /** Epochs of linear KL warm-up (default 0). */
   warmupEpochs?: number;
@@ -179,21 +183,35 @@ export function spreadMoonLabels(ds: Dataset, m: number): Dataset {
 }
 
 /**
- * The half-moons experiment (appendix A §4.2): 1e4 training points with 3 labels per class, 1e4
- * test points, noise 0.2 (the reference code's value; the paper gives none), two hidden layers of 100 units, dim(a) = dim(z) = 10, Gaussian p(x | ·), Adam 3e-4,
- * batches of 100 unlabelled points beside the whole labelled set.
+ * Noise of the half-moons experiment. The paper gives none and reports ADGM "close to 0%" error; the
+ * ADGM reference code's loader uses 0.2, where the Bayes error is already 2.8%
+ * ({@link moonsBayesClassify}), so near 0% is impossible there. At 0.1 the Bayes error is below 0.1%.
+ */
+export const MOONS_NOISE = 0.1;
+
+/**
+ * The half-moons experiment (appendix A §4.2): 1e4 training points with 3 labels per class (at the
+ * ends and middle of each arc, as the ADGM reference code), 1e4 test points, noise
+ * {@link MOONS_NOISE}; two hidden layers of 100 ReLU units, dim(a) = dim(z) = 10, Gaussian
+ * p(x | ·); batches of 100 unlabelled points beside the whole labelled set.
+ *
+ * Optimisation follows the ADGM reference code where the paper is silent: batch norm in every
+ * hidden layer, 5 Monte Carlo samples of (a, z) per point, gradient clipping at global norm 5;
+ * Adam at 1e-3. Each of the three matters (measured, noise 0.1, seed 0, ADGM, error after 10
+ * epochs): all three 0.1%; without batch norm 21%; 1 sample 8%; no clipping 2–4%, unsteady. The
+ * same settings at lr 3e-4 and noise 0.2 reach 15%.
  */
 export async function moonsExperiment(o: MoonsExperimentOptions = {}): Promise<SslRunResult & { test: Dataset }> {
   const seed = o.seed ?? 0;
-  const { train, test } = moonsSplits({ train: 10000, test: 10000, noise: o.noise ?? 0.2, seed });
+  const { train, test } = moonsSplits({ train: 10000, test: 10000, noise: o.noise ?? MOONS_NOISE, seed });
   const m = o.labelsPerClass ?? 3;
   const labelled = (o.labelPick ?? 'spread') === 'spread' ? spreadMoonLabels(train, m) : labelledSubset(train, m, new Rng(seed).fork('labels')).labelled;
   const run = await trainSsl({
-    model: { type: o.type ?? 'adgm', hidden: [100, 100], latent: 10, auxiliary: 10, activation: 'relu', likelihood: 'gaussian', ...o.model },
+    model: { type: o.type ?? 'adgm', hidden: [100, 100], latent: 10, auxiliary: 10, activation: 'relu', likelihood: 'gaussian', batchNorm: true, samples: 5, ...o.model },
     labelled,
-    ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    lr: o.lr ?? 1e-3,
     ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
-    ...(o.clipNorm ? { clipNorm: o.clipNorm } : {}),
+    clipNorm: o.clipNorm ?? 5,
     ...(o.warmupEpochs ? { warmupEpochs: o.warmupEpochs } : {}),
     unlabelled: train,
     test,
@@ -228,9 +246,12 @@ export async function runMoonsComparison(o: MoonsComparisonOptions): Promise<{ c
   const types = o.types ?? ['adgm', 'm2'];
   const curves: Record<string, { epoch: number; testError: number; seconds: number }[]> = {};
   const files: string[] = [];
+  const noise = o.noise ?? MOONS_NOISE;
+  let bayesError = NaN;
   for (const type of types) {
     const run = await moonsExperiment({ type, epochs: o.epochs ?? 10, budgetSeconds: o.budgetSeconds, noise: o.noise, seed: o.seed, onEval: (r) => o.onEval?.(type, r) });
     curves[type] = run.history.map((h) => ({ epoch: h.epoch, testError: h.metrics.testError, seconds: h.trainSeconds }));
+    if (Number.isNaN(bayesError) && noise > 0) bayesError = errorRate(run.test.y, moonsBayesClassify(run.test.x, noise));
     const n = Math.min(run.test.n, 3000);
     const xs = run.test.x.subarray(0, 2 * n);
     const pred = predictClasses(run.model, xs, 2);
@@ -250,17 +271,19 @@ export async function runMoonsComparison(o: MoonsComparisonOptions): Promise<{ c
   lineChartPng(
     cf,
     types.map((t) => ({ name: t.toUpperCase(), x: curves[t].map((c) => c.epoch), y: curves[t].map((c) => 100 * c.testError) })),
-    { title: 'Half-moons, 3 labels per class: test error', xLabel: 'epoch', yLabel: 'error %', hLines: [{ y: 3, label: 'target 3%' }] },
+    { title: 'Half-moons, 3 labels per class: test error', xLabel: 'epoch', yLabel: 'error %', hLines: [{ y: 3, label: 'target 3%' }, ...(Number.isNaN(bayesError) ? [] : [{ y: 100 * bayesError, label: 'Bayes floor' }])] },
   );
   files.push(cf);
   const jf = path.join(o.out, 'curve.json');
-  writeFileAtomic(jf, JSON.stringify({ experiment: 'moons-adgm', noise: o.noise ?? 0.2, seed: o.seed ?? 0, paper: 'ADGM near 0% error within 10 epochs; without the auxiliary variable > 100 epochs (003_… appendix A §4.2)', curves }, null, 2) + '\n');
+  writeFileAtomic(jf, JSON.stringify({ experiment: 'moons-adgm', noise, seed: o.seed ?? 0, bayesError, paper: 'ADGM near 0% error within 10 epochs; without the auxiliary variable > 100 epochs (003_… appendix A §4.2)', curves }, null, 2) + '\n');
   files.push(jf);
   const lines = ['# Half-moons, 3 labels per class', '', '| model | epochs | final test error | training time |', '|---|---:|---:|---:|'];
   for (const t of types) {
     const last = curves[t].at(-1);
     if (last) lines.push(`| ${t.toUpperCase()} | ${last.epoch} | ${(100 * last.testError).toFixed(2)}% | ${last.seconds.toFixed(1)} s |`);
   }
+  if (!Number.isNaN(bayesError)) lines.push(`| Bayes classifier (the floor) | — | ${(100 * bayesError).toFixed(2)}% | — |`);
+  lines.push('', `Noise ${noise}; settings of \`moonsExperiment\` (batch norm, 5 samples of (a, z), clipping at norm 5, Adam 1e-3).`);
   lines.push('', 'Paper (003_… appendix A §4.2): ADGM close to 0% error in 10 epochs; the model without the auxiliary variable needs more than 100 epochs.', '', '![curve](curve.png)');
   const rf = path.join(o.out, 'report.md');
   writeFileAtomic(rf, lines.join('\n') + '\n');
