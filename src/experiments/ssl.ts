@@ -301,6 +301,10 @@ export interface Mnist100Options {
   seed?: number;
   /** Limit the unlabelled training set (for quick runs); default all 60 000. */
   trainLimit?: number;
+  /** Overrides of the model config (e.g. `{ batchNorm: true, samples: 5 }`, the reference code's MNIST settings). */
+  model?: Partial<SslConfig>;
+  /** Global-norm gradient clipping (default none; the reference code uses 5). */
+  clipNorm?: number;
   onEval?: (r: EvalRecord) => void;
 }
 
@@ -325,7 +329,8 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   const { labelled } = labelledSubset(train, o.labelsPerClass ?? 10, new Rng(seed).fork('labels'));
   const curve: { epoch: number; testError: number; seconds: number }[] = [];
   const run = await trainSsl({
-    model: { type: o.type, hidden: [500, 500], latent: 100, auxiliary: 100, activation: 'relu', likelihood: 'bernoulli' },
+    model: { type: o.type, hidden: [500, 500], latent: 100, auxiliary: 100, activation: 'relu', likelihood: 'bernoulli', ...o.model },
+    ...(o.clipNorm ? { clipNorm: o.clipNorm } : {}),
     labelled,
     unlabelled: train,
     test,
