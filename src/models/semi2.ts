@@ -144,6 +144,8 @@ export class Semi2Dgm {
   private readonly qzHead: GaussianHead;
   private readonly pxNet: Mlp;
   private readonly pxHead: GaussianHead | BernoulliHead;
+  /** The weights of q(y | x) and q(z | x, y) (fixed once the networks are built). */
+  private readonly qVars: tf.Variable[];
 
   constructor(config: Semi2Config, rng: Rng) {
     if (config.inputDim === undefined) throw new Error('untapped model: config.inputDim is required (it is filled in from the data)');
@@ -157,6 +159,7 @@ export class Semi2Dgm {
     this.qzHead = new GaussianHead(ps, 'qz.zt', this.qzNet.outDim, Z, rng, minScale);
     this.pxNet = new Mlp(ps, 'px', K + Z, hidden.px, rng, act);
     this.pxHead = config.likelihood === 'gaussian' ? new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale) : new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng);
+    this.qVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') || name.startsWith('qz.') ? [v] : []));
   }
 
   // ---- the shared networks --------------------------------------------------------------------
@@ -386,12 +389,12 @@ export class Semi2Dgm {
 
   /** The weights of q(y | x) and q(z | x, y), the recognition side of the forward model. */
   recognitionVariables(): tf.Variable[] {
-    return this.params.entries().flatMap(([name, v]) => (name.startsWith('qy.') || name.startsWith('qz.') ? [v] : []));
+    return [...this.qVars];
   }
 
   /** Computes a reverse-bound term, with the recognition networks held fixed when the weights ask for it. */
   private reverse(w: Semi2Weights, term: () => tf.Tensor): tf.Tensor {
-    return w.reverseTrainsQ === false ? withFrozen(this.recognitionVariables(), term) : term();
+    return w.reverseTrainsQ === false ? withFrozen(this.qVars, term) : term();
   }
 
   // ---- validation -----------------------------------------------------------------------------
