@@ -139,3 +139,20 @@ test('classify gives probabilities; analogies decode every class; bad labels are
   }
   assert.throws(() => SslConfigSchema.parse({ type: 'm3' }));
 });
+
+test('adgm with batch norm: a labelled training pass leaves the running averages alone, an unlabelled one moves them', () => {
+  const m = model('adgm', { batchNorm: true });
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), K);
+  const names = m.params.names().filter((n) => n.endsWith('.runMean') && (n.startsWith('qy.') || n.startsWith('qa.')));
+  assert.equal(names.length, 2, 'q(a|x) and q(y|a,x) each have one batch-normalised layer');
+  const snap = () => names.map((n) => Array.from(m.params.get(n).dataSync()));
+  const start = snap();
+  // training mode is "tfjs records gradients", as in a training step
+  const step = (batch: Parameters<SemiSupervisedDgm['loss']>[0]) => tf.dispose(tf.variableGrads(() => m.loss(batch, new Rng(3), { alpha: 1 }), m.params.list().filter((v) => v.trainable)).grads);
+  step({ labelled: { x, y } });
+  snap().forEach((v, i) => assert.deepEqual(v, start[i], `${names[i]} moved in a labelled pass`));
+  step({ unlabelled: { x } });
+  snap().forEach((v, i) => assert.ok(v.some((u, j) => Math.abs(u - start[i][j]) > 1e-6), `${names[i]} did not move in an unlabelled pass`));
+  y.dispose();
+  m.params.dispose();
+});

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { assertClose, setupEngine, take, finiteDifference } from '../testing/helpers.js';
 import { ParamStore } from './params.js';
-import { BatchNorm, Conv2d, ConvTranspose2d, conv2d, conv2dIm2col, conv2dTranspose, conv2dTransposeCol2im, convOutSize, convTransposeOutSize, imagePatches } from './conv.js';
+import { BatchNorm, withoutStatUpdates, Conv2d, ConvTranspose2d, conv2d, conv2dIm2col, conv2dTranspose, conv2dTransposeCol2im, convOutSize, convTransposeOutSize, imagePatches } from './conv.js';
 
 await setupEngine();
 
@@ -153,6 +153,23 @@ test('batch norm: batch statistics in training, running averages in evaluation, 
     tf.dispose([grads[bn.gamma.name], grads[bn.beta.name]]);
   }
   tf.dispose([x, one]);
+  ps.dispose();
+});
+
+test('batch norm: withoutStatUpdates normalises with the batch but holds the running averages, also after a throw', () => {
+  const ps = new ParamStore();
+  const bn = new BatchNorm(ps, 'bn', 2, { momentum: 0.5 });
+  const x = tf.tensor2d([1, 10, 3, 20, 5, 30, 7, 40], [4, 2]);
+  const held = take(withoutStatUpdates(() => bn.apply(x, true)));
+  assertClose(Array.from(bn.runMean.dataSync()), [0, 0]);
+  assertClose(Array.from(bn.runVar.dataSync()), [1, 1]);
+  const free = take(bn.apply(x, true)); // same output: the batch statistics do not depend on the averages
+  assertClose(held, free, { atol: 1e-6 });
+  assertClose(Array.from(bn.runMean.dataSync()), [2, 12.5], { atol: 1e-4 });
+  assert.throws(() => withoutStatUpdates(() => { throw new Error('inside'); }), /inside/);
+  bn.apply(x, true); // the scope closed despite the throw: the averages move again
+  assertClose(Array.from(bn.runMean.dataSync()), [3, 18.75], { atol: 1e-4 });
+  x.dispose();
   ps.dispose();
 });
 

@@ -399,6 +399,25 @@ export interface BatchNormOptions {
   epsilon?: number;
 }
 
+/** Depth of {@link withoutStatUpdates} scopes now open. */
+let frozenStats = 0;
+
+/**
+ * Runs `fn` with the running averages of every {@link BatchNorm} held fixed: layers in training
+ * mode still normalise with the batch's own statistics, but do not move their running mean and
+ * variance towards them. The ADGM reference code (Maaløe et al., `models/sdgmssl.py`) collects the
+ * statistics on unlabelled batches only, because the labelled batch is the same few examples at
+ * every step and would pull the averages that evaluation uses towards them.
+ */
+export function withoutStatUpdates<T>(fn: () => T): T {
+  frozenStats += 1;
+  try {
+    return fn();
+  } finally {
+    frozenStats -= 1;
+  }
+}
+
 /**
  * Batch normalisation over every axis but the last (features of a dense layer, channels of an
  * image): y = γ·(x − μ)/√(σ² + ε) + β. In training μ, σ² are the batch's mean and (biased)
@@ -429,7 +448,8 @@ export class BatchNorm {
 
   /**
    * Normalises x [..., channels]. With `training` the batch statistics are used (at least two
-   * values per channel are needed) and the running averages updated; otherwise the running averages.
+   * values per channel are needed) and the running averages updated (unless inside
+   * {@link withoutStatUpdates}); otherwise the running averages.
    */
   apply(x: tf.Tensor, training: boolean): tf.Tensor {
     const C = this.channels;
@@ -446,10 +466,12 @@ export class BatchNorm {
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
       const { mean, variance } = tf.moments(x, axes);
       const y = tf.add(tf.mul(tf.sub(x, mean), tf.mul(this.gamma, tf.rsqrt(tf.add(variance, this.epsilon)))), this.beta);
-      // running averages (no gradient flows through the assignment)
-      const m = this.momentum;
-      this.runMean.assign(tf.add(tf.mul(this.runMean, m), tf.mul(mean, 1 - m)));
-      this.runVar.assign(tf.add(tf.mul(this.runVar, m), tf.mul(variance, (1 - m) * (n / (n - 1)))));
+      // running averages (no gradient flows through the assignment), unless held by withoutStatUpdates
+      if (frozenStats === 0) {
+        const m = this.momentum;
+        this.runMean.assign(tf.add(tf.mul(this.runMean, m), tf.mul(mean, 1 - m)));
+        this.runVar.assign(tf.add(tf.mul(this.runVar, m), tf.mul(variance, (1 - m) * (n / (n - 1)))));
+      }
       // keep the running statistics connected to the loss with a zero gradient
       return tf.add(y, tf.mul(tf.add(tf.sum(rm), tf.sum(rv)), 0));
     });
