@@ -199,6 +199,12 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   r = cli(['experiment', 'moons-adgm', '--budget-minutes', '-1']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--budget-minutes must be > 0/);
+  r = cli(['experiment', 'mnist100-adgm', '--clip-norm', '-1']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--clip-norm must be a number ≥ 0, got -1/);
+  r = cli(['experiment', 'mnist100-sdgm', '--samples', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--samples/);
 });
 
 test('bench: an unknown benchmark name is a usage error listing the valid ones', () => {

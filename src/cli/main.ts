@@ -18,7 +18,7 @@ import { runPotentialExperiment } from '../experiments/potential.js';
 import { mnistUntappedExperiment } from '../experiments/mnist-untapped.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../experiments/ssl.js';
 import { formatConfusion } from '../eval/classify.js';
-import { MNIST100_PAPER, MNIST100_PAPER_M1M2, MOONS_NOISE, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
+import { MNIST100_CLIP_NORM, MNIST100_PAPER, MNIST100_PAPER_M1M2, MOONS_NOISE, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
 import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench, type BenchResult, type LossComparison } from '../bench/bench.js';
 import { setNativeKernels } from '../engine/native.js';
 import { fmtTime } from '../train/progress.js';
@@ -255,6 +255,9 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
     .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
     .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
+    .option('--no-batch-norm', 'mnist100-m2|adgm|sdgm: no batch norm in the hidden layers (default on, as the ADGM reference code)')
+    .option('--clip-norm <c>', 'mnist100-m2|adgm|sdgm: clip the gradient at this global norm, 0 for none (default 5, as the ADGM reference code)', Number)
+    .option('--samples <n>', 'mnist100-m2|adgm|sdgm: Monte Carlo samples of (a, z) per example (default 1; the reference code: 5)', intArg('--samples'))
     .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains every model)', intArg('--seeds'), 5)
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
     .option('--alpha-r <w>', 'crism: weight α_r of the unfeatured bound for the untapped model (default 0.01, appendix A.2.2)', Number)
@@ -264,10 +267,12 @@ export function buildProgram(): Command {
     .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv)')
     .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
     .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
       const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'vae-table'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
+      if (o.clipNorm !== undefined && !(o.clipNorm >= 0)) throw new UsageError(`--clip-norm must be a number ≥ 0, got ${o.clipNorm}`);
+      if (o.samples !== undefined && !(o.samples >= 1)) throw new UsageError(`--samples must be ≥ 1, got ${o.samples}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
       if (o.alphaR !== undefined && !(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be a number ≥ 0, got ${o.alphaR}`);
       if (o.alphaRWarmup !== undefined && !(o.alphaRWarmup >= 0)) throw new UsageError(`--alpha-r-warmup must be a number of epochs ≥ 0, got ${o.alphaRWarmup}`);
@@ -345,9 +350,12 @@ export function buildProgram(): Command {
       }
       if (name.startsWith('mnist100-')) {
         const type = name.slice('mnist100-'.length) as 'm2' | 'adgm' | 'sdgm';
-        log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, backend ${info.backend} → ${out}`);
+        const clip = o.clipNorm ?? MNIST100_CLIP_NORM;
+        log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}; batch norm ${o.batchNorm ? 'on' : 'off'}, clipping ${clip > 0 ? `at norm ${clip}` : 'off'}, ${o.samples ?? 1} sample(s); backend ${info.backend} → ${out}`);
         const r = await mnist100Experiment({
           type,
+          model: { batchNorm: o.batchNorm, ...(o.samples ? { samples: o.samples } : {}) },
+          clipNorm: clip,
           out,
           epochs: o.budgetEpochs,
           budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
