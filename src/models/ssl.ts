@@ -26,9 +26,10 @@
  * running averages; the labelled batch, the same few examples at every step, does not
  * (`withoutStatUpdates`). On MNIST-100 after one epoch, ADGM with batch norm errs on 20.9% of test
  * digits this way, on 21.4% with the averages moved by the labelled batch as well (the same
- * training: it never uses the averages), and on 19.1% with the test batch's own statistics. The reference also refreshes the averages of q(z|·), p(a|·), p(x|·) in an extra pass
- * at the soft q(y | a, x); here they come from the enumerated pass over all K classes, which only
- * generation and the anomaly score use.
+ * training: it never uses the averages), and on 19.1% with the test batch's own statistics. The
+ * reference also refreshes the averages of q(z|·), p(a|·), p(x|·) in an extra pass at the soft
+ * q(y | a, x); here they come from the enumerated pass over all K classes, which only generation
+ * and the anomaly score use.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
