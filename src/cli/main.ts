@@ -18,7 +18,7 @@ import { runPotentialExperiment } from '../experiments/potential.js';
 import { mnistUntappedExperiment } from '../experiments/mnist-untapped.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../experiments/ssl.js';
 import { formatConfusion } from '../eval/classify.js';
-import { MNIST100_CLIP_NORM, MNIST100_PAPER, MNIST100_PAPER_M1M2, MOONS_NOISE, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
+import { MNIST100_PAPER, MNIST100_PAPER_M1M2, MOONS_NOISE, REFERENCE_CLIP_NORM, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
 import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench, type BenchResult, type LossComparison } from '../bench/bench.js';
 import { setNativeKernels } from '../engine/native.js';
 import { fmtTime } from '../train/progress.js';
@@ -350,7 +350,7 @@ export function buildProgram(): Command {
       }
       if (name.startsWith('mnist100-')) {
         const type = name.slice('mnist100-'.length) as 'm2' | 'adgm' | 'sdgm';
-        const clip = o.clipNorm ?? MNIST100_CLIP_NORM;
+        const clip = o.clipNorm ?? REFERENCE_CLIP_NORM;
         log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}; batch norm ${o.batchNorm ? 'on' : 'off'}, clipping ${clip > 0 ? `at norm ${clip}` : 'off'}, ${o.samples ?? 1} sample(s); backend ${info.backend} → ${out}`);
         const r = await mnist100Experiment({
           type,

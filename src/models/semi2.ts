@@ -387,11 +387,6 @@ export class Semi2Dgm {
     });
   }
 
-  /** The weights of q(y | x) and q(z | x, y), the recognition side of the forward model. */
-  recognitionVariables(): tf.Variable[] {
-    return [...this.qVars];
-  }
-
   /** Computes a reverse-bound term, with the recognition networks held fixed when the weights ask for it. */
   private reverse(w: Semi2Weights, term: () => tf.Tensor): tf.Tensor {
     return w.reverseTrainsQ === false ? withFrozen(this.qVars, term) : term();
