@@ -205,6 +205,12 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   r = cli(['experiment', 'mnist100-sdgm', '--samples', '0']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--samples/);
+  r = cli(['experiment', 'crism', '--centre-max', '0.25']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--centre-max must be a share in \[1\/3, 1\], got 0\.25/);
+  r = cli(['experiment', 'libs', '--centre-max', '0.6']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--centre-max applies to crism, not libs/);
 });
 
 test('bench: an unknown benchmark name is a usage error listing the valid ones', () => {

@@ -10,12 +10,17 @@ import { setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
 
-test('centre of the abundance grid: the 15 points with every component ≥ 0.2', () => {
-  const c = centreGridPoints();
-  assert.equal(c.length, 15);
+test('centre of the abundance grid: the paper\'s 12 points in [0.2, 0.5], the reference\'s (0.1, 0.567); 15 up to 0.6', () => {
   const g = abundanceGrid();
-  for (const i of c) assert.ok(g[i].every((v) => v >= 0.2 - 1e-9), `${g[i]}`);
-  assert.ok(!c.some((i) => g[i].some((v) => v > 0.6 + 1e-9)));
+  const c = centreGridPoints();
+  assert.equal(c.length, 12);
+  // the reference implementation's rule: every component strictly inside 1/3 ± 0.7/3
+  const ref = g.flatMap((p, i) => (p.every((v) => v > 0.1 + 1e-9 && v < 1 / 3 + 0.7 / 3) ? [i] : []));
+  assert.deepEqual(c, ref);
+  const wide = centreGridPoints(0.2, 0.6);
+  assert.equal(wide.length, 15);
+  for (const i of wide) assert.ok(g[i].every((v) => v >= 0.2 - 1e-9 && v <= 0.6 + 1e-9), `${g[i]}`);
+  assert.ok(wide.some((i) => g[i].some((v) => v > 0.55)), 'the wide centre reaches 0.6');
 });
 
 test('η² against a hand computation; 1 for perfectly separated groups, 0 for equal means', () => {
@@ -61,6 +66,7 @@ test('crism experiment: models: [untapped] trains only that model, with an α_r 
     assert.match(md, /\| endmember error ‖x̄ − x‖₂ \(mean of 3\) \| — \| — \| [0-9.]+ ± /);
     assert.match(md, /over the first 1 epochs/);
     await assert.rejects(crismExperiment({ out, epochs: 1, seeds: 1, models: [] }), /models must be a non-empty list/);
+    await assert.rejects(crismExperiment({ out, epochs: 1, seeds: 1, centreMax: 0.2 }), /centreMax must be in \[1\/3, 1\], got 0\.2/);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
