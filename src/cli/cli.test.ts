@@ -205,6 +205,15 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   r = cli(['experiment', 'mnist100-sdgm', '--samples', '0']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--samples/);
+  r = cli(['experiment', 'mnist100-m2', '--lr', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--lr must be a number > 0, got 0/);
+  r = cli(['experiment', 'crism', '--lr', '0.01']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--lr applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not crism/);
+  r = cli(['experiment', 'mnist100-adgm', '--kl-warmup', '-2']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--kl-warmup must be a number of epochs ≥ 0, got -2/);
   r = cli(['experiment', 'crism', '--centre-max', '0.25']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--centre-max must be a share in \[1\/3, 1\], got 0\.25/);

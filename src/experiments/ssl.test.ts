@@ -117,3 +117,27 @@ test('anomaly score: points far from the training blobs score higher than test p
   tf.dispose([normal, far]);
   run.model.dispose();
 });
+
+test('auxiliaryActivity: chunked variance of E[a|x] and mean sd match a direct computation; identical rows have no active unit; M2 has no a', async () => {
+  const { SemiSupervisedDgm, SslConfigSchema } = await import('../models/ssl.js');
+  const { auxiliaryActivity } = await import('./ssl.js');
+  const m = new SemiSupervisedDgm(SslConfigSchema.parse({ type: 'adgm', classes: 3, latent: 2, auxiliary: 4, hidden: [8], inputDim: 5 }), new Rng(4));
+  const n = 23;
+  const x = new Rng(6).fillUniform(new Float32Array(n * 5)).map((v) => 6 * v - 3);
+  const got = auxiliaryActivity(m, x, 5, 7); // chunks of 7, 7, 7, 2
+  const { vars, sd } = tf.tidy(() => {
+    const q = m.encodeAux(tf.tensor2d(x, [n, 5]));
+    const v = tf.mul(tf.moments(q.mean(), 0).variance, n / (n - 1));
+    return { vars: Array.from(v.dataSync()), sd: tf.mean(q.stddev()).dataSync()[0] };
+  });
+  assert.equal(got.units, 4);
+  assert.equal(got.activeUnits, vars.filter((v) => v > 0.01).length);
+  assert.ok(got.activeUnits > 0, `a random network's a varies with x: ${vars}`);
+  assert.ok(Math.abs(got.meanScale - sd) < 1e-5, `${got.meanScale} vs ${sd}`);
+  const same = new Float32Array(n * 5).map((_, i) => x[i % 5]);
+  assert.equal(auxiliaryActivity(m, same, 5, 7).activeUnits, 0);
+  const m2 = new SemiSupervisedDgm(SslConfigSchema.parse({ type: 'm2', classes: 3, latent: 2, hidden: [8], inputDim: 5 }), new Rng(4));
+  assert.throws(() => auxiliaryActivity(m2, x, 5), /m2 has no auxiliary variable/);
+  m.dispose();
+  m2.dispose();
+});

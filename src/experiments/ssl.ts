@@ -70,6 +70,49 @@ export function predictClasses(model: SemiSupervisedDgm, x: Float32Array, dim: n
   return pred;
 }
 
+/** How much the auxiliary variable a of an ADGM/SDGM carries about x, over a data set. */
+export interface AuxiliaryActivity {
+  /** Units of a. */
+  units: number;
+  /** Units whose posterior mean E[a_u | x] varies over the data by more than 0.01 (Burda et al.'s A_u). */
+  activeUnits: number;
+  /** Mean over rows and units of the standard deviation of q(a | x) (the prior's is learned; near 1 for a collapsed a). */
+  meanScale: number;
+}
+
+/**
+ * Activity of the auxiliary variable: the variance over the rows of each unit's posterior mean
+ * E[a_u | x] (a unit counts as active above 0.01, as `eval/active-units.ts`'s A_u) and the mean
+ * posterior standard deviation. A collapsed a (few active units, scale near 1) means q(y | a, x)
+ * gets noise from it and the model is an M2 with a noisy classifier. Throws for M2.
+ */
+export function auxiliaryActivity(model: SemiSupervisedDgm, x: Float32Array, dim: number, chunk = 2000): AuxiliaryActivity {
+  const n = x.length / dim;
+  if (!(n >= 2)) throw new Error(`auxiliaryActivity: needs at least 2 rows, got ${n}`);
+  let sum: Float64Array | undefined;
+  let sq: Float64Array | undefined;
+  let scale = 0;
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const { mu, sd } = tf.tidy(() => {
+      const q = model.encodeAux(tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim]));
+      return { mu: q.mean().dataSync() as Float32Array, sd: q.stddev().dataSync() as Float32Array };
+    });
+    const A = mu.length / m;
+    sum ??= new Float64Array(A);
+    sq ??= new Float64Array(A);
+    for (let i = 0; i < mu.length; i++) {
+      sum[i % A] += mu[i];
+      sq[i % A] += mu[i] * mu[i];
+      scale += sd[i];
+    }
+  }
+  const A = sum!.length;
+  let active = 0;
+  for (let u = 0; u < A; u++) if ((sq![u] - (sum![u] * sum![u]) / n) / (n - 1) > 0.01) active++;
+  return { units: A, activeUnits: active, meanScale: scale / (n * A) };
+}
+
 /** Test error of `model` on `ds` (q(y|x) at the mean of q(a|x)), in [0, 1]. */
 export function testError(model: SemiSupervisedDgm, ds: Dataset): number {
   return errorRate(ds.y, predictClasses(model, ds.x, ds.dim));
@@ -308,6 +351,10 @@ export interface Mnist100Options {
   model?: Partial<SslConfig>;
   /** Global-norm gradient clipping, 0 for none (default {@link REFERENCE_CLIP_NORM}). */
   clipNorm?: number;
+  /** Adam learning rate (default 3e-4, the thesis' and the reference code's). */
+  lr?: number;
+  /** Epochs of linear KL warm-up of z and a (default 0: none, as the reference code's MNIST run). */
+  warmupEpochs?: number;
   onEval?: (r: EvalRecord) => void;
 }
 
@@ -319,11 +366,12 @@ export const MNIST100_PAPER = { m2: 0.1197, adgm: 0.0096, sdgm: 0.0132, pyroM2: 
  * the unlabelled set, 10 labels per class drawn evenly with the seed, columns with std < 0.1 dropped
  * (444 inputs), dynamic binarisation, batches of 100 labelled + 100 unlabelled, two hidden layers
  * of 500 ReLU units with batch norm, dim(a) = dim(z) = 100, Adam 3e-4 with the gradient clipped at
- * global norm 5 (batch norm and clipping as the reference code `models/sdgmssl.py`), α = 0.1·N/N_l. Writes `curve.json`,
+ * global norm 5 (batch norm and clipping as the reference code `models/sdgmssl.py`), α = 0.1·N/N_l. Writes `curve.json`
+ * (for ADGM/SDGM with the auxiliary variable's activity on the test set, {@link auxiliaryActivity}),
  * `curve.png`, `confusion.md`, `analogies.png` and the trained model `model.utp` (for
  * `untapped evaluate`).
  */
-export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResult & { files: string[] }> {
+export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResult & { files: string[]; auxiliary?: AuxiliaryActivity }> {
   fs.mkdirSync(o.out, { recursive: true });
   const seed = o.seed ?? 0;
   const full = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
@@ -343,6 +391,8 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
     batchSize: { labelled: 100, unlabelled: 100 },
     binarize: true,
     seed,
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    ...(o.warmupEpochs ? { warmupEpochs: o.warmupEpochs } : {}),
     onEval: (r) => {
       curve.push({ epoch: r.epoch, testError: r.metrics.testError, seconds: r.trainSeconds });
       writeFileAtomic(path.join(o.out, 'curve.json'), JSON.stringify({ experiment: `mnist100-${o.type}`, inputs: keep.length, labelled: labelled.n, seed, paper: MNIST100_PAPER, curve }, null, 2) + '\n');
@@ -358,6 +408,9 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
     hLines: [{ y: 100 * MNIST100_PAPER[o.type], label: `thesis ${o.type.toUpperCase()}` }],
   });
   files.push(cf);
+  // the auxiliary variable's activity on the test set, beside the curve (ADGM/SDGM)
+  const auxiliary = o.type === 'm2' ? undefined : auxiliaryActivity(run.model, test.x, test.dim);
+  if (auxiliary) writeFileAtomic(path.join(o.out, 'curve.json'), JSON.stringify({ experiment: `mnist100-${o.type}`, inputs: keep.length, labelled: labelled.n, seed, paper: MNIST100_PAPER, curve, auxiliary }, null, 2) + '\n');
   const pred = predictClasses(run.model, test.x, test.dim);
   const mf = path.join(o.out, 'confusion.md');
   writeFileAtomic(mf, `# MNIST-100 ${o.type.toUpperCase()}: confusion matrix on the test set (rows: true class)\n\nerror ${(100 * errorRate(test.y, pred)).toFixed(2)}%\n\n${formatConfusion(confusionMatrix(test.y, pred, 10))}\n`);
@@ -372,7 +425,7 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   const wf = path.join(o.out, SSL_MODEL_FILE);
   saveSslModel(wf, run.model, keep, `mnist100-${o.type}`);
   files.push(wf);
-  return { ...run, files };
+  return { ...run, files, ...(auxiliary ? { auxiliary } : {}) };
 }
 
 /** Options of {@link mnist100M1M2}. */
