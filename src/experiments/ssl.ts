@@ -76,7 +76,7 @@ export interface AuxiliaryActivity {
   units: number;
   /** Units whose posterior mean E[a_u | x] varies over the data by more than 0.01 (Burda et al.'s A_u). */
   activeUnits: number;
-  /** Mean over rows and units of the standard deviation of q(a | x) (the prior's is learned; near 1 for a collapsed a). */
+  /** Mean over rows and units of the standard deviation of q(a | x); a collapsed a keeps a wide, x-independent posterior. */
   meanScale: number;
 }
 
