@@ -277,9 +277,10 @@ export function buildProgram(): Command {
       if (o.clipNorm !== undefined && !(o.clipNorm >= 0)) throw new UsageError(`--clip-norm must be a number ≥ 0, got ${o.clipNorm}`);
       if (o.samples !== undefined && !(o.samples >= 1)) throw new UsageError(`--samples must be ≥ 1, got ${o.samples}`);
       if (o.lr !== undefined && !(o.lr > 0)) throw new UsageError(`--lr must be a number > 0, got ${o.lr}`);
-      if (o.lr !== undefined && !['mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm'].includes(name)) throw new UsageError(`--lr applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
+      const mnist100 = ['mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm'];
+      if (o.lr !== undefined && !mnist100.includes(name)) throw new UsageError(`--lr applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
       if (o.klWarmup !== undefined && !(o.klWarmup >= 0)) throw new UsageError(`--kl-warmup must be a number of epochs ≥ 0, got ${o.klWarmup}`);
-      if (o.klWarmup !== undefined && !['mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm'].includes(name)) throw new UsageError(`--kl-warmup applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
+      if (o.klWarmup !== undefined && !mnist100.includes(name)) throw new UsageError(`--kl-warmup applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
       if (o.alphaR !== undefined && !(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be a number ≥ 0, got ${o.alphaR}`);
       if (o.alphaRWarmup !== undefined && !(o.alphaRWarmup >= 0)) throw new UsageError(`--alpha-r-warmup must be a number of epochs ≥ 0, got ${o.alphaRWarmup}`);

@@ -380,6 +380,8 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   const test = selectColumns(loadMnist('test'), keep, 'mnist-test-444');
   const { labelled } = labelledSubset(train, o.labelsPerClass ?? 10, new Rng(seed).fork('labels'));
   const curve: { epoch: number; testError: number; seconds: number }[] = [];
+  const writeCurve = (extra: object = {}): void =>
+    writeFileAtomic(path.join(o.out, 'curve.json'), JSON.stringify({ experiment: `mnist100-${o.type}`, inputs: keep.length, labelled: labelled.n, seed, paper: MNIST100_PAPER, curve, ...extra }, null, 2) + '\n');
   const run = await trainSsl({
     model: { type: o.type, hidden: [500, 500], latent: 100, auxiliary: 100, activation: 'relu', likelihood: 'bernoulli', batchNorm: true, ...o.model },
     clipNorm: o.clipNorm ?? REFERENCE_CLIP_NORM, // trainSsl: 0 is none
@@ -395,7 +397,7 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
     ...(o.warmupEpochs ? { warmupEpochs: o.warmupEpochs } : {}),
     onEval: (r) => {
       curve.push({ epoch: r.epoch, testError: r.metrics.testError, seconds: r.trainSeconds });
-      writeFileAtomic(path.join(o.out, 'curve.json'), JSON.stringify({ experiment: `mnist100-${o.type}`, inputs: keep.length, labelled: labelled.n, seed, paper: MNIST100_PAPER, curve }, null, 2) + '\n');
+      writeCurve();
       o.onEval?.(r);
     },
   });
@@ -410,7 +412,7 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   files.push(cf);
   // the auxiliary variable's activity on the test set, beside the curve (ADGM/SDGM)
   const auxiliary = o.type === 'm2' ? undefined : auxiliaryActivity(run.model, test.x, test.dim);
-  if (auxiliary) writeFileAtomic(path.join(o.out, 'curve.json'), JSON.stringify({ experiment: `mnist100-${o.type}`, inputs: keep.length, labelled: labelled.n, seed, paper: MNIST100_PAPER, curve, auxiliary }, null, 2) + '\n');
+  if (auxiliary) writeCurve({ auxiliary });
   const pred = predictClasses(run.model, test.x, test.dim);
   const mf = path.join(o.out, 'confusion.md');
   writeFileAtomic(mf, `# MNIST-100 ${o.type.toUpperCase()}: confusion matrix on the test set (rows: true class)\n\nerror ${(100 * errorRate(test.y, pred)).toFixed(2)}%\n\n${formatConfusion(confusionMatrix(test.y, pred, 10))}\n`);
