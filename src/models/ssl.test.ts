@@ -59,7 +59,7 @@ for (const type of ['m2', 'adgm', 'sdgm'] as const) {
         const y = tf.cast(tf.oneHot(tf.fill([x.shape[0]], k, 'int32'), K), 'float32');
         const zk = zs[k];
         let lat = tf.sub(new Normal(tf.zeros([2]), tf.ones([2])).logProb(zk), qzs[k].logProb(zk));
-        if (a) lat = tf.add(lat, m.auxPrior(zk, y).logProb(a));
+        if (a) lat = tf.add(lat, m.auxPrior(zk, y, x).logProb(a));
         const f = tf.add(tf.add(m.logLikelihood(x, zk, y, a), -Math.log(K)), tf.mul(lat, beta));
         sum = tf.add(sum, tf.mul(tf.gather(q, [k], 1).reshape([-1]), f));
       }
@@ -73,6 +73,24 @@ for (const type of ['m2', 'adgm', 'sdgm'] as const) {
     m.dispose();
   });
 }
+
+test('adgm: p(a | z, y, x) sees x as in appendix A eq 5; auxPriorX: false drops it; the sdgm rejects it', () => {
+  const zz = tf.tidy(() => new Rng(3).normal([4, 2]));
+  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), K), 'float32'));
+  const x2 = tf.tidy(() => tf.sub(1, x));
+  const paper = model('adgm');
+  assert.equal(paper.config.auxPriorX, true, 'the default is the papers\' p(a | z, y, x)');
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(paper.auxPrior(zz, y, x).mean(), paper.auxPrior(zz, y, x2).mean()))).dataSync()[0]);
+  assert.ok(d > 1e-4, `p(a | ·) changes with x (max change ${d})`);
+  assert.throws(() => paper.auxPrior(zz, y), /needs x/);
+  const plain = model('adgm', { auxPriorX: false });
+  const d0 = tf.tidy(() => tf.max(tf.abs(tf.sub(plain.auxPrior(zz, y, x).mean(), plain.auxPrior(zz, y, x2).mean()))).dataSync()[0]);
+  assert.equal(d0, 0, 'p(a | z, y) ignores x');
+  assert.throws(() => model('sdgm', { auxPriorX: true }), /ADGM only/);
+  assert.equal(model('sdgm').config.auxPriorX, undefined);
+  for (const m of [paper, plain]) m.dispose();
+  tf.dispose([zz, y, x2]);
+});
 
 test('M2 unlabelled bound lies below log Σ_y exp f(x, y) (equality only when q(y|x) is the posterior)', () => {
   const m = model('m2');

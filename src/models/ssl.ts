@@ -3,14 +3,20 @@
  * as one family (thesis `003_…` §4.1–4.2 and appendix A; Kingma et al. 2014; Maaløe et al. 2016).
  *
  * - **M2** (eqs 4.1–4.11): p(y) p(z) p(x | y, z); inference q(y | x) q(z | x, y).
- * - **ADGM** (eqs 4.12–4.23, appendix A §3 eq 17): auxiliary a; generative p(y) p(z) p(a | z, y) p(x | z, y);
- *   inference q(a | x) q(y | a, x) q(z | a, y, x).
- * - **SDGM**: as ADGM with the skip connection p(x | a, z, y).
+ * - **ADGM** (eqs 4.12–4.23, appendix A §2.3 eqs 3–9 and §3 eq 17): auxiliary a; generative
+ *   p(y) p(z) p(a | z, y, x) p(x | z, y); inference q(a | x) q(y | a, x) q(z | a, y, x).
+ *   The papers condition a's generative distribution on x (appendix A eq 5, thesis eq 4.21), so
+ *   that p(a | z, y, x) can follow q(a | x) and a costs little in the bound however much of x it
+ *   carries; the issue text's p(a | z, y) is kept as `auxPriorX: false`. Without x, the bound
+ *   charges a for every bit of x it encodes, and on MNIST-100 a collapsed onto its prior (0–4 of 100
+ *   active units after 30–45 minutes; see `docs/semi-supervised.md`).
+ * - **SDGM**: a is a latent of the generative model, p(a | z, y) p(x | a, z, y) (the skip
+ *   connection); p(a | ·) cannot see x there.
  *
  * p(y) is uniform over K classes, p(z) = N(0, I); every Gaussian conditional has σ = softplus + floor.
  * Bounds per example, with β weighting the latent (KL-like) terms for warm-up:
- *   labelled   −L(x, y) = E_q(a,z|x,y)[log p(x|·) + log p(y) + β(log p(z) + log p(a|z,y) − log q(a|x) − log q(z|a,y,x))]
- *   unlabelled −U(x)    = E_q(a|x)[Σ_y q(y|a,x)(log p(x|·) + log p(y) + β(log p(z) + log p(a|z,y) − log q(z|a,y,x))) + H(q(y|a,x)) − β log q(a|x)]
+ *   labelled   −L(x, y) = E_q(a,z|x,y)[log p(x|·) + log p(y) + β(log p(z) + log p(a|·) − log q(a|x) − log q(z|a,y,x))]
+ *   unlabelled −U(x)    = E_q(a|x)[Σ_y q(y|a,x)(log p(x|·) + log p(y) + β(log p(z) + log p(a|·) − log q(z|a,y,x))) + H(q(y|a,x)) − β log q(a|x)]
  * and the training loss J^α = mean_l L + mean_u U + α · mean_l[−log q(y|a,x)] (eq 4.10; per-batch
  * means, as the ADGM paper's half-labelled batches). The sum over y runs either exactly, as one K×
  * batch ({@link enumerateClasses}), or — `yEstimator: 'concrete'` — with one reparameterised
@@ -68,6 +74,11 @@ export const SslConfigSchema = z
      * steps, running averages in evaluation and classification.
      */
     batchNorm: z.boolean().default(false),
+    /**
+     * ADGM only: the generative p(a | z, y, x) of the papers (appendix A eq 5) when true or
+     * omitted, p(a | z, y) when false. M2 has no a; the SDGM's p(a | z, y) never sees x.
+     */
+    auxPriorX: z.boolean().optional(),
     /** Monte Carlo samples of (a, z) per example. */
     samples: z.number().int().min(1).default(1),
     /** Input dimension; filled in from the data when omitted. */
@@ -92,6 +103,8 @@ export class SemiSupervisedDgm {
   readonly config: SslConfig & { inputDim: number };
   private readonly aux: boolean;
   private readonly skip: boolean;
+  /** Whether p(a | ·) sees x (ADGM with `auxPriorX` not false). */
+  private readonly auxX: boolean;
   private readonly qaNet?: Mlp;
   private readonly qaHead?: GaussianHead;
   private readonly paNet?: Mlp;
@@ -105,17 +118,20 @@ export class SemiSupervisedDgm {
 
   constructor(config: SslConfig, rng: Rng) {
     if (config.inputDim === undefined) throw new Error(`${config.type}: config.inputDim is required (it is filled in from the data)`);
-    this.config = { ...config, inputDim: config.inputDim };
+    if (config.auxPriorX !== undefined && config.type !== 'adgm') throw new Error(`${config.type}: auxPriorX applies to the ADGM only (the SDGM's p(a | z, y) cannot see x)`);
+    const auxPriorX = config.type === 'adgm' ? config.auxPriorX ?? true : undefined;
+    this.config = { ...config, inputDim: config.inputDim, auxPriorX };
     const { inputDim: D, classes: K, latent: Z, auxiliary: A, hidden, activation: act, minScale } = this.config;
     this.aux = config.type !== 'm2';
     this.skip = config.type === 'sdgm';
+    this.auxX = auxPriorX === true;
     const ps = this.params;
     const a = this.aux ? A : 0;
     const bn = { batchNorm: this.config.batchNorm };
     if (this.aux) {
       this.qaNet = new Mlp(ps, 'qa', D, hidden, rng, act, bn);
       this.qaHead = new GaussianHead(ps, 'qa.a', this.qaNet.outDim, A, rng, minScale);
-      this.paNet = new Mlp(ps, 'pa', Z + K, hidden, rng, act, bn);
+      this.paNet = new Mlp(ps, 'pa', Z + K + (this.auxX ? D : 0), hidden, rng, act, bn);
       this.paHead = new GaussianHead(ps, 'pa.a', this.paNet.outDim, A, rng, minScale);
     }
     this.qyNet = new Mlp(ps, 'qy', D + a, hidden, rng, act, bn);
@@ -162,10 +178,12 @@ export class SemiSupervisedDgm {
     return applyHead<Normal | Bernoulli>(this.pxNet, this.pxHead, this.skip ? [zz, y, a!] : [zz, y]);
   }
 
-  /** p(a | z, y) (ADGM/SDGM only). */
-  auxPrior(zz: tf.Tensor, y: tf.Tensor): Normal {
+  /** p(a | z, y, x) (ADGM) or p(a | z, y) (SDGM; ADGM with `auxPriorX: false`, where `x` is ignored). */
+  auxPrior(zz: tf.Tensor, y: tf.Tensor, x?: tf.Tensor): Normal {
     if (!this.aux) throw new Error(`${this.config.type} has no auxiliary variable`);
-    return applyHead(this.paNet!, this.paHead!, [zz, y]);
+    if (!this.auxX) return applyHead(this.paNet!, this.paHead!, [zz, y]);
+    if (!x) throw new Error('adgm: p(a | z, y, x) needs x');
+    return applyHead(this.paNet!, this.paHead!, [zz, y, x]);
   }
 
   /** a ~ q(a|x) and log q(a|x) per row, or nulls for M2. */
@@ -178,14 +196,14 @@ export class SemiSupervisedDgm {
 
   /**
    * Given rows (x, y, a): draws z ~ q(z|·) and returns log p(x|·) and the latent part
-   * log p(z) + log p(a|z,y) − log q(z|·), each [N].
+   * log p(z) + log p(a|·) − log q(z|·), each [N].
    */
   private core(x: tf.Tensor, y: tf.Tensor, a: tf.Tensor | undefined, rng: Rng): { logLik: tf.Tensor; latent: tf.Tensor } {
     const qz = this.encode(x, y, a);
     const zz = qz.rsample(rng);
     const Z = this.config.latent;
     let latent = tf.sub(new Normal(tf.zeros([Z]), tf.ones([Z])).logProb(zz), qz.logProb(zz));
-    if (a) latent = tf.add(latent, this.auxPrior(zz, y).logProb(a));
+    if (a) latent = tf.add(latent, this.auxPrior(zz, y, x).logProb(a));
     return { logLik: this.logLikelihood(x, zz, y, a), latent };
   }
 
