@@ -22,11 +22,19 @@ export function enumerateClasses(K: number, tensors: tf.Tensor[]): Enumerated {
   const B = tensors[0].shape[0];
   for (const t of tensors) if (t.shape[0] !== B) throw new Error(`enumerateClasses: first axes differ (${B} and ${t.shape[0]})`);
   return tf.tidy(() => {
-    const labels = tf.reshape(tf.tile(tf.reshape(tf.range(0, K, 1, 'int32'), [K, 1]), [1, B]), [K * B]);
-    const y = oneHot(labels, K) as tf.Tensor2D;
+    const y = enumeratedLabels(K, B);
     const tiled = tensors.map((t) => tf.tile(t, [K, ...t.shape.slice(1).map(() => 1)]));
     return { y, tiled };
   });
+}
+
+/**
+ * The one-hot labels [K·B, K] of {@link enumerateClasses} alone, class-major: for networks that
+ * take the B per-example rows unrepeated (`Mlp.applyParts` in `nn/layers.ts`).
+ */
+export function enumeratedLabels(K: number, B: number): tf.Tensor2D {
+  if (!Number.isInteger(K) || K < 1) throw new Error(`enumeratedLabels: K must be an integer ≥ 1, got ${K}`);
+  return tf.tidy(() => oneHot(tf.reshape(tf.tile(tf.reshape(tf.range(0, K, 1, 'int32'), [K, 1]), [1, B]), [K * B]), K) as tf.Tensor2D);
 }
 
 /** Folds class-major per-row values [K·B] (or [K·B, 1]) into [B, K]. */

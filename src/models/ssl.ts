@@ -48,7 +48,7 @@ import { Normal } from '../dists/normal.js';
 import type { Bernoulli } from '../dists/bernoulli.js';
 import { Concrete } from '../dists/concrete.js';
 import { oneHot } from '../dists/categorical.js';
-import { enumerateClasses, perClass } from './enumerate.js';
+import { enumerateClasses, enumeratedLabels, perClass } from './enumerate.js';
 
 /** Schema of a semi-supervised model's configuration. */
 export const SslConfigSchema = z
@@ -199,12 +199,16 @@ export class SemiSupervisedDgm {
    * log p(z) + log p(a|·) − log q(z|·), each [N].
    */
   private core(x: tf.Tensor, y: tf.Tensor, a: tf.Tensor | undefined, rng: Rng): { logLik: tf.Tensor; latent: tf.Tensor } {
+    // x and a may hold the B examples once against y's K·B class-major rows: the networks take them
+    // unrepeated (Mlp.applyParts), the densities' arguments are repeated to K·B
+    const rows = y.shape[0];
+    const full = (t: tf.Tensor): tf.Tensor => (t.shape[0] === rows ? t : tf.tile(t, [rows / t.shape[0], 1]));
     const qz = this.encode(x, y, a);
     const zz = qz.rsample(rng);
     const Z = this.config.latent;
     let latent = tf.sub(new Normal(tf.zeros([Z]), tf.ones([Z])).logProb(zz), qz.logProb(zz));
-    if (a) latent = tf.add(latent, this.auxPrior(zz, y, x).logProb(a));
-    return { logLik: this.logLikelihood(x, zz, y, a), latent };
+    if (a) latent = tf.add(latent, this.auxPrior(zz, y, x).logProb(full(a)));
+    return { logLik: this.logLikelihood(full(x), zz, y, a), latent };
   }
 
   private repeat(x: tf.Tensor): tf.Tensor {
@@ -253,8 +257,8 @@ export class SemiSupervisedDgm {
       const q = tf.exp(logq);
       let u: tf.Tensor;
       if (this.config.yEstimator === 'enumerate') {
-        const { y, tiled } = enumerateClasses(K, a ? [xs, a] : [xs]);
-        const { logLik, latent } = this.core(tiled[0], y, tiled[1], rng);
+        const y = enumeratedLabels(K, xs.shape[0]);
+        const { logLik, latent } = this.core(xs, y, a, rng);
         const f = perClass(tf.add(tf.add(logLik, -Math.log(K)), tf.mul(latent, beta)), K); // [N, K]
         const entropy = tf.neg(tf.sum(tf.mul(q, logq), -1));
         u = tf.add(tf.sum(tf.mul(q, f), -1), entropy);

@@ -65,9 +65,7 @@ export class BernoulliHead {
  * The concatenation and the hidden features are freed, so it is safe outside a tidy.
  */
 export function applyHead<T>(net: Mlp, head: { apply(h: tf.Tensor): T }, inputs: tf.Tensor[]): T {
-  const inp = inputs.length === 1 ? inputs[0] : tf.concat(inputs, -1);
-  const h = net.apply(inp);
-  if (inp !== inputs[0]) inp.dispose();
+  const h = net.applyParts(inputs);
   const out = head.apply(h);
   h.dispose();
   return out;

@@ -109,4 +109,41 @@ export class Mlp {
       return h;
     });
   }
+
+  /**
+   * Forward pass on the concatenation of `parts` on the last axis, where a part with fewer rows
+   * stands for itself repeated block-wise (`tf.tile` on the first axis) up to the most rows: the
+   * layout {@link enumerateClasses} and Monte Carlo repeats produce. The result equals
+   * `apply(concat(tiled parts))`, but the first layer multiplies each short part by its rows of W
+   * before repeating, so x in q(z | x, y) is multiplied once per example, not once per class
+   * (thesis `003_…` §4.2 concluding remarks). Parts of equal rows take the plain path.
+   */
+  applyParts(parts: tf.Tensor[]): tf.Tensor {
+    if (parts.length === 0) throw new Error('Mlp.applyParts: no inputs');
+    if (parts.length === 1) return this.apply(parts[0]);
+    const rows = Math.max(...parts.map((p) => p.shape[0]));
+    const repeatTo = (t: tf.Tensor): tf.Tensor => (t.shape[0] === rows ? t : tf.tile(t, [rows / t.shape[0], ...t.shape.slice(1).map(() => 1)]));
+    for (const p of parts) if (rows % p.shape[0] !== 0) throw new Error(`Mlp.applyParts: ${p.shape[0]} rows do not repeat evenly to ${rows}`);
+    if (parts.every((p) => p.shape[0] === rows) || this.layers.length === 0) return tf.tidy(() => this.apply(tf.concat(parts.map(repeatTo), -1)));
+    const widths = parts.map((p) => p.shape[p.rank - 1]);
+    if (parts.some((p) => p.rank !== 2)) throw new Error(`Mlp.applyParts: inputs of different rows must be [rows, width], got ${parts.map((p) => `[${p.shape}]`).join(', ')}`);
+    if (widths.reduce((u, v) => u + v, 0) !== this.inDim) throw new Error(`Mlp.applyParts: inputs of widths ${widths.join('+')} do not make the ${this.inDim} the network takes`);
+    return tf.tidy(() => {
+      const training = this.norms.length > 0 && tf.engine().isTapeOn();
+      const first = this.layers[0];
+      const W = weight(first.W);
+      let off = 0;
+      let h: tf.Tensor = weight(first.b);
+      parts.forEach((p, i) => {
+        h = tf.add(h, repeatTo(tf.matMul(p as tf.Tensor2D, tf.slice(W, [off, 0], [widths[i], -1]) as tf.Tensor2D)));
+        off += widths[i];
+      });
+      h = this.norms.length ? activate(this.norms[0].apply(h, training), this.activation) : activate(h, first.activation);
+      for (let i = 1; i < this.layers.length; i++) {
+        h = this.layers[i].apply(h);
+        if (this.norms.length) h = activate(this.norms[i].apply(h, training), this.activation);
+      }
+      return h;
+    });
+  }
 }
