@@ -116,7 +116,8 @@ export class Mlp {
    * layout {@link enumerateClasses} and Monte Carlo repeats produce. The result equals
    * `apply(concat(tiled parts))`, but the first layer multiplies each short part by its rows of W
    * before repeating, so x in q(z | x, y) is multiplied once per example, not once per class
-   * (thesis `003_…` §4.2 concluding remarks). Parts of equal rows take the plain path.
+   * (thesis `003_…` §4.2 concluding remarks). Parts of equal rows, and short parts of different
+   * row counts, take the plain path.
    */
   applyParts(parts: tf.Tensor[]): tf.Tensor {
     if (parts.length === 0) throw new Error('Mlp.applyParts: no inputs');
@@ -128,16 +129,24 @@ export class Mlp {
     const widths = parts.map((p) => p.shape[p.rank - 1]);
     if (parts.some((p) => p.rank !== 2)) throw new Error(`Mlp.applyParts: inputs of different rows must be [rows, width], got ${parts.map((p) => `[${p.shape}]`).join(', ')}`);
     if (widths.reduce((u, v) => u + v, 0) !== this.inDim) throw new Error(`Mlp.applyParts: inputs of widths ${widths.join('+')} do not make the ${this.inDim} the network takes`);
+    const shortRows = Math.min(...parts.map((p) => p.shape[0]));
+    if (parts.some((p) => p.shape[0] !== rows && p.shape[0] !== shortRows)) return tf.tidy(() => this.apply(tf.concat(parts.map(repeatTo), -1)));
     return tf.tidy(() => {
       const training = this.norms.length > 0 && tf.engine().isTapeOn();
       const first = this.layers[0];
-      const W = weight(first.W);
-      let off = 0;
-      let h: tf.Tensor = weight(first.b);
+      // W split by input (one SplitV; its gradient is one concat); the short parts' products and the
+      // bias are summed at their own rows and added to the full parts' by broadcasting over the
+      // repeats (its gradient is one sum), not by tiling
+      const Ws = tf.split(weight(first.W), widths, 0) as tf.Tensor2D[];
+      let short: tf.Tensor = weight(first.b);
+      let full: tf.Tensor | undefined;
       parts.forEach((p, i) => {
-        h = tf.add(h, repeatTo(tf.matMul(p as tf.Tensor2D, tf.slice(W, [off, 0], [widths[i], -1]) as tf.Tensor2D)));
-        off += widths[i];
+        const prod = tf.matMul(p as tf.Tensor2D, Ws[i]);
+        if (p.shape[0] === rows) full = full ? tf.add(full, prod) : prod;
+        else short = tf.add(short, prod);
       });
+      const H = first.outDim;
+      let h: tf.Tensor = tf.reshape(tf.add(tf.reshape(full!, [rows / shortRows, shortRows, H]), short), [rows, H]);
       h = this.norms.length ? activate(this.norms[0].apply(h, training), this.activation) : activate(h, first.activation);
       for (let i = 1; i < this.layers.length; i++) {
         h = this.layers[i].apply(h);
