@@ -29,9 +29,9 @@ test('enumerateClasses pairs every row with every class, class-major; perClass f
   assert.throws(() => perClass(tf.zeros([5]), 3), /do not divide/);
 });
 
-for (const type of ['m2', 'adgm', 'sdgm'] as const) {
-  test(`${type}: the enumerated unlabelled bound equals a hand-written loop over the K classes`, () => {
-    const m = model(type);
+for (const [type, extra] of [['m2', {}], ['adgm', {}], ['adgm', { auxPriorX: true }], ['sdgm', {}]] as const) {
+  test(`${type}${'auxPriorX' in extra ? ' with p(a | z, y, x)' : ''}: the enumerated unlabelled bound equals a hand-written loop over the K classes`, () => {
+    const m = model(type, extra);
     const beta = 0.7;
     const got = take(m.unlabelled(x, new Rng(5), beta));
     // the same noise: a drawn first for the batch, then z for class 0, 1, 2 in turn
@@ -74,21 +74,21 @@ for (const type of ['m2', 'adgm', 'sdgm'] as const) {
   });
 }
 
-test('adgm: p(a | z, y, x) sees x as in appendix A eq 5; auxPriorX: false drops it; the sdgm rejects it', () => {
+test('adgm: p(a | z, y) by default (appendix A §3); auxPriorX: true gives eq 5\'s p(a | z, y, x); the sdgm rejects it', () => {
   const zz = tf.tidy(() => new Rng(3).normal([4, 2]));
   const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), K), 'float32'));
   const x2 = tf.tidy(() => tf.sub(1, x));
-  const paper = model('adgm');
-  assert.equal(paper.config.auxPriorX, true, 'the default is the papers\' p(a | z, y, x)');
-  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(paper.auxPrior(zz, y, x).mean(), paper.auxPrior(zz, y, x2).mean()))).dataSync()[0]);
-  assert.ok(d > 1e-4, `p(a | ·) changes with x (max change ${d})`);
-  assert.throws(() => paper.auxPrior(zz, y), /needs x/);
-  const plain = model('adgm', { auxPriorX: false });
-  const d0 = tf.tidy(() => tf.max(tf.abs(tf.sub(plain.auxPrior(zz, y, x).mean(), plain.auxPrior(zz, y, x2).mean()))).dataSync()[0]);
-  assert.equal(d0, 0, 'p(a | z, y) ignores x');
+  const change = (m: SemiSupervisedDgm) => tf.tidy(() => tf.max(tf.abs(tf.sub(m.auxPrior(zz, y, x).mean(), m.auxPrior(zz, y, x2).mean()))).dataSync()[0]);
+  const plain = model('adgm');
+  assert.equal(plain.config.auxPriorX, false);
+  assert.equal(change(plain), 0, 'p(a | z, y) ignores x');
+  const eq5 = model('adgm', { auxPriorX: true });
+  const d = change(eq5);
+  assert.ok(d > 1e-4, `p(a | z, y, x) changes with x (max change ${d})`);
+  assert.throws(() => eq5.auxPrior(zz, y), /needs x/);
   assert.throws(() => model('sdgm', { auxPriorX: true }), /ADGM only/);
   assert.equal(model('sdgm').config.auxPriorX, undefined);
-  for (const m of [paper, plain]) m.dispose();
+  for (const m of [plain, eq5]) m.dispose();
   tf.dispose([zz, y, x2]);
 });
 
