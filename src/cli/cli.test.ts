@@ -214,6 +214,9 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   r = cli(['experiment', 'mnist100-adgm', '--kl-warmup', '-2']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--kl-warmup must be a number of epochs ≥ 0, got -2/);
+  r = cli(['experiment', 'mnist100-sdgm', '--aux-prior-x']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--aux-prior-x applies to moons-adgm and mnist100-adgm \(the ADGM\), not mnist100-sdgm/);
   r = cli(['experiment', 'crism', '--centre-max', '0.25']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--centre-max must be a share in \[1\/3, 1\], got 0\.25/);

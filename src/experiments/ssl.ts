@@ -278,6 +278,8 @@ export interface MoonsComparisonOptions {
   seed?: number;
   /** Models to compare (default ADGM and M2, i.e. with and without the auxiliary variable). */
   types?: ('adgm' | 'sdgm' | 'm2')[];
+  /** The ADGM with p(a | z, y, x) (appendix A eq 5) instead of p(a | z, y); other models are unchanged. */
+  auxPriorX?: boolean;
   onEval?: (type: string, r: EvalRecord) => void;
 }
 
@@ -295,7 +297,8 @@ export async function runMoonsComparison(o: MoonsComparisonOptions): Promise<{ c
   const noise = o.noise ?? MOONS_NOISE;
   let bayesError = NaN;
   for (const type of types) {
-    const run = await moonsExperiment({ type, epochs: o.epochs ?? 10, budgetSeconds: o.budgetSeconds, noise: o.noise, seed: o.seed, onEval: (r) => o.onEval?.(type, r) });
+    const model = type === 'adgm' && o.auxPriorX ? { auxPriorX: true } : undefined;
+    const run = await moonsExperiment({ type, epochs: o.epochs ?? 10, budgetSeconds: o.budgetSeconds, noise: o.noise, seed: o.seed, model, onEval: (r) => o.onEval?.(type, r) });
     curves[type] = run.history.map((h) => ({ epoch: h.epoch, testError: h.metrics.testError, seconds: h.trainSeconds }));
     if (Number.isNaN(bayesError) && noise > 0) bayesError = errorRate(run.test.y, moonsBayesClassify(run.test.x, noise));
     const n = Math.min(run.test.n, 3000);
