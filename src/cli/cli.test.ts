@@ -214,6 +214,12 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   r = cli(['experiment', 'mnist100-adgm', '--kl-warmup', '-2']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--kl-warmup must be a number of epochs ≥ 0, got -2/);
+  r = cli(['experiment', 'crism', '--resume', '--out', 'x']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--resume applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not crism/);
+  r = cli(['experiment', 'mnist100-m2', '--resume']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--resume needs --out DIR/);
   r = cli(['experiment', 'mnist100-sdgm', '--aux-prior-x']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--aux-prior-x applies to moons-adgm and mnist100-adgm \(the ADGM\), not mnist100-sdgm/);

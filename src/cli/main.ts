@@ -259,6 +259,7 @@ export function buildProgram(): Command {
     .option('--clip-norm <c>', 'mnist100-m2|adgm|sdgm: clip the gradient at this global norm, 0 for none (default 5, as the ADGM reference code)', Number)
     .option('--samples <n>', 'mnist100-m2|adgm|sdgm: Monte Carlo samples of (a, z) per example (default 1; the reference code: 5)', intArg('--samples'))
     .option('--lr <rate>', 'mnist100-m2|adgm|sdgm: Adam learning rate (default 3e-4, the thesis\' and the reference code\'s)', Number)
+    .option('--resume', 'mnist100-m2|adgm|sdgm: continue the run in --out from its checkpoint (written every epoch); the budgets count the whole run')
     .option('--aux-prior-x', 'moons-adgm, mnist100-adgm: the ADGM with p(a | z, y, x) of appendix A eq 5 instead of the benchmarks\' p(a | z, y)')
     .option('--kl-warmup <epochs>', 'mnist100-m2|adgm|sdgm: epochs of linear KL warm-up of z and a (default 0, as the reference code)', Number)
     .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains every model)', intArg('--seeds'), 5)
@@ -271,7 +272,7 @@ export function buildProgram(): Command {
     .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv)')
     .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
     .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; klWarmup?: number; auxPriorX?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
       const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'vae-table'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
@@ -282,6 +283,8 @@ export function buildProgram(): Command {
       if (o.lr !== undefined && !mnist100.includes(name)) throw new UsageError(`--lr applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
       if (o.klWarmup !== undefined && !(o.klWarmup >= 0)) throw new UsageError(`--kl-warmup must be a number of epochs ≥ 0, got ${o.klWarmup}`);
       if (o.klWarmup !== undefined && !mnist100.includes(name)) throw new UsageError(`--kl-warmup applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
+      if (o.resume && !mnist100.includes(name)) throw new UsageError(`--resume applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
+      if (o.resume && !o.out) throw new UsageError('--resume needs --out DIR, the run to continue');
       if (o.auxPriorX && name !== 'moons-adgm' && name !== 'mnist100-adgm') throw new UsageError(`--aux-prior-x applies to moons-adgm and mnist100-adgm (the ADGM), not ${name}`);
       if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
       if (o.alphaR !== undefined && !(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be a number ≥ 0, got ${o.alphaR}`);
@@ -363,10 +366,11 @@ export function buildProgram(): Command {
       if (name.startsWith('mnist100-')) {
         const type = name.slice('mnist100-'.length) as 'm2' | 'adgm' | 'sdgm';
         const clip = o.clipNorm ?? REFERENCE_CLIP_NORM;
-        log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}; batch norm ${o.batchNorm ? 'on' : 'off'}, clipping ${clip > 0 ? `at norm ${clip}` : 'off'}, ${o.samples ?? 1} sample(s), Adam ${o.lr ?? 3e-4}${o.klWarmup ? `, KL warm-up over ${o.klWarmup} epochs` : ''}; backend ${info.backend} → ${out}`);
+        log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}; batch norm ${o.batchNorm ? 'on' : 'off'}, clipping ${clip > 0 ? `at norm ${clip}` : 'off'}, ${o.samples ?? 1} sample(s), Adam ${o.lr ?? 3e-4}${o.klWarmup ? `, KL warm-up over ${o.klWarmup} epochs` : ''}${o.auxPriorX ? ', p(a | z, y, x)' : ''}; backend ${info.backend} → ${out}${o.resume ? ' (resuming)' : ''}`);
         const r = await mnist100Experiment({
           type,
           model: { batchNorm: o.batchNorm, ...(o.samples ? { samples: o.samples } : {}), ...(o.auxPriorX ? { auxPriorX: true } : {}) },
+          resume: o.resume ?? false,
           clipNorm: clip,
           ...(o.lr !== undefined ? { lr: o.lr } : {}),
           ...(o.klWarmup ? { warmupEpochs: o.klWarmup } : {}),

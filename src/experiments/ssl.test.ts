@@ -141,3 +141,46 @@ test('auxiliaryActivity: chunked variance of E[a|x] and mean sd match a direct c
   m.dispose();
   m2.dispose();
 });
+
+test('trainSsl with a checkpoint: stopped after 1 epoch and resumed to 3, the run equals the uninterrupted one; other settings are refused', async () => {
+  const fsm = await import('node:fs');
+  const os = await import('node:os');
+  const pathm = await import('node:path');
+  const dir = fsm.mkdtempSync(pathm.join(os.tmpdir(), 'untapped-ssl-resume-'));
+  try {
+    const train = blobs(200, 1);
+    const test = blobs(100, 2);
+    const labelled: Dataset = { ...train, x: train.x.slice(0, 4), y: train.y.slice(0, 2), n: 2 };
+    const base = { model: { type: 'adgm' as const, hidden: [8], latent: 2, auxiliary: 2, activation: 'tanh' as const, likelihood: 'gaussian' as const, batchNorm: true }, labelled, unlabelled: train, test, lr: 3e-3, alpha: 1, batchSize: { labelled: 2, unlabelled: 50 }, seed: 0 };
+    const whole = await trainSsl({ ...base, epochs: 3 });
+    const file = pathm.join(dir, 'checkpoint.utp');
+    const first = await trainSsl({ ...base, epochs: 1, checkpointFile: file });
+    first.model.dispose();
+    let restored = 0;
+    const resumed = await trainSsl({ ...base, epochs: 3, checkpointFile: file, resume: true, onRestore: (h) => (restored = h.length) });
+    assert.equal(restored, 1, 'the first epoch comes back from the checkpoint');
+    assert.deepEqual(resumed.history.map((h) => h.metrics.testError), whole.history.map((h) => h.metrics.testError));
+    const a = whole.model.params.snapshot();
+    const b = resumed.model.params.snapshot();
+    for (const [k, v] of a) assert.deepEqual(Array.from(b.get(k)!.data), Array.from(v.data), `${k} equal after resuming`);
+    await assert.rejects(trainSsl({ ...base, lr: 1e-3, epochs: 3, checkpointFile: file, resume: true }), /trained with lr = 0\.003, this run has 0\.001/);
+    for (const r of [whole, resumed]) r.model.dispose();
+  } finally {
+    fsm.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mnist100Experiment: an output directory that holds a run needs resume; resume needs a checkpoint (checked before any data is read)', async () => {
+  const fsm = await import('node:fs');
+  const os = await import('node:os');
+  const pathm = await import('node:path');
+  const { mnist100Experiment, MNIST100_CHECKPOINT } = await import('./ssl.js');
+  const dir = fsm.mkdtempSync(pathm.join(os.tmpdir(), 'untapped-m100-'));
+  try {
+    await assert.rejects(mnist100Experiment({ type: 'm2', out: dir, resume: true }), /no checkpoint\.utp to resume from/);
+    fsm.writeFileSync(pathm.join(dir, MNIST100_CHECKPOINT), 'x');
+    await assert.rejects(mnist100Experiment({ type: 'm2', out: dir }), /holds a run \(checkpoint\.utp\); continue it with resume/);
+  } finally {
+    fsm.rmSync(dir, { recursive: true, force: true });
+  }
+});

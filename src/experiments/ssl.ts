@@ -49,6 +49,16 @@ export interface SslRunOptions {
   onEval?: (r: EvalRecord) => void;
   /** Called with the new model before training (e.g. to load or adjust weights). */
   onModel?: (m: SemiSupervisedDgm) => void;
+  /** Write a checkpoint (weights, Adam state, history; atomically) here after every epoch. */
+  checkpointFile?: string;
+  /**
+   * Continue from `checkpointFile` when it exists. The run then repeats the uninterrupted one
+   * (epoch e's randomness comes from the seed and e); the budget counts the earlier training time.
+   * A checkpoint written with other settings is an error naming the setting.
+   */
+  resume?: boolean;
+  /** Called with the restored history when a run resumes, before training goes on. */
+  onRestore?: (history: EvalRecord[]) => void;
 }
 
 /** Result of {@link trainSsl}. */
@@ -145,6 +155,8 @@ export async function trainSsl(o: SslRunOptions): Promise<SslRunResult> {
     },
   ];
   const warm = o.warmupEpochs ?? 0;
+  // everything that shapes the run, stored in the checkpoint and compared on resume
+  const settings = { model: model.config, alpha, batchSize: bs, lr: o.lr ?? 3e-4, clipNorm: o.clipNorm ?? 0, warmupEpochs: warm, binarize: o.binarize ?? false, seed, labelled: lab.n, unlabelled: unl.n };
   const trainer = new Trainer({
     params: model.params,
     sources,
@@ -159,7 +171,19 @@ export async function trainSsl(o: SslRunOptions): Promise<SslRunResult> {
     evaluate: () => ({ testError: testError(model, o.test) }),
     onEval: o.onEval,
     ...(o.budgetSeconds ? { budgetSeconds: o.budgetSeconds } : {}),
+    ...(o.checkpointFile ? { checkpointFile: o.checkpointFile, checkpointMeta: { settings } } : {}),
   });
+  if (o.resume && o.checkpointFile && fs.existsSync(o.checkpointFile)) {
+    const saved = (trainer.restore(o.checkpointFile).settings ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(settings)) {
+      if (JSON.stringify(saved[k]) !== JSON.stringify(v)) {
+        trainer.dispose();
+        model.dispose();
+        throw new Error(`${o.checkpointFile}: the checkpoint was trained with ${k} = ${JSON.stringify(saved[k])}, this run has ${JSON.stringify(v)}; resuming would not continue the same run`);
+      }
+    }
+    o.onRestore?.(trainer.historySoFar());
+  }
   const t0 = performance.now();
   const res = await trainer.run();
   trainer.dispose();
@@ -358,8 +382,16 @@ export interface Mnist100Options {
   lr?: number;
   /** Epochs of linear KL warm-up of z and a (default 0: none, as the reference code's MNIST run). */
   warmupEpochs?: number;
+  /**
+   * Continue the run in `out` from its `checkpoint.utp` (written after every epoch); `--budget-*`
+   * then count the whole run. Without it, an `out` that holds a checkpoint is an error.
+   */
+  resume?: boolean;
   onEval?: (r: EvalRecord) => void;
 }
+
+/** The checkpoint an MNIST-100 run writes after every epoch, in its output directory. */
+export const MNIST100_CHECKPOINT = 'checkpoint.utp';
 
 /** The papers' MNIST error rates at full training length (thesis `003_…` table 4.1; Pyro's M2 tutorial). */
 export const MNIST100_PAPER = { m2: 0.1197, adgm: 0.0096, sdgm: 0.0132, pyroM2: 1 - 0.932 };
@@ -375,6 +407,9 @@ export const MNIST100_PAPER = { m2: 0.1197, adgm: 0.0096, sdgm: 0.0132, pyroM2: 
  * `untapped evaluate`).
  */
 export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResult & { files: string[]; auxiliary?: AuxiliaryActivity }> {
+  const checkpointFile = path.join(o.out, MNIST100_CHECKPOINT);
+  if (!o.resume && fs.existsSync(checkpointFile)) throw new Error(`${o.out} holds a run (${MNIST100_CHECKPOINT}); continue it with resume (--resume) or choose another directory`);
+  if (o.resume && !fs.existsSync(checkpointFile)) throw new Error(`${o.out}: no ${MNIST100_CHECKPOINT} to resume from`);
   fs.mkdirSync(o.out, { recursive: true });
   const seed = o.seed ?? 0;
   const full = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
@@ -398,6 +433,9 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
     seed,
     ...(o.lr !== undefined ? { lr: o.lr } : {}),
     ...(o.warmupEpochs ? { warmupEpochs: o.warmupEpochs } : {}),
+    checkpointFile,
+    resume: o.resume ?? false,
+    onRestore: (h) => curve.push(...h.map((r) => ({ epoch: r.epoch, testError: r.metrics.testError, seconds: r.trainSeconds }))),
     onEval: (r) => {
       curve.push({ epoch: r.epoch, testError: r.metrics.testError, seconds: r.trainSeconds });
       writeCurve();

@@ -165,6 +165,11 @@ export class Trainer {
     return (c.meta.user as Record<string, unknown>) ?? {};
   }
 
+  /** The evaluation history so far (after {@link restore}, the checkpoint's); a copy. */
+  historySoFar(): EvalRecord[] {
+    return [...this.history];
+  }
+
   /** Runs until `epochs` epochs are done (or the time budget is spent). */
   async run(): Promise<TrainResult> {
     const o = this.o;
