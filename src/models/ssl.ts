@@ -10,7 +10,7 @@
  *   the default, and `auxPriorX: true` gives eq 5. With x, p(a | ·) can follow q(a | x) and the
  *   bound no longer asks a to be predictable from (z, y): on half-moons (3 labels per class, seeds
  *   0–4, 10 epochs) the ADGM then errs on 0.18, 18.8, 10.3, 0.16 and 3.4% of test points against
- *   0.05–0.15% with p(a | z, y), whose a clusters by class (appendix A fig. 2d).
+ *   0.06–0.13% with p(a | z, y), whose a clusters by class (appendix A fig. 2d).
  * - **SDGM**: a is a latent of the generative model, p(a | z, y) p(x | a, z, y) (the skip
  *   connection); p(a | ·) cannot see x there.
  *
@@ -179,7 +179,7 @@ export class SemiSupervisedDgm {
     return applyHead<Normal | Bernoulli>(this.pxNet, this.pxHead, this.skip ? [zz, y, a!] : [zz, y]);
   }
 
-  /** p(a | z, y, x) (ADGM) or p(a | z, y) (SDGM; ADGM with `auxPriorX: false`, where `x` is ignored). */
+  /** p(a | z, y) (SDGM, and the ADGM by default; `x` is then ignored) or p(a | z, y, x) (ADGM with `auxPriorX: true`). */
   auxPrior(zz: tf.Tensor, y: tf.Tensor, x?: tf.Tensor): Normal {
     if (!this.aux) throw new Error(`${this.config.type} has no auxiliary variable`);
     if (!this.auxX) return applyHead(this.paNet!, this.paHead!, [zz, y]);

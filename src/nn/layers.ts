@@ -113,7 +113,7 @@ export class Mlp {
   /**
    * Forward pass on the concatenation of `parts` on the last axis, where a part with fewer rows
    * stands for itself repeated block-wise (`tf.tile` on the first axis) up to the most rows: the
-   * layout {@link enumerateClasses} and Monte Carlo repeats produce. The result equals
+   * layout `enumerateClasses` (`models/enumerate.ts`) and Monte Carlo repeats produce. The result equals
    * `apply(concat(tiled parts))`, but the first layer multiplies each short part by its rows of W
    * before repeating, so x in q(z | x, y) is multiplied once per example, not once per class
    * (thesis `003_…` §4.2 concluding remarks). Parts of equal rows, and short parts of different
