@@ -1,11 +1,16 @@
 import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { setupEngine } from '../testing/helpers.js';
 import { makeMoons } from '../data/moons.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
-import { spreadMoonLabels, trainSsl } from './ssl.js';
+import { SemiSupervisedDgm, SslConfigSchema } from '../models/ssl.js';
+import { writeUtp } from '../io/format.js';
+import { MNIST100_CHECKPOINT, auxiliaryActivity, loadSslModel, mnist100Experiment, saveSslModel, spreadMoonLabels, trainSsl } from './ssl.js';
 
 await setupEngine();
 
@@ -77,13 +82,6 @@ test('spreadMoonLabels picks, per class, the points nearest to the ends and the 
 });
 
 test('a saved semi-supervised model loads back with the same predictions; a wrong file kind is a clear error', async () => {
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const tf = await import('@tensorflow/tfjs');
-  const { SemiSupervisedDgm, SslConfigSchema } = await import('../models/ssl.js');
-  const { saveSslModel, loadSslModel } = await import('./ssl.js');
-  const { writeUtp } = await import('../io/format.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-ssl-'));
   const m = new SemiSupervisedDgm(SslConfigSchema.parse({ type: 'adgm', classes: 3, latent: 2, auxiliary: 2, hidden: [8], inputDim: 5 }), new Rng(4));
   const file = path.join(dir, 'model.utp');
@@ -103,7 +101,6 @@ test('a saved semi-supervised model loads back with the same predictions; a wron
 });
 
 test('anomaly score: points far from the training blobs score higher than test points from them', async () => {
-  const tf = await import('@tensorflow/tfjs');
   const train = blobs(400, 1);
   const test_ = blobs(200, 2);
   const labelled: Dataset = { ...train, x: train.x.slice(0, 4), y: train.y.slice(0, 2), n: 2 };
@@ -119,8 +116,6 @@ test('anomaly score: points far from the training blobs score higher than test p
 });
 
 test('auxiliaryActivity: chunked variance of E[a|x] and mean sd match a direct computation; identical rows have no active unit; M2 has no a', async () => {
-  const { SemiSupervisedDgm, SslConfigSchema } = await import('../models/ssl.js');
-  const { auxiliaryActivity } = await import('./ssl.js');
   const m = new SemiSupervisedDgm(SslConfigSchema.parse({ type: 'adgm', classes: 3, latent: 2, auxiliary: 4, hidden: [8], inputDim: 5 }), new Rng(4));
   const n = 23;
   const x = new Rng(6).fillUniform(new Float32Array(n * 5)).map((v) => 6 * v - 3);
@@ -143,17 +138,14 @@ test('auxiliaryActivity: chunked variance of E[a|x] and mean sd match a direct c
 });
 
 test('trainSsl with a checkpoint: stopped after 1 epoch and resumed to 3, the run equals the uninterrupted one; other settings are refused', async () => {
-  const fsm = await import('node:fs');
-  const os = await import('node:os');
-  const pathm = await import('node:path');
-  const dir = fsm.mkdtempSync(pathm.join(os.tmpdir(), 'untapped-ssl-resume-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-ssl-resume-'));
   try {
     const train = blobs(200, 1);
     const test = blobs(100, 2);
     const labelled: Dataset = { ...train, x: train.x.slice(0, 4), y: train.y.slice(0, 2), n: 2 };
     const base = { model: { type: 'adgm' as const, hidden: [8], latent: 2, auxiliary: 2, activation: 'tanh' as const, likelihood: 'gaussian' as const, batchNorm: true }, labelled, unlabelled: train, test, lr: 3e-3, alpha: 1, batchSize: { labelled: 2, unlabelled: 50 }, seed: 0 };
     const whole = await trainSsl({ ...base, epochs: 3 });
-    const file = pathm.join(dir, 'checkpoint.utp');
+    const file = path.join(dir, 'checkpoint.utp');
     const first = await trainSsl({ ...base, epochs: 1, checkpointFile: file });
     first.model.dispose();
     let restored = 0;
@@ -166,21 +158,17 @@ test('trainSsl with a checkpoint: stopped after 1 epoch and resumed to 3, the ru
     await assert.rejects(trainSsl({ ...base, lr: 1e-3, epochs: 3, checkpointFile: file, resume: true }), /trained with lr = 0\.003, this run has 0\.001/);
     for (const r of [whole, resumed]) r.model.dispose();
   } finally {
-    fsm.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('mnist100Experiment: an output directory that holds a run needs resume; resume needs a checkpoint (checked before any data is read)', async () => {
-  const fsm = await import('node:fs');
-  const os = await import('node:os');
-  const pathm = await import('node:path');
-  const { mnist100Experiment, MNIST100_CHECKPOINT } = await import('./ssl.js');
-  const dir = fsm.mkdtempSync(pathm.join(os.tmpdir(), 'untapped-m100-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-m100-'));
   try {
     await assert.rejects(mnist100Experiment({ type: 'm2', out: dir, resume: true }), /no checkpoint\.utp to resume from/);
-    fsm.writeFileSync(pathm.join(dir, MNIST100_CHECKPOINT), 'x');
+    fs.writeFileSync(path.join(dir, MNIST100_CHECKPOINT), 'x');
     await assert.rejects(mnist100Experiment({ type: 'm2', out: dir }), /holds a run \(checkpoint\.utp\); continue it with resume/);
   } finally {
-    fsm.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

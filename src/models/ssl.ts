@@ -42,7 +42,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
 import { ParamStore } from '../nn/params.js';
-import { ACTIVATIONS, Dense, Mlp } from '../nn/layers.js';
+import { ACTIVATIONS, Dense, Mlp, repeatRows } from '../nn/layers.js';
 import { withoutStatUpdates } from '../nn/conv.js';
 import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
@@ -203,13 +203,12 @@ export class SemiSupervisedDgm {
     // x and a may hold the B examples once against y's K·B class-major rows: the networks take them
     // unrepeated (Mlp.applyParts), the densities' arguments are repeated to K·B
     const rows = y.shape[0];
-    const full = (t: tf.Tensor): tf.Tensor => (t.shape[0] === rows ? t : tf.tile(t, [rows / t.shape[0], 1]));
     const qz = this.encode(x, y, a);
     const zz = qz.rsample(rng);
     const Z = this.config.latent;
     let latent = tf.sub(new Normal(tf.zeros([Z]), tf.ones([Z])).logProb(zz), qz.logProb(zz));
-    if (a) latent = tf.add(latent, this.auxPrior(zz, y, x).logProb(full(a)));
-    return { logLik: this.logLikelihood(full(x), zz, y, a), latent };
+    if (a) latent = tf.add(latent, this.auxPrior(zz, y, x).logProb(repeatRows(a, rows)));
+    return { logLik: this.logLikelihood(repeatRows(x, rows), zz, y, a), latent };
   }
 
   private repeat(x: tf.Tensor): tf.Tensor {

@@ -74,6 +74,11 @@ export class Dense {
   }
 }
 
+/** `t` repeated block-wise along its first axis to `rows` rows (`tf.tile`; itself when it has them). */
+export function repeatRows(t: tf.Tensor, rows: number): tf.Tensor {
+  return t.shape[0] === rows ? t : tf.tile(t, [rows / t.shape[0], ...t.shape.slice(1).map(() => 1)]);
+}
+
 /** A stack of {@link Dense} layers with one activation for the hidden layers. */
 export class Mlp {
   readonly layers: Dense[] = [];
@@ -123,14 +128,13 @@ export class Mlp {
     if (parts.length === 0) throw new Error('Mlp.applyParts: no inputs');
     if (parts.length === 1) return this.apply(parts[0]);
     const rows = Math.max(...parts.map((p) => p.shape[0]));
-    const repeatTo = (t: tf.Tensor): tf.Tensor => (t.shape[0] === rows ? t : tf.tile(t, [rows / t.shape[0], ...t.shape.slice(1).map(() => 1)]));
     for (const p of parts) if (rows % p.shape[0] !== 0) throw new Error(`Mlp.applyParts: ${p.shape[0]} rows do not repeat evenly to ${rows}`);
-    if (parts.every((p) => p.shape[0] === rows) || this.layers.length === 0) return tf.tidy(() => this.apply(tf.concat(parts.map(repeatTo), -1)));
+    if (parts.every((p) => p.shape[0] === rows) || this.layers.length === 0) return tf.tidy(() => this.apply(tf.concat(parts.map((p) => repeatRows(p, rows)), -1)));
     const widths = parts.map((p) => p.shape[p.rank - 1]);
     if (parts.some((p) => p.rank !== 2)) throw new Error(`Mlp.applyParts: inputs of different rows must be [rows, width], got ${parts.map((p) => `[${p.shape}]`).join(', ')}`);
     if (widths.reduce((u, v) => u + v, 0) !== this.inDim) throw new Error(`Mlp.applyParts: inputs of widths ${widths.join('+')} do not make the ${this.inDim} the network takes`);
     const shortRows = Math.min(...parts.map((p) => p.shape[0]));
-    if (parts.some((p) => p.shape[0] !== rows && p.shape[0] !== shortRows)) return tf.tidy(() => this.apply(tf.concat(parts.map(repeatTo), -1)));
+    if (parts.some((p) => p.shape[0] !== rows && p.shape[0] !== shortRows)) return tf.tidy(() => this.apply(tf.concat(parts.map((p) => repeatRows(p, rows)), -1)));
     return tf.tidy(() => {
       const training = this.norms.length > 0 && tf.engine().isTapeOn();
       const first = this.layers[0];
