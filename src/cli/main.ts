@@ -259,6 +259,7 @@ export function buildProgram(): Command {
     .option('--clip-norm <c>', 'mnist100-m2|adgm|sdgm: clip the gradient at this global norm, 0 for none (default 5, as the ADGM reference code)', Number)
     .option('--samples <n>', 'mnist100-m2|adgm|sdgm: Monte Carlo samples of (a, z) per example (default 1; the reference code: 5)', intArg('--samples'))
     .option('--lr <rate>', 'mnist100-m2|adgm|sdgm: Adam learning rate (default 3e-4, the thesis\' and the reference code\'s)', Number)
+    .option('--alpha <w>', 'mnist100-m2|adgm|sdgm: classification weight α (default 0.1·N/N_l = 60; the ADGM paper\'s β from 0.1 to 2 is α from 60 to 1200)', Number)
     .option('--resume', 'mnist100-m2|adgm|sdgm: continue the run in --out from its checkpoint (written every epoch); the budgets count the whole run')
     .option('--aux-prior-x', 'moons-adgm, mnist100-adgm: the ADGM with p(a | z, y, x) of appendix A eq 5 instead of the benchmarks\' p(a | z, y)')
     .option('--kl-warmup <epochs>', 'mnist100-m2|adgm|sdgm: epochs of linear KL warm-up of z and a (default 0, as the reference code)', Number)
@@ -272,7 +273,7 @@ export function buildProgram(): Command {
     .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv)')
     .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
     .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; alpha?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
       const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'vae-table'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
@@ -281,6 +282,8 @@ export function buildProgram(): Command {
       if (o.lr !== undefined && !(o.lr > 0)) throw new UsageError(`--lr must be a number > 0, got ${o.lr}`);
       const mnist100 = ['mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm'];
       if (o.lr !== undefined && !mnist100.includes(name)) throw new UsageError(`--lr applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
+      if (o.alpha !== undefined && !(o.alpha >= 0)) throw new UsageError(`--alpha must be a number ≥ 0, got ${o.alpha}`);
+      if (o.alpha !== undefined && !mnist100.includes(name)) throw new UsageError(`--alpha applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
       if (o.klWarmup !== undefined && !(o.klWarmup >= 0)) throw new UsageError(`--kl-warmup must be a number of epochs ≥ 0, got ${o.klWarmup}`);
       if (o.klWarmup !== undefined && !mnist100.includes(name)) throw new UsageError(`--kl-warmup applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
       if (o.resume && !mnist100.includes(name)) throw new UsageError(`--resume applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
@@ -366,13 +369,14 @@ export function buildProgram(): Command {
       if (name.startsWith('mnist100-')) {
         const type = name.slice('mnist100-'.length) as 'm2' | 'adgm' | 'sdgm';
         const clip = o.clipNorm ?? REFERENCE_CLIP_NORM;
-        log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}; batch norm ${o.batchNorm ? 'on' : 'off'}, clipping ${clip > 0 ? `at norm ${clip}` : 'off'}, ${o.samples ?? 1} sample(s), Adam ${o.lr ?? 3e-4}${o.klWarmup ? `, KL warm-up over ${o.klWarmup} epochs` : ''}${o.auxPriorX ? ', p(a | z, y, x)' : ''}; backend ${info.backend} → ${out}${o.resume ? ' (resuming)' : ''}`);
+        log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}; batch norm ${o.batchNorm ? 'on' : 'off'}, clipping ${clip > 0 ? `at norm ${clip}` : 'off'}, ${o.samples ?? 1} sample(s), Adam ${o.lr ?? 3e-4}, α ${o.alpha ?? '0.1·N/N_l'}${o.klWarmup ? `, KL warm-up over ${o.klWarmup} epochs` : ''}${o.auxPriorX ? ', p(a | z, y, x)' : ''}; backend ${info.backend} → ${out}${o.resume ? ' (resuming)' : ''}`);
         const r = await mnist100Experiment({
           type,
           model: { batchNorm: o.batchNorm, ...(o.samples ? { samples: o.samples } : {}), ...(o.auxPriorX ? { auxPriorX: true } : {}) },
           resume: o.resume ?? false,
           clipNorm: clip,
           ...(o.lr !== undefined ? { lr: o.lr } : {}),
+          ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
           ...(o.klWarmup ? { warmupEpochs: o.klWarmup } : {}),
           out,
           epochs: o.budgetEpochs,

@@ -380,6 +380,13 @@ export interface Mnist100Options {
   clipNorm?: number;
   /** Adam learning rate (default 3e-4, the thesis' and the reference code's). */
   lr?: number;
+  /**
+   * Classification weight α (default 0.1 · N / N_l = 60, Kingma et al.'s 0.1·N and the SDGM
+   * reference code's β = 0.1). The ADGM paper gives β "between 0.1 and 2" with α = β · N / N_l,
+   * so α ∈ [60, 1200]; the earlier ADGM reference code (`ml-lab/auxiliary-deep-generative-models`,
+   * `models/adgmssl.py`) trains with 1200.
+   */
+  alpha?: number;
   /** Epochs of linear KL warm-up of z and a (default 0: none, as the reference code's MNIST run). */
   warmupEpochs?: number;
   /**
@@ -432,6 +439,7 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
     binarize: true,
     seed,
     ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
     ...(o.warmupEpochs ? { warmupEpochs: o.warmupEpochs } : {}),
     checkpointFile,
     resume: o.resume ?? false,
