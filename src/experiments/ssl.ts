@@ -381,7 +381,7 @@ export interface Mnist100Options {
   /** Adam learning rate (default 3e-4, the thesis' and the reference code's). */
   lr?: number;
   /**
-   * Classification weight α (default 0.1 · N / N_l = 60, Kingma et al.'s 0.1·N and the SDGM
+   * Classification weight α (default 0.1 · N / N_l, 60 with all 60 000 images; Kingma et al.'s 0.1·N and the SDGM
    * reference code's β = 0.1). The ADGM paper gives β "between 0.1 and 2" with α = β · N / N_l,
    * so α ∈ [60, 1200]; the earlier ADGM reference code (`ml-lab/auxiliary-deep-generative-models`,
    * `models/adgmssl.py`) trains with 1200.
