@@ -104,15 +104,16 @@ export class Mlp {
 
   /** Forward pass through every layer. */
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const training = this.norms.length > 0 && tf.engine().isTapeOn();
-      let h = x;
-      this.layers.forEach((l, i) => {
-        h = l.apply(h);
-        if (this.norms.length) h = activate(this.norms[i].apply(h, training), this.activation);
-      });
-      return h;
-    });
+    return tf.tidy(() => this.layersFrom(0, x, this.norms.length > 0 && tf.engine().isTapeOn()));
+  }
+
+  /** Layers `start`, `start` + 1, … (each with its batch norm and activation) applied to `h`. */
+  private layersFrom(start: number, h: tf.Tensor, training: boolean): tf.Tensor {
+    for (let i = start; i < this.layers.length; i++) {
+      h = this.layers[i].apply(h);
+      if (this.norms.length) h = activate(this.norms[i].apply(h, training), this.activation);
+    }
+    return h;
   }
 
   /**
@@ -152,11 +153,7 @@ export class Mlp {
       const H = first.outDim;
       let h: tf.Tensor = tf.reshape(tf.add(tf.reshape(full!, [rows / shortRows, shortRows, H]), short), [rows, H]);
       h = this.norms.length ? activate(this.norms[0].apply(h, training), this.activation) : activate(h, first.activation);
-      for (let i = 1; i < this.layers.length; i++) {
-        h = this.layers[i].apply(h);
-        if (this.norms.length) h = activate(this.norms[i].apply(h, training), this.activation);
-      }
-      return h;
+      return this.layersFrom(1, h, training);
     });
   }
 }
