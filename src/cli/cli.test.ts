@@ -235,6 +235,27 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   r = cli(['experiment', 'libs', '--centre-max', '0.6']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--centre-max applies to crism, not libs/);
+  r = cli(['experiment', 'crism', '--endmembers', 'muddy']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--endmembers must be clear, dusty or an existing JSON file, got 'muddy'/);
+  r = cli(['experiment', 'libs', '--endmembers', 'dusty']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--endmembers applies to crism, not libs/);
+});
+
+test('experiment crism: a bad endmember file names the file and the key, and leaves no output directory', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-cli-em-'));
+  try {
+    const file = path.join(dir, 'em.json');
+    fs.writeFileSync(file, JSON.stringify([{ name: 'olivine', refractiveIndex: 1.66, density: 3.32, continuum: [1, 0.45], bands: [] }]));
+    const out = path.join(dir, 'run');
+    const r = cli(['experiment', 'crism', '--endmembers', file, '--out', out]);
+    assert.notEqual(r.code, 0);
+    assert.ok(r.err.includes(`${file}: endmembers must be an array of 3 endmembers`), r.err);
+    assert.equal(fs.existsSync(out), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bench: an unknown benchmark name is a usage error listing the valid ones', () => {

@@ -25,6 +25,7 @@ import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../experiments/semi2-run.js';
 import { crismExperiment } from '../experiments/crism.js';
+import { CRISM_SIMULATIONS, isCrismSimulationName, readEndmembersFile } from '../data/spectra.js';
 import { isModelList } from '../experiments/stats.js';
 import { libsExperiment } from '../experiments/libs.js';
 import { vaeTableExperiment } from '../experiments/vae-table.js';
@@ -267,13 +268,14 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
     .option('--alpha-r <w>', 'crism: weight α_r of the unfeatured bound for the untapped model (default 0.01, appendix A.2.2)', Number)
     .option('--alpha-r-warmup <epochs>', 'mnist-untapped, crism: epochs of linear warm-up of α_r for the untapped model (default 0)', Number)
+    .option('--endmembers <set>', 'crism: the endmembers\' optical constants: clear (default), dusty (a darker feldspar, closer to linear mixing) or a JSON file (see docs/spectroscopy.md)')
     .option('--centre-max <share>', 'crism: largest share of any mineral in the labelled centre region (default 0.5: the paper\'s 12 grid points; 0.6 gives 15)', Number)
     .option('--models <list>', 'mnist-untapped, crism: comma-separated models to train (default both: m2,untapped)')
     .option('--latents <list>', 'vae-table: comma-separated latent sizes (default 3,5,10,20,200)')
     .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv)')
     .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
     .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; alpha?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; alpha?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; endmembers?: string; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
       const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'vae-table'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
@@ -294,6 +296,10 @@ export function buildProgram(): Command {
       if (o.alphaRWarmup !== undefined && !(o.alphaRWarmup >= 0)) throw new UsageError(`--alpha-r-warmup must be a number of epochs ≥ 0, got ${o.alphaRWarmup}`);
       if (o.centreMax !== undefined && !(o.centreMax >= 1 / 3 && o.centreMax <= 1)) throw new UsageError(`--centre-max must be a share in [1/3, 1], got ${o.centreMax}`);
       if (o.centreMax !== undefined && name !== 'crism') throw new UsageError(`--centre-max applies to crism, not ${name}`);
+      if (o.endmembers !== undefined && name !== 'crism') throw new UsageError(`--endmembers applies to crism, not ${name}`);
+      if (o.endmembers !== undefined && !isCrismSimulationName(o.endmembers) && !fs.existsSync(o.endmembers)) {
+        throw new UsageError(`--endmembers must be ${Object.keys(CRISM_SIMULATIONS).join(', ')} or an existing JSON file, got '${o.endmembers}'`);
+      }
       const models = o.models?.split(',').map((v) => v.trim());
       if (models && !isModelList(models)) throw new UsageError(`--models must be a comma-separated list of m2 and untapped, got '${o.models}'`);
       if (models && name !== 'crism' && name !== 'mnist-untapped') throw new UsageError(`--models applies to crism and mnist-untapped, not ${name}`);
@@ -302,8 +308,9 @@ export function buildProgram(): Command {
       const epochsGiven = cmd.getOptionValueSource('budgetEpochs') !== 'default';
       if (name === 'crism') {
         const epochs = epochsGiven ? o.budgetEpochs : 1000;
+        const endmembers = o.endmembers === undefined ? undefined : isCrismSimulationName(o.endmembers) ? o.endmembers : readEndmembersFile(o.endmembers);
         log(`${name}: simulated CRISM-like unmixing (000_… §4): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
-        const r = await crismExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.alphaR !== undefined ? { alphaR: o.alphaR } : {}), ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), ...(models ? { models } : {}), ...(o.centreMax !== undefined ? { centreMax: o.centreMax } : {}), ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
+        const r = await crismExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.alphaR !== undefined ? { alphaR: o.alphaR } : {}), ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), ...(models ? { models } : {}), ...(o.centreMax !== undefined ? { centreMax: o.centreMax } : {}), ...(endmembers ? { endmembers } : {}), ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
         log(`wrote ${r.files.join(', ')}`);
         return;
       }

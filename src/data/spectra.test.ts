@@ -2,17 +2,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   abundanceGrid,
+  absorptionCoefficient,
   chandrasekharH,
   CRISM_CHANNELS,
+  CRISM_ENDMEMBERS,
+  CRISM_ENDMEMBERS_DUSTY,
+  CRISM_SIMULATIONS,
   CRISM_GEOMETRIES,
   CRISM_MINERALS,
   crismWavelengths,
   endmemberSpectra,
   hapkeReflectance,
   mixSpectrum,
+  readEndmembersFile,
   simulateCrism,
   singleScatteringAlbedo,
+  type Endmember,
 } from './index.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const D = CRISM_CHANNELS;
 
@@ -238,4 +247,92 @@ test('bad inputs are clear errors', () => {
   assert.throws(() => mixSpectrum([1, 0, 0], 3, 80), /geometry must be an integer in 0\.\.2, got 3/);
   assert.throws(() => mixSpectrum([1, 0, 0], 0, -5), /grain size must be a positive number/);
   assert.throws(() => endmemberSpectra({ geometry: 7 }), /endmemberSpectra: geometry must be an integer/);
+});
+
+/** Root-mean-square distance, over the 66 grid points and all channels, of the mixture from the abundance-weighted mean of the pure spectra. */
+function rmsFromLinear(set: readonly Endmember[]): number {
+  const pure = [0, 1, 2].map((k) => mixSpectrum([0, 1, 2].map((j) => (j === k ? 1 : 0)), 0, 85.5, set));
+  let ss = 0;
+  let n = 0;
+  for (const a of abundanceGrid()) {
+    const m = mixSpectrum(a, 0, 85.5, set);
+    for (let c = 0; c < D; c++) {
+      ss += (m[c] - (a[0] * pure[0][c] + a[1] * pure[1][c] + a[2] * pure[2][c])) ** 2;
+      n++;
+    }
+  }
+  return Math.sqrt(ss / n);
+}
+
+test('endmember sets: dusty has a darker bytownite, is still non-linear but closer to linear; same draws for the same seed', () => {
+  assert.equal(CRISM_SIMULATIONS.clear, CRISM_ENDMEMBERS);
+  assert.equal(CRISM_SIMULATIONS.dusty, CRISM_ENDMEMBERS_DUSTY);
+  const mean = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
+  const clear = endmemberSpectra();
+  const dusty = endmemberSpectra({ endmembers: CRISM_ENDMEMBERS_DUSTY });
+  // olivine and diopside are the same minerals in both sets
+  assert.ok(maxAbsDiff(row(clear, 0), row(dusty, 0)) < 1e-7 && maxAbsDiff(row(clear, 1), row(dusty, 1)) < 1e-7);
+  const bc = mean(row(clear, 2));
+  const bd = mean(row(dusty, 2));
+  assert.ok(bc > 0.6 && bd < 0.52 && bd > 0.45, `bytownite mean reflectance clear ${bc}, dusty ${bd}`);
+  const lc = rmsFromLinear(CRISM_ENDMEMBERS);
+  const ld = rmsFromLinear(CRISM_ENDMEMBERS_DUSTY);
+  assert.ok(ld > 0.01 && ld < 0.75 * lc, `rms distance from linear mixing: clear ${lc}, dusty ${ld}`);
+  // the explicit default equals the implicit one; the random draws do not depend on the set
+  const a = simulateCrism({ n: 300, seed: 4 });
+  assert.deepEqual(simulateCrism({ n: 300, seed: 4, endmembers: CRISM_ENDMEMBERS }).x, a.x);
+  const b = simulateCrism({ n: 300, seed: 4, endmembers: CRISM_ENDMEMBERS_DUSTY });
+  assert.deepEqual(b.y, a.y);
+  assert.deepEqual(b.grainSize, a.grainSize);
+  assert.deepEqual(b.outlier, a.outlier);
+  assert.ok(maxAbsDiff(a.x, b.x) > 0.05);
+});
+
+test('endmember sets: a caller\'s own set is checked and copied, so changing it later takes effect; built-ins are frozen', () => {
+  const own = structuredClone(CRISM_ENDMEMBERS_DUSTY) as Endmember[];
+  assert.deepEqual(simulateCrism({ n: 120, seed: 1, endmembers: own }).x, simulateCrism({ n: 120, seed: 1, endmembers: CRISM_ENDMEMBERS_DUSTY }).x);
+  const before = absorptionCoefficient(2, own);
+  own[2].continuum = [4, 4];
+  const after = absorptionCoefficient(2, own);
+  assert.ok(Math.abs(after[0] - before[0] - 2) < 1e-9, `α at 0.9 µm: ${before[0]} → ${after[0]} (continuum 2 → 4)`);
+  assert.ok(singleScatteringAlbedo(2, 80, own)[50] < singleScatteringAlbedo(2, 80, CRISM_ENDMEMBERS_DUSTY)[50]);
+  assert.throws(() => {
+    (CRISM_ENDMEMBERS[2] as Endmember).continuum = [1, 1];
+  }, TypeError);
+  assert.throws(() => {
+    (CRISM_ENDMEMBERS_DUSTY[0].bands[0] as { strength: number }).strength = 0;
+  }, TypeError);
+});
+
+test('endmember sets: bad sets and files are clear errors naming the key and the file', () => {
+  const good = structuredClone(CRISM_ENDMEMBERS) as Endmember[];
+  const with_ = (f: (s: Endmember[]) => void): Endmember[] => {
+    const s = structuredClone(good);
+    f(s);
+    return s;
+  };
+  assert.throws(() => simulateCrism({ endmembers: good.slice(0, 2) }), /simulateCrism: endmembers must be an array of 3 endmembers \(olivine, diopside, bytownite\), got 2/);
+  assert.throws(() => mixSpectrum([1, 0, 0], 0, 80, with_((s) => (s[1].refractiveIndex = 0.9))), /mixSpectrum: endmembers\[1\]\.refractiveIndex must be a finite number > 1, got 0\.9/);
+  assert.throws(() => endmemberSpectra({ endmembers: with_((s) => (s[2].continuum = [1, -1])) }), /endmemberSpectra: endmembers\[2\]\.continuum\[1\] must be a finite number ≥ 0 \(cm⁻¹\), got -1/);
+  assert.throws(() => singleScatteringAlbedo(0, 80, with_((s) => (s[0].bands[1].width = 0))), /endmembers\[0\]\.bands\[1\]\.width must be a finite number > 0/);
+  assert.throws(() => absorptionCoefficient(0, with_((s) => (s[0].density = NaN))), /endmembers\[0\]\.density must be a finite number > 0/);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-em-'));
+  try {
+    const ok = path.join(dir, 'ok.json');
+    fs.writeFileSync(ok, JSON.stringify({ endmembers: CRISM_ENDMEMBERS_DUSTY }));
+    assert.deepEqual(endmemberSpectra({ endmembers: readEndmembersFile(ok) }), endmemberSpectra({ endmembers: CRISM_ENDMEMBERS_DUSTY }));
+    const arr = path.join(dir, 'arr.json');
+    fs.writeFileSync(arr, JSON.stringify(CRISM_ENDMEMBERS));
+    assert.deepEqual(readEndmembersFile(arr), CRISM_ENDMEMBERS);
+    const broken = path.join(dir, 'broken.json');
+    fs.writeFileSync(broken, '[{"name": "olivine",');
+    assert.throws(() => readEndmembersFile(broken), (e: Error) => e.message.startsWith(`${broken}: not valid JSON`));
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify(with_((s) => ((s[2].bands[0] as unknown as Record<string, unknown>).strength = 'strong'))));
+    assert.throws(() => readEndmembersFile(bad), (e: Error) => e.message === `${bad}: endmembers[2].bands[0].strength must be a finite number ≥ 0 (cm⁻¹), got "strong"`);
+    assert.throws(() => readEndmembersFile(path.join(dir, 'missing.json')), /missing\.json: cannot read the endmember file/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -18,6 +18,11 @@
  * - bytownite (plagioclase): a weak, broad band at 1.25 µm from minor Fe²⁺ on a very clear continuum,
  *   so the spectrum is bright and nearly flat.
  *
+ * Two built-in sets ({@link CRISM_SIMULATIONS}) differ only in the bytownite continuum: `clear` (the
+ * default, {@link CRISM_ENDMEMBERS}) and `dusty` ({@link CRISM_ENDMEMBERS_DUSTY}, four times the
+ * continuum absorption, closer to linear mixing). Every function that depends on the optical
+ * constants takes an optional set of one's own ({@link checkEndmembers}, {@link readEndmembersFile}).
+ *
  * **Single-scattering albedo.** From α and the grain size D through Hapke's equivalent-slab model for
  * particles much larger than the wavelength: Θ = exp(−α⟨D⟩) with the mean ray path
  * ⟨D⟩ = (2/3)[n² − (1/n)(n² − 1)^{3/2}]·D, and w = Sₑ + (1 − Sₑ)(1 − Sᵢ)Θ / (1 − SᵢΘ), where the external
@@ -38,6 +43,7 @@
  * **Sampling** ({@link simulateCrism}): see its doc comment for the jitter, grain sizes, noise and
  * the container outliers.
  */
+import fs from 'node:fs';
 import { Rng } from '../engine/rng.js';
 
 /** Number of spectral channels. */
@@ -94,38 +100,81 @@ export interface Endmember {
   bands: AbsorptionBand[];
 }
 
-/** The three endmembers' optical models, in {@link CRISM_MINERALS} order. */
-export const CRISM_ENDMEMBERS: readonly Endmember[] = [
-  {
-    name: 'olivine',
-    refractiveIndex: 1.66,
-    density: 3.32,
-    continuum: [1.0, 0.45],
-    bands: [
-      { center: 0.86, width: 0.06, strength: 4 },
-      { center: 1.06, width: 0.085, strength: 13 },
-      { center: 1.27, width: 0.13, strength: 9 },
-    ],
-  },
-  {
-    name: 'diopside',
-    refractiveIndex: 1.68,
-    density: 3.4,
-    continuum: [0.9, 0.8],
-    bands: [
-      { center: 0.93, width: 0.06, strength: 2 },
-      { center: 1.04, width: 0.09, strength: 5 },
-      { center: 2.3, width: 0.2, strength: 2.2 },
-    ],
-  },
-  {
-    name: 'bytownite',
-    refractiveIndex: 1.57,
-    density: 2.72,
-    continuum: [0.5, 0.45],
-    bands: [{ center: 1.25, width: 0.17, strength: 0.4 }],
-  },
-];
+/** Deep-freezes an endmember set, so the cache of absorption coefficients can never go stale. */
+function freezeSet(set: Endmember[]): readonly Endmember[] {
+  for (const em of set) {
+    for (const b of em.bands) Object.freeze(b);
+    Object.freeze(em.bands);
+    Object.freeze(em.continuum);
+    Object.freeze(em);
+  }
+  return Object.freeze(set);
+}
+
+const OLIVINE: Endmember = {
+  name: 'olivine',
+  refractiveIndex: 1.66,
+  density: 3.32,
+  continuum: [1.0, 0.45],
+  bands: [
+    { center: 0.86, width: 0.06, strength: 4 },
+    { center: 1.06, width: 0.085, strength: 13 },
+    { center: 1.27, width: 0.13, strength: 9 },
+  ],
+};
+
+const DIOPSIDE: Endmember = {
+  name: 'diopside',
+  refractiveIndex: 1.68,
+  density: 3.4,
+  continuum: [0.9, 0.8],
+  bands: [
+    { center: 0.93, width: 0.06, strength: 2 },
+    { center: 1.04, width: 0.09, strength: 5 },
+    { center: 2.3, width: 0.2, strength: 2.2 },
+  ],
+};
+
+const bytownite = (continuum: [number, number]): Endmember => ({
+  name: 'bytownite',
+  refractiveIndex: 1.57,
+  density: 2.72,
+  continuum,
+  bands: [{ center: 1.25, width: 0.17, strength: 0.4 }],
+});
+
+/**
+ * The three endmembers' optical models of the `clear` simulation, in {@link CRISM_MINERALS} order:
+ * a very clear bytownite (continuum 0.5 → 0.45 cm⁻¹), so the pure feldspar is bright (mean RADF
+ * 0.65) and its corner of the simplex is far from what a straight line through the centre predicts.
+ * Frozen; build a new array to change it.
+ */
+export const CRISM_ENDMEMBERS: readonly Endmember[] = freezeSet([OLIVINE, DIOPSIDE, bytownite([0.5, 0.45])]);
+
+/**
+ * The `dusty` simulation: the same minerals, but a dustier bytownite (continuum 2.0 → 1.8 cm⁻¹), as
+ * dark on average as the other two (mean RADF 0.50). Reflectance is still non-linear in abundance,
+ * but about half as far from linear as `clear`: PLS fitted on the centre reaches a composition KL
+ * of 0.078 instead of 0.15 (the paper's laboratory data: 0.036, the best of its three methods).
+ */
+export const CRISM_ENDMEMBERS_DUSTY: readonly Endmember[] = freezeSet([structuredClone(OLIVINE), structuredClone(DIOPSIDE), bytownite([2.0, 1.8])]);
+
+/** Names of the built-in endmember sets (see {@link CRISM_SIMULATIONS}). */
+export type CrismSimulationName = 'clear' | 'dusty';
+
+/** The built-in endmember sets by name: `clear` ({@link CRISM_ENDMEMBERS}) and `dusty` ({@link CRISM_ENDMEMBERS_DUSTY}). */
+export const CRISM_SIMULATIONS: Readonly<Record<CrismSimulationName, readonly Endmember[]>> = Object.freeze({
+  clear: CRISM_ENDMEMBERS,
+  dusty: CRISM_ENDMEMBERS_DUSTY,
+});
+
+/** The name of the default endmember set. */
+export const CRISM_DEFAULT_SIMULATION: CrismSimulationName = 'clear';
+
+/** True when `s` names a built-in endmember set. */
+export function isCrismSimulationName(s: string): s is CrismSimulationName {
+  return Object.prototype.hasOwnProperty.call(CRISM_SIMULATIONS, s);
+}
 
 /** The 165 channel wavelengths in µm, evenly spaced over {@link CRISM_WAVELENGTH_RANGE}. */
 export function crismWavelengths(): Float32Array {
@@ -148,30 +197,110 @@ export function abundanceGrid(): number[][] {
   return rows;
 }
 
-let alphaCache: Float64Array[] | null = null;
+/**
+ * Checks an endmember set: three endmembers ({@link CRISM_MINERALS} order), each with a refractive
+ * index > 1, a positive density, a non-negative finite continuum and bands of finite centre,
+ * positive width and non-negative strength. Throws naming the key, e.g. `endmembers[2].continuum[1]`.
+ */
+export function checkEndmembers(who: string, set: readonly Endmember[]): void {
+  if (!Array.isArray(set) || set.length !== CRISM_MINERALS.length) {
+    throw new Error(`${who}: endmembers must be an array of ${CRISM_MINERALS.length} endmembers (${CRISM_MINERALS.join(', ')}), got ${Array.isArray(set) ? `${set.length}` : typeof set}`);
+  }
+  const bad = (key: string, what: string, v: unknown): never => {
+    throw new Error(`${who}: endmembers${key} must be ${what}, got ${JSON.stringify(v)}`);
+  };
+  set.forEach((em, i) => {
+    const at = `[${i}]`;
+    if (typeof em !== 'object' || em === null) bad(at, 'an object', em);
+    if (!(typeof em.refractiveIndex === 'number' && em.refractiveIndex > 1 && Number.isFinite(em.refractiveIndex))) bad(`${at}.refractiveIndex`, 'a finite number > 1', em.refractiveIndex);
+    if (!(typeof em.density === 'number' && em.density > 0 && Number.isFinite(em.density))) bad(`${at}.density`, 'a finite number > 0 (g/cm³)', em.density);
+    if (!Array.isArray(em.continuum) || em.continuum.length !== 2) bad(`${at}.continuum`, 'two numbers [first, last] in cm⁻¹', em.continuum);
+    (em.continuum as unknown[]).forEach((v: unknown, j: number) => {
+      if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) bad(`${at}.continuum[${j}]`, 'a finite number ≥ 0 (cm⁻¹)', v);
+    });
+    if (!Array.isArray(em.bands)) bad(`${at}.bands`, 'an array of {center, width, strength}', em.bands);
+    (em.bands as unknown[] as AbsorptionBand[]).forEach((band: AbsorptionBand, j: number) => {
+      const bk = `${at}.bands[${j}]`;
+      if (typeof band !== 'object' || band === null) bad(bk, 'an object {center, width, strength}', band);
+      if (!(typeof band.center === 'number' && Number.isFinite(band.center))) bad(`${bk}.center`, 'a finite number (µm)', band.center);
+      if (!(typeof band.width === 'number' && band.width > 0 && Number.isFinite(band.width))) bad(`${bk}.width`, 'a finite number > 0 (µm)', band.width);
+      if (!(typeof band.strength === 'number' && band.strength >= 0 && Number.isFinite(band.strength))) bad(`${bk}.strength`, 'a finite number ≥ 0 (cm⁻¹)', band.strength);
+    });
+  });
+}
 
-/** Absorption coefficient α(λ) in cm⁻¹ of endmember `m` (0..2) at the 165 channels. */
-export function absorptionCoefficient(m: number): Float64Array {
-  checkMineral('absorptionCoefficient', m);
-  if (!alphaCache) {
+/**
+ * Reads an endmember set from a JSON file: either an array of three endmembers or an object whose
+ * `endmembers` key is one, each `{ name, refractiveIndex, density, continuum: [first, last],
+ * bands: [{ center, width, strength }] }` in the units of {@link Endmember} ({@link CRISM_MINERALS}
+ * order). Throws naming the file and the key.
+ */
+export function readEndmembersFile(file: string): readonly Endmember[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read the endmember file (${(e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const set = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'endmembers' in raw ? (raw as { endmembers: unknown }).endmembers : raw;
+  checkEndmembers(file, set as readonly Endmember[]);
+  return freezeSet(structuredClone(set as Endmember[]));
+}
+
+/**
+ * Absorption coefficients per endmember set, keyed by a frozen set (a built-in one, or the copy that
+ * `ownSet` makes of a caller's), so an entry can never go stale.
+ */
+const alphaCache = new WeakMap<readonly Endmember[], Float64Array[]>();
+
+/**
+ * The endmember set a public function works with: a built-in set as it is; any other set checked,
+ * then deep-copied and frozen, once per call (the caller may change its objects between calls).
+ */
+function ownSet(who: string, set: readonly Endmember[] | undefined): readonly Endmember[] {
+  if (set === undefined) return CRISM_ENDMEMBERS;
+  if (set === CRISM_ENDMEMBERS || set === CRISM_ENDMEMBERS_DUSTY) return set;
+  checkEndmembers(who, set);
+  return freezeSet(structuredClone(set as Endmember[]));
+}
+
+function alphaOf(set: readonly Endmember[]): Float64Array[] {
+  let a = alphaCache.get(set);
+  if (!a) {
     const lam = crismWavelengths();
-    alphaCache = CRISM_ENDMEMBERS.map((em) => {
-      const a = new Float64Array(CRISM_CHANNELS);
+    a = set.map((em) => {
+      const v = new Float64Array(CRISM_CHANNELS);
       for (let c = 0; c < CRISM_CHANNELS; c++) {
         const t = c / (CRISM_CHANNELS - 1);
-        let v = em.continuum[0] + (em.continuum[1] - em.continuum[0]) * t;
-        for (const b of em.bands) v += b.strength * Math.exp(-((lam[c] - b.center) ** 2) / (2 * b.width * b.width));
-        a[c] = v;
+        let x = em.continuum[0] + (em.continuum[1] - em.continuum[0]) * t;
+        for (const b of em.bands) x += b.strength * Math.exp(-((lam[c] - b.center) ** 2) / (2 * b.width * b.width));
+        v[c] = x;
       }
-      return a;
+      return v;
     });
+    alphaCache.set(set, a);
   }
-  return alphaCache[m].slice();
+  return a;
+}
+
+/**
+ * Absorption coefficient α(λ) in cm⁻¹ of endmember `m` (0..2) at the 165 channels, for the endmember
+ * set `endmembers` (default {@link CRISM_ENDMEMBERS}).
+ */
+export function absorptionCoefficient(m: number, endmembers?: readonly Endmember[]): Float64Array {
+  checkMineral('absorptionCoefficient', m);
+  return alphaOf(ownSet('absorptionCoefficient', endmembers))[m].slice();
 }
 
 function checkMineral(who: string, m: number): void {
-  if (!Number.isInteger(m) || m < 0 || m >= CRISM_ENDMEMBERS.length) {
-    throw new Error(`${who}: mineral must be an integer in 0..${CRISM_ENDMEMBERS.length - 1}, got ${m}`);
+  if (!Number.isInteger(m) || m < 0 || m >= CRISM_MINERALS.length) {
+    throw new Error(`${who}: mineral must be an integer in 0..${CRISM_MINERALS.length - 1}, got ${m}`);
   }
 }
 
@@ -196,13 +325,19 @@ function slabConstants(em: Endmember): { se: number; si: number; pathPerUm: numb
 
 /**
  * Single-scattering albedo w(λ) of endmember `m` for grains of diameter `grainSize` µm, from Hapke's
- * equivalent-slab model (module comment). Values lie in (Sₑ, 1).
+ * equivalent-slab model (module comment), for the endmember set `endmembers` (default
+ * {@link CRISM_ENDMEMBERS}). Values lie in (Sₑ, 1).
  */
-export function singleScatteringAlbedo(m: number, grainSize: number): Float64Array {
+export function singleScatteringAlbedo(m: number, grainSize: number, endmembers?: readonly Endmember[]): Float64Array {
   checkMineral('singleScatteringAlbedo', m);
   checkGrain('singleScatteringAlbedo', grainSize);
-  const alpha = absorptionCoefficient(m);
-  const { se, si, pathPerUm } = slabConstants(CRISM_ENDMEMBERS[m]);
+  return albedoOf(ownSet('singleScatteringAlbedo', endmembers), m, grainSize);
+}
+
+/** {@link singleScatteringAlbedo} for a set from `ownSet`, inputs already checked. */
+function albedoOf(set: readonly Endmember[], m: number, grainSize: number): Float64Array {
+  const alpha = alphaOf(set)[m];
+  const { se, si, pathPerUm } = slabConstants(set[m]);
   const path = pathPerUm * grainSize;
   const w = new Float64Array(CRISM_CHANNELS);
   for (let c = 0; c < CRISM_CHANNELS; c++) {
@@ -234,7 +369,7 @@ function cosines(g: number): [number, number] {
 
 /** Grain sizes per mineral from a number (all the same) or three numbers. */
 function grainSizes(who: string, grainSize: number | ArrayLike<number>): number[] {
-  const k = CRISM_ENDMEMBERS.length;
+  const k = CRISM_MINERALS.length;
   const out = typeof grainSize === 'number' ? new Array<number>(k).fill(grainSize) : Array.from(grainSize);
   if (out.length !== k) throw new Error(`${who}: expected ${k} grain sizes, got ${out.length}`);
   for (const d of out) checkGrain(who, d);
@@ -245,13 +380,15 @@ function grainSizes(who: string, grainSize: number | ArrayLike<number>): number[
  * Noise-free reflectance (Hapke radiance factor, 165 channels) of an intimate mixture with mass
  * fractions `abundance` (three non-negative numbers summing to 1 within 1e-6, {@link CRISM_MINERALS}
  * order), seen at geometry `geometry` (index into {@link CRISM_GEOMETRIES}), with grain size(s)
- * `grainSize` µm (one for all minerals, or one each). See the module comment for the model.
+ * `grainSize` µm (one for all minerals, or one each), for the endmember set `endmembers` (default
+ * {@link CRISM_ENDMEMBERS}). See the module comment for the model.
  */
-export function mixSpectrum(abundance: ArrayLike<number>, geometry: number, grainSize: number | ArrayLike<number>): Float32Array {
+export function mixSpectrum(abundance: ArrayLike<number>, geometry: number, grainSize: number | ArrayLike<number>, endmembers?: readonly Endmember[]): Float32Array {
   const who = 'mixSpectrum';
   checkGeometry(who, geometry);
   const sizes = grainSizes(who, grainSize);
-  const k = CRISM_ENDMEMBERS.length;
+  const set = ownSet(who, endmembers);
+  const k = CRISM_MINERALS.length;
   if (abundance.length !== k) throw new Error(`${who}: abundance must have ${k} entries, got ${abundance.length}`);
   let sum = 0;
   for (let i = 0; i < k; i++) {
@@ -260,23 +397,23 @@ export function mixSpectrum(abundance: ArrayLike<number>, geometry: number, grai
   }
   if (Math.abs(sum - 1) > 1e-6) throw new Error(`${who}: abundance must sum to 1, sums to ${sum}`);
   const out = new Float32Array(CRISM_CHANNELS);
-  mixInto(abundance, sizes, geometry, out, 0);
+  mixInto(set, abundance, sizes, geometry, out, 0);
   return out;
 }
 
-/** Writes the mixture reflectance into `out[off .. off + 165)`; inputs already checked. */
-function mixInto(abundance: ArrayLike<number>, sizes: number[], geometry: number, out: Float32Array, off: number): void {
-  const k = CRISM_ENDMEMBERS.length;
+/** Writes the mixture reflectance into `out[off .. off + 165)`; inputs already checked, `set` from `ownSet`. */
+function mixInto(set: readonly Endmember[], abundance: ArrayLike<number>, sizes: number[], geometry: number, out: Float32Array, off: number): void {
+  const k = CRISM_MINERALS.length;
   const weights = new Float64Array(k);
   let wsum = 0;
   for (let i = 0; i < k; i++) {
-    weights[i] = abundance[i] / (CRISM_ENDMEMBERS[i].density * sizes[i]);
+    weights[i] = abundance[i] / (set[i].density * sizes[i]);
     wsum += weights[i];
   }
   const albedo = new Float64Array(CRISM_CHANNELS);
   for (let i = 0; i < k; i++) {
     if (weights[i] === 0) continue;
-    const wi = singleScatteringAlbedo(i, sizes[i]);
+    const wi = albedoOf(set, i, sizes[i]);
     const f = weights[i] / wsum;
     for (let c = 0; c < CRISM_CHANNELS; c++) albedo[c] += f * wi[c];
   }
@@ -290,6 +427,8 @@ export interface EndmemberSpectraOptions {
   geometry?: number | 'mean';
   /** Grain size in µm (default 85.5, the middle of {@link CRISM_GRAIN_RANGE}). */
   grainSize?: number;
+  /** The endmembers' optical models (default {@link CRISM_ENDMEMBERS}; see {@link CRISM_SIMULATIONS}). */
+  endmembers?: readonly Endmember[];
 }
 
 /**
@@ -305,10 +444,11 @@ export function endmemberSpectra(opts: EndmemberSpectraOptions = {}): Float32Arr
   const geometry = opts.geometry ?? 'mean';
   const geos = geometry === 'mean' ? CRISM_GEOMETRIES.map((_, g) => g) : [geometry];
   for (const g of geos) checkGeometry(who, g);
-  const k = CRISM_ENDMEMBERS.length;
+  const set = ownSet(who, opts.endmembers);
+  const k = CRISM_MINERALS.length;
   const out = new Float32Array(k * CRISM_CHANNELS);
   for (let m = 0; m < k; m++) {
-    const w = singleScatteringAlbedo(m, grain);
+    const w = albedoOf(set, m, grain);
     for (let c = 0; c < CRISM_CHANNELS; c++) {
       let s = 0;
       for (const g of geos) {
@@ -359,6 +499,12 @@ export interface CrismOptions {
   jitter?: number;
   /** Grain-size range in µm from which each pixel's grain size is drawn uniformly (default 63–108). */
   grainRange?: [number, number];
+  /**
+   * The endmembers' optical models (default {@link CRISM_ENDMEMBERS}, the `clear` simulation; see
+   * {@link CRISM_SIMULATIONS}). The random draws do not depend on it: the same seed gives the same
+   * abundances, grain sizes, noise and outliers for every set.
+   */
+  endmembers?: readonly Endmember[];
 }
 
 /** A simulated CRISM-like dataset (see {@link simulateCrism}). */
@@ -433,6 +579,7 @@ export function simulateCrism(opts: CrismOptions = {}): CrismData {
   if (!(glo > 0 && ghi >= glo && Number.isFinite(ghi))) {
     throw new Error(`${who}: grainRange must be [lo, hi] with 0 < lo ≤ hi, got [${glo}, ${ghi}]`);
   }
+  const set = ownSet(who, opts.endmembers);
 
   const root = new Rng(opts.seed ?? 0);
   const rAbund = root.fork('abundance');
@@ -442,7 +589,7 @@ export function simulateCrism(opts: CrismOptions = {}): CrismData {
   const rOut = root.fork('outlier');
 
   const grid = abundanceGrid();
-  const k = CRISM_ENDMEMBERS.length;
+  const k = CRISM_MINERALS.length;
   const d = CRISM_CHANNELS;
   const x = new Float32Array(n * d);
   const y = new Float32Array(n * k);
@@ -476,7 +623,7 @@ export function simulateCrism(opts: CrismOptions = {}): CrismData {
     }
     const grain = glo + (ghi - glo) * rGrain.next();
     grainSize[r] = grain;
-    mixInto(ab, [grain, grain, grain], geometry[r], x, r * d);
+    mixInto(set, ab, [grain, grain, grain], geometry[r], x, r * d);
   }
 
   const gains = rGain.fillNormal(new Float32Array(n));
