@@ -237,7 +237,7 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   assert.match(r.err, /--centre-max applies to crism, not libs/);
   r = cli(['experiment', 'crism', '--endmembers', 'muddy']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /--endmembers must be clear, dusty or an existing JSON file, got 'muddy'/);
+  assert.match(r.err, /--endmembers must be dusty, clear or an existing JSON file, got 'muddy'/);
   r = cli(['experiment', 'libs', '--endmembers', 'dusty']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--endmembers applies to crism, not libs/);

@@ -268,7 +268,7 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
     .option('--alpha-r <w>', 'crism: weight α_r of the unfeatured bound for the untapped model (default 0.01, appendix A.2.2)', Number)
     .option('--alpha-r-warmup <epochs>', 'mnist-untapped, crism: epochs of linear warm-up of α_r for the untapped model (default 0)', Number)
-    .option('--endmembers <set>', 'crism: the endmembers\' optical constants: clear (default), dusty (a darker feldspar, closer to linear mixing) or a JSON file (see docs/spectroscopy.md)')
+    .option('--endmembers <set>', 'crism: the endmembers\' optical constants: dusty (default), clear (a bright feldspar, further from linear mixing) or a JSON file (see docs/spectroscopy.md)')
     .option('--centre-max <share>', 'crism: largest share of any mineral in the labelled centre region (default 0.5: the paper\'s 12 grid points; 0.6 gives 15)', Number)
     .option('--models <list>', 'mnist-untapped, crism: comma-separated models to train (default both: m2,untapped)')
     .option('--latents <list>', 'vae-table: comma-separated latent sizes (default 3,5,10,20,200)')

@@ -6,6 +6,7 @@ import {
   chandrasekharH,
   CRISM_CHANNELS,
   CRISM_ENDMEMBERS,
+  CRISM_ENDMEMBERS_CLEAR,
   CRISM_ENDMEMBERS_DUSTY,
   CRISM_SIMULATIONS,
   CRISM_GEOMETRIES,
@@ -83,8 +84,21 @@ test('Hapke pieces: H(x) = 1 without scattering, hand-computed radiance factor',
   }
 });
 
-test('endmember shapes: olivine 1 µm band without 2 µm band, diopside 1 and 2.3 µm bands, bright flat bytownite', () => {
-  const em = endmemberSpectra({ geometry: 0 });
+for (const [name, set] of [
+  ['dusty', CRISM_ENDMEMBERS_DUSTY],
+  ['clear', CRISM_ENDMEMBERS_CLEAR],
+] as const) {
+  test(`endmember shapes (${name}): olivine 1 µm band without 2 µm band, diopside 1 and 2.3 µm bands, flat bytownite${name === 'clear' ? ', the bright one' : ''}`, () => {
+    endmemberShapes(set, name === 'clear');
+  });
+  test(`intimate mixing is not linear (${name}): 50/50 mixes are darker than the mean of the pure spectra`, () => {
+    // dusty: diopside and bytownite are close in brightness, so their mix is the most nearly linear
+    mixingNonLinear(set, name === 'clear' ? { max: 0.04, mean: -0.01 } : { max: 0.01, mean: -0.004 });
+  });
+}
+
+function endmemberShapes(set: readonly Endmember[], brightBytownite: boolean): void {
+  const em = endmemberSpectra({ geometry: 0, endmembers: set });
   const lam = crismWavelengths();
   const at = (m: number, um: number) => {
     let best = 0;
@@ -97,14 +111,15 @@ test('endmember shapes: olivine 1 µm band without 2 µm band, diopside 1 and 2.
   // Diopside: both bands.
   assert.ok(at(1, 1.04) < 0.7 * at(1, 1.6));
   assert.ok(at(1, 2.3) < 0.85 * at(1, 1.7));
-  // Bytownite: brightest, weak band (< 15% deep) near 1.25 µm.
+  // Bytownite: weak band (< 15% deep) near 1.25 µm; in `clear` also the brightest.
   assert.ok(at(2, 1.25) < at(2, 1.8) && at(2, 1.25) > 0.85 * at(2, 1.8));
-  for (let c = 0; c < D; c++) assert.ok(em[2 * D + c] > em[c] - 0.02, `bytownite is the bright one at channel ${c}`);
-});
+  if (brightBytownite) for (let c = 0; c < D; c++) assert.ok(em[2 * D + c] > em[c] - 0.02, `bytownite is the bright one at channel ${c}`);
+}
 
-test('intimate mixing is not linear: 50/50 mixes are darker than the mean of the pure spectra', () => {
+/** Every 50/50 pair at every geometry: max |mix − linear| above `min.max`, mean (mix − linear) below `min.mean`. */
+function mixingNonLinear(set: readonly Endmember[], min: { max: number; mean: number }): void {
   for (let g = 0; g < 3; g++) {
-    const em = endmemberSpectra({ geometry: g, grainSize: 85.5 });
+    const em = endmemberSpectra({ geometry: g, grainSize: 85.5, endmembers: set });
     for (const [a, b] of [
       [0, 1],
       [0, 2],
@@ -113,7 +128,7 @@ test('intimate mixing is not linear: 50/50 mixes are darker than the mean of the
       const ab = [0, 0, 0];
       ab[a] = 0.5;
       ab[b] = 0.5;
-      const mix = mixSpectrum(ab, g, 85.5);
+      const mix = mixSpectrum(ab, g, 85.5, set);
       let maxDiff = 0;
       let meanDiff = 0;
       for (let c = 0; c < D; c++) {
@@ -121,11 +136,11 @@ test('intimate mixing is not linear: 50/50 mixes are darker than the mean of the
         maxDiff = Math.max(maxDiff, Math.abs(diff));
         meanDiff += diff / D;
       }
-      assert.ok(maxDiff > 0.04, `geometry ${g}, minerals ${a}+${b}: max |mix − linear| = ${maxDiff}`);
-      assert.ok(meanDiff < -0.01, `geometry ${g}, minerals ${a}+${b}: mean (mix − linear) = ${meanDiff}`);
+      assert.ok(maxDiff > min.max, `geometry ${g}, minerals ${a}+${b}: max |mix − linear| = ${maxDiff}`);
+      assert.ok(meanDiff < min.mean, `geometry ${g}, minerals ${a}+${b}: mean (mix − linear) = ${meanDiff}`);
     }
   }
-});
+}
 
 test('a pure-corner abundance gives the pure spectrum (geometry and grain size of the pixel)', () => {
   for (let m = 0; m < 3; m++) {
@@ -264,24 +279,25 @@ function rmsFromLinear(set: readonly Endmember[]): number {
   return Math.sqrt(ss / n);
 }
 
-test('endmember sets: dusty has a darker bytownite, is still non-linear but closer to linear; same draws for the same seed', () => {
-  assert.equal(CRISM_SIMULATIONS.clear, CRISM_ENDMEMBERS);
+test('endmember sets: the default dusty has a darker bytownite than clear, is still non-linear but closer to linear; same draws for the same seed', () => {
+  assert.equal(CRISM_SIMULATIONS.clear, CRISM_ENDMEMBERS_CLEAR);
   assert.equal(CRISM_SIMULATIONS.dusty, CRISM_ENDMEMBERS_DUSTY);
+  assert.equal(CRISM_ENDMEMBERS, CRISM_ENDMEMBERS_DUSTY);
   const mean = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
-  const clear = endmemberSpectra();
-  const dusty = endmemberSpectra({ endmembers: CRISM_ENDMEMBERS_DUSTY });
+  const clear = endmemberSpectra({ endmembers: CRISM_ENDMEMBERS_CLEAR });
+  const dusty = endmemberSpectra();
   // olivine and diopside are the same minerals in both sets
   assert.ok(maxAbsDiff(row(clear, 0), row(dusty, 0)) < 1e-7 && maxAbsDiff(row(clear, 1), row(dusty, 1)) < 1e-7);
   const bc = mean(row(clear, 2));
   const bd = mean(row(dusty, 2));
   assert.ok(bc > 0.6 && bd < 0.52 && bd > 0.45, `bytownite mean reflectance clear ${bc}, dusty ${bd}`);
-  const lc = rmsFromLinear(CRISM_ENDMEMBERS);
+  const lc = rmsFromLinear(CRISM_ENDMEMBERS_CLEAR);
   const ld = rmsFromLinear(CRISM_ENDMEMBERS_DUSTY);
   assert.ok(ld > 0.01 && ld < 0.75 * lc, `rms distance from linear mixing: clear ${lc}, dusty ${ld}`);
   // the explicit default equals the implicit one; the random draws do not depend on the set
   const a = simulateCrism({ n: 300, seed: 4 });
-  assert.deepEqual(simulateCrism({ n: 300, seed: 4, endmembers: CRISM_ENDMEMBERS }).x, a.x);
-  const b = simulateCrism({ n: 300, seed: 4, endmembers: CRISM_ENDMEMBERS_DUSTY });
+  assert.deepEqual(simulateCrism({ n: 300, seed: 4, endmembers: CRISM_ENDMEMBERS_DUSTY }).x, a.x);
+  const b = simulateCrism({ n: 300, seed: 4, endmembers: CRISM_ENDMEMBERS_CLEAR });
   assert.deepEqual(b.y, a.y);
   assert.deepEqual(b.grainSize, a.grainSize);
   assert.deepEqual(b.outlier, a.outlier);
@@ -297,7 +313,7 @@ test('endmember sets: a caller\'s own set is checked and copied, so changing it 
   assert.ok(Math.abs(after[0] - before[0] - 2) < 1e-9, `α at 0.9 µm: ${before[0]} → ${after[0]} (continuum 2 → 4)`);
   assert.ok(singleScatteringAlbedo(2, 80, own)[50] < singleScatteringAlbedo(2, 80, CRISM_ENDMEMBERS_DUSTY)[50]);
   assert.throws(() => {
-    (CRISM_ENDMEMBERS[2] as Endmember).continuum = [1, 1];
+    (CRISM_ENDMEMBERS_CLEAR[2] as Endmember).continuum = [1, 1];
   }, TypeError);
   assert.throws(() => {
     (CRISM_ENDMEMBERS_DUSTY[0].bands[0] as { strength: number }).strength = 0;
@@ -323,8 +339,8 @@ test('endmember sets: bad sets and files are clear errors naming the key and the
     fs.writeFileSync(ok, JSON.stringify({ endmembers: CRISM_ENDMEMBERS_DUSTY }));
     assert.deepEqual(endmemberSpectra({ endmembers: readEndmembersFile(ok) }), endmemberSpectra({ endmembers: CRISM_ENDMEMBERS_DUSTY }));
     const arr = path.join(dir, 'arr.json');
-    fs.writeFileSync(arr, JSON.stringify(CRISM_ENDMEMBERS));
-    assert.deepEqual(readEndmembersFile(arr), CRISM_ENDMEMBERS);
+    fs.writeFileSync(arr, JSON.stringify(CRISM_ENDMEMBERS_CLEAR));
+    assert.deepEqual(readEndmembersFile(arr), CRISM_ENDMEMBERS_CLEAR);
     const broken = path.join(dir, 'broken.json');
     fs.writeFileSync(broken, '[{"name": "olivine",');
     assert.throws(() => readEndmembersFile(broken), (e: Error) => e.message.startsWith(`${broken}: not valid JSON`));

@@ -15,13 +15,14 @@
  *   wavelengths (red slope), and no 2 µm band;
  * - diopside (clinopyroxene): a Band I at 1.04 µm with a weak 0.93 µm shoulder, and a broad Band II
  *   at 2.30 µm;
- * - bytownite (plagioclase): a weak, broad band at 1.25 µm from minor Fe²⁺ on a very clear continuum,
- *   so the spectrum is bright and nearly flat.
+ * - bytownite (plagioclase): a weak, broad band at 1.25 µm from minor Fe²⁺ on a flat continuum, so
+ *   the spectrum is nearly featureless.
  *
- * Two built-in sets ({@link CRISM_SIMULATIONS}) differ only in the bytownite continuum: `clear` (the
- * default, {@link CRISM_ENDMEMBERS}) and `dusty` ({@link CRISM_ENDMEMBERS_DUSTY}, four times the
- * continuum absorption, closer to linear mixing). Every function that depends on the optical
- * constants takes an optional set of one's own ({@link checkEndmembers}, {@link readEndmembersFile}).
+ * Two built-in sets ({@link CRISM_SIMULATIONS}) differ only in the bytownite continuum: `dusty` (the
+ * default since 2026-11-22, {@link CRISM_ENDMEMBERS_DUSTY}) and `clear` ({@link CRISM_ENDMEMBERS_CLEAR},
+ * a quarter of the continuum absorption: a bright feldspar, further from linear mixing; the default
+ * before). Every function that depends on the optical constants takes an optional set of one's own
+ * ({@link checkEndmembers}, {@link readEndmembersFile}); {@link CRISM_ENDMEMBERS} is the default set.
  *
  * **Single-scattering albedo.** From α and the grain size D through Hapke's equivalent-slab model for
  * particles much larger than the wavelength: Θ = exp(−α⟨D⟩) with the mean ray path
@@ -144,32 +145,36 @@ const bytownite = (continuum: [number, number]): Endmember => ({
 });
 
 /**
- * The three endmembers' optical models of the `clear` simulation, in {@link CRISM_MINERALS} order:
- * a very clear bytownite (continuum 0.5 → 0.45 cm⁻¹), so the pure feldspar is bright (mean RADF
- * 0.65) and its corner of the simplex is far from what a straight line through the centre predicts.
- * Frozen; build a new array to change it.
+ * The `clear` simulation's endmembers, in {@link CRISM_MINERALS} order: a very clear bytownite
+ * (continuum 0.5 → 0.45 cm⁻¹), so the pure feldspar is bright (mean RADF 0.64, against 0.47–0.48
+ * for the other two) and its corner of the simplex is far from what a straight line through the
+ * centre predicts: PLS fitted on the centre reaches a composition KL of only 0.15. Frozen.
  */
-export const CRISM_ENDMEMBERS: readonly Endmember[] = freezeSet([OLIVINE, DIOPSIDE, bytownite([0.5, 0.45])]);
+export const CRISM_ENDMEMBERS_CLEAR: readonly Endmember[] = freezeSet([OLIVINE, DIOPSIDE, bytownite([0.5, 0.45])]);
 
 /**
- * The `dusty` simulation: the same minerals, but a dustier bytownite (continuum 2.0 → 1.8 cm⁻¹), as
- * dark on average as the other two (mean RADF 0.50). Reflectance is still non-linear in abundance,
- * but about half as far from linear as `clear`: PLS fitted on the centre reaches a composition KL
- * of 0.078 instead of 0.15 (the paper's laboratory data: 0.036, the best of its three methods).
+ * The `dusty` simulation's endmembers (the default): the same minerals, but a dustier bytownite
+ * (continuum 2.0 → 1.8 cm⁻¹), about as dark as the other two (mean RADF 0.49). Reflectance is still
+ * non-linear in abundance, but closer to linear than `clear`: PLS fitted on the centre reaches a
+ * composition KL of 0.078 instead of 0.15 (the paper's laboratory data: 0.036, the best of its
+ * three methods, so the real mixtures are closer to linear still). Frozen.
  */
 export const CRISM_ENDMEMBERS_DUSTY: readonly Endmember[] = freezeSet([structuredClone(OLIVINE), structuredClone(DIOPSIDE), bytownite([2.0, 1.8])]);
 
-/** Names of the built-in endmember sets (see {@link CRISM_SIMULATIONS}). */
-export type CrismSimulationName = 'clear' | 'dusty';
+/** The default endmember set: {@link CRISM_ENDMEMBERS_DUSTY}. */
+export const CRISM_ENDMEMBERS: readonly Endmember[] = CRISM_ENDMEMBERS_DUSTY;
 
-/** The built-in endmember sets by name: `clear` ({@link CRISM_ENDMEMBERS}) and `dusty` ({@link CRISM_ENDMEMBERS_DUSTY}). */
+/** Names of the built-in endmember sets (see {@link CRISM_SIMULATIONS}). */
+export type CrismSimulationName = 'dusty' | 'clear';
+
+/** The built-in endmember sets by name: `dusty` ({@link CRISM_ENDMEMBERS_DUSTY}, the default) and `clear` ({@link CRISM_ENDMEMBERS_CLEAR}). */
 export const CRISM_SIMULATIONS: Readonly<Record<CrismSimulationName, readonly Endmember[]>> = Object.freeze({
-  clear: CRISM_ENDMEMBERS,
   dusty: CRISM_ENDMEMBERS_DUSTY,
+  clear: CRISM_ENDMEMBERS_CLEAR,
 });
 
 /** The name of the default endmember set. */
-export const CRISM_DEFAULT_SIMULATION: CrismSimulationName = 'clear';
+export const CRISM_DEFAULT_SIMULATION: CrismSimulationName = 'dusty';
 
 /** True when `s` names a built-in endmember set. */
 export function isCrismSimulationName(s: string): s is CrismSimulationName {
@@ -265,7 +270,7 @@ const alphaCache = new WeakMap<readonly Endmember[], Float64Array[]>();
  */
 function ownSet(who: string, set: readonly Endmember[] | undefined): readonly Endmember[] {
   if (set === undefined) return CRISM_ENDMEMBERS;
-  if (set === CRISM_ENDMEMBERS || set === CRISM_ENDMEMBERS_DUSTY) return set;
+  if (set === CRISM_ENDMEMBERS_CLEAR || set === CRISM_ENDMEMBERS_DUSTY) return set;
   checkEndmembers(who, set);
   return freezeSet(structuredClone(set as Endmember[]));
 }
@@ -500,7 +505,7 @@ export interface CrismOptions {
   /** Grain-size range in µm from which each pixel's grain size is drawn uniformly (default 63–108). */
   grainRange?: [number, number];
   /**
-   * The endmembers' optical models (default {@link CRISM_ENDMEMBERS}, the `clear` simulation; see
+   * The endmembers' optical models (default {@link CRISM_ENDMEMBERS}, the `dusty` simulation; see
    * {@link CRISM_SIMULATIONS}). The random draws do not depend on it: the same seed gives the same
    * abundances, grain sizes, noise and outliers for every set.
    */

@@ -23,8 +23,8 @@
  * reference implementation does. PLS (8 components, predictions
  * projected on the simplex) is fitted on the 500 labelled spectra.
  *
- * Simulation: `endmembers` picks the optical constants (`'clear'`, the default, `'dusty'`, or a set of
- * one's own); the split, the corner labels and the training draws do not depend on it.
+ * Simulation: `endmembers` picks the optical constants (`'dusty'`, the default, `'clear'`, or a set
+ * of one's own); the split, the corner labels and the training draws do not depend on it.
  *
  * Measures, per seed:
  * - endmember extraction error ‖x̄ − x‖₂ (fig. 5): x̄ = mean of p(x | y = e_k, z̄) with z̄ the mean
@@ -77,7 +77,7 @@ export interface CrismExperimentOptions {
   /** Simulation seed (default 0: the same data for every model seed). */
   dataSeed?: number;
   /**
-   * The endmembers' optical models: a built-in set by name (`'clear'`, the default, or `'dusty'`;
+   * The endmembers' optical models: a built-in set by name (`'dusty'`, the default, or `'clear'`;
    * see `CRISM_SIMULATIONS` in `data/spectra.ts`) or a set of your own (three `Endmember`s).
    */
   endmembers?: CrismSimulationName | readonly Endmember[];
