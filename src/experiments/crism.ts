@@ -107,6 +107,8 @@ export interface CrismModelResult {
   zEta2: number;
   trainSeconds: number;
   epochs: number;
+  /** The two measures at every evaluation during training (every tenth of the epochs, and the last). */
+  curve: { epoch: number; endmemberError: number; kl: number }[];
 }
 
 /** Results of one seed. */
@@ -188,23 +190,44 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     const res: Partial<CrismSeedResult> = { seed: s, pls: { kl: plsKl } };
     for (const kind of models) {
       const est = new UntappedEstimator({ inputDim: data.channels, classes: 3, labels: 'simplex', latent: 1, ...(o.minScale !== undefined ? { minScale: o.minScale } : {}) }, s);
+      /** Endmember error (fig. 5) and composition KL (table 2) of the model as it is now. */
+      const measure = () => {
+        const z = est.encode(labelled.x, labelled.y);
+        const zBar = mean(z.map((r) => r[0]));
+        const gen = est.generate(
+          [0, 1, 2].map((k) => [0, 1, 2].map((j) => (j === k ? 1 : 0))),
+          [[zBar], [zBar], [zBar]],
+        );
+        const pred = Float32Array.from(est.predict(allX).mean.flat());
+        return { gen, pred, err: endmemberError(gen.flat(), truth, 3, data.channels), kl: compositionKl(data.y, pred, data.n, 3) };
+      };
+      const curve: CrismModelResult['curve'] = [];
       const t0 = performance.now();
       const hist = await est.fit(
         { labelled, unlabelled: { x: rowsOf(data, unl, 'x') }, ...(kind === 'untapped' ? { unfeatured: { y: corners } } : {}) },
-        { epochs, batchSize: 100, lr: 3e-3, seed: s, weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01), ...(o.reverse?.trainsQ === false ? { reverseTrainsQ: false } : {}), ...(o.reverse?.entropy === false ? { reverseEntropy: false } : {}) }, ...(kind === 'untapped' && o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
+        {
+          epochs,
+          batchSize: 100,
+          lr: 3e-3,
+          seed: s,
+          weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01), ...(o.reverse?.trainsQ === false ? { reverseTrainsQ: false } : {}), ...(o.reverse?.entropy === false ? { reverseEntropy: false } : {}) },
+          ...(kind === 'untapped' && o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}),
+          progress: { silent: true },
+          center: true,
+          evalEvery: Math.max(1, Math.round(epochs / 10)),
+          // deterministic (no random draws), so the training itself is the same with or without it
+          evaluate: (epoch) => {
+            const m = measure();
+            curve.push({ epoch, endmemberError: m.err.mean, kl: m.kl });
+            return { endmemberError: m.err.mean, kl: m.kl };
+          },
+          ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}),
+        },
       );
-      const z = est.encode(labelled.x, labelled.y);
-      const zBar = mean(z.map((r) => r[0]));
-      const gen = est.generate(
-        [0, 1, 2].map((k) => [0, 1, 2].map((j) => (j === k ? 1 : 0))),
-        [[zBar], [zBar], [zBar]],
-      );
-      const err = endmemberError(gen.flat(), truth, 3, data.channels);
-      const pred = Float32Array.from(est.predict(allX).mean.flat());
-      const kl = compositionKl(data.y, pred, data.n, 3);
+      const { gen, pred, err, kl } = measure();
       const zAll = est.encode(allX, { data: pred, width: 3 }).map((r) => r[0]); // at ȳ, without a second pass of q(y | x)
       const eta = etaSquared(zAll, data.geometry, CRISM_GEOMETRIES.length);
-      const r: CrismModelResult = { endmemberError: err, kl, zEta2: eta, trainSeconds: hist.at(-1)?.trainSeconds ?? (performance.now() - t0) / 1000, epochs: hist.at(-1)?.epoch ?? 0 };
+      const r: CrismModelResult = { endmemberError: err, kl, zEta2: eta, trainSeconds: hist.at(-1)?.trainSeconds ?? (performance.now() - t0) / 1000, epochs: hist.at(-1)?.epoch ?? 0, curve };
       res[kind] = r;
       log(`seed ${s} ${kind}: endmember error ${err.mean.toFixed(3)} (${err.perMineral.map((v) => v.toFixed(3)).join(', ')}), KL ${kl.toFixed(4)}, z η² by geometry ${eta.toFixed(2)} [${r.trainSeconds.toFixed(0)} s, ${r.epochs} epochs]`);
       if (s === first) {
@@ -229,6 +252,36 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
     writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ simulation: simName, ...(simName === 'custom' ? { endmembers } : {}), epochs, alphaR: o.alphaR ?? 0.01, alphaRWarmup: o.alphaRWarmup ?? 0, minScale: o.minScale ?? null, models, seeds: results, paper: CRISM_PAPER }, null, 2) + '\n');
   }
   const fmt = fmtMeanSd;
+  // Both measures against epochs, mean over seeds (evaluations at the same epochs in every seed, unless a time budget cut one short).
+  const curveEpochs = [...new Set(results.flatMap((r) => models.flatMap((k) => r[k]!.curve.map((c) => c.epoch))))].sort((a, b) => a - b);
+  const curveMean = (k: ComparedModel, e: number, f: 'endmemberError' | 'kl'): number | undefined => {
+    const v = results.flatMap((r) => r[k]!.curve.filter((c) => c.epoch === e).map((c) => c[f]));
+    return v.length === results.length ? mean(v) : undefined;
+  };
+  const curveRows: string[] = [];
+  for (const f of ['endmemberError', 'kl'] as const) {
+    const series = models.map((k) => {
+      const pts = curveEpochs.flatMap((e) => {
+        const v = curveMean(k, e, f);
+        return v === undefined ? [] : [[e, v] as const];
+      });
+      return { name: k === 'm2' ? 'M2' : 'untapped', x: pts.map((p) => p[0]), y: pts.map((p) => p[1]) };
+    });
+    if (series.every((se) => se.x.length > 0)) {
+      const file = path.join(o.out, f === 'kl' ? 'curve-kl.png' : 'curve-endmember.png');
+      lineChartPng(file, series, { title: `${f === 'kl' ? 'composition KL, all spectra' : 'endmember error (mean of 3)'}, mean over ${results.length} seed(s)`, xLabel: 'epoch', yLabel: f === 'kl' ? 'KL' : 'error' });
+      files.push(file);
+    }
+  }
+  for (const e of curveEpochs) {
+    const cells = models.flatMap((k) => [curveMean(k, e, 'endmemberError'), curveMean(k, e, 'kl')].map((v, i) => (v === undefined ? '—' : v.toFixed(i === 0 ? 3 : 4))));
+    const both = models.length === 2 ? results.filter((r) => {
+      const a = r.m2!.curve.find((c) => c.epoch === e);
+      const b = r.untapped!.curve.find((c) => c.epoch === e);
+      return a && b && b.endmemberError < a.endmemberError;
+    }).length : undefined;
+    curveRows.push(`| ${e} | ${cells.join(' | ')}${both === undefined ? '' : ` | ${both} of ${results.length}`} |`);
+  }
   /** A model's column (mean ± sd over seeds), or "—" when the model was not trained. */
   const col = (k: 'm2' | 'untapped', f: (r: CrismModelResult) => number, digits?: number) =>
     models.includes(k) ? fmt(results.map((r) => f(r[k]!)), digits) : '—';
@@ -251,7 +304,13 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
           '',
         ]
       : []),
-    `Pictures (first seed): ${models.map((k) => `\`endmembers-${k}.png\``).join(', ')} (retrieved vs true spectra), ${models.map((k) => `\`nuisance-${k}.png\``).join(', ')} (z per spectrum by geometry, fig. 6a).`,
+    `Pictures (first seed): ${models.map((k) => `\`endmembers-${k}.png\``).join(', ')} (retrieved vs true spectra), ${models.map((k) => `\`nuisance-${k}.png\``).join(', ')} (z per spectrum by geometry, fig. 6a). Over training (mean over seeds): \`curve-endmember.png\`, \`curve-kl.png\`.`,
+    '',
+    '## During training (mean over seeds)',
+    '',
+    `| epoch | ${models.map((k) => `${k === 'm2' ? 'M2' : 'untapped'} endmember error | ${k === 'm2' ? 'M2' : 'untapped'} KL`).join(' | ')}${models.length === 2 ? ' | untapped error below M2\'s' : ''} |`,
+    `| ---${' | ---'.repeat(2 * models.length + (models.length === 2 ? 1 : 0))} |`,
+    ...curveRows,
     '',
   ].join('\n');
   return { seeds: results, files: finishReport(o.out, md, files, log) };

@@ -52,6 +52,13 @@ test('crism experiment: a 2-epoch run writes its report with finite numbers for 
     // PLS does not train for epochs: on the dusty (default) simulation it extrapolates from the centre far better than on clear
     assert.ok(s.pls.kl < 0.11, `PLS KL on the dusty simulation ${s.pls.kl}`);
     assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).simulation, 'dusty');
+    // measured during training at every epoch here (a tenth of 2 rounds to 1); the last point is the final model
+    for (const m of [s.m2, s.untapped]) {
+      assert.deepEqual(m.curve.map((c) => c.epoch), [1, 2]);
+      assert.ok(Math.abs(m.curve[1].kl - m.kl) < 1e-6 && Math.abs(m.curve[1].endmemberError - m.endmemberError.mean) < 1e-5, JSON.stringify(m.curve));
+    }
+    for (const f of ['curve-kl.png', 'curve-endmember.png']) assert.ok(fs.existsSync(path.join(out, f)), f);
+    assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /\| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [01] of 1 \|/);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
