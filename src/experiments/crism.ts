@@ -202,6 +202,7 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
         return { gen, pred, err: endmemberError(gen.flat(), truth, 3, data.channels), kl: compositionKl(data.y, pred, data.n, 3) };
       };
       const curve: CrismModelResult['curve'] = [];
+      let last: ReturnType<typeof measure> | undefined;
       const t0 = performance.now();
       const hist = await est.fit(
         { labelled, unlabelled: { x: rowsOf(data, unl, 'x') }, ...(kind === 'untapped' ? { unfeatured: { y: corners } } : {}) },
@@ -217,14 +218,15 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
           evalEvery: Math.max(1, Math.round(epochs / 10)),
           // deterministic (no random draws), so the training itself is the same with or without it
           evaluate: (epoch) => {
-            const m = measure();
-            curve.push({ epoch, endmemberError: m.err.mean, kl: m.kl });
-            return { endmemberError: m.err.mean, kl: m.kl };
+            last = measure();
+            curve.push({ epoch, endmemberError: last.err.mean, kl: last.kl });
+            return { endmemberError: last.err.mean, kl: last.kl };
           },
           ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}),
         },
       );
-      const { gen, pred, err, kl } = measure();
+      // the trainer evaluates after its last epoch, so `last` is the final model's
+      const { gen, pred, err, kl } = last ?? measure();
       const zAll = est.encode(allX, { data: pred, width: 3 }).map((r) => r[0]); // at ȳ, without a second pass of q(y | x)
       const eta = etaSquared(zAll, data.geometry, CRISM_GEOMETRIES.length);
       const r: CrismModelResult = { endmemberError: err, kl, zEta2: eta, trainSeconds: hist.at(-1)?.trainSeconds ?? (performance.now() - t0) / 1000, epochs: hist.at(-1)?.epoch ?? 0, curve };
@@ -275,12 +277,12 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
   }
   for (const e of curveEpochs) {
     const cells = models.flatMap((k) => [curveMean(k, e, 'endmemberError'), curveMean(k, e, 'kl')].map((v, i) => (v === undefined ? '—' : v.toFixed(i === 0 ? 3 : 4))));
-    const both = models.length === 2 ? results.filter((r) => {
+    const below = models.length === 2 ? results.filter((r) => {
       const a = r.m2!.curve.find((c) => c.epoch === e);
       const b = r.untapped!.curve.find((c) => c.epoch === e);
       return a && b && b.endmemberError < a.endmemberError;
     }).length : undefined;
-    curveRows.push(`| ${e} | ${cells.join(' | ')}${both === undefined ? '' : ` | ${both} of ${results.length}`} |`);
+    curveRows.push(`| ${e} | ${cells.join(' | ')}${below === undefined ? '' : ` | ${below} of ${results.length}`} |`);
   }
   /** A model's column (mean ± sd over seeds), or "—" when the model was not trained. */
   const col = (k: 'm2' | 'untapped', f: (r: CrismModelResult) => number, digits?: number) =>
