@@ -254,7 +254,12 @@ export function readEndmembersFile(file: string): readonly Endmember[] {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
   const set = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'endmembers' in raw ? (raw as { endmembers: unknown }).endmembers : raw;
-  checkEndmembers(file, set as readonly Endmember[]);
+  return checkedCopy(file, set as readonly Endmember[]);
+}
+
+/** `set` checked ({@link checkEndmembers}, errors prefixed by `who`), then deep-copied and frozen. */
+function checkedCopy(who: string, set: readonly Endmember[]): readonly Endmember[] {
+  checkEndmembers(who, set);
   return freezeSet(structuredClone(set as Endmember[]));
 }
 
@@ -270,9 +275,8 @@ const alphaCache = new WeakMap<readonly Endmember[], Float64Array[]>();
  */
 function ownSet(who: string, set: readonly Endmember[] | undefined): readonly Endmember[] {
   if (set === undefined) return CRISM_ENDMEMBERS;
-  if (set === CRISM_ENDMEMBERS_CLEAR || set === CRISM_ENDMEMBERS_DUSTY) return set;
-  checkEndmembers(who, set);
-  return freezeSet(structuredClone(set as Endmember[]));
+  if (Object.values(CRISM_SIMULATIONS).includes(set)) return set;
+  return checkedCopy(who, set);
 }
 
 function alphaOf(set: readonly Endmember[]): Float64Array[] {
