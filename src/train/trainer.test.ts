@@ -152,3 +152,98 @@ test('bad trainer options are clear errors', () => {
   assert.throws(() => new Trainer({ ...o, epochs: 1.5 }), /epochs must be a non-negative integer/);
   assert.throws(() => new Trainer({ ...o, sources: [{ ...source, size: 0 }] }), /data source 'unlabelled' is empty/);
 });
+
+/** A validation curve that falls to its minimum at epoch 4, then rises: what a collapse looks like. */
+const CURVE = [5, 4, 3, 2, 2.5, 3, 3.5, 4, 4.5, 5];
+const curveEval = (epoch: number) => ({ val: CURVE[epoch - 1] });
+
+test('select: the run ends with the weights of the best evaluation, not the last; patience 0 never stops early', async () => {
+  const seen = new Map<number, Map<string, { shape: number[]; data: Float32Array }>>();
+  const holder: { model?: Vae } = {};
+  const { model, trainer } = setup(6, { epochs: 8, evaluate: curveEval, select: { metric: 'val', mode: 'min', patience: 0 }, onEval: (r) => seen.set(r.epoch, holder.model!.params.snapshot()) });
+  holder.model = model;
+  const r = await trainer.run();
+  assert.equal(r.stoppedBy, 'epochs');
+  assert.equal(r.epochs, 8);
+  assert.deepEqual(r.best, { metric: 'val', epoch: 4, value: 2 });
+  assert.deepEqual(trainer.selection(), { metric: 'val', mode: 'min', bestEpoch: 4, bestValue: 2, sinceBest: 4 });
+  const got = model.params.snapshot();
+  for (const [k, v] of seen.get(4)!) assert.deepEqual(Array.from(got.get(k)!.data), Array.from(v.data), `parameter ${k} is the epoch-4 value`);
+  const last = seen.get(8)!;
+  assert.ok([...last].some(([k, v]) => v.data.some((x, i) => x !== got.get(k)!.data[i])), 'the last weights differ from the best');
+  trainer.dispose();
+  model.dispose();
+});
+
+test('select: mode max picks the highest value; a missing metric is an error naming it', async () => {
+  const a = setup(6, { epochs: 5, evaluate: curveEval, select: { metric: 'val', mode: 'max' } });
+  assert.deepEqual((await a.trainer.run()).best, { metric: 'val', epoch: 1, value: 5 });
+  a.trainer.dispose();
+  a.model.dispose();
+  const b = setup(6, { epochs: 2, evaluate: curveEval, select: { metric: 'loss', mode: 'min' } });
+  await assert.rejects(b.trainer.run(), /returned no metric 'loss' \(it returned: val\)/);
+  b.trainer.dispose();
+  b.model.dispose();
+  const ps = new ParamStore();
+  assert.throws(() => new Trainer({ params: ps, objective: () => tf.scalar(0), sources: [source], epochs: 1, lr: 0.1, seed: 0, select: { metric: 'v', mode: 'min', patience: -1 } }), /select\.patience must be a non-negative integer/);
+});
+
+test('select: early stop after `patience` evaluations without improvement (evaluating every 2 epochs)', async () => {
+  // evaluations at epochs 2, 4, 6, 8, 10 see 4, 2, 3, 4, 5: the best is epoch 4; patience 2 stops after epoch 8
+  const { model, trainer } = setup(6, { epochs: 10, evalEvery: 2, evaluate: curveEval, select: { metric: 'val', mode: 'min', patience: 2 } });
+  const r = await trainer.run();
+  assert.equal(r.stoppedBy, 'patience');
+  assert.equal(r.epochs, 8);
+  assert.deepEqual(r.history.map((h) => h.epoch), [2, 4, 6, 8]);
+  assert.deepEqual(r.best, { metric: 'val', epoch: 4, value: 2 });
+  trainer.dispose();
+  model.dispose();
+});
+
+test('select: a run interrupted after the best evaluation resumes bit-identically (best weights, patience count, stop)', async () => {
+  const dir = tmp();
+  const sel = { metric: 'val', mode: 'min' as const, patience: 3 };
+  const straight = setup(7, { epochs: 10, evaluate: curveEval, select: sel });
+  const rs = await straight.trainer.run();
+  assert.equal(rs.stoppedBy, 'patience');
+  assert.equal(rs.epochs, 7);
+  const want = straight.model.params.snapshot();
+  straight.trainer.dispose();
+  straight.model.dispose();
+
+  const ck = path.join(dir, 'c.utp');
+  const first = setup(7, { epochs: 10, evaluate: curveEval, select: sel, checkpointFile: ck, onEval: (r) => {
+    if (r.epoch === 5) throw new Error('killed');
+  } });
+  await assert.rejects(first.trainer.run(), /killed/);
+  first.trainer.dispose();
+  first.model.dispose();
+
+  const other = setup(7, { epochs: 10, evaluate: curveEval, select: { ...sel, metric: 'other' } });
+  assert.throws(() => other.trainer.restore(ck), /trained with selection by min 'val', this run has selection by min 'other'/);
+  other.trainer.dispose();
+  other.model.dispose();
+  const second = setup(7, { epochs: 10, evaluate: curveEval, select: sel, checkpointFile: ck }, 99);
+  second.trainer.restore(ck);
+  assert.deepEqual(second.trainer.selection(), { metric: 'val', mode: 'min', bestEpoch: 4, bestValue: 2, sinceBest: 1 });
+  const r = await second.trainer.run();
+  assert.equal(r.stoppedBy, 'patience');
+  assert.equal(r.epochs, 7);
+  assert.deepEqual(r.best, rs.best);
+  const got = second.model.params.snapshot();
+  for (const [k, v] of want) assert.deepEqual(Array.from(got.get(k)!.data), Array.from(v.data), `parameter ${k}`);
+  second.trainer.dispose();
+  second.model.dispose();
+
+  // a checkpoint written once patience has run out resumes to an immediate stop with the same weights
+  const third = setup(7, { epochs: 10, evaluate: curveEval, select: sel, checkpointFile: ck }, 98);
+  third.trainer.restore(ck);
+  assert.equal(third.trainer.epoch, 7);
+  const r3 = await third.trainer.run();
+  assert.equal(r3.stoppedBy, 'patience');
+  assert.equal(r3.epochs, 7);
+  for (const [k, v] of want) assert.deepEqual(Array.from(third.model.params.snapshot().get(k)!.data), Array.from(v.data), `parameter ${k}`);
+  third.trainer.dispose();
+  third.model.dispose();
+  fs.rmSync(dir, { recursive: true });
+});

@@ -11,6 +11,11 @@
  * writes a checkpoint atomically (weights, optimiser state, history). A non-finite loss or gradient
  * stops the run with a {@link TrainingDivergedError} before anything is saved, so the last good
  * checkpoint stays on disk.
+ *
+ * With `select` it also keeps the best weights by one evaluation metric (e.g. a validation error):
+ * a copy of the weights at the best value so far, carried in every checkpoint with the count of
+ * evaluations since; after `patience` evaluations without improvement training stops early, and
+ * at the end of the run the parameters hold the best weights, not the last.
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -20,6 +25,9 @@ import { learningRate, type LrSchedule } from '../objectives/schedules.js';
 import { readUtp, writeUtp, type NamedArray } from '../io/format.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { Progress, type ProgressOptions } from './progress.js';
+
+/** Name prefix of the best weights' tensors in a checkpoint. */
+const BEST_PREFIX = 'best:';
 
 /** A source of training rows (labelled pairs, unlabelled inputs, unfeatured labels, …). */
 export interface DataSource {
@@ -64,6 +72,29 @@ export interface EvalRecord {
   time: string;
 }
 
+/** Model selection by an evaluation metric: see {@link TrainerOptions.select}. */
+export interface SelectOptions {
+  /** Name of a metric returned by `evaluate`. */
+  metric: string;
+  /** Whether lower (`min`) or higher (`max`) values are better. */
+  mode: 'min' | 'max';
+  /** Stop after this many evaluations in a row without a strict improvement; 0 or absent: never stop early. */
+  patience?: number;
+  /** Load the best weights into the parameters when the run ends (default true). */
+  restoreBest?: boolean;
+}
+
+/** The state of model selection: the best evaluation so far and the evaluations since. */
+export interface SelectState {
+  metric: string;
+  mode: 'min' | 'max';
+  /** Epoch of the best evaluation (null before the first). */
+  bestEpoch: number | null;
+  bestValue: number | null;
+  /** Evaluations since the best one. */
+  sinceBest: number;
+}
+
 /** Options of {@link Trainer}. */
 export interface TrainerOptions {
   params: ParamStore;
@@ -90,6 +121,11 @@ export interface TrainerOptions {
   onEval?: (r: EvalRecord) => void;
   /** Stop after this many seconds of training (checked at the end of each epoch, which is then evaluated and checkpointed). */
   budgetSeconds?: number;
+  /**
+   * Keep the weights of the best evaluation by `metric` (in memory and in every checkpoint), stop
+   * after `patience` evaluations without improvement, and end the run with the best weights loaded.
+   */
+  select?: SelectOptions;
 }
 
 /** Raised when the loss or the gradients become NaN or infinite. */
@@ -108,7 +144,10 @@ export interface TrainResult {
   epochs: number;
   steps: number;
   history: EvalRecord[];
-  stoppedBy: 'epochs' | 'budget';
+  /** Why training ended: all epochs done, the time budget spent, or `select.patience` evaluations without improvement. */
+  stoppedBy: 'epochs' | 'budget' | 'patience';
+  /** With `select`: the best evaluation (whose weights the parameters hold unless `restoreBest` is false). */
+  best?: { metric: string; epoch: number; value: number };
 }
 
 /** Minibatch trainer with Adam, schedules, evaluation, checkpoints, resume and NaN guard. */
@@ -119,6 +158,8 @@ export class Trainer {
   private steps = 0;
   private trainSeconds = 0;
   private history: EvalRecord[] = [];
+  private sel: SelectState | null = null;
+  private bestWeights: Map<string, NamedArray> | null = null;
 
   constructor(private readonly o: TrainerOptions) {
     if (!(o.epochs >= 0) || !Number.isInteger(o.epochs)) throw new Error(`epochs must be a non-negative integer, got ${o.epochs}`);
@@ -127,6 +168,13 @@ export class Trainer {
     for (const s of o.sources) {
       if (!(s.size > 0)) throw new Error(`data source '${s.name}' is empty`);
       if (!(s.batchSize >= 1)) throw new Error(`data source '${s.name}': batch size must be ≥ 1`);
+    }
+    if (o.select) {
+      const p = o.select.patience ?? 0;
+      if (!(p >= 0) || !Number.isInteger(p)) throw new Error(`select.patience must be a non-negative integer, got ${p}`);
+      if (!o.select.metric) throw new Error('select.metric must name a metric of the evaluation');
+      if (o.select.mode !== 'min' && o.select.mode !== 'max') throw new Error(`select.mode must be 'min' or 'max', got '${String(o.select.mode)}'`);
+      this.sel = { metric: o.select.metric, mode: o.select.mode, bestEpoch: null, bestValue: null, sinceBest: 0 };
     }
     this.vars = o.params.entries().map(([name, variable]) => ({ name, variable }));
     this.adam = new Adam(this.vars, o.adam);
@@ -152,11 +200,31 @@ export class Trainer {
     if (c.kind !== 'checkpoint') throw new Error(`${file}: expected a checkpoint, found '${c.kind}'`);
     const params = new Map<string, NamedArray>();
     const opt = new Map<string, NamedArray>();
-    for (const [k, v] of c.tensors) (k.startsWith('adam.') ? opt : params).set(k, v);
-    this.o.params.load(params, file);
-    const tr = c.meta.trainer as { epoch: number; step: number; adamT: number; trainSeconds: number; history: EvalRecord[]; seed: number };
+    const best = new Map<string, NamedArray>();
+    for (const [k, v] of c.tensors) {
+      if (k.startsWith(BEST_PREFIX)) best.set(k.slice(BEST_PREFIX.length), v);
+      else (k.startsWith('adam.') ? opt : params).set(k, v);
+    }
+    const tr = c.meta.trainer as { epoch: number; step: number; adamT: number; trainSeconds: number; history: EvalRecord[]; seed: number; select?: SelectState };
     if (tr.seed !== this.o.seed) throw new Error(`${file}: the checkpoint was trained with seed ${tr.seed}, this run has seed ${this.o.seed}; resuming would not repeat the run`);
+    const want = this.sel;
+    const had = tr.select ?? null;
+    if ((want === null) !== (had === null) || (want && had && (want.metric !== had.metric || want.mode !== had.mode))) {
+      const say = (s: SelectState | null) => (s ? `selection by ${s.mode} '${s.metric}'` : 'no model selection');
+      throw new Error(`${file}: the checkpoint was trained with ${say(had)}, this run has ${say(want)}; resuming would not repeat the run`);
+    }
+    this.o.params.load(params, file);
     this.adam.load(tr.adamT, opt, file);
+    if (had) {
+      this.sel = { ...had };
+      if (had.bestEpoch !== null) {
+        for (const [name, v] of this.o.params.entries()) {
+          const w = best.get(name);
+          if (!w || w.data.length !== v.size) throw new Error(`${file}: the best weights lack parameter '${name}' or have another size`);
+        }
+        this.bestWeights = best;
+      }
+    }
     this.epochsDone = tr.epoch;
     this.steps = tr.step;
     this.trainSeconds = tr.trainSeconds;
@@ -170,7 +238,38 @@ export class Trainer {
     return [...this.history];
   }
 
-  /** Runs until `epochs` epochs are done (or the time budget is spent). */
+  /** The state of model selection (null without `select`); a copy. */
+  selection(): SelectState | null {
+    return this.sel ? { ...this.sel } : null;
+  }
+
+  /** Copies of the best weights so far (null without `select` or before the first evaluation). */
+  bestSnapshot(): Map<string, NamedArray> | null {
+    return this.bestWeights ? new Map([...this.bestWeights].map(([k, v]) => [k, { shape: v.shape.slice(), data: new Float32Array(v.data) }])) : null;
+  }
+
+  /** Whether `select.patience` evaluations in a row have passed without improvement. */
+  private patienceSpent(): boolean {
+    const p = this.o.select?.patience ?? 0;
+    return this.sel !== null && p > 0 && this.sel.bestEpoch !== null && this.sel.sinceBest >= p;
+  }
+
+  /** Updates the selection state with one evaluation's metrics; copies the weights on improvement. */
+  private updateSelection(metrics: Record<string, number>): void {
+    const s = this.sel;
+    if (!s) return;
+    const v = metrics[s.metric];
+    if (v === undefined) throw new Error(`select: the evaluation after epoch ${this.epochsDone} returned no metric '${s.metric}' (it returned: ${Object.keys(metrics).join(', ') || 'none'})`);
+    const better = s.bestValue === null || (s.mode === 'min' ? v < s.bestValue : v > s.bestValue);
+    if (better) {
+      s.bestEpoch = this.epochsDone;
+      s.bestValue = v;
+      s.sinceBest = 0;
+      this.bestWeights = this.o.params.snapshot();
+    } else s.sinceBest += 1;
+  }
+
+  /** Runs until `epochs` epochs are done (or the time budget or `select.patience` is spent). */
   async run(): Promise<TrainResult> {
     const o = this.o;
     const schedule = o.lrSchedule ?? { kind: 'constant' };
@@ -182,6 +281,10 @@ export class Trainer {
     let lossCount = 0;
     let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
     while (this.epochsDone < o.epochs) {
+      if (this.patienceSpent()) {
+        stoppedBy = 'patience';
+        break;
+      }
       const e = this.epochsDone;
       const erng = root.fork(`epoch-${e}`);
       const orders = o.sources.map((s) => ({ s, perm: erng.permutation(s.size), pos: 0 }));
@@ -208,8 +311,9 @@ export class Trainer {
         lossSum = 0;
         lossCount = 0;
         this.history.push(rec);
+        this.updateSelection(metrics);
         this.checkpoint(); // before the log line, so the log never shows an epoch the checkpoint lacks
-        this.log({ type: 'eval', ...rec });
+        this.log({ type: 'eval', ...rec, ...(this.sel ? { select: { ...this.sel } } : {}) });
         o.onEval?.(rec);
       }
       if (outOfBudget) {
@@ -217,8 +321,12 @@ export class Trainer {
         break;
       }
     }
-    this.log({ type: 'end', epoch: this.epochsDone, step: this.steps, stoppedBy, trainSeconds: this.trainSeconds });
-    return { epochs: this.epochsDone, steps: this.steps, history: this.history, stoppedBy };
+    if (stoppedBy === 'epochs' && this.patienceSpent()) stoppedBy = 'patience'; // patience ran out at the last evaluation
+    const s = this.sel;
+    const best = s && s.bestEpoch !== null && s.bestValue !== null ? { metric: s.metric, epoch: s.bestEpoch, value: s.bestValue } : undefined;
+    if (best && this.bestWeights && o.select?.restoreBest !== false) this.o.params.load(this.bestWeights, 'best weights');
+    this.log({ type: 'end', epoch: this.epochsDone, step: this.steps, stoppedBy, trainSeconds: this.trainSeconds, ...(best ? { best } : {}) });
+    return { epochs: this.epochsDone, steps: this.steps, history: this.history, stoppedBy, ...(best ? { best } : {}) };
   }
 
   private step(orders: { s: DataSource; perm: Int32Array; pos: number }[], erng: Rng, ctx: { epoch: number; step: number }, lr: number, indexInEpoch: number): number {
@@ -281,11 +389,12 @@ export class Trainer {
     }
     const st = this.adam.state();
     const tensors = new Map<string, NamedArray>([...snap, ...st.tensors]);
+    if (this.bestWeights) for (const [k, v] of this.bestWeights) tensors.set(BEST_PREFIX + k, v);
     writeUtp(file, {
       kind: 'checkpoint',
       meta: {
         user: this.o.checkpointMeta ?? {},
-        trainer: { epoch: this.epochsDone, step: this.steps, adamT: st.t, trainSeconds: this.trainSeconds, history: this.history, seed: this.o.seed },
+        trainer: { epoch: this.epochsDone, step: this.steps, adamT: st.t, trainSeconds: this.trainSeconds, history: this.history, seed: this.o.seed, ...(this.sel ? { select: this.sel } : {}) },
       },
       tensors,
     });
