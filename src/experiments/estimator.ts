@@ -14,7 +14,7 @@ import { gather } from '../data/batches.js';
 import { readUtp, writeUtp } from '../io/format.js';
 import { Semi2ConfigSchema, Semi2Dgm, type Semi2Config, type Semi2Weights } from '../models/semi2.js';
 import * as fs from 'node:fs';
-import { Trainer, type DataSource, type EvalRecord } from '../train/trainer.js';
+import { Trainer, type DataSource, type EvalRecord, type SelectOptions, type TrainResult } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
 import { warmupBeta } from '../objectives/schedules.js';
 
@@ -49,6 +49,12 @@ export interface FitOptions {
   evalEvery?: number;
   /** Metrics computed at each evaluation (e.g. a validation error). */
   evaluate?: (epoch: number) => Record<string, number>;
+  /**
+   * Keep the weights of the best evaluation by one of `evaluate`'s metrics, stop early after
+   * `patience` evaluations without improvement, and end with the best weights (see the trainer's
+   * `select`); the outcome is in {@link UntappedEstimator.lastRun}.
+   */
+  select?: SelectOptions;
   /** Checkpoint file written atomically at each evaluation; with `resume`, training continues from it. */
   checkpointFile?: string;
   /** Continue from `checkpointFile` when it exists (same data, options and seed). */
@@ -104,6 +110,8 @@ export class UntappedEstimator {
   readonly model: Semi2Dgm;
   /** The mean input subtracted from every x (`center` in {@link FitOptions}); null when none. */
   xMean: Float32Array | null = null;
+  /** The outcome of the last {@link fit}: epochs, why it stopped, the best evaluation with `select`. */
+  lastRun: TrainResult | null = null;
 
   /** A new estimator; `config` as {@link Semi2ConfigSchema} (with `inputDim`). */
   constructor(config: Partial<Semi2Config> & { inputDim: number }, seed = 0) {
@@ -210,13 +218,16 @@ export class UntappedEstimator {
       onEval: opts.onEpoch,
       evalEvery: opts.evalEvery ?? 1,
       ...(opts.evaluate ? { evaluate: opts.evaluate } : {}),
+      ...(opts.select ? { select: opts.select } : {}),
       ...(opts.checkpointFile ? { checkpointFile: opts.checkpointFile } : {}),
       ...(opts.progress ? { progress: opts.progress } : {}),
       ...(opts.budgetSeconds ? { budgetSeconds: opts.budgetSeconds } : {}),
     });
     if (opts.resume && opts.checkpointFile && fs.existsSync(opts.checkpointFile)) trainer.restore(opts.checkpointFile);
     try {
-      return (await trainer.run()).history;
+      const r = await trainer.run();
+      this.lastRun = r;
+      return r.history;
     } finally {
       trainer.dispose();
     }
