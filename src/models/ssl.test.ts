@@ -60,7 +60,7 @@ for (const [type, extra] of [['m2', {}], ['adgm', {}], ['adgm', { auxPriorX: tru
         const zk = zs[k];
         let lat = tf.sub(new Normal(tf.zeros([2]), tf.ones([2])).logProb(zk), qzs[k].logProb(zk));
         if (a) lat = tf.add(lat, m.auxPrior(zk, y, x).logProb(a));
-        const f = tf.add(tf.add(m.logLikelihood(x, zk, y, a), -Math.log(K)), tf.mul(lat, beta));
+        const f = tf.add(tf.add(m.logPx(x, zk, y, a), -Math.log(K)), tf.mul(lat, beta));
         sum = tf.add(sum, tf.mul(tf.gather(q, [k], 1).reshape([-1]), f));
       }
       const entropy = tf.neg(tf.sum(tf.mul(q, logq), -1));
@@ -100,7 +100,7 @@ test('M2 unlabelled bound lies below log Σ_y exp f(x, y) (equality only when q(
     const { y, tiled } = enumerateClasses(K, [x]);
     const qz = m.encode(tiled[0], y);
     const zz = qz.rsample(rng);
-    const f = tf.add(tf.add(m.logLikelihood(tiled[0], zz, y), -Math.log(K)), tf.sub(new Normal(tf.zeros([2]), tf.ones([2])).logProb(zz), qz.logProb(zz)));
+    const f = tf.add(tf.add(m.logPx(tiled[0], zz, y), -Math.log(K)), tf.sub(new Normal(tf.zeros([2]), tf.ones([2])).logProb(zz), qz.logProb(zz)));
     return tf.logSumExp(perClass(f, K), -1);
   });
   const l = take(lse);
@@ -118,7 +118,7 @@ test('M2 with every label observed: the loss is −mean labelled bound + α·mea
   const want = tf.tidy(() => {
     const qz = m.encode(x, y);
     const zz = qz.rsample(rng);
-    const bound = tf.add(tf.add(m.logLikelihood(x, zz, y), -Math.log(K)), tf.sub(new Normal(tf.zeros([2]), tf.ones([2])).logProb(zz), qz.logProb(zz)));
+    const bound = tf.add(tf.add(m.logPx(x, zz, y), -Math.log(K)), tf.sub(new Normal(tf.zeros([2]), tf.ones([2])).logProb(zz), qz.logProb(zz)));
     const ce = tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(m.classLogits(x))), -1));
     return tf.add(tf.neg(tf.mean(bound)), tf.mul(tf.mean(ce), alpha));
   });

@@ -48,8 +48,22 @@ import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn
 import { Normal } from '../dists/normal.js';
 import type { Bernoulli } from '../dists/bernoulli.js';
 import { Concrete } from '../dists/concrete.js';
-import { oneHot } from '../dists/categorical.js';
-import { enumerateClasses, enumeratedLabels, perClass } from './enumerate.js';
+import { Categorical, oneHot } from '../dists/categorical.js';
+import { enumerateClasses, enumeratedLabels } from '../objectives/enumerate.js';
+import { iwaeFromLogWeights } from '../objectives/bounds.js';
+import {
+  classificationLoss,
+  enumeratedLogWeights,
+  labelledBound,
+  labelledLogWeights,
+  sampleMean,
+  semiSupervisedLoss,
+  unlabelledBound,
+  type EnumeratedTerms,
+  type LabelledTerms,
+  type SemiSupervisedParts,
+  type UnlabelledTerms,
+} from '../objectives/semi-supervised.js';
 
 /** Schema of a semi-supervised model's configuration. */
 export const SslConfigSchema = z
@@ -170,7 +184,7 @@ export class SemiSupervisedDgm {
   }
 
   /** log p(x | z, y) (or p(x | a, z, y) for SDGM) per row. */
-  logLikelihood(x: tf.Tensor, zz: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): tf.Tensor {
+  logPx(x: tf.Tensor, zz: tf.Tensor, y: tf.Tensor, a?: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.pxDist(zz, y, a).logProb(x));
   }
 
@@ -195,100 +209,184 @@ export class SemiSupervisedDgm {
     return { a, logQa: qa.logProb(a) };
   }
 
+  /** p(z) = N(0, I). */
+  private zPrior(): Normal {
+    const Z = this.config.latent;
+    return new Normal(tf.zeros([Z]), tf.ones([Z]));
+  }
+
+  /** log p(y) per row for labels y [N, K] under the uniform p(y) = Cat(1/K) (eq 4.3). */
+  private logPy(y: tf.Tensor): tf.Tensor {
+    return new Categorical(tf.zeros([this.config.classes])).logProb(y);
+  }
+
   /**
-   * Given rows (x, y, a): draws z ~ q(z|·) and returns log p(x|·) and the latent part
-   * log p(z) + log p(a|·) − log q(z|·), each [N].
+   * Given rows (x, y, a): draws z ~ q(z|·) and returns log p(x|·), log p(z), log q(z|·) and, with
+   * a, log p(a|·), each [N] for y's N rows. x and a may hold the B examples once against y's K·B
+   * class-major rows: the networks take them unrepeated (Mlp.applyParts), the densities' arguments
+   * are repeated to K·B.
    */
-  private core(x: tf.Tensor, y: tf.Tensor, a: tf.Tensor | undefined, rng: Rng): { logLik: tf.Tensor; latent: tf.Tensor } {
-    // x and a may hold the B examples once against y's K·B class-major rows: the networks take them
-    // unrepeated (Mlp.applyParts), the densities' arguments are repeated to K·B
+  private core(x: tf.Tensor, y: tf.Tensor, a: tf.Tensor | undefined, rng: Rng): { logPx: tf.Tensor; logPz: tf.Tensor; logQz: tf.Tensor; logPa?: tf.Tensor } {
     const rows = y.shape[0];
     const qz = this.encode(x, y, a);
     const zz = qz.rsample(rng);
-    const Z = this.config.latent;
-    let latent = tf.sub(new Normal(tf.zeros([Z]), tf.ones([Z])).logProb(zz), qz.logProb(zz));
-    if (a) latent = tf.add(latent, this.auxPrior(zz, y, x).logProb(repeatRows(a, rows)));
-    return { logLik: this.logLikelihood(repeatRows(x, rows), zz, y, a), latent };
+    const logPz = this.zPrior().logProb(zz);
+    const logQz = qz.logProb(zz);
+    const logPa = a ? this.auxPrior(zz, y, x).logProb(repeatRows(a, rows)) : undefined;
+    const logPx = this.logPx(repeatRows(x, rows), zz, y, a);
+    return logPa ? { logPx, logPz, logQz, logPa } : { logPx, logPz, logQz };
   }
 
-  private repeat(x: tf.Tensor): tf.Tensor {
-    const S = this.config.samples;
+  /** x [B, ...] repeated S times, sample-major [S·B, ...]. */
+  private repeat(x: tf.Tensor, S: number): tf.Tensor {
     return S === 1 ? x : tf.tile(x, [S, ...x.shape.slice(1).map(() => 1)]);
   }
 
-  private meanOverSamples(v: tf.Tensor, B: number): tf.Tensor {
-    const S = this.config.samples;
-    return S === 1 ? v : tf.mean(tf.reshape(v, [S, B]), 0);
+  private checkSamples(fn: string, S: number): void {
+    if (!Number.isInteger(S) || S < 1) throw new Error(`${this.config.type}.${fn}: samples must be an integer ≥ 1, got ${S}`);
   }
 
   /**
-   * Labelled bound −L(x, y) per example [B] and the classification cross-entropy −log q(y | a, x)
-   * per example [B], for x [B, D] and one-hot y [B, K].
+   * The labelled log-terms for x [B, D] and one-hot y [B, K], with S Monte Carlo draws of (a, z)
+   * per example (default `config.samples`): logPx, logPy, logPz, logQz (and logPa, logQa for
+   * ADGM/SDGM), each [S·B] sample-major, the tiled labels y [S·B, K] and q(y | ·)'s logits
+   * [S·B, K]. Batch norm normalises the labelled batch with its own statistics but does not move
+   * the running averages (see the module doc).
+   * @throws Error when y is not one-hot [B, K] or S is not an integer ≥ 1.
    */
-  labelled(x: tf.Tensor, y: tf.Tensor, rng: Rng, beta = 1): { bound: tf.Tensor; crossEntropy: tf.Tensor } {
+  labelledTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng, samples = this.config.samples): LabelledTerms {
     this.checkY(y, x.shape[0]);
-    // batch norm: the labelled batch is normalised with its own statistics but does not move the
-    // running averages (see the module doc)
+    this.checkSamples('labelledTerms', samples);
     return withoutStatUpdates(() => tf.tidy(() => {
-      const B = x.shape[0];
-      const xs = this.repeat(x);
-      const ys = this.repeat(y);
+      const xs = this.repeat(x, samples);
+      const ys = samples === 1 ? tf.clone(y) : this.repeat(y, samples); // returned: never the caller's tensor
       const { a, logQa } = this.drawAux(xs, rng);
-      const { logLik, latent } = this.core(xs, ys, a, rng);
-      const K = this.config.classes;
-      let kl = latent;
-      if (logQa) kl = tf.sub(kl, logQa);
-      const bound = tf.add(tf.add(logLik, -Math.log(K)), tf.mul(kl, beta));
-      const logq = tf.logSoftmax(this.classLogits(xs, a));
-      const ce = tf.neg(tf.sum(tf.mul(ys, logq), -1));
-      return { bound: this.meanOverSamples(bound, B), crossEntropy: this.meanOverSamples(ce, B) };
+      const terms = this.core(xs, ys, a, rng);
+      const out: LabelledTerms = { ...terms, logPy: this.logPy(ys), y: ys, qyLogits: this.classLogits(xs, a) };
+      if (logQa) out.logQa = logQa;
+      return out;
     }));
   }
 
-  /** Unlabelled bound −U(x) per example [B], for x [B, D]. */
-  unlabelled(x: tf.Tensor, rng: Rng, beta = 1): tf.Tensor {
+  /**
+   * The unlabelled log-terms for x [B, D] with S Monte Carlo draws per example (default
+   * `config.samples`), N = S·B rows, sample-major: q(y | ·)'s logits [N, K], log q(a | x) [N]
+   * (ADGM/SDGM), and either (`enumerate`) logPx, logPy, logPz, logQz, logPa of every class, [K·N]
+   * class-major, from one K× batch, or (`concrete`) those at one Concrete sample ỹ, [N], without
+   * logPy. The estimator defaults to `config.yEstimator`.
+   * @throws Error when S is not an integer ≥ 1.
+   */
+  unlabelledTerms(x: tf.Tensor, rng: Rng, samples = this.config.samples, estimator: SslConfig['yEstimator'] = this.config.yEstimator): UnlabelledTerms {
+    this.checkSamples('unlabelledTerms', samples);
     return tf.tidy(() => {
-      const B = x.shape[0];
-      const K = this.config.classes;
-      const xs = this.repeat(x);
+      const xs = this.repeat(x, samples);
       const { a, logQa } = this.drawAux(xs, rng);
-      const logits = this.classLogits(xs, a);
-      const logq = tf.logSoftmax(logits);
-      const q = tf.exp(logq);
-      let u: tf.Tensor;
-      if (this.config.yEstimator === 'enumerate') {
-        const y = enumeratedLabels(K, xs.shape[0]);
-        const { logLik, latent } = this.core(xs, y, a, rng);
-        const f = perClass(tf.add(tf.add(logLik, -Math.log(K)), tf.mul(latent, beta)), K); // [N, K]
-        const entropy = tf.neg(tf.sum(tf.mul(q, logq), -1));
-        u = tf.add(tf.sum(tf.mul(q, f), -1), entropy);
+      const qyLogits = this.classLogits(xs, a);
+      let out: UnlabelledTerms;
+      if (estimator === 'enumerate') {
+        const y = enumeratedLabels(this.config.classes, xs.shape[0]);
+        out = { estimator, perClass: { ...this.core(xs, y, a, rng), logPy: this.logPy(y) }, qyLogits };
       } else {
-        const ysoft = new Concrete(logits, this.config.temperature).rsample(rng);
-        const { logLik, latent } = this.core(xs, ysoft, a, rng);
-        const klY = tf.add(tf.sum(tf.mul(q, logq), -1), Math.log(K)); // KL(q(y|·) ‖ Uniform)
-        u = tf.sub(tf.add(logLik, tf.mul(latent, beta)), klY);
+        const ysoft = new Concrete(qyLogits, this.config.temperature).rsample(rng);
+        out = { estimator, atSample: this.core(xs, ysoft, a, rng), qyLogits };
       }
-      if (logQa) u = tf.sub(u, tf.mul(logQa, beta));
-      return this.meanOverSamples(u, B);
+      if (logQa) out.logQa = logQa;
+      return out;
     });
   }
 
   /**
+   * Labelled bound −L(x, y) per example [B] and the classification cross-entropy −log q(y | a, x)
+   * per example [B], for x [B, D] and one-hot y [B, K] (`objectives/semi-supervised.ts`).
+   */
+  labelled(x: tf.Tensor, y: tf.Tensor, rng: Rng, beta = 1): { bound: tf.Tensor; crossEntropy: tf.Tensor } {
+    const S = this.config.samples;
+    return tf.tidy(() => {
+      const t = this.labelledTerms(x, y, rng, S);
+      return { bound: sampleMean(labelledBound(t, beta), S), crossEntropy: sampleMean(classificationLoss(t.qyLogits, t.y), S) };
+    });
+  }
+
+  /** Unlabelled bound −U(x) per example [B], for x [B, D] (`objectives/semi-supervised.ts`). */
+  unlabelled(x: tf.Tensor, rng: Rng, beta = 1): tf.Tensor {
+    const S = this.config.samples;
+    return tf.tidy(() => sampleMean(unlabelledBound(this.unlabelledTerms(x, rng, S), beta), S));
+  }
+
+  /**
    * Training loss J^α for a labelled batch (x_l [B_l, D], y_l one-hot [B_l, K]) and an unlabelled
-   * batch x_u [B_u, D]: mean_l L + mean_u U + α · mean_l CE (a scalar; either batch may be absent).
+   * batch x_u [B_u, D]: mean_l L + mean_u U + α · mean_l CE (a scalar; either batch may be absent;
+   * {@link semiSupervisedLoss}).
    */
   loss(batch: { labelled?: { x: tf.Tensor; y: tf.Tensor }; unlabelled?: { x: tf.Tensor } }, rng: Rng, w: SslLossWeights): tf.Scalar {
     if (!(w.alpha >= 0)) throw new Error(`alpha must be ≥ 0, got ${w.alpha}`);
     const beta = w.beta ?? 1;
     return tf.tidy(() => {
-      let total: tf.Tensor = tf.scalar(0);
-      if (batch.labelled) {
-        const l = this.labelled(batch.labelled.x, batch.labelled.y, rng, beta);
-        total = tf.add(total, tf.add(tf.neg(tf.mean(l.bound)), tf.mul(tf.mean(l.crossEntropy), w.alpha)));
-      }
-      if (batch.unlabelled) total = tf.sub(total, tf.mean(this.unlabelled(batch.unlabelled.x, rng, beta)));
-      return total as tf.Scalar;
+      const parts: SemiSupervisedParts = {};
+      if (batch.labelled) parts.labelled = this.labelled(batch.labelled.x, batch.labelled.y, rng, beta);
+      if (batch.unlabelled) parts.unlabelled = this.unlabelled(batch.unlabelled.x, rng, beta);
+      return semiSupervisedLoss(parts, w.alpha);
     });
+  }
+
+  /**
+   * Importance log-weights [k, B] for x [B, D]: of log p(x, y) when the labels `y` are given (B
+   * class indices, or one-hot rows [B, K]), log w = log p(x, y, z, a) − log q(z, a | x, y); of
+   * log p(x) otherwise, with y summed exactly inside each weight (`enumeratedLogWeights`). The
+   * sum over y is exact whatever `config.yEstimator` says. Fits `eval/loglik.ts`'s
+   * `ImportanceModel`. The unlabelled case runs K·k·B rows through the networks at once.
+   * @throws Error when k is not an integer ≥ 1 or y does not fit x.
+   */
+  logWeights(x: tf.Tensor, k: number, rng: Rng, y?: Int32Array | tf.Tensor): tf.Tensor {
+    this.checkSamples('logWeights', k);
+    return tf.tidy(() => {
+      if (y !== undefined) {
+        const yOne = y instanceof tf.Tensor ? y : oneHot(y, this.config.classes);
+        const t = this.labelledTerms(x, yOne, rng, k);
+        return labelledLogWeights(t, k);
+      }
+      const t = this.unlabelledTerms(x, rng, k, 'enumerate') as EnumeratedTerms;
+      return enumeratedLogWeights(t, this.config.classes, k);
+    });
+  }
+
+  /**
+   * IWAE(k) per example [B] (Burda et al. 2015; thesis eq 3.31): a bound on log p(x, y) when the
+   * labels `y` are given, on log p(x) (y summed exactly) otherwise; IWAE(1) is the labelled bound
+   * −L at β = 1, and for unlabelled x lies above −U of the same draws. Differentiable.
+   * @throws Error as {@link logWeights}.
+   */
+  iwae(x: tf.Tensor, k: number, rng: Rng, y?: Int32Array | tf.Tensor): tf.Tensor {
+    return tf.tidy(() => iwaeFromLogWeights(this.logWeights(x, k, rng, y)));
+  }
+
+  /**
+   * Importance-weighted estimate of the log-likelihood per example [B] with k samples:
+   * log p(x, y) for labelled rows (`y`: B class indices or one-hot rows [B, K]), log p(x) with y
+   * summed exactly when `y` is undefined. The k samples go through the networks in chunks of at
+   * most `maxRows` rows (K·chunk·B for unlabelled x; default 20000) whose log-sum-exps are
+   * combined, so memory stays bounded for k in the thousands. Equals {@link iwae} (the same draws)
+   * up to round-off; no gradient intended.
+   * @throws Error when k is not an integer ≥ 1 or y does not fit x.
+   */
+  logLikelihood(x: tf.Tensor, y: Int32Array | tf.Tensor | undefined, k: number, rng: Rng, maxRows = 20000): tf.Tensor {
+    this.checkSamples('logLikelihood', k);
+    const B = x.shape[0];
+    const perSample = B * (y === undefined ? this.config.classes : 1);
+    const chunk = Math.max(1, Math.min(k, Math.floor(maxRows / perSample)));
+    let acc: tf.Tensor | undefined;
+    for (let done = 0; done < k; done += chunk) {
+      const c = Math.min(chunk, k - done);
+      const next = tf.tidy(() => {
+        const lse = tf.logSumExp(this.logWeights(x, c, rng, y), 0);
+        return acc ? tf.logSumExp(tf.stack([acc, lse]), 0) : lse;
+      });
+      acc?.dispose();
+      acc = next;
+    }
+    const out = tf.sub(acc!, Math.log(k));
+    acc!.dispose();
+    return out;
   }
 
   /**
