@@ -56,7 +56,7 @@ import { compositionKl, endmemberError } from '../eval/composition.js';
 import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { cornerLabels } from './fit.js';
-import { DEFAULT_WEIGHTS, UntappedEstimator } from './estimator.js';
+import { PAPER_WEIGHTS, UntappedEstimator } from './estimator.js';
 import { finishReport, fmtMeanSd, isModelList, meanSd, type ComparedModel } from './stats.js';
 
 const mean = (a: number[]): number => meanSd(a).mean;
@@ -211,7 +211,7 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
           batchSize: 100,
           lr: 3e-3,
           seed: s,
-          weights: { ...DEFAULT_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01), ...(o.reverse?.trainsQ === false ? { reverseTrainsQ: false } : {}), ...(o.reverse?.entropy === false ? { reverseEntropy: false } : {}) },
+          weights: { ...PAPER_WEIGHTS, alphaR: kind === 'm2' ? 0 : (o.alphaR ?? 0.01), ...(o.reverse?.trainsQ === false ? { reverseTrainsQ: false } : {}), ...(o.reverse?.entropy === false ? { reverseEntropy: false } : {}) },
           ...(kind === 'untapped' && o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}),
           progress: { silent: true },
           center: true,

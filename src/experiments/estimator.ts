@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import { Trainer, type DataSource, type EvalRecord, type SelectOptions, type TrainResult } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
 import { warmupBeta } from '../objectives/schedules.js';
+import { labelWeight } from '../objectives/weights.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -69,8 +70,26 @@ export interface FitOptions {
   center?: boolean;
 }
 
-/** Default weights: the CRISM setting of `000_…` appendix A.2.2. */
-export const DEFAULT_WEIGHTS: Semi2Weights = { alphaF: 1, alphaFd: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl' };
+/**
+ * The papers' weights: the CRISM setting of `000_…` appendix A.2.2, (α_f, α_f^d, α_r, α_r^d) =
+ * (1, 1, 0.01, 1), with the unlabelled bound training q(y | x) in full. The paper experiments use it.
+ */
+export const PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 1, alphaFd: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl', unlabelledQy: 1 });
+
+/**
+ * The library's default weights for inputs of `inputDim` channels (what `fit` and
+ * {@link UntappedEstimator.fit} use unless told otherwise): the papers' weights with two changes
+ * that the real-spectra diagnosis calls for (`docs/semi-supervised-real.md`):
+ * - α_f^d = D ({@link labelWeight}), so that the label term is not swamped by a bound that sums
+ *   over D input channels;
+ * - `unlabelledQy: 0`: the unlabelled bound trains p(x | y, z) and q(z | x, y) but does not pull
+ *   q(y | x) towards codes that help reconstruction (see {@link Semi2Weights.unlabelledQy}); set it
+ *   to 1 where y is the dominant factor of x (images of digits, simulated mixtures).
+ * @throws if `inputDim` is not a positive integer.
+ */
+export function defaultWeights(inputDim: number): Semi2Weights {
+  return { ...PAPER_WEIGHTS, alphaFd: labelWeight(inputDim), unlabelledQy: 0 };
+}
 
 /** Converts {@link Rows} to a flat array, checking widths and finiteness; `what` names the source. */
 export function toMatrix(rows: Rows, what: string, width?: number): { data: Float32Array; n: number; width: number } {
@@ -197,7 +216,7 @@ export class UntappedEstimator {
       });
     }
     if (sources.length === 0) throw new Error('fit: give at least one of labelled, unlabelled, unfeatured');
-    const w: Semi2Weights = { ...DEFAULT_WEIGHTS, ...opts.weights };
+    const w: Semi2Weights = { ...defaultWeights(this.D), ...opts.weights };
     const trainer = new Trainer({
       params: m.params,
       sources,

@@ -246,7 +246,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   const out = path.resolve(o.out);
   const partial = `${out}.partial`;
   const epochs = o.epochs ?? 2000;
-  const weights: Partial<Semi2Weights> = { ...DEFAULT_WEIGHTS, ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
+  const weights: Partial<Semi2Weights> = { ...defaultWeights(D), ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
   const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, model: o.model ?? {}, weights, center: o.center ?? false, budgetMinutes: o.budgetMinutes ?? null, alphaRWarmup: o.alphaRWarmup ?? 0 };
   if (!o.resume) {
     fs.rmSync(partial, { recursive: true, force: true });

@@ -90,7 +90,7 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
       const est = new UntappedEstimator({ inputDim: D, classes: K, labels: 'simplex', latent: 2, hidden: { qy: [25, 10], qz: [5, 5], px: [50] }, ...(o.variational === false ? { variational: false } : {}) }, s);
       const hist = await est.fit(
         { labelled: { x: { data: train.x, width: D }, y: { data: train.y, width: K } }, unlabelled: { x: { data: unl.x, width: D } }, ...(kind === 'untapped' ? { unfeatured: { y: libsUnfeatured(K, 500) } } : {}) },
-        { epochs, batchSize: 100, lr: 0.01, seed: s, weights: { alphaF: 0.01, alphaFd: 10, alphaR: kind === 'm2' ? 0 : 1e-4, alphaRd: 1e-4, yLoss: 'kl' }, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
+        { epochs, batchSize: 100, lr: 0.01, seed: s, weights: { alphaF: 0.01, alphaFd: 10, alphaR: kind === 'm2' ? 0 : 1e-4, alphaRd: 1e-4, yLoss: 'kl', unlabelledQy: 1 }, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
       );
       res[kind] = compositionKl(test.y, est.predict({ data: test.x, width: D }).mean.flat(), test.n, K);
       res.seconds[kind] = hist.at(-1)?.trainSeconds ?? 0;

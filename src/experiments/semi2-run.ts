@@ -20,6 +20,11 @@
  * `"unfeatured": { "y": "f.csv" }`; unfeatured also `{ "corners": N }` (compositions near the
  * simplex corners) or `{ "oneHots": N }` (N one-hot labels cycling through the classes). Relative
  * paths are taken from the config file's folder.
+ *
+ * Validation (as `fit --validation-…`): `"validation": { "x": "vx.csv", "y": "vy.csv" }` (file-labelled
+ * data), or `{ "fraction": 0.2 }` held out of the labelled rows, with `"groupSize": 3` or
+ * `"groups": "g.csv"` to keep replicate rows together; `train.patience`, `train.intervalLevel` and
+ * `train.intervalMethod` as `--patience`, `--level` and `--interval-method`.
  */
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -29,7 +34,7 @@ import { labelledSubset } from '../data/subset.js';
 import { subsetRows } from '../data/dataset.js';
 import { boxIsOrdered, Semi2ConfigShape, type Semi2Weights } from '../models/semi2.js';
 import { readConfigFile } from '../config/validate.js';
-import { fitData, oneHotRows, readFitInputs, type FitInfo, type FittedModel } from './fit.js';
+import { fitData, oneHotRows, readFitInputs, type FitInfo, type FitInputs, type FittedModel } from './fit.js';
 import type { Semi2Data } from './estimator.js';
 
 const Digits = z.array(z.number().int().min(0).max(9)).min(2);
@@ -50,19 +55,28 @@ export const Semi2RunConfigSchema = z
         unfeatured: z
           .union([z.object({ y: z.string().min(1) }).strict(), z.object({ corners: z.number().int().min(1) }).strict(), z.object({ oneHots: z.number().int().min(1) }).strict()])
           .optional(),
+        validation: z
+          .union([
+            z.object({ x: z.string().min(1), y: z.string().min(1) }).strict(),
+            z.object({ fraction: z.number().gt(0).lt(1), groupSize: z.number().int().min(1).optional(), groups: z.string().min(1).optional() }).strict(),
+          ])
+          .optional(),
       })
       .strict(),
     weights: z
       .object({
         alphaF: z.number().min(0).default(1),
-        alphaFd: z.number().min(0).default(1),
+        /** Default: the input width D (`labelWeight`, `objectives/weights.ts`). */
+        alphaFd: z.number().min(0).optional(),
         alphaR: z.number().min(0).default(0.01),
         alphaRd: z.number().min(0).default(1),
         yLoss: z.enum(['kl', 'l2', 'ce']).default('kl'),
         reverseLabelled: z.boolean().default(false),
+        /** Factor on the unlabelled bound's gradient into q(y | x); default 0 (cut), 1 is the papers' objective. */
+        unlabelledQy: z.number().min(0).max(1).optional(),
       })
       .strict()
-      .default({ alphaF: 1, alphaFd: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl', reverseLabelled: false }),
+      .default({ alphaF: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl', reverseLabelled: false }),
     train: z
       .object({
         epochs: z.number().int().min(1).default(100),
@@ -71,6 +85,9 @@ export const Semi2RunConfigSchema = z
         seed: z.number().int().default(0),
         budgetMinutes: z.number().gt(0).optional(),
         alphaRWarmup: z.number().min(0).optional(),
+        patience: z.number().int().min(0).optional(),
+        intervalLevel: z.number().gt(0).lt(1).optional(),
+        intervalMethod: z.enum(['absolute', 'scaled']).optional(),
       })
       .strict()
       .default({ epochs: 100, batchSize: 100, lr: 3e-3, seed: 0 }),
@@ -92,10 +109,12 @@ export function readSemi2Config(file: string): Semi2RunConfig {
 }
 
 /** Builds the sources of a config (files relative to `baseDir`). */
-export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): { data: Semi2Data; info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>; K: number; D: number } {
+export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): FitInputs {
   const rel = (f: string) => (path.isAbsolute(f) ? f : path.join(baseDir, f));
   const src = cfg.sources;
   const labels = cfg.model.labels ?? 'simplex';
+  const v = src.validation;
+  if (v && 'fraction' in v && v.groupSize !== undefined && v.groups !== undefined) throw new Error('sources.validation: give either groupSize or groups, not both');
   if ('x' in src.labelled) {
     const r = readFitInputs({
       x: rel(src.labelled.x),
@@ -104,6 +123,8 @@ export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): { data: 
       labels,
       ...(src.unlabelled && 'x' in src.unlabelled ? { unlabelled: rel(src.unlabelled.x) } : {}),
       ...(src.unfeatured && 'y' in src.unfeatured ? { unfeatured: rel(src.unfeatured.y) } : src.unfeatured && 'corners' in src.unfeatured ? { unfeatured: `corners:${src.unfeatured.corners}` } : {}),
+      ...(v && 'x' in v ? { validationX: rel(v.x), validationY: rel(v.y) } : {}),
+      ...(v && 'fraction' in v ? { validationFraction: v.fraction, ...(v.groups ? { groups: rel(v.groups) } : {}) } : {}),
       seed: cfg.train.seed,
     });
     if (src.unlabelled && 'mnist' in src.unlabelled) throw new Error('sources: file-labelled data cannot be mixed with MNIST unlabelled data');
@@ -112,6 +133,8 @@ export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): { data: 
   }
   // MNIST splits: discrete labels over the chosen digits' label space (10 classes)
   if (labels !== 'discrete') throw new Error("sources.labelled.mnist needs model.labels 'discrete'");
+  if (v && 'x' in v) throw new Error('sources.validation: validation files need file-labelled data; with MNIST use { "fraction": f }');
+  if (v && 'fraction' in v && v.groups) throw new Error('sources.validation.groups: a groups file needs file-labelled data; with MNIST use groupSize or no grouping');
   const K = cfg.model.classes ?? 10;
   if (K !== 10) throw new Error(`sources.labelled.mnist: model.classes must be 10 (one per digit), got ${K}`);
   const m = src.labelled.mnist;
@@ -146,7 +169,8 @@ function addOneHots(data: Semi2Data, info: { inputs: FitInfo['inputs'] }, K: num
 
 /** Trains an `untapped` run config into `out` (a model directory as written by `untapped fit`). */
 export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: string, opts: { resume?: boolean; epochs?: number; log?: (s: string) => void; force?: boolean } = {}): Promise<FittedModel> {
-  const { data, info, K, D } = loadSemi2Sources(cfg, path.dirname(path.resolve(configFile)));
+  const { data, info, K, D, validation, groupIds, labelledIds } = loadSemi2Sources(cfg, path.dirname(path.resolve(configFile)));
+  const v = cfg.sources.validation;
   const { type: _type, labels: _labels, classes: _classes, latent, hidden, ...model } = cfg.model;
   const w: Partial<Semi2Weights> = cfg.weights;
   return fitData(data, info, K, D, {
@@ -161,6 +185,13 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     seed: cfg.train.seed,
     ...(cfg.train.budgetMinutes ? { budgetMinutes: cfg.train.budgetMinutes } : {}),
     ...(cfg.train.alphaRWarmup ? { alphaRWarmup: cfg.train.alphaRWarmup } : {}),
+    ...(validation ? { validation } : {}),
+    ...(v && 'fraction' in v ? { validationFraction: v.fraction, ...(v.groupSize !== undefined ? { groupSize: v.groupSize } : {}) } : {}),
+    ...(groupIds ? { groupIds, groupsSource: v && 'fraction' in v && v.groups ? v.groups : 'groups' } : {}),
+    ...(labelledIds ? { labelledIds } : {}),
+    ...(cfg.train.patience !== undefined ? { patience: cfg.train.patience } : {}),
+    ...(cfg.train.intervalLevel !== undefined ? { intervalLevel: cfg.train.intervalLevel } : {}),
+    ...(cfg.train.intervalMethod !== undefined ? { intervalMethod: cfg.train.intervalMethod } : {}),
     resume: opts.resume ?? false,
     force: opts.force ?? false,
     progressBars: true,

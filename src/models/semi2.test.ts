@@ -211,3 +211,37 @@ test('deterministic mode learns the same toy to mean absolute error < 0.08', asy
   const { before, after } = await mixingToy({ variational: false });
   assert.ok(after < 0.08 && after < before / 2, `composition MAE ${before.toFixed(3)} → ${after.toFixed(3)}`);
 });
+
+test('unlabelledQy scales exactly the unlabelled bound\'s gradient into q(y | x): 0 cuts it, ½ halves it, other networks unchanged', () => {
+  const m = make();
+  const batch = { unlabelled: { x } };
+  const grads = (u: number) => {
+    const { value, grads } = tf.variableGrads(() => m.loss(batch, new Rng(4), { alphaF: 1, alphaFd: 1, alphaR: 0, alphaRd: 0, unlabelledQy: u }), m.params.list());
+    const out: Record<string, number[]> = {};
+    for (const [name, v] of m.params.entries()) out[name] = grads[v.name] ? Array.from(grads[v.name].dataSync()) : [];
+    const loss = value.dataSync()[0];
+    tf.dispose([value, ...Object.values(grads)]);
+    return { loss, out };
+  };
+  const full = grads(1);
+  const half = grads(0.5);
+  const cut = grads(0);
+  assert.equal(half.loss, full.loss, 'the value does not depend on the factor');
+  assert.equal(cut.loss, full.loss);
+  let qyMass = 0;
+  for (const name of Object.keys(full.out)) {
+    const f = full.out[name];
+    if (name.startsWith('qy.')) {
+      qyMass += f.reduce((s, v) => s + Math.abs(v), 0);
+      for (let i = 0; i < f.length; i++) {
+        assertClose(half.out[name][i], 0.5 * f[i], { atol: 1e-7, rtol: 1e-4, msg: `${name}[${i}] halved` });
+        assert.equal(cut.out[name][i] ?? 0, 0, `${name}[${i}] cut`);
+      }
+    } else {
+      for (let i = 0; i < f.length; i++) assertClose(cut.out[name][i], f[i], { atol: 1e-7, rtol: 1e-4, msg: `${name}[${i}] unchanged` });
+    }
+  }
+  assert.ok(qyMass > 1e-3, 'the full bound does pull q(y | x)');
+  assert.throws(() => m.loss(batch, new Rng(4), { alphaF: 1, alphaFd: 1, alphaR: 0, alphaRd: 0, unlabelledQy: 1.5 }), /unlabelledQy must be in \[0, 1\]/);
+  m.dispose();
+});

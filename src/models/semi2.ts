@@ -42,7 +42,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
-import { ParamStore, withFrozen } from '../nn/params.js';
+import { ParamStore, withFrozen, withGradientScale } from '../nn/params.js';
 import { ACTIVATIONS, Dense, Mlp } from '../nn/layers.js';
 import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
@@ -113,6 +113,17 @@ export interface Semi2Weights {
    * Default true.
    */
   reverseEntropy?: boolean;
+  /**
+   * Factor in [0, 1] on the gradient that the unlabelled bound (8) sends into q(y | x) (default 1,
+   * the papers' objective). 0 cuts that feedback: unlabelled x then train p(x | y, z) and
+   * q(z | x, y), and q(y | x) learns from the labels (and, in the semi² model, from the reverse
+   * bounds on generated x) only — "cutting feedback" from a misspecified module (Plummer 2015,
+   * Jacob et al. 2017). On real NIR spectra, where y explains little of x, the full pull makes
+   * q(y | x) map unlabelled rows to codes that help reconstruction rather than to labels
+   * (docs/semi-supervised-real.md); the library's defaults for user tables cut it
+   * (`defaultWeights` in `experiments/estimator.ts`).
+   */
+  unlabelledQy?: number;
 }
 
 /** One training batch from the three sources (each optional). */
@@ -146,6 +157,8 @@ export class Semi2Dgm {
   private readonly pxHead: GaussianHead | BernoulliHead;
   /** The weights of q(y | x) and q(z | x, y) (fixed once the networks are built). */
   private readonly qVars: tf.Variable[];
+  /** The weights of q(y | x) alone. */
+  private readonly qyVars: tf.Variable[];
 
   constructor(config: Semi2Config, rng: Rng) {
     if (config.inputDim === undefined) throw new Error('untapped model: config.inputDim is required (it is filled in from the data)');
@@ -160,6 +173,7 @@ export class Semi2Dgm {
     this.pxNet = new Mlp(ps, 'px', K + Z, hidden.px, rng, act);
     this.pxHead = config.likelihood === 'gaussian' ? new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale) : new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng);
     this.qVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') || name.startsWith('qz.') ? [v] : []));
+    this.qyVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') ? [v] : []));
   }
 
   // ---- the shared networks --------------------------------------------------------------------
@@ -358,6 +372,8 @@ export class Semi2Dgm {
     for (const [k, v] of Object.entries({ alphaF: w.alphaF, alphaFd: w.alphaFd, alphaR: w.alphaR, alphaRd: w.alphaRd })) {
       if (!(v >= 0)) throw new Error(`${k} must be ≥ 0, got ${v}`);
     }
+    const u = w.unlabelledQy ?? 1;
+    if (!(u >= 0 && u <= 1)) throw new Error(`unlabelledQy must be in [0, 1], got ${u}`);
     return tf.tidy(() => {
       let j: tf.Tensor = tf.scalar(0);
       // terms with weight 0 are not computed at all (so they draw no noise)
@@ -381,7 +397,7 @@ export class Semi2Dgm {
         if (w.reverseLabelled) add(w.alphaR, () => this.reverse(w, () => this.boundLabelledReverse(x, y, rng)));
         add(-w.alphaRd, () => this.lossX(x, y, rng));
       }
-      if (batch.unlabelled) add(w.alphaF, () => this.boundUnlabelled(batch.unlabelled!.x, rng));
+      if (batch.unlabelled) add(w.alphaF, () => withGradientScale(this.qyVars, w.unlabelledQy ?? 1, () => this.boundUnlabelled(batch.unlabelled!.x, rng)));
       if (batch.unfeatured) add(w.alphaR, () => this.reverse(w, () => this.boundUnfeatured(batch.unfeatured!.y, rng, batch.unfeatured!.z, w.reverseEntropy ?? true)));
       return tf.neg(j) as tf.Scalar;
     });

@@ -83,7 +83,8 @@ let nextId = 0;
 
 // ---- holding weights fixed inside one term of a loss ------------------------------------------
 
-const frozen = new Set<tf.Variable>();
+/** Variables whose gradient is scaled inside the current term, and by how much (0 = held fixed). */
+const scaled = new Map<tf.Variable, number>();
 
 /** Identity whose gradient is zero: the forward value of a weight with no path back to it. */
 const noGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -91,22 +92,51 @@ const noGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   return { value: tf.clone(x), gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor) };
 }) as (x: tf.Tensor) => tf.Tensor;
 
+/** Identities whose gradient is multiplied by a fixed factor, one op per factor (the factor is a number, so no tensor outlives the forward pass). */
+const scaledGradient = new Map<number, (x: tf.Tensor) => tf.Tensor>();
+function scaledGradientOp(factor: number): (x: tf.Tensor) => tf.Tensor {
+  let op = scaledGradient.get(factor);
+  if (!op) {
+    op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor;
+      return { value: tf.clone(x), gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.mul(dy as tf.Tensor, factor) };
+    }) as (x: tf.Tensor) => tf.Tensor;
+    scaledGradient.set(factor, op);
+  }
+  return op;
+}
+
 /**
  * Runs `fn` with `vars` held fixed: layers that read their weights through {@link weight} see the
  * same values, but no gradient reaches those variables from what `fn` computes. Gradients still flow
  * through the layers' inputs. Used to make one term of a loss train only some of a model's networks.
  */
 export function withFrozen<T>(vars: Iterable<tf.Variable>, fn: () => T): T {
-  const added = [...vars].filter((v) => !frozen.has(v));
-  for (const v of added) frozen.add(v);
+  return withGradientScale(vars, 0, fn);
+}
+
+/**
+ * Runs `fn` with the gradient that reaches `vars` from what `fn` computes multiplied by `factor`
+ * (forward values unchanged; 0 is {@link withFrozen}, 1 changes nothing). Used to let one term of a
+ * loss move some networks less than others, e.g. the unlabelled bound's pull on q(y | x)
+ * (`Semi2Weights.unlabelledQy`). Nested calls keep the outer factor for variables already scaled.
+ * @throws if `factor` is not in [0, 1].
+ */
+export function withGradientScale<T>(vars: Iterable<tf.Variable>, factor: number, fn: () => T): T {
+  if (!(factor >= 0 && factor <= 1)) throw new Error(`gradient scale must be in [0, 1], got ${factor}`);
+  if (factor === 1) return fn();
+  const added = [...vars].filter((v) => !scaled.has(v));
+  for (const v of added) scaled.set(v, factor);
   try {
     return fn();
   } finally {
-    for (const v of added) frozen.delete(v);
+    for (const v of added) scaled.delete(v);
   }
 }
 
 /** A layer's weight as used in a forward pass: the variable itself, or a gradient-free copy while frozen. */
 export function weight(v: tf.Variable): tf.Tensor {
-  return frozen.has(v) ? noGradient(v) : v;
+  const f = scaled.get(v);
+  if (f === undefined) return v;
+  return f === 0 ? noGradient(v) : scaledGradientOp(f)(v);
 }

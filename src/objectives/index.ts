@@ -7,3 +7,4 @@ export * from './schedules.js';
 export * from './enumerate.js';
 export * from './concrete.js';
 export * from './semi-supervised.js';
+export * from './weights.js';
