@@ -23,7 +23,7 @@ import { checkSameWidth, checkSimplexTable, DataFileError, readTable, rowLocatio
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
 import type { EvalRecord } from '../train/trainer.js';
-import { DEFAULT_WEIGHTS, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
+import { defaultWeights, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
 
 /** Options of {@link fitFiles}. */
 export interface FitFilesOptions {
