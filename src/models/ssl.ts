@@ -25,6 +25,15 @@
  * y-part of the bound, E_q[log p(y)] + H(q), is taken in closed form as −KL(q(y|·) ‖ Uniform).
  * `samples` Monte Carlo draws of (a, z) per example are averaged (eq 17 of appendix A).
  *
+ * The model only runs the networks: {@link SemiSupervisedDgm.labelledTerms} and
+ * {@link SemiSupervisedDgm.unlabelledTerms} return the named per-row log-densities (logPx, logPy,
+ * logPz, logQz, logPa, logQa, per enumerated class where y is summed) and q(y | ·)'s logits, and
+ * every bound above is computed from them in `objectives/semi-supervised.ts` (with
+ * `objectives/enumerate.ts` and `objectives/concrete.ts`). The same terms give IWAE(k) and the
+ * importance-weighted log-likelihood ({@link SemiSupervisedDgm.iwae},
+ * {@link SemiSupervisedDgm.logLikelihood}): log p(x, y) for labelled x, log p(x) with y summed
+ * exactly inside each importance weight for unlabelled x.
+ *
  * The unsupervised AVAE (appendix A eqs 19–20, L = 1 or 2) is `models/avae.ts`.
  *
  * Batch norm (`batchNorm`, ADGM paper §4.4) on every hidden layer: training steps normalise each
