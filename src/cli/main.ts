@@ -31,7 +31,7 @@ import { libsExperiment } from '../experiments/libs.js';
 import { vaeTableExperiment } from '../experiments/vae-table.js';
 import { activeUnits } from '../eval/active-units.js';
 import type { Vae } from '../models/vae.js';
-import { fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from '../experiments/fit.js';
+import { describeScores, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction } from '../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../io/index.js';
 import { lineChartPng } from '../report/chart.js';
 
@@ -431,12 +431,27 @@ export function buildProgram(): Command {
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
     .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS)')
     .option('--deterministic', "the reference's non-variational mode: point estimates trained as autoencoders (no posterior spread; predict's sd is 0)")
+    .option('--validation-x <file>', 'held-out labelled inputs (same channels as --x): scored every evaluation, they choose the saved weights and calibrate the intervals of `predict`')
+    .option('--validation-y <file>', 'labels of the rows of --validation-x (same layout as --y)')
+    .option('--validation-fraction <f>', 'hold out this fraction of the labelled rows (whole groups, chosen by --seed) instead of --validation-x/-y', Number)
+    .option('--group-size <n>', 'with --validation-fraction: consecutive rows of --x are replicates of one sample in groups of N, held out together', intArg('--group-size'))
+    .option('--groups <file>', 'with --validation-fraction: one group value per row of --x (one numeric column, optional id column); rows sharing a value are held out together')
+    .option('--patience <n>', 'stop after N evaluations (every 2% of the epochs) without a better validation score; 0 = never (default: 20% of the evaluations)', intArg('--patience', 0))
+    .option('--level <p>', 'nominal coverage of the calibrated intervals (or class sets) that predict reports', Number, 0.95)
+    .addOption(new Option('--interval-method <m>', "conformal scores: 'absolute' residuals |ŷ − y| per component (the same width for every row) or residuals 'scaled' by the sd of q(y | x) (wider where the model is less sure)").choices(['absolute', 'scaled']).default('absolute'))
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; center?: boolean; deterministic?: boolean; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
+      if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
+      if (!(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
+      if ((o.validationX === undefined) !== (o.validationY === undefined)) throw new UsageError('--validation-x and --validation-y go together (inputs and their labels)');
+      if (o.validationX !== undefined && o.validationFraction !== undefined) throw new UsageError('give either --validation-x/--validation-y or --validation-fraction, not both');
+      if ((o.groupSize !== undefined || o.groups !== undefined) && o.validationFraction === undefined) throw new UsageError('--group-size and --groups go with --validation-fraction');
+      if (o.groupSize !== undefined && o.groups !== undefined) throw new UsageError('give either --group-size or --groups, not both');
+      if (o.patience !== undefined && o.validationX === undefined && o.validationFraction === undefined) throw new UsageError('--patience needs validation rows (--validation-fraction, or --validation-x and --validation-y)');
       if (!(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be ≥ 0, got ${o.alphaR}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       const r = await fitFiles({
@@ -456,6 +471,14 @@ export function buildProgram(): Command {
         m2: o.m2 ?? false,
         center: o.center ?? false,
         ...(o.deterministic ? { model: { variational: false } } : {}),
+        ...(o.validationX ? { validationX: o.validationX } : {}),
+        ...(o.validationY ? { validationY: o.validationY } : {}),
+        ...(o.validationFraction !== undefined ? { validationFraction: o.validationFraction } : {}),
+        ...(o.groupSize !== undefined ? { groupSize: o.groupSize } : {}),
+        ...(o.groups !== undefined ? { groups: o.groups } : {}),
+        ...(o.patience !== undefined ? { patience: o.patience } : {}),
+        intervalLevel: o.level,
+        intervalMethod: o.intervalMethod,
         resume: o.resume ?? false,
         force: o.force ?? false,
         progressBars: o.progress ?? false,
@@ -466,21 +489,36 @@ export function buildProgram(): Command {
 
   program
     .command('predict')
-    .description('predict labels (compositions or class probabilities) with their uncertainty for the rows of a file, using a model directory written by `untapped fit`')
+    .description('predict labels (compositions or class probabilities) with their uncertainty for the rows of a file, using a model directory written by `untapped fit`: the mean of q(y | x), its sd over draws (not calibrated), and — when the fit had validation rows — split-conformal intervals per component (or class prediction sets) calibrated on them')
     .argument('<dir>', 'model directory')
     .requiredOption('--x <file>', 'inputs, with the same channels as the fit')
-    .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component, then its sd')
+    .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component, its sd, then <name>_lo95 and <name>_hi95 per component (compositions) or <name>_in95set (1 when the class is in the 95% set)')
     .option('--samples <n>', 'draws of q(y | x) for the sd', intArg('--samples'), 100)
     .option('--seed <n>', 'seed of the draws', intArg('--seed', 0), 0)
-    .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number }, cmd: Command) => {
+    .option('--level <p>', "nominal coverage of the intervals or sets (default: the fit's, 0.95), recalibrated from the validation scores kept in fit.json", Number)
+    .option('--y <file>', 'known labels of the rows of --x (layout as fit --y): report RMSEP (or error and cross-entropy) and the coverage of the intervals or sets')
+    .option('--report <file>', 'with --y: write those measures as JSON')
+    .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string }, cmd: Command) => {
       await engine(cmd);
+      if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
+      if (o.report && !o.y) throw new UsageError('--report writes the measures against --y; give --y FILE');
       const m = loadFitted(dir);
-      const p = predictFile(m, o.x, o.samples, o.seed);
-      const csv = formatCsv([...p.labelNames, ...p.labelNames.map((n) => `${n}_sd`)], p.mean.map((r, i) => [...r, ...p.sd[i]]), p.ids);
+      const p = predictFile(m, o.x, o.samples, o.seed, o.level !== undefined ? { level: o.level } : {});
+      const scores = o.y ? scorePrediction(m, p, o.y) : null;
+      const t = predictionColumns(p);
+      const csv = formatCsv(t.columns, t.rows, p.ids);
+      log(`predict: ${p.note}`);
       if (o.out) {
         writeFileAtomic(o.out, csv);
         log(`wrote ${o.out}: ${p.ids.length} rows`);
       } else process.stdout.write(csv);
+      if (scores) {
+        for (const line of describeScores(scores, p.labelNames, o.y!)) log(`predict: ${line}`);
+        if (o.report) {
+          writeFileAtomic(o.report, JSON.stringify({ x: o.x, y: o.y, model: dir, ...scores, note: p.note }, null, 2) + '\n');
+          log(`wrote ${o.report}`);
+        }
+      }
       m.estimator.dispose();
     });
 

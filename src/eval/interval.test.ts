@@ -106,7 +106,7 @@ test('conformal prediction sets for classes cover about the nominal share of fre
   const cal = draw(400);
   const fresh = draw(2000);
   const c = calibrateSets(cal.probs, cal.cls, 0.9);
-  assert.ok(c.threshold > 0 && c.threshold < 0.5, `threshold ${c.threshold}`);
+  assert.ok(c.threshold !== null && c.threshold > 0 && c.threshold < 0.5, `threshold ${c.threshold}`);
   const cov = setCoverage(predictionSets(c, fresh.probs), fresh.cls);
   assert.ok(cov.coverage > 0.86 && cov.coverage < 0.94, `coverage ${cov.coverage}`);
   assert.ok(cov.meanSize > 1 && cov.meanSize < 3, `size ${cov.meanSize}`);

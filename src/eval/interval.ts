@@ -75,30 +75,47 @@ function checkShape(a: number[][], b: number[][], what: string): void {
 }
 
 /**
- * Calibrates per-component intervals from predictions `mean` and true labels `y` of calibration
- * rows ([n][K] each); `sd` ([n][K]) is required for the `scaled` method.
+ * Conformal scores of calibration rows per component ([K][n]): |ŷ − y|, or |ŷ − y| / sd for the
+ * `scaled` method (`sd` [n][K] required; sd floored at 1e-9).
  */
-export function calibrateIntervals(mean: number[][], y: number[][], opts: { level?: number; method?: IntervalMethod; sd?: number[][] } = {}): IntervalCalibration {
-  const level = opts.level ?? 0.95;
-  const alpha = 1 - level;
+export function intervalScores(mean: number[][], y: number[][], opts: { method?: IntervalMethod; sd?: number[][] } = {}): number[][] {
   const method = opts.method ?? 'absolute';
-  checkShape(mean, y, 'calibrateIntervals: predictions and labels');
+  checkShape(mean, y, 'intervalScores: predictions and labels');
   if (method === 'scaled') {
-    if (!opts.sd) throw new Error("calibrateIntervals: the 'scaled' method needs the sd of every prediction");
-    checkShape(mean, opts.sd, 'calibrateIntervals: predictions and sd');
-    if (opts.sd.every((r) => r.every((v) => !(v > 0)))) throw new Error("calibrateIntervals: every sd is 0 (a deterministic model?); use the 'absolute' method");
+    if (!opts.sd) throw new Error("intervalScores: the 'scaled' method needs the sd of every prediction");
+    checkShape(mean, opts.sd, 'intervalScores: predictions and sd');
+    if (opts.sd.every((r) => r.every((v) => !(v > 0)))) throw new Error("intervalScores: every sd is 0 (a deterministic model?); use the 'absolute' method");
   }
-  const n = mean.length;
-  const K = n > 0 ? mean[0].length : 0;
-  const quantile = Array.from({ length: K }, (_, k) => {
-    const s = mean.map((r, i) => {
+  const K = mean.length > 0 ? mean[0].length : 0;
+  return Array.from({ length: K }, (_, k) =>
+    mean.map((r, i) => {
       const res = Math.abs(r[k] - y[i][k]);
       return method === 'scaled' ? res / Math.max(opts.sd![i][k], SD_FLOOR) : res;
-    });
+    }),
+  );
+}
+
+/** A calibration at `level` from per-component scores ([K][n], as {@link intervalScores} returns). */
+export function intervalsFromScores(scores: number[][], level: number, method: IntervalMethod): IntervalCalibration {
+  const alpha = 1 - level;
+  const n = scores.length > 0 ? scores[0].length : 0;
+  scores.forEach((s, k) => {
+    if (s.length !== n) throw new Error(`intervalsFromScores: component ${k} has ${s.length} scores, component 0 has ${n}`);
+  });
+  const quantile = scores.map((s) => {
     const q = conformalQuantile(s, alpha);
     return Number.isFinite(q) ? q : null;
   });
   return { kind: 'split-conformal', level, method, n, rank: conformalRank(n, alpha), quantile, minRows: conformalMinRows(alpha) };
+}
+
+/**
+ * Calibrates per-component intervals from predictions `mean` and true labels `y` of calibration
+ * rows ([n][K] each); `sd` ([n][K]) is required for the `scaled` method.
+ */
+export function calibrateIntervals(mean: number[][], y: number[][], opts: { level?: number; method?: IntervalMethod; sd?: number[][] } = {}): IntervalCalibration {
+  const method = opts.method ?? 'absolute';
+  return intervalsFromScores(intervalScores(mean, y, { method, ...(opts.sd ? { sd: opts.sd } : {}) }), opts.level ?? 0.95, method);
 }
 
 /**
@@ -196,27 +213,38 @@ export interface SetCalibration {
   level: number;
   n: number;
   rank: number;
-  /** A class is in the set when its probability is ≥ this; 0 (every class) when the quantile is infinite. */
-  threshold: number;
+  /** A class is in the set when its probability is ≥ this; null when the quantile is infinite (n < minRows: every class). */
+  threshold: number | null;
   minRows: number;
+}
+
+/** Conformal scores of calibration rows for class sets: 1 − p̂(true class). */
+export function setScores(probs: number[][], classes: ArrayLike<number>): number[] {
+  if (classes.length !== probs.length) throw new Error(`setScores: ${probs.length} rows of probabilities against ${classes.length} classes`);
+  return probs.map((p, i) => {
+    const c = classes[i];
+    if (!(c >= 0 && c < p.length) || !Number.isInteger(c)) throw new Error(`setScores: class ${c} of row ${i} is outside 0..${p.length - 1}`);
+    return Math.max(0, 1 - p[c]);
+  });
+}
+
+/** A set calibration at `level` from scores 1 − p̂(true class). */
+export function setsFromScores(scores: number[], level: number): SetCalibration {
+  const alpha = 1 - level;
+  const q = conformalQuantile(scores, alpha);
+  return { kind: 'split-conformal-set', level, n: scores.length, rank: conformalRank(scores.length, alpha), threshold: Number.isFinite(q) ? Math.max(0, 1 - q) : null, minRows: conformalMinRows(alpha) };
 }
 
 /** Calibrates prediction sets from class probabilities [n][K] and true classes of calibration rows. */
 export function calibrateSets(probs: number[][], classes: ArrayLike<number>, level = 0.95): SetCalibration {
-  if (classes.length !== probs.length) throw new Error(`calibrateSets: ${probs.length} rows of probabilities against ${classes.length} classes`);
-  const alpha = 1 - level;
-  const q = conformalQuantile(
-    probs.map((p, i) => Math.max(0, 1 - p[classes[i]])),
-    alpha,
-  );
-  return { kind: 'split-conformal-set', level, n: probs.length, rank: conformalRank(probs.length, alpha), threshold: Number.isFinite(q) ? Math.max(0, 1 - q) : 0, minRows: conformalMinRows(alpha) };
+  return setsFromScores(setScores(probs, classes), level);
 }
 
-/** Prediction sets as 0/1 rows [n][K]: 1 for each class with probability ≥ the calibrated threshold. */
+/** Prediction sets as 0/1 rows [n][K]: 1 for each class with probability ≥ the calibrated threshold (every class when it is null). */
 export function predictionSets(cal: SetCalibration, probs: number[][]): number[][] {
-  return probs.map((p) => p.map((v) => (v >= cal.threshold ? 1 : 0)));
+  const t = cal.threshold ?? 0;
+  return probs.map((p) => p.map((v) => (v >= t ? 1 : 0)));
 }
-
 /** Share of rows whose true class is in its set, and the mean set size. */
 export function setCoverage(sets: number[][], classes: ArrayLike<number>): { n: number; coverage: number; meanSize: number } {
   const n = sets.length;

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { formatCsv } from '../io/table.js';
-import { cornerLabels, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile } from './fit.js';
+import { cornerLabels, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction, splitValidation, type FitInfo } from './fit.js';
 import { setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
@@ -141,6 +141,151 @@ test('fit → predict → generate on a linear-mixing toy; an interrupted fit re
     m.estimator.dispose();
     b.estimator.dispose();
     a.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('splitValidation: whole groups held out, about the fraction, fixed by the seed', () => {
+  const groups = Array.from({ length: 30 }, (_, i) => Math.floor(i / 3));
+  const a = splitValidation(30, 0.2, new Rng(1), groups);
+  assert.equal(a.groups, 10);
+  assert.equal(a.validation.length, 6);
+  assert.equal(a.train.length + a.validation.length, 30);
+  for (const i of a.validation) for (let j = 3 * Math.floor(i / 3); j < 3 * Math.floor(i / 3) + 3; j++) assert.ok(a.validation.includes(j), `row ${j} left its group`);
+  assert.deepEqual(splitValidation(30, 0.2, new Rng(1), groups), a);
+  assert.notDeepEqual(splitValidation(30, 0.2, new Rng(2), groups).validation, a.validation);
+  assert.equal(splitValidation(5, 0.01, new Rng(1)).validation.length, 1); // at least one
+  assert.equal(splitValidation(5, 0.99, new Rng(1)).train.length, 1); // at least one left to train on
+  assert.throws(() => splitValidation(4, 0.5, new Rng(1), [7, 7, 7, 7]), /at least 2 are needed/);
+});
+
+/** A replicate toy: each sample measured 3 times in consecutive rows (like the mayonnaise data). */
+function replicates(samples: number, seed: number): { x: number[][]; y: number[][] } {
+  const t = toy(samples, seed);
+  const rng = new Rng(seed + 100);
+  const x = t.x.flatMap((r) => [0, 1, 2].map(() => r.map((v) => v + 0.01 * (rng.next() - 0.5))));
+  return { x, y: t.y.flatMap((r) => [r, r, r]) };
+}
+
+test('fit with validation: saves the best weights (not the last), stops early, calibrates intervals; predict reports them; resume is bit-identical', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = replicates(100, 7);
+    const fx = write(dir, 'x.csv', ch, x);
+    const fy = write(dir, 'y.csv', comp, y);
+    const opts = { x: fx, y: fy, epochs: 60, batchSize: 32, lr: 0.1, seed: 3, validationFraction: 0.5, groupSize: 3, patience: 5 };
+    const outA = path.join(dir, 'a');
+    const a = await fitFiles({ ...opts, out: outA });
+    for (const f of ['model.utp', 'fit.json', 'loss.png', 'validation.png']) assert.ok(fs.existsSync(path.join(outA, f)), f);
+    const info = JSON.parse(fs.readFileSync(path.join(outA, 'fit.json'), 'utf8')) as FitInfo;
+    const v = info.validation!;
+    assert.equal(v.source, 'fraction');
+    assert.equal(v.rows, 150);
+    assert.deepEqual(v.grouping, { groupSize: 3 });
+    const held = v.heldOut!.index;
+    assert.deepEqual(v.heldOut!.ids, held.map((i) => `s${i}`));
+    for (const i of held) assert.ok(held.includes(3 * Math.floor(i / 3)) && held.includes(3 * Math.floor(i / 3) + 2), `replicates of row ${i} held out together`);
+    // the curve went down and then not below its best for `patience` evaluations: stopped early
+    const curve = info.history.map((h) => h.metrics!.val_rmsep);
+    const bestAt = curve.indexOf(Math.min(...curve));
+    assert.equal(info.stoppedBy, 'patience');
+    assert.equal(v.bestEpoch, info.history[bestAt].epoch);
+    assert.equal(info.history.length, bestAt + 1 + 5);
+    assert.ok(v.bestEpoch < info.history.at(-1)!.epoch);
+    // the saved model scores the best value on the held-out rows: it is the best checkpoint
+    const m = loadFitted(outA);
+    const vx = held.map((i) => x[i]);
+    const vy = held.map((i) => y[i]);
+    const pv = m.estimator.predict(vx).mean;
+    const err = Math.sqrt(pv.reduce((s, r, i) => s + r.reduce((t, p, k) => t + (p - vy[i][k]) ** 2, 0), 0) / (pv.length * 3));
+    assert.ok(Math.abs(err - curve[bestAt]) < 1e-6, `saved model's validation RMSEP ${err} vs best ${curve[bestAt]}`);
+    assert.ok(Math.abs(err - v.best.rmsep!) < 1e-6);
+
+    // calibration: 150 rows support a 95% interval (rank ⌈151 · 0.95⌉ = 144); predict writes bounds clipped to [0, 1]
+    const cal = info.calibration!;
+    assert.equal(cal.at.kind, 'split-conformal');
+    assert.equal(cal.at.n, 150);
+    assert.equal(cal.at.rank, 144);
+    assert.equal(cal.scores.length, 3);
+    const fresh = replicates(100, 8);
+    const ft = write(dir, 't.csv', ch, fresh.x);
+    const fty = write(dir, 'ty.csv', comp, fresh.y);
+    const p = predictFile(m, ft, 10);
+    assert.match(p.note, /95% intervals per component: a ±[\d.]+, b ±[\d.]+, c ±[\d.]+ \(split-conformal on 150 validation rows, absolute residuals/);
+    const cols = predictionColumns(p);
+    assert.deepEqual(cols.columns.slice(6), ['a_lo95', 'a_hi95', 'b_lo95', 'b_hi95', 'c_lo95', 'c_hi95']);
+    for (const r of cols.rows) for (let k = 0; k < 3; k++) assert.ok(r[6 + 2 * k] >= 0 && r[6 + 2 * k] <= r[k] && r[k] <= r[7 + 2 * k] && r[7 + 2 * k] <= 1, `${r}`);
+    const sc = scorePrediction(m, p, fty);
+    assert.ok(sc.coverage!.overall >= 0.9, `coverage on fresh rows ${JSON.stringify(sc.coverage)}`);
+    assert.ok(sc.rmsep!.overall < 0.2);
+    // another level is recalibrated from the stored scores; 150 rows cannot support 99.5%
+    const p80 = predictFile(m, ft, 10, 0, { level: 0.8 });
+    assert.ok(p80.interval!.upper[0][0] - p80.interval!.lower[0][0] <= p.interval!.upper[0][0] - p.interval!.lower[0][0]);
+    const p99 = predictFile(m, ft, 10, 0, { level: 0.995 });
+    assert.equal(p99.interval, undefined);
+    assert.match(p99.note, /150 validation rows are too few for 99\.5% intervals \(need ≥ 199; at most 99\.34% with 150\)/);
+    assert.throws(() => scorePrediction(m, p, write(dir, 'ty2.csv', comp, fresh.y.slice(1))), /ty2\.csv: 299 rows of labels for 300 predicted rows/);
+
+    // interrupted after the best evaluation and resumed: the same weights and the same record
+    const outB = path.join(dir, 'b');
+    const stopAt = `epoch ${v.bestEpoch + 2}/`;
+    await assert.rejects(
+      fitFiles({
+        ...opts,
+        out: outB,
+        log: (s) => {
+          if (s.startsWith(stopAt)) throw new Error('killed');
+        },
+      }),
+      /killed/,
+    );
+    await assert.rejects(fitFiles({ ...opts, patience: 7, out: outB, resume: true }), /options or inputs differ/);
+    assert.ok(fs.existsSync(path.join(`${outB}.partial`, 'checkpoint.utp')));
+    const b = await fitFiles({ ...opts, out: outB, resume: true });
+    const wa = m.estimator.model.params.snapshot();
+    for (const [k, w] of b.estimator.model.params.snapshot()) assert.deepEqual(Array.from(w.data), Array.from(wa.get(k)!.data), k);
+    assert.deepEqual(b.info.validation, info.validation);
+    assert.deepEqual(b.info.calibration, info.calibration);
+    assert.deepEqual(b.info.history.map((h) => h.metrics), info.history.map((h) => h.metrics));
+    m.estimator.dispose();
+    a.estimator.dispose();
+    b.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fit without validation: predict says its spread is uncalibrated and writes no bounds; validation errors name the file', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = replicates(10, 9);
+    const fx = write(dir, 'x.csv', ch, x);
+    const fy = write(dir, 'y.csv', comp, y);
+    const out = path.join(dir, 'm');
+    const r = await fitFiles({ x: fx, y: fy, out, epochs: 2, batchSize: 30 });
+    r.estimator.dispose();
+    const m = loadFitted(out);
+    const p = predictFile(m, fx, 5);
+    assert.equal(p.interval, undefined);
+    assert.match(p.note, /no calibrated intervals: .* was fitted without validation rows.*not a calibrated uncertainty/);
+    assert.equal(predictionColumns(p).columns.length, 6);
+    assert.equal(scorePrediction(m, p, fy).coverage, undefined);
+    m.estimator.dispose();
+    const o2 = path.join(dir, 'n');
+    const cases: [Partial<Parameters<typeof fitFiles>[0]>, RegExp][] = [
+      [{ validationFraction: 0.2, groupSize: 4 }, /--group-size 4: the 30 labelled rows of .*x\.csv do not split into whole groups of 4/],
+      [{ validationX: fx }, /need both files: --validation-x .* and --validation-y/],
+      [{ validationX: write(dir, 'vx.csv', ch.slice(1), x.map((q) => q.slice(1))), validationY: fy }, /vx\.csv: 11 channels per row, but .*x\.csv has 12/],
+      [{ validationX: fx, validationY: write(dir, 'vy.csv', comp, y.map((q, i) => (i === 2 ? [0.9, 0.9, 0] : q))) }, /vy\.csv: line 4 \(id 's2'\): the composition sums to 1\.8/],
+      [{ validationFraction: 0.2, groups: write(dir, 'g.csv', ['g'], x.slice(1).map((_, i) => [i])) }, /g\.csv: 29 group values for 30 rows/],
+      [{ patience: 3 }, /--patience counts evaluations without a better validation score: give validation rows/],
+      [{ validationFraction: 0.2, intervalMethod: 'scaled', model: { variational: false } }, /needs the sd of q\(y \| x\)/],
+    ];
+    for (const [extra, re] of cases) {
+      await assert.rejects(fitFiles({ x: fx, y: fy, out: o2, epochs: 1, ...extra }), re);
+      assert.ok(!fs.existsSync(o2) && !fs.existsSync(`${o2}.partial`), `nothing written for ${re}`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,14 @@
  *
  * `DIR` holds `model.utp` (weights and model config), `fit.json` (inputs, column and label names,
  * options, z̄ of the labelled set, history) and `loss.png` (the training loss per epoch).
+ *
+ * Validation: labelled rows held out from training — given as files (`validationX`, `validationY`)
+ * or a fraction of the labelled rows chosen by the seed, with groups of replicate rows kept on one
+ * side — are scored at every evaluation (RMSEP of the compositions, or classification error and
+ * cross-entropy of classes). The model keeps the weights of the best validation score, stops after
+ * `patience` evaluations without improvement, and saves the best weights, not the last. At the end
+ * the validation rows calibrate split-conformal prediction intervals (`eval/interval.ts`) that
+ * `predict` reports; `validation.png` shows the validation curve.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +31,24 @@ import { checkSameWidth, checkSimplexTable, DataFileError, readTable, rowLocatio
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
 import type { EvalRecord } from '../train/trainer.js';
-import { defaultWeights, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
+import { gather } from '../data/batches.js';
+import {
+  classificationScores,
+  intervalCoverage,
+  intervalScores,
+  intervalsFromScores,
+  predictIntervals,
+  predictionSets,
+  rmsep,
+  setCoverage,
+  setScores,
+  setsFromScores,
+  type Coverage,
+  type IntervalCalibration,
+  type IntervalMethod,
+  type SetCalibration,
+} from '../eval/interval.js';
+import { defaultWeights, toMatrix, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
 
 /** Options of {@link fitFiles}. */
 export interface FitFilesOptions {
@@ -57,6 +82,25 @@ export interface FitFilesOptions {
   m2?: boolean;
   /** Subtract the mean input before training (kept with the model; see `FitOptions.center`). */
   center?: boolean;
+  /** Held-out labelled inputs (same channels as `x`) for validation and calibration; with `validationY`. */
+  validationX?: string;
+  /** Labels of the rows of `validationX` (same layout as `y`). */
+  validationY?: string;
+  /** Hold out this fraction (0 < f < 1) of the labelled rows — whole groups, chosen by the seed — for validation. */
+  validationFraction?: number;
+  /** With `validationFraction`: consecutive rows of `x` form groups of this many replicates, kept on one side. */
+  groupSize?: number;
+  /** With `validationFraction`: a file with one group value per row of `x`; rows sharing a value stay on one side. */
+  groups?: string;
+  /**
+   * Stop after this many evaluations without a better validation score (0: never stop early;
+   * default: 20% of the evaluations). Only with validation rows.
+   */
+  patience?: number;
+  /** Nominal coverage of the calibrated intervals (default 0.95). */
+  intervalLevel?: number;
+  /** Conformal scores: `absolute` residuals (default) or residuals `scaled` by the sd of q(y | x). */
+  intervalMethod?: IntervalMethod;
   /** Continue an interrupted fit from `out.partial/`. */
   resume?: boolean;
   /** Replace an existing `out`. */
@@ -76,10 +120,47 @@ export interface FitInfo {
   labels: 'simplex' | 'discrete';
   inputs: Record<string, { file: string; rows: number; columns: number } | { corners: number }>;
   options: Record<string, unknown>;
-  /** Mean nuisance of the labelled set: the default z of `generate` (`000_…` eq 18). */
+  /** Mean nuisance of the labelled (training) rows: the default z of `generate` (`000_…` eq 18). */
   zMean: number[];
-  history: { epoch: number; trainLoss: number; trainSeconds: number }[];
+  /** Per evaluation; `metrics` holds the validation scores (`val_rmsep`, or `val_error` and `val_ce`). */
+  history: { epoch: number; trainLoss: number; trainSeconds: number; metrics?: Record<string, number> }[];
   trainSeconds: number;
+  /** Why training ended: all epochs, the time budget, or the validation patience. */
+  stoppedBy?: 'epochs' | 'budget' | 'patience';
+  /** Validation rows and the model selection they drove; absent without validation rows. */
+  validation?: FitValidation;
+  /** The calibration of `predict`'s intervals (or class sets) on the validation rows; absent without them. */
+  calibration?: FitCalibration;
+}
+
+/** The `validation` section of `fit.json`. */
+export interface FitValidation {
+  /** `files` (validationX / validationY) or `fraction` (held out of the labelled rows). */
+  source: 'files' | 'fraction';
+  /** Validation rows. */
+  rows: number;
+  /** With `fraction`: the fraction, the grouping and the rows of `x` held out (0-based, and their ids when the file has them). */
+  fraction?: number;
+  grouping?: 'rows' | { groupSize: number } | { groupsFile: string };
+  groups?: number;
+  heldOut?: { index: number[]; ids?: string[] };
+  /** The metric that chose the weights (lower is better) and the patience in evaluations (0: off). */
+  metric: string;
+  patience: number;
+  /** The evaluation whose weights were saved. */
+  bestEpoch: number;
+  /** Validation scores of the saved weights: RMSEP overall and per component (composition units), or error and cross-entropy. */
+  best: { rmsep?: number; rmsepPerComponent?: number[]; error?: number; crossEntropy?: number };
+}
+
+/** The `calibration` section of `fit.json`: split-conformal, on the validation rows of the saved weights. */
+export interface FitCalibration {
+  /** At the fit's level: per-component interval half-widths (compositions) or the class-probability threshold (classes). */
+  at: IntervalCalibration | SetCalibration;
+  /** The conformal scores, sorted: per component (|ŷ − y|, or |ŷ − y| / sd), or one list of 1 − p̂(true class); `predict --level` recalibrates from them. */
+  scores: number[][];
+  /** Draws of q(y | x) behind the sd of a `scaled` calibration (predict must use the same). */
+  samples?: number;
 }
 
 /** A fitted model directory, loaded. */
@@ -151,38 +232,70 @@ function checkOneHot(t: Table): void {
   }
 }
 
-/** Reads and checks every input of a fit; throws a {@link DataFileError} naming the file and row. */
-export function readFitInputs(o: FitFilesOptions): { data: Semi2Data; info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>; K: number; D: number } {
-  const labels = o.labels ?? 'simplex';
-  const x = readTable(o.x);
-  const y = readTable(o.y);
-  if (x.n !== y.n) throw new DataFileError(`${o.y}: ${y.n} rows of labels for ${x.n} rows in ${o.x}; each row of x needs its label`);
-  const idsX = !x.ids[0].startsWith('line ') && !x.ids[0].startsWith('row ');
-  const idsY = !y.ids[0].startsWith('line ') && !y.ids[0].startsWith('row ');
-  if (idsX && idsY) {
-    const i = x.ids.findIndex((id, r) => id !== y.ids[r]);
-    if (i >= 0) throw new DataFileError(`${rowLocation(y, i)}: id '${y.ids[i]}' does not match '${x.ids[i]}' at ${rowLocation(x, i)}; rows of x and y must be in the same order`);
-  }
+/** Whether a table's rows carry ids of their own (not `line N` / `row N`). */
+function hasIds(t: Table): boolean {
+  return !t.ids[0].startsWith('line ') && !t.ids[0].startsWith('row ');
+}
+
+/** Checks that the ids of `b` match those of `a` row for row, when both files have ids. */
+function checkSameIds(a: Table, b: Table, what: string): void {
+  if (!hasIds(a) || !hasIds(b)) return;
+  const i = a.ids.findIndex((id, r) => id !== b.ids[r]);
+  if (i >= 0) throw new DataFileError(`${rowLocation(b, i)}: id '${b.ids[i]}' does not match '${a.ids[i]}' at ${rowLocation(a, i)}; rows of ${what} must be in the same order`);
+}
+
+/**
+ * Reads a pair of input and label files (x, y) and checks them against each other; `K` and
+ * `like` (the training labels' table) given, the labels must have the same components or classes.
+ */
+function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', known?: { K: number; y: Table }): { x: Table; y: Table; yData: Float32Array; K: number; labelNames: string[] } {
+  const x = readTable(xFile);
+  const y = readTable(yFile);
+  if (x.n !== y.n) throw new DataFileError(`${yFile}: ${y.n} rows of labels for ${x.n} rows in ${xFile}; each row of x needs its label`);
+  checkSameIds(x, y, 'x and y');
   let K: number;
   let yData: Float32Array;
   let labelNames: string[];
   if (labels === 'simplex') {
-    if (y.width < 2) throw new DataFileError(`${o.y}: compositions need at least 2 columns, found ${y.width}`);
+    if (y.width < 2) throw new DataFileError(`${yFile}: compositions need at least 2 columns, found ${y.width}`);
+    if (known) checkSameWidth(known.y, y, 'components');
     checkSimplexTable(y);
     K = y.width;
     yData = normaliseRows(y);
     labelNames = y.columns;
   } else if (y.width === 1) {
-    K = Math.max(...y.data) + 1;
-    if (!Number.isInteger(K) || K < 2) throw new DataFileError(`${o.y}: one integer class per row expected (0..K−1), with at least two classes`);
+    K = known?.K ?? Math.max(...y.data) + 1;
+    if (!Number.isInteger(K) || K < 2) throw new DataFileError(`${yFile}: one integer class per row expected (0..K−1), with at least two classes`);
     yData = classesToOneHot(y, K);
     labelNames = Array.from({ length: K }, (_, k) => `class ${k}`);
   } else {
+    if (known && y.width !== known.K) throw new DataFileError(`${yFile}: one-hot rows of width ${y.width}, but the labels of the fit have ${known.K} classes`);
     checkOneHot(y);
     K = y.width;
     yData = y.data;
     labelNames = y.columns;
   }
+  return { x, y, yData, K, labelNames };
+}
+
+/** What {@link readFitInputs} returns. */
+export interface FitInputs {
+  data: Semi2Data;
+  info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>;
+  K: number;
+  D: number;
+  /** Validation rows from `validationX` / `validationY`. */
+  validation?: { x: Rows; y: Rows };
+  /** One group value per labelled row (from `groups`). */
+  groupIds?: ArrayLike<number>;
+  /** Ids of the labelled rows, when the file has them. */
+  labelledIds?: string[];
+}
+
+/** Reads and checks every input of a fit; throws a {@link DataFileError} naming the file and row. */
+export function readFitInputs(o: FitFilesOptions): FitInputs {
+  const labels = o.labels ?? 'simplex';
+  const { x, y, yData, K, labelNames } = readPair(o.x, o.y, labels);
   const D = x.width;
   const inputs: FitInfo['inputs'] = { x: { file: o.x, rows: x.n, columns: D }, y: { file: o.y, rows: y.n, columns: y.width } };
   const data: Semi2Data = { labelled: { x: { data: x.data, width: D }, y: { data: yData, width: K } } };
@@ -217,15 +330,54 @@ export function readFitInputs(o: FitFilesOptions): { data: Semi2Data; info: Pick
       inputs.unfeatured = { file: o.unfeatured, rows: f.n, columns: f.width };
     }
   }
-  return { data, info: { channels: x.columns, labelNames, labels, inputs }, K, D };
+  const out: FitInputs = { data, info: { channels: x.columns, labelNames, labels, inputs }, K, D };
+  if (hasIds(x)) out.labelledIds = x.ids;
+  if ((o.validationX === undefined) !== (o.validationY === undefined)) throw new DataFileError('validation rows need both files: --validation-x (inputs) and --validation-y (their labels)');
+  if (o.validationX && o.validationY) {
+    if (o.validationFraction !== undefined) throw new DataFileError('give validation rows either as files (--validation-x, --validation-y) or as --validation-fraction, not both');
+    const v = readPair(o.validationX, o.validationY, labels, { K, y });
+    checkSameWidth(x, v.x, 'channels');
+    out.validation = { x: { data: v.x.data, width: D }, y: { data: v.yData, width: K } };
+    inputs.validationX = { file: o.validationX, rows: v.x.n, columns: v.x.width };
+    inputs.validationY = { file: o.validationY, rows: v.y.n, columns: v.y.width };
+  }
+  if (o.groups !== undefined) {
+    if (o.validationFraction === undefined) throw new DataFileError('--groups is for --validation-fraction (which rows are held out together)');
+    if (o.groupSize !== undefined) throw new DataFileError('give either --groups FILE or --group-size N, not both');
+    const g = readTable(o.groups);
+    if (g.width !== 1) throw new DataFileError(`${o.groups}: one group value per row expected (plus an optional id column), found ${g.width} columns`);
+    if (g.n !== x.n) throw new DataFileError(`${o.groups}: ${g.n} group values for ${x.n} rows in ${o.x}; each row of x needs its group`);
+    checkSameIds(x, g, 'x and the groups');
+    out.groupIds = g.data;
+    inputs.groups = { file: o.groups, rows: g.n, columns: 1 };
+  }
+  return out;
 }
 
 /** Fits the model to the files in `o` and writes the model directory `o.out` (see the module doc). */
 export async function fitFiles(o: FitFilesOptions): Promise<FittedModel> {
   checkOutDir(o);
-  const { data, info, K, D } = readFitInputs(o);
-  return fitData(data, info, K, D, o);
+  const r = readFitInputs(o);
+  const { x: _x, y: _y, validationX: _vx, validationY: _vy, groups: _g, ...rest } = o;
+  return fitData(r.data, r.info, r.K, r.D, {
+    ...rest,
+    ...(r.validation ? { validation: r.validation } : {}),
+    ...(r.groupIds ? { groupIds: r.groupIds, groupsSource: o.groups } : {}),
+    ...(r.labelledIds ? { labelledIds: r.labelledIds } : {}),
+  });
 }
+
+/** Options of {@link fitData}: those of {@link fitFiles} less the files, with validation rows and groups already read. */
+export type FitDataOptions = Omit<FitFilesOptions, 'x' | 'y' | 'validationX' | 'validationY' | 'groups'> & {
+  /** Validation rows given apart from the labelled ones. */
+  validation?: { x: Rows; y: Rows };
+  /** With `validationFraction`: one group value per labelled row. */
+  groupIds?: ArrayLike<number>;
+  /** Where `groupIds` came from (for fit.json). */
+  groupsSource?: string;
+  /** Ids of the labelled rows (for fit.json's list of held-out rows). */
+  labelledIds?: string[];
+};
 
 /** Refuses to overwrite `o.out` (without `force`) and to resume without a checkpoint. */
 function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }): void {
@@ -235,19 +387,142 @@ function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }): voi
 }
 
 /**
+ * Splits `n` rows into training and validation rows: whole groups (each row its own group unless
+ * `groups` gives a value per row), round(fraction · groups) of them (at least one, and at least one
+ * left for training) chosen by `rng`. Row indices come back in ascending order.
+ */
+export function splitValidation(n: number, fraction: number, rng: Rng, groups?: ArrayLike<number>): { train: number[]; validation: number[]; groups: number } {
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`the validation fraction must be in (0, 1), got ${fraction}`);
+  if (groups && groups.length !== n) throw new Error(`splitValidation: ${groups.length} group values for ${n} rows`);
+  const key = (i: number) => (groups ? groups[i] : i);
+  const index = new Map<number, number>();
+  const of = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = key(i);
+    if (!index.has(k)) index.set(k, index.size);
+    of[i] = index.get(k)!;
+  }
+  const G = index.size;
+  if (G < 2) throw new Error(`cannot hold out a fraction of ${G} group${G === 1 ? '' : 's'} of rows: at least 2 are needed (one to train on, one to validate)`);
+  const nVal = Math.min(G - 1, Math.max(1, Math.round(fraction * G)));
+  const held = new Uint8Array(G);
+  const perm = rng.permutation(G);
+  for (let i = 0; i < nVal; i++) held[perm[i]] = 1;
+  const train: number[] = [];
+  const validation: number[] = [];
+  for (let i = 0; i < n; i++) (held[of[i]] ? validation : train).push(i);
+  return { train, validation, groups: G };
+}
+
+/** Rows of a flat matrix as nested arrays. */
+function nested(m: { data: Float32Array; n: number; width: number }): number[][] {
+  return Array.from({ length: m.n }, (_, i) => Array.from(m.data.subarray(i * m.width, (i + 1) * m.width)));
+}
+
+/** Index of the largest value of each row. */
+function argmaxOf(rows: number[][]): number[] {
+  return rows.map((r) => r.reduce((b, v, k) => (v > r[b] ? k : b), 0));
+}
+
+/** Per row and component, the sd over draws [S][n][K] (n − 1 in the denominator). */
+function sdOverDraws(draws: number[][][], n: number, K: number): number[][] {
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: K }, (_, k) => {
+      const vals = draws.map((s) => s[i][k]);
+      const mu = vals.reduce((a, b) => a + b, 0) / vals.length;
+      return Math.sqrt(vals.reduce((a, v) => a + (v - mu) ** 2, 0) / Math.max(1, vals.length - 1));
+    }),
+  );
+}
+
+/** Draws of q(y | x) behind `predict`'s sd and a `scaled` calibration. */
+const CALIBRATION_SAMPLES = 100;
+
+/**
  * Trains on sources already in memory and writes the model directory (the part of {@link fitFiles}
  * after reading; `untapped train` with an `untapped` config uses it for MNIST splits). The labelled
  * source is required (its z̄ is the default z of `generate`).
  */
-export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: Omit<FitFilesOptions, 'x' | 'y'>): Promise<FittedModel> {
+export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: FitDataOptions): Promise<FittedModel> {
   checkOutDir(o);
   if (!data.labelled) throw new Error('fit: a labelled source is required');
   const log = o.log ?? (() => {});
   const out = path.resolve(o.out);
   const partial = `${out}.partial`;
   const epochs = o.epochs ?? 2000;
+  const evalEvery = Math.max(1, Math.round(epochs / 50));
+  const evaluations = Math.ceil(epochs / evalEvery);
+
+  // validation settings, checked before anything is written
+  const fraction = o.validationFraction;
+  if (fraction !== undefined && !(fraction > 0 && fraction < 1)) throw new Error(`--validation-fraction must be in (0, 1), got ${fraction}`);
+  if (fraction !== undefined && o.validation) throw new Error('give validation rows either as files or as a fraction of the labelled rows, not both');
+  if (o.groupSize !== undefined && (!Number.isInteger(o.groupSize) || o.groupSize < 1)) throw new Error(`--group-size must be a positive integer, got ${o.groupSize}`);
+  if ((o.groupSize !== undefined || o.groupIds) && fraction === undefined) throw new Error('--group-size and --groups choose which rows --validation-fraction holds out together; give --validation-fraction too');
+  if (o.groupSize !== undefined && o.groupIds) throw new Error('give either --groups FILE or --group-size N, not both');
+  const hasValidation = fraction !== undefined || o.validation !== undefined;
+  if (o.patience !== undefined && (!Number.isInteger(o.patience) || o.patience < 0)) throw new Error(`--patience must be a non-negative integer (evaluations; 0 = never stop early), got ${o.patience}`);
+  if (o.patience !== undefined && !hasValidation) throw new Error('--patience counts evaluations without a better validation score: give validation rows (--validation-fraction, or --validation-x and --validation-y)');
+  const level = o.intervalLevel ?? 0.95;
+  if (!(level > 0 && level < 1)) throw new Error(`--level must be in (0, 1), got ${level}`);
+  const method: IntervalMethod = o.intervalMethod ?? 'absolute';
+  if (method !== 'absolute' && method !== 'scaled') throw new Error(`--interval-method must be 'absolute' or 'scaled', got '${String(method)}'`);
+  if (method === 'scaled' && info.labels === 'discrete') throw new Error("--interval-method scaled is for compositions; classes get conformal prediction sets");
+  if (method === 'scaled' && o.model?.variational === false) throw new Error('--interval-method scaled needs the sd of q(y | x), which a deterministic model does not have (it is 0); use absolute');
+  const patience = hasValidation ? (o.patience ?? Math.max(1, Math.round(0.2 * evaluations))) : 0;
+
+  // the split: validation rows held out of the labelled source
+  const labX = toMatrix(data.labelled.x, 'labelled x', D);
+  const labY = toMatrix(data.labelled.y, 'labelled y', K);
+  let train = data;
+  let valid: { x: { data: Float32Array; n: number; width: number }; y: { data: Float32Array; n: number; width: number } } | null = null;
+  let validationInfo: Omit<FitValidation, 'metric' | 'patience' | 'bestEpoch' | 'best'> | null = null;
+  if (fraction !== undefined) {
+    let groups = o.groupIds;
+    if (o.groupSize !== undefined) {
+      if (labX.n % o.groupSize !== 0) throw new DataFileError(`--group-size ${o.groupSize}: the ${labX.n} labelled rows${'file' in (info.inputs.x ?? {}) ? ` of ${(info.inputs.x as { file: string }).file}` : ''} do not split into whole groups of ${o.groupSize} consecutive replicates`);
+      const gs = o.groupSize;
+      groups = Array.from({ length: labX.n }, (_, i) => Math.floor(i / gs));
+    }
+    const sp = splitValidation(labX.n, fraction, new Rng(o.seed ?? 0).fork('validation'), groups);
+    const take = (m: { data: Float32Array; width: number }, rows: number[]) => ({ data: gather(m.data, m.width, rows), n: rows.length, width: m.width });
+    valid = { x: take(labX, sp.validation), y: take(labY, sp.validation) };
+    const tx = take(labX, sp.train);
+    const ty = take(labY, sp.train);
+    train = { ...data, labelled: { x: { data: tx.data, width: D }, y: { data: ty.data, width: K } } };
+    validationInfo = {
+      source: 'fraction',
+      rows: sp.validation.length,
+      fraction,
+      grouping: o.groupSize !== undefined ? { groupSize: o.groupSize } : o.groupIds ? { groupsFile: o.groupsSource ?? 'groups' } : 'rows',
+      groups: sp.groups,
+      heldOut: { index: sp.validation, ...(o.labelledIds ? { ids: sp.validation.map((i) => o.labelledIds![i]) } : {}) },
+    };
+  } else if (o.validation) {
+    valid = { x: toMatrix(o.validation.x, 'validation x', D), y: toMatrix(o.validation.y, 'validation y', K) };
+    if (valid.x.n !== valid.y.n) throw new Error(`validation: ${valid.x.n} rows of x but ${valid.y.n} rows of y`);
+    validationInfo = { source: 'files', rows: valid.x.n };
+  }
+
   const weights: Partial<Semi2Weights> = { ...defaultWeights(D), ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
-  const options = { epochs, batchSize: o.batchSize ?? 100, lr: o.lr ?? 3e-3, seed: o.seed ?? 0, latent: o.latent ?? 1, hidden: o.hidden ?? {}, model: o.model ?? {}, weights, center: o.center ?? false, budgetMinutes: o.budgetMinutes ?? null, alphaRWarmup: o.alphaRWarmup ?? 0 };
+  const options = {
+    epochs,
+    batchSize: o.batchSize ?? 100,
+    lr: o.lr ?? 3e-3,
+    seed: o.seed ?? 0,
+    latent: o.latent ?? 1,
+    hidden: o.hidden ?? {},
+    model: o.model ?? {},
+    weights,
+    center: o.center ?? false,
+    budgetMinutes: o.budgetMinutes ?? null,
+    alphaRWarmup: o.alphaRWarmup ?? 0,
+    validationFraction: fraction ?? null,
+    groupSize: o.groupSize ?? null,
+    patience: hasValidation ? patience : null,
+    intervalLevel: level,
+    intervalMethod: method,
+  };
   if (!o.resume) {
     fs.rmSync(partial, { recursive: true, force: true });
   } else {
@@ -259,10 +534,35 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   fs.mkdirSync(partial, { recursive: true });
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
   const est = new UntappedEstimator({ ...o.model, inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
-  const evalEvery = Math.max(1, Math.round(epochs / 50));
   const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
-  log(`fit: ${rows(data.labelled.x)} labelled rows × ${D} channels, ${K} ${info.labels === 'simplex' ? 'components' : 'classes'}` + (data.unlabelled ? `, ${rows(data.unlabelled.x)} unlabelled` : '') + (data.unfeatured ? `, ${rows(data.unfeatured.y)} unfeatured labels` : '') + `; ${epochs} epochs`);
-  const history: EvalRecord[] = await est.fit(data, {
+  log(
+    `fit: ${rows(train.labelled!.x)} labelled rows × ${D} channels, ${K} ${info.labels === 'simplex' ? 'components' : 'classes'}` +
+      (train.unlabelled ? `, ${rows(train.unlabelled.x)} unlabelled` : '') +
+      (train.unfeatured ? `, ${rows(train.unfeatured.y)} unfeatured labels` : '') +
+      (valid ? `, ${valid.x.n} validation rows${validationInfo?.grouping && validationInfo.grouping !== 'rows' ? ` (${validationInfo.groups} groups kept whole)` : ''}` : '') +
+      `; ${epochs} epochs` +
+      (valid ? `, evaluated every ${evalEvery === 1 ? 'epoch' : `${evalEvery} epochs`}; ${patience ? `early stop after ${patience} evaluations without improvement` : 'no early stop'}` : ''),
+  );
+
+  // validation scores of the current weights (deterministic: the mean of q(y | x))
+  const simplex = info.labels === 'simplex';
+  const validY = valid ? nested(valid.y) : [];
+  const validClasses = argmaxOf(validY);
+  const scoreValidation = (): Record<string, number> => {
+    const p = est.predict({ data: valid!.x.data, width: D }).mean;
+    if (simplex) return { val_rmsep: rmsep(p, validY).overall };
+    const c = classificationScores(p, validClasses);
+    return { val_error: c.error, val_ce: c.crossEntropy };
+  };
+  const metric = simplex ? 'val_rmsep' : 'val_ce';
+  const say = (r: EvalRecord) => {
+    const v = Object.entries(r.metrics)
+      .map(([k, x]) => `, ${k} ${x.toFixed(4)}`)
+      .join('');
+    return `epoch ${r.epoch}/${epochs}: loss ${r.trainLoss.toFixed(4)}${v} (${r.trainSeconds.toFixed(0)} s)`;
+  };
+
+  const history: EvalRecord[] = await est.fit(train, {
     epochs,
     batchSize: options.batchSize,
     lr: options.lr,
@@ -275,9 +575,34 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     resume: o.resume ?? false,
     progress: o.progressBars ? {} : { silent: true },
     ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}),
-    onEpoch: (r) => log(`epoch ${r.epoch}/${epochs}: loss ${r.trainLoss.toFixed(4)} (${r.trainSeconds.toFixed(0)} s)`),
+    ...(valid ? { evaluate: scoreValidation, select: { metric, mode: 'min' as const, patience } } : {}),
+    onEpoch: (r) => log(say(r)),
   });
-  const lab = data.labelled!;
+  const runResult = est.lastRun;
+  const stoppedBy = runResult?.stoppedBy ?? 'epochs';
+
+  // the saved weights are the best by validation: score them, calibrate the intervals on the same rows
+  let validation: FitValidation | undefined;
+  let calibration: FitCalibration | undefined;
+  if (valid && validationInfo && runResult?.best) {
+    const pred = est.predict({ data: valid.x.data, width: D }, method === 'scaled' ? { samples: CALIBRATION_SAMPLES, seed: 0 } : {});
+    let best: FitValidation['best'];
+    if (simplex) {
+      const r = rmsep(pred.mean, validY);
+      best = { rmsep: r.overall, rmsepPerComponent: r.perComponent };
+      const sd = pred.samples ? sdOverDraws(pred.samples, valid.x.n, K) : undefined;
+      const scores = intervalScores(pred.mean, validY, { method, ...(sd ? { sd } : {}) }).map((c) => c.sort((a, b) => a - b));
+      calibration = { at: intervalsFromScores(scores, level, method), scores, ...(method === 'scaled' ? { samples: CALIBRATION_SAMPLES } : {}) };
+    } else {
+      const c = classificationScores(pred.mean, validClasses);
+      best = { error: c.error, crossEntropy: c.crossEntropy };
+      const scores = setScores(pred.mean, validClasses).sort((a, b) => a - b);
+      calibration = { at: setsFromScores(scores, level), scores: [scores] };
+    }
+    validation = { ...validationInfo, metric, patience, bestEpoch: runResult.best.epoch, best };
+  }
+
+  const lab = train.labelled!;
   const z = est.encode(lab.x, lab.y);
   const zMean = Array.from({ length: options.latent }, (_, j) => z.reduce((s, r) => s + r[j], 0) / z.length);
   const full: FitInfo = {
@@ -287,20 +612,59 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     ...info,
     options,
     zMean,
-    history: history.map((r) => ({ epoch: r.epoch, trainLoss: r.trainLoss, trainSeconds: r.trainSeconds })),
+    history: history.map((r) => ({ epoch: r.epoch, trainLoss: r.trainLoss, trainSeconds: r.trainSeconds, ...(Object.keys(r.metrics).length ? { metrics: r.metrics } : {}) })),
     trainSeconds: history.at(-1)?.trainSeconds ?? 0,
+    stoppedBy,
+    ...(validation ? { validation } : {}),
+    ...(calibration ? { calibration } : {}),
   };
   est.save(path.join(partial, 'model.utp'));
   writeFileAtomic(path.join(partial, 'fit.json'), JSON.stringify(full, null, 2) + '\n');
+  const files = ['model.utp', 'fit.json'];
   if (history.length > 1) {
     lineChartPng(path.join(partial, 'loss.png'), [{ name: 'training loss (−J of eq 15)', x: history.map((r) => r.epoch), y: history.map((r) => r.trainLoss) }], { title: 'untapped fit', xLabel: 'epoch', yLabel: 'loss' });
+    files.push('loss.png');
+    if (validation) {
+      const name = simplex ? 'validation RMSEP (composition units)' : 'validation cross-entropy (nats)';
+      const series = [{ name, x: history.map((r) => r.epoch), y: history.map((r) => r.metrics[metric]) }];
+      if (!simplex) series.push({ name: 'validation error (share)', x: history.map((r) => r.epoch), y: history.map((r) => r.metrics.val_error) });
+      const bestValue = history.find((r) => r.epoch === validation!.bestEpoch)!.metrics[metric];
+      lineChartPng(path.join(partial, 'validation.png'), series, { title: `validation (saved: epoch ${validation.bestEpoch}; stopped by ${stoppedBy})`, xLabel: 'epoch', yLabel: simplex ? 'RMSEP' : 'nats / share', hLines: [{ y: bestValue, label: `best ${bestValue.toPrecision(3)} at epoch ${validation.bestEpoch}` }] });
+      files.push('validation.png');
+    }
   }
   fs.rmSync(path.join(partial, 'checkpoint.utp'), { force: true });
   fs.rmSync(path.join(partial, 'options.json'), { force: true });
   if (fs.existsSync(out)) fs.rmSync(out, { recursive: true, force: true });
   fs.renameSync(partial, out);
-  log(`fit: wrote ${o.out} (model.utp, fit.json${history.length > 1 ? ', loss.png' : ''}) after ${full.trainSeconds.toFixed(1)} s of training`);
+  if (validation) {
+    const b = validation.best;
+    log(
+      `fit: saved the weights of epoch ${validation.bestEpoch} (of ${runResult!.epochs}; stopped by ${stoppedBy}): validation ` +
+        (simplex ? `RMSEP ${b.rmsep!.toFixed(4)} (per component ${b.rmsepPerComponent!.map((v) => v.toFixed(4)).join(', ')})` : `error ${(100 * b.error!).toFixed(2)}%, cross-entropy ${b.crossEntropy!.toFixed(4)}`) +
+        ` on ${validation.rows} rows`,
+    );
+    if (calibration) log(`fit: ${describeCalibration(calibration.at, info.labelNames)}`);
+  }
+  log(`fit: wrote ${o.out} (${files.join(', ')}) after ${full.trainSeconds.toFixed(1)} s of training`);
   return { dir: out, info: full, estimator: est };
+}
+
+/** A percentage for messages and column names: 95, 97.5. */
+function pct(level: number): string {
+  return String(+(100 * level).toFixed(2));
+}
+
+/** One line saying what a calibration gives and how it was made. */
+export function describeCalibration(c: IntervalCalibration | SetCalibration, labelNames: string[]): string {
+  const maxLevel = `${pct(c.n / (c.n + 1))}%`;
+  if (c.kind === 'split-conformal-set') {
+    if (c.threshold === null) return `${c.n} validation rows are too few for ${pct(c.level)}% class sets (need ≥ ${c.minRows}; at most ${maxLevel} with ${c.n}): no calibrated sets`;
+    return `${pct(c.level)}% class sets: every class with probability ≥ ${c.threshold.toPrecision(3)} (split-conformal on ${c.n} validation rows, score 1 − p̂ of the true class)`;
+  }
+  if (c.quantile.some((q) => q === null)) return `${c.n} validation rows are too few for ${pct(c.level)}% intervals (need ≥ ${c.minRows}; at most ${maxLevel} with ${c.n}): no calibrated intervals`;
+  const half = c.quantile.map((q, k) => `${labelNames[k]} ${c.method === 'scaled' ? `${q!.toPrecision(3)}·sd` : `±${q!.toPrecision(3)}`}`).join(', ');
+  return `${pct(c.level)}% intervals per component: ${half} (split-conformal on ${c.n} validation rows, ${c.method === 'scaled' ? 'residuals scaled by the sd of q(y | x)' : 'absolute residuals'}; clipped to [0, 1])`;
 }
 
 /** Loads a directory written by {@link fitFiles}. */
@@ -315,21 +679,148 @@ export function loadFitted(dir: string): FittedModel {
   return { dir, info, estimator: UntappedEstimator.load(path.join(dir, 'model.utp')) };
 }
 
-/** Predictions for the rows of a file: ids, the mean label and its sd over `samples` draws of q(y | x). */
-export function predictFile(m: FittedModel, file: string, samples = 100, seed = 0): { ids: string[]; labelNames: string[]; mean: number[][]; sd: number[][] } {
+/** What {@link predictFile} returns. */
+export interface FilePrediction {
+  ids: string[];
+  labelNames: string[];
+  /** Mean of q(y | x): compositions, or class probabilities. */
+  mean: number[][];
+  /** Sd over the draws of q(y | x) (the model's own spread; not calibrated). */
+  sd: number[][];
+  /** The calibration behind `interval` / `sets` at the requested level; absent when the fit had no validation rows. */
+  calibration?: IntervalCalibration | SetCalibration;
+  /** Compositions: calibrated intervals per row and component, clipped to [0, 1]; absent when uncalibrated or too few validation rows for the level. */
+  interval?: { lower: number[][]; upper: number[][] };
+  /** Classes: the conformal prediction set per row (1 = in the set); absent as `interval` is. */
+  sets?: number[][];
+  /** What the intervals are and how they were calibrated — or why there are none. */
+  note: string;
+}
+
+/**
+ * Predictions for the rows of a file: ids, the mean label, its sd over `samples` draws of
+ * q(y | x), and — when the fit had validation rows — split-conformal intervals (compositions) or
+ * prediction sets (classes) at `opts.level` (default: the fit's level), recalibrated from the
+ * stored scores when the level differs.
+ */
+export function predictFile(m: FittedModel, file: string, samples = 100, seed = 0, opts: { level?: number } = {}): FilePrediction {
   const t = readTable(file);
   if (t.width !== m.info.channels.length) throw new DataFileError(`${file}: ${t.width} channels per row, but the model in ${m.dir} was fitted on ${m.info.channels.length} (${m.info.inputs.x && 'file' in m.info.inputs.x ? m.info.inputs.x.file : 'x'})`);
   const p = m.estimator.predict({ data: t.data, width: t.width }, { samples, seed });
   const K = m.info.labelNames.length;
-  const sd = p.mean.map((_, i) => {
-    const col = Array.from({ length: K }, (_, k) => {
-      const vals = p.samples!.map((s) => s[i][k]);
-      const mu = vals.reduce((a, b) => a + b, 0) / vals.length;
-      return Math.sqrt(vals.reduce((a, v) => a + (v - mu) ** 2, 0) / Math.max(1, vals.length - 1));
-    });
-    return col;
-  });
-  return { ids: t.ids, labelNames: m.info.labelNames, mean: p.mean, sd };
+  const sd = sdOverDraws(p.samples!, p.mean.length, K);
+  const out: FilePrediction = { ids: t.ids, labelNames: m.info.labelNames, mean: p.mean, sd, note: '' };
+  const cal = m.info.calibration;
+  if (opts.level !== undefined && !(opts.level > 0 && opts.level < 1)) throw new Error(`--level must be in (0, 1), got ${opts.level}`);
+  if (!cal) {
+    out.note =
+      `no calibrated ${m.info.labels === 'simplex' ? 'intervals' : 'prediction sets'}: ${m.dir} was fitted without validation rows (fit --validation-fraction, or --validation-x and --validation-y). ` +
+      `The sd columns are the spread of q(y | x) over ${samples} draws, not a calibrated uncertainty.`;
+    return out;
+  }
+  const level = opts.level ?? cal.at.level;
+  if (cal.at.kind === 'split-conformal') {
+    const c = level === cal.at.level ? cal.at : intervalsFromScores(cal.scores, level, cal.at.method);
+    out.calibration = c;
+    out.note = describeCalibration(c, m.info.labelNames);
+    if (c.quantile.every((q) => q !== null)) {
+      out.interval = predictIntervals(c, p.mean, { sd, clip: [0, 1] });
+      if (c.method === 'scaled' && cal.samples !== undefined && cal.samples !== samples) out.note += `; calibrated with the sd of ${cal.samples} draws, predicted with ${samples}`;
+    }
+  } else {
+    const c = level === cal.at.level ? cal.at : setsFromScores(cal.scores[0], level);
+    out.calibration = c;
+    out.note = describeCalibration(c, m.info.labelNames);
+    if (c.threshold !== null) out.sets = predictionSets(c, p.mean);
+  }
+  return out;
+}
+
+/** Column names of a prediction's CSV: means, sds, then the interval bounds or set memberships. */
+export function predictionColumns(p: FilePrediction): { columns: string[]; rows: number[][] } {
+  const lvl = p.calibration ? pct(p.calibration.level) : '';
+  const columns = [...p.labelNames, ...p.labelNames.map((n) => `${n}_sd`)];
+  if (p.interval) columns.push(...p.labelNames.flatMap((n) => [`${n}_lo${lvl}`, `${n}_hi${lvl}`]));
+  if (p.sets) columns.push(...p.labelNames.map((n) => `${n}_in${lvl}set`));
+  const rows = p.mean.map((r, i) => [
+    ...r,
+    ...p.sd[i],
+    ...(p.interval ? r.flatMap((_, k) => [p.interval!.lower[i][k], p.interval!.upper[i][k]]) : []),
+    ...(p.sets ? p.sets[i] : []),
+  ]);
+  return { columns, rows };
+}
+
+/** Measures of predictions against known labels: see {@link scorePrediction}. */
+export interface PredictionScores {
+  n: number;
+  /** Compositions: RMSEP in composition units. */
+  rmsep?: { overall: number; perComponent: number[] };
+  /** Classes: error (share) and cross-entropy (nats). */
+  error?: number;
+  crossEntropy?: number;
+  /** Compositions with calibrated intervals: their coverage. */
+  coverage?: Coverage;
+  /** Classes with calibrated sets: share of rows whose class is in the set, and the mean set size. */
+  setCoverage?: { coverage: number; meanSize: number };
+  /** Nominal level of the intervals or sets. */
+  level?: number;
+}
+
+/**
+ * Scores predictions against the labels in `yFile` (same layout as `fit --y`, one row per predicted
+ * row, ids matching when both files have them): RMSEP or error and cross-entropy, and the coverage
+ * of the calibrated intervals or sets.
+ */
+export function scorePrediction(m: FittedModel, p: FilePrediction, yFile: string): PredictionScores {
+  const y = readTable(yFile);
+  if (y.n !== p.ids.length) throw new DataFileError(`${yFile}: ${y.n} rows of labels for ${p.ids.length} predicted rows; each predicted row needs its label`);
+  const idsP = !p.ids[0].startsWith('line ') && !p.ids[0].startsWith('row ');
+  if (idsP && hasIds(y)) {
+    const i = y.ids.findIndex((id, r) => id !== p.ids[r]);
+    if (i >= 0) throw new DataFileError(`${rowLocation(y, i)}: id '${y.ids[i]}' does not match the predicted row's id '${p.ids[i]}'; rows must be in the same order`);
+  }
+  const K = m.info.labelNames.length;
+  const out: PredictionScores = { n: y.n, ...(p.calibration ? { level: p.calibration.level } : {}) };
+  if (m.info.labels === 'simplex') {
+    if (y.width !== K) throw new DataFileError(`${yFile}: ${y.width} components per row, but the model has ${K} (${m.info.labelNames.join(', ')})`);
+    checkSimplexTable(y);
+    const yy = nested({ data: normaliseRows(y), n: y.n, width: K });
+    out.rmsep = rmsep(p.mean, yy);
+    if (p.interval) out.coverage = intervalCoverage(p.interval.lower, p.interval.upper, yy);
+  } else {
+    let oh: Float32Array;
+    if (y.width === 1) oh = classesToOneHot(y, K);
+    else {
+      if (y.width !== K) throw new DataFileError(`${yFile}: one-hot rows of width ${y.width}, but the model has ${K} classes`);
+      checkOneHot(y);
+      oh = y.data;
+    }
+    const cls = argmaxOf(nested({ data: oh, n: y.n, width: K }));
+    const c = classificationScores(p.mean, cls);
+    out.error = c.error;
+    out.crossEntropy = c.crossEntropy;
+    if (p.sets) {
+      const sc = setCoverage(p.sets, cls);
+      out.setCoverage = { coverage: sc.coverage, meanSize: sc.meanSize };
+    }
+  }
+  return out;
+}
+
+/** Human-readable lines for {@link PredictionScores}. */
+export function describeScores(sc: PredictionScores, labelNames: string[], yFile: string): string[] {
+  const out: string[] = [];
+  const lvl = sc.level !== undefined ? `${pct(sc.level)}%` : '';
+  if (sc.rmsep) out.push(`RMSEP against ${yFile} (${sc.n} rows): ${sc.rmsep.overall.toFixed(4)}; per component ${sc.rmsep.perComponent.map((v, k) => `${labelNames[k]} ${v.toFixed(4)}`).join(', ')}`);
+  if (sc.error !== undefined) out.push(`against ${yFile} (${sc.n} rows): error ${(100 * sc.error).toFixed(2)}%, cross-entropy ${sc.crossEntropy!.toFixed(4)} nats`);
+  if (sc.coverage) {
+    const c = sc.coverage;
+    out.push(`coverage of the ${lvl} intervals: ${(100 * c.overall).toFixed(1)}% of row-components (per component ${c.perComponent.map((v, k) => `${labelNames[k]} ${(100 * v).toFixed(1)}%`).join(', ')}; rows with every component inside ${(100 * c.rowsAllInside).toFixed(1)}%); mean width ${c.meanWidth.map((v) => v.toFixed(4)).join(', ')}`);
+  } else if (sc.setCoverage) {
+    out.push(`coverage of the ${lvl} class sets: ${(100 * sc.setCoverage.coverage).toFixed(1)}% of rows; mean set size ${sc.setCoverage.meanSize.toFixed(2)}`);
+  } else out.push('no calibrated intervals or sets to measure the coverage of');
+  return out;
 }
 
 /**
