@@ -290,3 +290,43 @@ test('fit without validation: predict says its spread is uncalibrated and writes
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fit with discrete labels and validation files: selection by cross-entropy, conformal class sets, their coverage', async () => {
+  const dir = tmp();
+  try {
+    const cls = (y: number[][]) => y.map((r) => [r.indexOf(Math.max(...r))]);
+    const tr = toy(150, 21);
+    const va = toy(60, 22);
+    const te = toy(200, 23);
+    const o = {
+      x: write(dir, 'x.csv', ch, tr.x),
+      y: write(dir, 'y.csv', ['class'], cls(tr.y)),
+      validationX: write(dir, 'vx.csv', ch, va.x),
+      validationY: write(dir, 'vy.csv', ['class'], cls(va.y)),
+      labels: 'discrete' as const,
+      epochs: 15,
+      batchSize: 50,
+      lr: 0.03,
+      seed: 1,
+      out: path.join(dir, 'm'),
+    };
+    const r = await fitFiles(o);
+    const info = r.info;
+    assert.equal(info.validation!.source, 'files');
+    assert.equal(info.validation!.metric, 'val_ce');
+    const ce = info.history.map((h) => h.metrics!.val_ce);
+    assert.equal(info.validation!.bestEpoch, info.history[ce.indexOf(Math.min(...ce))].epoch);
+    assert.ok(info.history.every((h) => h.metrics!.val_error >= 0 && h.metrics!.val_error <= 1));
+    assert.equal(info.calibration!.at.kind, 'split-conformal-set');
+    const p = predictFile(r, write(dir, 'tx.csv', ch, te.x), 5);
+    assert.match(p.note, /95% class sets: every class with probability ≥ [\d.e-]+ \(split-conformal on 60 validation rows/);
+    assert.deepEqual(predictionColumns(p).columns.slice(6), ['class 0_in95set', 'class 1_in95set', 'class 2_in95set']);
+    const sc = scorePrediction(r, p, write(dir, 'ty.csv', ['class'], cls(te.y)));
+    assert.ok(sc.setCoverage!.coverage >= 0.85 && sc.setCoverage!.meanSize < 2, `set coverage ${JSON.stringify(sc)}`);
+    assert.ok(sc.error! < 0.5, `error ${sc.error}`);
+    await assert.rejects(fitFiles({ ...o, out: path.join(dir, 'n'), validationY: write(dir, 'vy2.csv', ['class'], cls(va.y).map((c, i) => (i === 3 ? [5] : c))) }), /vy2\.csv: line 5 \(id 's3'\): class 5 is outside 0\.\.2/);
+    r.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
