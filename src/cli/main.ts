@@ -93,7 +93,7 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description('train a model from a JSON config into a run directory; a config with model type "untapped" trains the semi²-supervised model from its labelled, unlabelled and unfeatured sources (files or MNIST splits) into a model directory like `fit` writes')
+    .description('train a model from a JSON config into a run directory; a config with model type "untapped" trains the semi²-supervised model from its labelled, unlabelled and unfeatured sources (files or MNIST splits) into a model directory like `fit` writes (sources.validation and train.patience as fit\'s --validation-… and --patience; docs/fit.md)')
     .option('-c, --config <file>', 'run config (JSON); with --resume defaults to DIR/config.json')
     .requiredOption('-o, --out <dir>', 'run directory (must not hold a run unless --resume)')
     .option('--epochs <n>', 'override train.epochs', intArg('--epochs'))
@@ -414,7 +414,7 @@ export function buildProgram(): Command {
 
   program
     .command('fit')
-    .description('fit the semi²-supervised model to your own files: spectra x with compositions y (CSV / JSON / NPY; layout in docs/fit.md), plus optional unlabelled spectra and unfeatured labels')
+    .description('fit the semi²-supervised model to your own files: spectra x with compositions y (CSV / JSON / NPY; layout in docs/fit.md), plus optional unlabelled spectra and unfeatured labels; with validation rows it saves the weights of the best validation score (RMSEP, or cross-entropy for classes), stops early, and calibrates the intervals that `predict` reports')
     .requiredOption('--x <file>', 'labelled inputs, one row per sample')
     .requiredOption('--y <file>', 'their labels: compositions (rows on the simplex) or, with --labels discrete, classes')
     .option('--unlabelled <file>', 'unlabelled inputs (same channels as --x)')
