@@ -75,7 +75,7 @@ function foldFor(fn: string, f: tf.Tensor, N: number, K: number): tf.Tensor2D {
  *
  * — the unlabelled bound U(x) of thesis eq 4.8 (M2) and eq 4.20 (ADGM/SDGM), where f(y) is the
  * (β-weighted) labelled integrand of eq 4.9 / 4.22 for class y. q(y | ·) = softmax(`qyLogits`),
- * its entropy from {@link Categorical.entropy}.
+ * its log-probabilities from {@link Categorical.logProbs}; computed as the right-hand side.
  *
  * @param qyLogits logits of q(y | ·), [N, K].
  * @param f per-class values, [K·N] class-major (row k·N + n: example n, class k), as the K× batch
@@ -87,9 +87,10 @@ export function enumeratedElbo(qyLogits: tf.Tensor, f: tf.Tensor): tf.Tensor {
   if (qyLogits.rank !== 2) throw new Error(`enumeratedElbo: q(y) logits must be [N, K], got [${qyLogits.shape}]`);
   const [N, K] = qyLogits.shape;
   return tf.tidy(() => {
-    const qy = new Categorical(qyLogits);
     const fk = f.rank === 2 && f.shape[0] === N && f.shape[1] === K ? f : foldFor('enumeratedElbo', f, N, K);
-    return tf.add(tf.sum(tf.mul(qy.probs(), fk), -1), qy.entropy());
+    // E_q[f − log q] with one log-softmax (q's probabilities and entropy each would take their own)
+    const logQ = new Categorical(qyLogits).logProbs();
+    return tf.sum(tf.mul(tf.exp(logQ), tf.sub(fk, logQ)), -1);
   });
 }
 
