@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { initEngine, describeEngine, type EngineInfo } from '../engine/backend.js';
 import { Rng } from '../engine/rng.js';
@@ -28,6 +29,7 @@ import { crismExperiment } from '../experiments/crism.js';
 import { CRISM_SIMULATIONS, isCrismSimulationName, readEndmembersFile } from '../data/spectra.js';
 import { isModelList } from '../experiments/stats.js';
 import { libsExperiment } from '../experiments/libs.js';
+import { REAL_NIR_SETS, REAL_NIR_VARIANTS, realNirExperiment, type RealNirSet, type RealNirVariant } from '../experiments/real-nir.js';
 import { vaeTableExperiment } from '../experiments/vae-table.js';
 import { activeUnits } from '../eval/active-units.js';
 import type { Vae } from '../models/vae.js';
@@ -247,10 +249,10 @@ export function buildProgram(): Command {
 
   program
     .command('experiment')
-    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped, crism, libs, vae-table)')
-    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped | crism | libs | vae-table')
+    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped, crism, libs, real-nir, vae-table)')
+    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped | crism | libs | real-nir | vae-table')
     .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
-    .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps; default 10, crism 1000, libs 500)', intArg('--budget-epochs'), 10)
+    .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps; default 10, crism 1000, libs 500, real-nir 1000)', intArg('--budget-epochs'), 10)
     .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
     .option('--noise <s>', 'moons: noise standard deviation (0.2 is the ADGM reference loader\'s, with a 2.8% Bayes error)', Number, MOONS_NOISE)
     .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
@@ -264,7 +266,10 @@ export function buildProgram(): Command {
     .option('--resume', 'mnist100-m2|adgm|sdgm: continue the run in --out from its checkpoint (written every epoch); the budgets count the whole run')
     .option('--aux-prior-x', 'moons-adgm, mnist100-adgm: the ADGM with p(a | z, y, x) of appendix A eq 5 instead of the benchmarks\' p(a | z, y)')
     .option('--kl-warmup <epochs>', 'mnist100-m2|adgm|sdgm: epochs of linear KL warm-up of z and a (default 0, as the reference code)', Number)
-    .option('--seeds <n>', 'mnist-untapped, crism, libs: number of seeds (each trains every model)', intArg('--seeds'), 5)
+    .option('--seeds <n>', 'mnist-untapped, crism, libs, real-nir: number of seeds (each trains every model)', intArg('--seeds'), 5)
+    .addOption(new Option('--weights <kind>', "libs: the paper's weights (appendix A.2.3) or the library's defaults (docs/semi-supervised-real.md)").choices(['paper', 'library']))
+    .option('--data <dir>', 'real-nir: folder with gasoline_nir.csv, gasoline_octane.csv, mayonnaise_nir.csv, mayonnaise_meta.csv (default: data/realdata of this package)')
+    .option('--sets <list>', 'real-nir: comma-separated data sets (default mayonnaise,gasoline)')
     .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
     .option('--alpha-r <w>', 'crism: weight α_r of the unfeatured bound for the untapped model (default 0.01, appendix A.2.2)', Number)
     .option('--alpha-r-warmup <epochs>', 'mnist-untapped, crism: epochs of linear warm-up of α_r for the untapped model (default 0)', Number)
@@ -272,11 +277,11 @@ export function buildProgram(): Command {
     .option('--centre-max <share>', 'crism: largest share of any mineral in the labelled centre region (default 0.5: the paper\'s 12 grid points; 0.6 gives 15)', Number)
     .option('--models <list>', 'mnist-untapped, crism: comma-separated models to train (default both: m2,untapped)')
     .option('--latents <list>', 'vae-table: comma-separated latent sizes (default 3,5,10,20,200)')
-    .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv)')
+    .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv); real-nir: of labelled, semi, semi2, paper-labelled, paper-semi, paper-semi2 (default all)')
     .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
     .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; alpha?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; endmembers?: string; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number }, cmd: Command) => {
-      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'vae-table'];
+    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; alpha?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; endmembers?: string; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number; weights?: 'paper' | 'library'; data?: string; sets?: string }, cmd: Command) => {
+      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'real-nir', 'vae-table'];
       if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       if (o.clipNorm !== undefined && !(o.clipNorm >= 0)) throw new UsageError(`--clip-norm must be a number ≥ 0, got ${o.clipNorm}`);
@@ -300,6 +305,8 @@ export function buildProgram(): Command {
       if (o.endmembers !== undefined && !isCrismSimulationName(o.endmembers) && !fs.existsSync(o.endmembers)) {
         throw new UsageError(`--endmembers must be ${Object.keys(CRISM_SIMULATIONS).join(', ')} or an existing JSON file, got '${o.endmembers}'`);
       }
+      if (o.weights !== undefined && name !== 'libs') throw new UsageError(`--weights applies to libs, not ${name}`);
+      if ((o.data !== undefined || o.sets !== undefined) && name !== 'real-nir') throw new UsageError(`--data and --sets apply to real-nir, not ${name}`);
       const models = o.models?.split(',').map((v) => v.trim());
       if (models && !isModelList(models)) throw new UsageError(`--models must be a comma-separated list of m2 and untapped, got '${o.models}'`);
       if (models && name !== 'crism' && name !== 'mnist-untapped') throw new UsageError(`--models applies to crism and mnist-untapped, not ${name}`);
@@ -326,7 +333,19 @@ export function buildProgram(): Command {
       if (name === 'libs') {
         const epochs = epochsGiven ? o.budgetEpochs : 500;
         log(`${name}: simulated LIBS leave-compounds-out (000_… §5): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
-        const r = await libsExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
+        const r = await libsExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.weights ? { weights: o.weights } : {}), ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
+        log(`wrote ${r.files.join(', ')}`);
+        return;
+      }
+      if (name === 'real-nir') {
+        const epochs = epochsGiven ? o.budgetEpochs : 1000;
+        const sets = o.sets ? o.sets.split(',').map((v) => v.trim()) : [...REAL_NIR_SETS];
+        if (!sets.every((v): v is RealNirSet => (REAL_NIR_SETS as readonly string[]).includes(v))) throw new UsageError(`--sets must be a comma-separated list of ${REAL_NIR_SETS.join(', ')}, got '${o.sets}'`);
+        const variants = o.variants ? o.variants.split(',').map((v) => v.trim()) : [...REAL_NIR_VARIANTS];
+        if (!variants.every((v): v is RealNirVariant => (REAL_NIR_VARIANTS as readonly string[]).includes(v))) throw new UsageError(`--variants for real-nir must be a comma-separated list of ${REAL_NIR_VARIANTS.join(', ')}, got '${o.variants}'`);
+        const data = o.data ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'realdata');
+        log(`${name}: real NIR spectra with few labels (${sets.join(', ')}), ${variants.length} variants, ${epochs} epochs per fit, ${o.seeds} seeds → ${out}`);
+        const r = await realNirExperiment({ data, out, sets, variants, epochs, seeds: o.seeds, seed: o.seed, log });
         log(`wrote ${r.files.join(', ')}`);
         return;
       }
@@ -427,7 +446,7 @@ export function buildProgram(): Command {
     .option('--lr <rate>', 'Adam learning rate', Number, 3e-3)
     .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
     .option('--budget-minutes <m>', 'stop after this many minutes of training', Number)
-    .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15', Number, 0.01)
+    .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15 (the papers\' CRISM setting: 0.01 with α_f^d = 1)', Number, 1)
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
     .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS)')
     .option('--deterministic', "the reference's non-variational mode: point estimates trained as autoencoders (no posterior spread; predict's sd is 0)")

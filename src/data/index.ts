@@ -9,3 +9,4 @@ export * from './moons.js';
 export * from './columns.js';
 export * from './spectra.js';
 export * from './libs.js';
+export * from './unfeatured.js';

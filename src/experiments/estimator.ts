@@ -78,17 +78,15 @@ export const PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 1, 
 
 /**
  * The library's default weights for inputs of `inputDim` channels (what `fit` and
- * {@link UntappedEstimator.fit} use unless told otherwise): the papers' weights with two changes
- * that the real-spectra diagnosis calls for (`docs/semi-supervised-real.md`):
- * - α_f^d = D ({@link labelWeight}), so that the label term is not swamped by a bound that sums
- *   over D input channels;
- * - `unlabelledQy: 0`: the unlabelled bound trains p(x | y, z) and q(z | x, y) but does not pull
- *   q(y | x) towards codes that help reconstruction (see {@link Semi2Weights.unlabelledQy}); set it
- *   to 1 where y is the dominant factor of x (images of digits, simulated mixtures).
+ * {@link UntappedEstimator.fit} use unless told otherwise), derived in `objectives/weights.ts`:
+ * (α_f, α_f^d, α_r, α_r^d) = (1, D, 1, 1), and `unlabelledQy: 0`: the unlabelled bound trains
+ * p(x | y, z) and q(z | x, y) but does not pull q(y | x) towards codes that help reconstruction
+ * (see {@link Semi2Weights.unlabelledQy}; the diagnosis is in `docs/semi-supervised-real.md`). Set
+ * `unlabelledQy: 1` where y is the dominant factor of x (images of digits, simulated mixtures).
  * @throws if `inputDim` is not a positive integer.
  */
 export function defaultWeights(inputDim: number): Semi2Weights {
-  return { ...PAPER_WEIGHTS, alphaFd: labelWeight(inputDim), unlabelledQy: 0 };
+  return { alphaF: 1, alphaFd: labelWeight(inputDim), alphaR: 1, alphaRd: 1, yLoss: 'kl', unlabelledQy: 0 };
 }
 
 /** Converts {@link Rows} to a flat array, checking widths and finiteness; `what` names the source. */

@@ -6,3 +6,4 @@ export * from './potential.js';
 export * from './estimator.js';
 export * from './mnist-untapped.js';
 export * from './vae-table.js';
+export * from './real-nir.js';

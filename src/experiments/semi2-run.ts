@@ -68,7 +68,8 @@ export const Semi2RunConfigSchema = z
         alphaF: z.number().min(0).default(1),
         /** Default: the input width D (`labelWeight`, `objectives/weights.ts`). */
         alphaFd: z.number().min(0).optional(),
-        alphaR: z.number().min(0).default(0.01),
+        /** Default 1 (`defaultWeights`, `objectives/weights.ts`). */
+        alphaR: z.number().min(0).optional(),
         alphaRd: z.number().min(0).default(1),
         yLoss: z.enum(['kl', 'l2', 'ce']).default('kl'),
         reverseLabelled: z.boolean().default(false),
@@ -76,7 +77,7 @@ export const Semi2RunConfigSchema = z
         unlabelledQy: z.number().min(0).max(1).optional(),
       })
       .strict()
-      .default({ alphaF: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl', reverseLabelled: false }),
+      .default({ alphaF: 1, alphaRd: 1, yLoss: 'kl', reverseLabelled: false }),
     train: z
       .object({
         epochs: z.number().int().min(1).default(100),
