@@ -247,3 +247,14 @@ test('select: a run interrupted after the best evaluation resumes bit-identicall
   third.model.dispose();
   fs.rmSync(dir, { recursive: true });
 });
+
+test('select: no early stop before minEpochs, even when patience has run out', async () => {
+  // best at epoch 4; patience 2 alone would stop after epoch 6, minEpochs 8 lets it run to 8
+  const { model, trainer } = setup(6, { epochs: 10, evaluate: curveEval, select: { metric: 'val', mode: 'min', patience: 2, minEpochs: 8 } });
+  const r = await trainer.run();
+  assert.equal(r.stoppedBy, 'patience');
+  assert.equal(r.epochs, 8);
+  assert.deepEqual(r.best, { metric: 'val', epoch: 4, value: 2 });
+  trainer.dispose();
+  model.dispose();
+});

@@ -80,6 +80,11 @@ export interface SelectOptions {
   mode: 'min' | 'max';
   /** Stop after this many evaluations in a row without a strict improvement; 0 or absent: never stop early. */
   patience?: number;
+  /**
+   * Never stop early before this many epochs (default 0): a curve that starts flat, or whose first
+   * evaluation is low by chance, gets time to move before patience can end the run.
+   */
+  minEpochs?: number;
   /** Load the best weights into the parameters when the run ends (default true). */
   restoreBest?: boolean;
 }
@@ -172,6 +177,8 @@ export class Trainer {
     if (o.select) {
       const p = o.select.patience ?? 0;
       if (!(p >= 0) || !Number.isInteger(p)) throw new Error(`select.patience must be a non-negative integer, got ${p}`);
+      const me = o.select.minEpochs ?? 0;
+      if (!(me >= 0) || !Number.isInteger(me)) throw new Error(`select.minEpochs must be a non-negative integer, got ${me}`);
       if (!o.select.metric) throw new Error('select.metric must name a metric of the evaluation');
       if (o.select.mode !== 'min' && o.select.mode !== 'max') throw new Error(`select.mode must be 'min' or 'max', got '${String(o.select.mode)}'`);
       this.sel = { metric: o.select.metric, mode: o.select.mode, bestEpoch: null, bestValue: null, sinceBest: 0 };
@@ -248,10 +255,10 @@ export class Trainer {
     return this.bestWeights ? new Map([...this.bestWeights].map(([k, v]) => [k, { shape: v.shape.slice(), data: new Float32Array(v.data) }])) : null;
   }
 
-  /** Whether `select.patience` evaluations in a row have passed without improvement. */
+  /** Whether `select.patience` evaluations in a row have passed without improvement (and `select.minEpochs` epochs are done). */
   private patienceSpent(): boolean {
     const p = this.o.select?.patience ?? 0;
-    return this.sel !== null && p > 0 && this.sel.bestEpoch !== null && this.sel.sinceBest >= p;
+    return this.sel !== null && p > 0 && this.sel.bestEpoch !== null && this.sel.sinceBest >= p && this.epochsDone >= (this.o.select?.minEpochs ?? 0);
   }
 
   /** Updates the selection state with one evaluation's metrics; copies the weights on improvement. */
