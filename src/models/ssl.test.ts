@@ -174,3 +174,42 @@ test('adgm with batch norm: a labelled training pass leaves the running averages
   y.dispose();
   m.params.dispose();
 });
+
+test('unlabelledQy scales exactly the unlabelled bound\'s gradient into q(y | a, x) for M2, ADGM, SDGM; the default α is the input width D', () => {
+  const yl = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 2, 1, 1], 'int32'), K).toFloat());
+  for (const type of ['m2', 'adgm', 'sdgm'] as const) {
+    const m = model(type);
+    const grads = (u: number) => {
+      const { value, grads } = tf.variableGrads(() => m.loss({ unlabelled: { x } }, new Rng(4), { alpha: 1, unlabelledQy: u }), m.params.list());
+      const out: Record<string, number[]> = {};
+      for (const [name, v] of m.params.entries()) out[name] = grads[v.name] ? Array.from(grads[v.name].dataSync()) : [];
+      const loss = value.dataSync()[0];
+      tf.dispose([value, ...Object.values(grads)]);
+      return { loss, out };
+    };
+    const full = grads(1);
+    const half = grads(0.5);
+    const cut = grads(0);
+    assert.equal(half.loss, full.loss, `${type}: the value does not depend on the factor`);
+    let qyMass = 0;
+    for (const name of Object.keys(full.out)) {
+      const f = full.out[name];
+      for (let i = 0; i < f.length; i++) {
+        if (name.startsWith('qy.')) {
+          qyMass += Math.abs(f[i]);
+          assertClose(half.out[name][i], 0.5 * f[i], { atol: 1e-7, rtol: 1e-4, msg: `${type} ${name}[${i}] halved` });
+          assert.equal(cut.out[name][i] ?? 0, 0, `${type} ${name}[${i}] cut`);
+        } else assertClose(cut.out[name][i], f[i], { atol: 1e-7, rtol: 1e-4, msg: `${type} ${name}[${i}] unchanged` });
+      }
+    }
+    assert.ok(qyMass > 1e-4, `${type}: the full bound does pull q(y | ·)`);
+    const byDefault = tf.tidy(() => m.loss({ labelled: { x, y: yl } }, new Rng(5), {}).dataSync()[0]);
+    const atD = tf.tidy(() => m.loss({ labelled: { x, y: yl } }, new Rng(5), { alpha: D }).dataSync()[0]);
+    const at1 = tf.tidy(() => m.loss({ labelled: { x, y: yl } }, new Rng(5), { alpha: 1 }).dataSync()[0]);
+    assert.equal(byDefault, atD, `${type}: default α = D`);
+    assert.notEqual(byDefault, at1);
+    assert.throws(() => m.loss({ unlabelled: { x } }, new Rng(4), { unlabelledQy: -0.1 }), /unlabelledQy must be in \[0, 1\]/);
+    m.dispose();
+  }
+  yl.dispose();
+});

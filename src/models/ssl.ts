@@ -50,7 +50,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
-import { ParamStore } from '../nn/params.js';
+import { ParamStore, withGradientScale } from '../nn/params.js';
+import { labelWeight } from '../objectives/weights.js';
 import { ACTIVATIONS, Dense, Mlp, repeatRows } from '../nn/layers.js';
 import { withoutStatUpdates } from '../nn/conv.js';
 import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
@@ -115,10 +116,23 @@ export type SslConfig = z.infer<typeof SslConfigSchema>;
 
 /** Weights of the training loss. */
 export interface SslLossWeights {
-  /** Weight α of the classification term (eq 4.10). */
-  alpha: number;
+  /**
+   * Weight α of the classification term (eq 4.10). Default: the input width D
+   * ({@link labelWeight}, `objectives/weights.ts`: the unlabelled bound sums D channel terms and
+   * would otherwise swamp the label term). The paper experiments pass their own (0.1·N/N_l = 60 on
+   * MNIST-100).
+   */
+  alpha?: number;
   /** Weight β of the latent terms (KL warm-up); 1 is the bound. */
   beta?: number;
+  /**
+   * Factor in [0, 1] on the gradient that the unlabelled bound sends into q(y | a, x) (default 1,
+   * the papers' objective, where it is how unlabelled x teach the classifier). 0 cuts that feedback
+   * (the unlabelled x then train the generative model and q(z | ·), q(a | x) only): the safe choice
+   * where y explains little of x, as on real NIR spectra (`docs/semi-supervised-real.md`), at the
+   * price of no gain for the classifier from unlabelled rows in these models.
+   */
+  unlabelledQy?: number;
 }
 
 /** M2, ADGM or SDGM (see the module doc). */
@@ -135,6 +149,8 @@ export class SemiSupervisedDgm {
   private readonly paHead?: GaussianHead;
   private readonly qyNet: Mlp;
   private readonly qyHead: Dense;
+  /** The weights of q(y | a, x) (the `qy` network and its logits). */
+  private readonly qyVars: tf.Variable[];
   private readonly qzNet: Mlp;
   private readonly qzHead: GaussianHead;
   private readonly pxNet: Mlp;
@@ -160,6 +176,7 @@ export class SemiSupervisedDgm {
     }
     this.qyNet = new Mlp(ps, 'qy', D + a, hidden, rng, act, bn);
     this.qyHead = new Dense(ps, 'qy.logits', this.qyNet.outDim, K, rng, 'linear');
+    this.qyVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') ? [v] : []));
     this.qzNet = new Mlp(ps, 'qz', D + K + a, hidden, rng, act, bn);
     this.qzHead = new GaussianHead(ps, 'qz.z', this.qzNet.outDim, Z, rng, minScale);
     this.pxNet = new Mlp(ps, 'px', Z + K + (this.skip ? A : 0), hidden, rng, act, bn);
@@ -328,13 +345,16 @@ export class SemiSupervisedDgm {
    * {@link semiSupervisedLoss}).
    */
   loss(batch: { labelled?: { x: tf.Tensor; y: tf.Tensor }; unlabelled?: { x: tf.Tensor } }, rng: Rng, w: SslLossWeights): tf.Scalar {
-    if (!(w.alpha >= 0)) throw new Error(`alpha must be ≥ 0, got ${w.alpha}`);
+    const alpha = w.alpha ?? labelWeight(this.config.inputDim);
+    if (!(alpha >= 0)) throw new Error(`alpha must be ≥ 0, got ${alpha}`);
+    const u = w.unlabelledQy ?? 1;
+    if (!(u >= 0 && u <= 1)) throw new Error(`unlabelledQy must be in [0, 1], got ${u}`);
     const beta = w.beta ?? 1;
     return tf.tidy(() => {
       const parts: SemiSupervisedParts = {};
       if (batch.labelled) parts.labelled = this.labelled(batch.labelled.x, batch.labelled.y, rng, beta);
-      if (batch.unlabelled) parts.unlabelled = this.unlabelled(batch.unlabelled.x, rng, beta);
-      return semiSupervisedLoss(parts, w.alpha);
+      if (batch.unlabelled) parts.unlabelled = withGradientScale(this.qyVars, u, () => this.unlabelled(batch.unlabelled!.x, rng, beta));
+      return semiSupervisedLoss(parts, alpha);
     });
   }
 
