@@ -456,12 +456,13 @@ export function buildProgram(): Command {
     .option('--group-size <n>', 'with --validation-fraction: consecutive rows of --x are replicates of one sample in groups of N, held out together', intArg('--group-size'))
     .option('--groups <file>', 'with --validation-fraction: one group value per row of --x (one numeric column, optional id column); rows sharing a value are held out together')
     .option('--patience <n>', 'stop after N evaluations (every 2% of the epochs) without a better validation score; 0 = never (default: 20% of the evaluations)', intArg('--patience', 0))
+    .option('--min-epochs <n>', 'no early stop before this many epochs (default: 25% of --epochs, at least the α_r warm-up)', intArg('--min-epochs', 0))
     .option('--level <p>', 'nominal coverage of the calibrated intervals (or class sets) that predict reports', Number, 0.95)
     .addOption(new Option('--interval-method <m>', "conformal scores: 'absolute' residuals |ŷ − y| per component (the same width for every row) or residuals 'scaled' by the sd of q(y | x) (wider where the model is less sure)").choices(['absolute', 'scaled']).default('absolute'))
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
@@ -470,7 +471,7 @@ export function buildProgram(): Command {
       if (o.validationX !== undefined && o.validationFraction !== undefined) throw new UsageError('give either --validation-x/--validation-y or --validation-fraction, not both');
       if ((o.groupSize !== undefined || o.groups !== undefined) && o.validationFraction === undefined) throw new UsageError('--group-size and --groups go with --validation-fraction');
       if (o.groupSize !== undefined && o.groups !== undefined) throw new UsageError('give either --group-size or --groups, not both');
-      if (o.patience !== undefined && o.validationX === undefined && o.validationFraction === undefined) throw new UsageError('--patience needs validation rows (--validation-fraction, or --validation-x and --validation-y)');
+      if ((o.patience !== undefined || o.minEpochs !== undefined) && o.validationX === undefined && o.validationFraction === undefined) throw new UsageError(`${o.patience !== undefined ? '--patience' : '--min-epochs'} needs validation rows (--validation-fraction, or --validation-x and --validation-y)`);
       if (!(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be ≥ 0, got ${o.alphaR}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       const r = await fitFiles({
@@ -496,6 +497,7 @@ export function buildProgram(): Command {
         ...(o.groupSize !== undefined ? { groupSize: o.groupSize } : {}),
         ...(o.groups !== undefined ? { groups: o.groups } : {}),
         ...(o.patience !== undefined ? { patience: o.patience } : {}),
+        ...(o.minEpochs !== undefined ? { minEpochs: o.minEpochs } : {}),
         intervalLevel: o.level,
         intervalMethod: o.intervalMethod,
         resume: o.resume ?? false,

@@ -174,7 +174,7 @@ test('fit with validation: saves the best weights (not the last), stops early, c
     const { x, y } = replicates(100, 7);
     const fx = write(dir, 'x.csv', ch, x);
     const fy = write(dir, 'y.csv', comp, y);
-    const opts = { x: fx, y: fy, epochs: 60, batchSize: 32, lr: 0.1, seed: 3, validationFraction: 0.5, groupSize: 3, patience: 5 };
+    const opts = { x: fx, y: fy, epochs: 60, batchSize: 32, lr: 0.1, seed: 3, validationFraction: 0.5, groupSize: 3, patience: 5, minEpochs: 0 };
     const outA = path.join(dir, 'a');
     const a = await fitFiles({ ...opts, out: outA });
     for (const f of ['model.utp', 'fit.json', 'loss.png', 'validation.png']) assert.ok(fs.existsSync(path.join(outA, f)), f);
@@ -190,6 +190,7 @@ test('fit with validation: saves the best weights (not the last), stops early, c
     const curve = info.history.map((h) => h.metrics!.val_rmsep);
     const bestAt = curve.indexOf(Math.min(...curve));
     assert.equal(info.stoppedBy, 'patience');
+    assert.equal(v.minEpochs, 0);
     assert.equal(v.bestEpoch, info.history[bestAt].epoch);
     assert.equal(info.history.length, bestAt + 1 + 5);
     assert.ok(v.bestEpoch < info.history.at(-1)!.epoch);
@@ -280,6 +281,7 @@ test('fit without validation: predict says its spread is uncalibrated and writes
       [{ validationX: fx, validationY: write(dir, 'vy.csv', comp, y.map((q, i) => (i === 2 ? [0.9, 0.9, 0] : q))) }, /vy\.csv: line 4 \(id 's2'\): the composition sums to 1\.8/],
       [{ validationFraction: 0.2, groups: write(dir, 'g.csv', ['g'], x.slice(1).map((_, i) => [i])) }, /g\.csv: 29 group values for 30 rows/],
       [{ patience: 3 }, /--patience counts evaluations without a better validation score: give validation rows/],
+      [{ minEpochs: 3 }, /--min-epochs delays the early stop by validation score: give validation rows/],
       [{ validationFraction: 0.2, intervalMethod: 'scaled', model: { variational: false } }, /needs the sd of q\(y \| x\)/],
     ];
     for (const [extra, re] of cases) {
@@ -314,6 +316,7 @@ test('fit with discrete labels and validation files: selection by cross-entropy,
     const info = r.info;
     assert.equal(info.validation!.source, 'files');
     assert.equal(info.validation!.metric, 'val_ce');
+    assert.equal(info.validation!.minEpochs, 4); // default: 25% of 15 epochs
     const ce = info.history.map((h) => h.metrics!.val_ce);
     assert.equal(info.validation!.bestEpoch, info.history[ce.indexOf(Math.min(...ce))].epoch);
     assert.ok(info.history.every((h) => h.metrics!.val_error >= 0 && h.metrics!.val_error <= 1));

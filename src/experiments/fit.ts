@@ -97,6 +97,8 @@ export interface FitFilesOptions {
    * default: 20% of the evaluations). Only with validation rows.
    */
   patience?: number;
+  /** No early stop before this many epochs (default: 25% of the epochs, and at least `alphaRWarmup`). */
+  minEpochs?: number;
   /** Nominal coverage of the calibrated intervals (default 0.95). */
   intervalLevel?: number;
   /** Conformal scores: `absolute` residuals (default) or residuals `scaled` by the sd of q(y | x). */
@@ -144,9 +146,10 @@ export interface FitValidation {
   grouping?: 'rows' | { groupSize: number } | { groupsFile: string };
   groups?: number;
   heldOut?: { index: number[]; ids?: string[] };
-  /** The metric that chose the weights (lower is better) and the patience in evaluations (0: off). */
+  /** The metric that chose the weights (lower is better), the patience in evaluations (0: off) and the epochs before early stopping may end the run. */
   metric: string;
   patience: number;
+  minEpochs: number;
   /** The evaluation whose weights were saved. */
   bestEpoch: number;
   /** Validation scores of the saved weights: RMSEP overall and per component (composition units), or error and cross-entropy. */
@@ -470,13 +473,16 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   if (method === 'scaled' && info.labels === 'discrete') throw new Error("--interval-method scaled is for compositions; classes get conformal prediction sets");
   if (method === 'scaled' && o.model?.variational === false) throw new Error('--interval-method scaled needs the sd of q(y | x), which a deterministic model does not have (it is 0); use absolute');
   const patience = hasValidation ? (o.patience ?? Math.max(1, Math.round(0.2 * evaluations))) : 0;
+  if (o.minEpochs !== undefined && (!Number.isInteger(o.minEpochs) || o.minEpochs < 0)) throw new Error(`--min-epochs must be a non-negative integer, got ${o.minEpochs}`);
+  if (o.minEpochs !== undefined && !hasValidation) throw new Error('--min-epochs delays the early stop by validation score: give validation rows (--validation-fraction, or --validation-x and --validation-y)');
+  const minEpochs = hasValidation ? (o.minEpochs ?? Math.max(Math.round(0.25 * epochs), Math.ceil(o.alphaRWarmup ?? 0))) : 0;
 
   // the split: validation rows held out of the labelled source
   const labX = toMatrix(data.labelled.x, 'labelled x', D);
   const labY = toMatrix(data.labelled.y, 'labelled y', K);
   let train = data;
   let valid: { x: { data: Float32Array; n: number; width: number }; y: { data: Float32Array; n: number; width: number } } | null = null;
-  let validationInfo: Omit<FitValidation, 'metric' | 'patience' | 'bestEpoch' | 'best'> | null = null;
+  let validationInfo: Omit<FitValidation, 'metric' | 'patience' | 'minEpochs' | 'bestEpoch' | 'best'> | null = null;
   if (fraction !== undefined) {
     let groups = o.groupIds;
     if (o.groupSize !== undefined) {
@@ -520,6 +526,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     validationFraction: fraction ?? null,
     groupSize: o.groupSize ?? null,
     patience: hasValidation ? patience : null,
+    minEpochs: hasValidation ? minEpochs : null,
     intervalLevel: level,
     intervalMethod: method,
   };
@@ -541,7 +548,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
       (train.unfeatured ? `, ${rows(train.unfeatured.y)} unfeatured labels` : '') +
       (valid ? `, ${valid.x.n} validation rows${validationInfo?.grouping && validationInfo.grouping !== 'rows' ? ` (${validationInfo.groups} groups kept whole)` : ''}` : '') +
       `; ${epochs} epochs` +
-      (valid ? `, evaluated every ${evalEvery === 1 ? 'epoch' : `${evalEvery} epochs`}; ${patience ? `early stop after ${patience} evaluations without improvement` : 'no early stop'}` : ''),
+      (valid ? `, evaluated every ${evalEvery === 1 ? 'epoch' : `${evalEvery} epochs`}; ${patience ? `early stop after ${patience} evaluations without improvement, not before epoch ${minEpochs}` : 'no early stop'}` : ''),
   );
 
   // validation scores of the current weights (deterministic: the mean of q(y | x))
@@ -575,7 +582,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     resume: o.resume ?? false,
     progress: o.progressBars ? {} : { silent: true },
     ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}),
-    ...(valid ? { evaluate: scoreValidation, select: { metric, mode: 'min' as const, patience } } : {}),
+    ...(valid ? { evaluate: scoreValidation, select: { metric, mode: 'min' as const, patience, minEpochs } } : {}),
     onEpoch: (r) => log(say(r)),
   });
   const runResult = est.lastRun;
@@ -599,7 +606,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
       const scores = setScores(pred.mean, validClasses).sort((a, b) => a - b);
       calibration = { at: setsFromScores(scores, level), scores: [scores] };
     }
-    validation = { ...validationInfo, metric, patience, bestEpoch: runResult.best.epoch, best };
+    validation = { ...validationInfo, metric, patience, minEpochs, bestEpoch: runResult.best.epoch, best };
   }
 
   const lab = train.labelled!;

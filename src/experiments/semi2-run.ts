@@ -23,8 +23,9 @@
  *
  * Validation (as `fit --validation-…`): `"validation": { "x": "vx.csv", "y": "vy.csv" }` (file-labelled
  * data), or `{ "fraction": 0.2 }` held out of the labelled rows, with `"groupSize": 3` or
- * `"groups": "g.csv"` to keep replicate rows together; `train.patience`, `train.intervalLevel` and
- * `train.intervalMethod` as `--patience`, `--level` and `--interval-method`.
+ * `"groups": "g.csv"` to keep replicate rows together; `train.patience`, `train.minEpochs`,
+ * `train.intervalLevel` and `train.intervalMethod` as `--patience`, `--min-epochs`, `--level` and
+ * `--interval-method`.
  */
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -87,6 +88,7 @@ export const Semi2RunConfigSchema = z
         budgetMinutes: z.number().gt(0).optional(),
         alphaRWarmup: z.number().min(0).optional(),
         patience: z.number().int().min(0).optional(),
+        minEpochs: z.number().int().min(0).optional(),
         intervalLevel: z.number().gt(0).lt(1).optional(),
         intervalMethod: z.enum(['absolute', 'scaled']).optional(),
       })
@@ -191,6 +193,7 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     ...(groupIds ? { groupIds, groupsSource: v && 'fraction' in v && v.groups ? v.groups : 'groups' } : {}),
     ...(labelledIds ? { labelledIds } : {}),
     ...(cfg.train.patience !== undefined ? { patience: cfg.train.patience } : {}),
+    ...(cfg.train.minEpochs !== undefined ? { minEpochs: cfg.train.minEpochs } : {}),
     ...(cfg.train.intervalLevel !== undefined ? { intervalLevel: cfg.train.intervalLevel } : {}),
     ...(cfg.train.intervalMethod !== undefined ? { intervalMethod: cfg.train.intervalMethod } : {}),
     resume: opts.resume ?? false,
