@@ -632,11 +632,11 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     lineChartPng(path.join(partial, 'loss.png'), [{ name: 'training loss (−J of eq 15)', x: history.map((r) => r.epoch), y: history.map((r) => r.trainLoss) }], { title: 'untapped fit', xLabel: 'epoch', yLabel: 'loss' });
     files.push('loss.png');
     if (validation) {
-      const name = simplex ? 'validation RMSEP (composition units)' : 'validation cross-entropy (nats)';
+      const name = simplex ? 'validation RMSEP' : 'validation cross-entropy';
       const series = [{ name, x: history.map((r) => r.epoch), y: history.map((r) => r.metrics[metric]) }];
-      if (!simplex) series.push({ name: 'validation error (share)', x: history.map((r) => r.epoch), y: history.map((r) => r.metrics.val_error) });
+      if (!simplex) series.push({ name: 'validation error', x: history.map((r) => r.epoch), y: history.map((r) => r.metrics.val_error) });
       const bestValue = history.find((r) => r.epoch === validation!.bestEpoch)!.metrics[metric];
-      lineChartPng(path.join(partial, 'validation.png'), series, { title: `validation (saved: epoch ${validation.bestEpoch}; stopped by ${stoppedBy})`, xLabel: 'epoch', yLabel: simplex ? 'RMSEP' : 'nats / share', hLines: [{ y: bestValue, label: `best ${bestValue.toPrecision(3)} at epoch ${validation.bestEpoch}` }] });
+      lineChartPng(path.join(partial, 'validation.png'), series, { title: `validation (saved: epoch ${validation.bestEpoch}; stopped by ${stoppedBy})`, xLabel: 'epoch', yLabel: simplex ? 'RMSEP (composition units)' : 'cross-entropy (nats) / error (share)', hLines: [{ y: bestValue, label: `best ${bestValue.toPrecision(3)} at epoch ${validation.bestEpoch}` }] });
       files.push('validation.png');
     }
   }
