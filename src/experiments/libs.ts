@@ -24,6 +24,7 @@ import { compositionKl } from '../eval/composition.js';
 import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng } from '../report/chart.js';
 import { defaultWeights, UntappedEstimator } from './estimator.js';
+import type { Semi2Weights } from '../models/semi2.js';
 import { finishReport, fmtMeanSd, meanSd } from './stats.js';
 
 const mean = (a: number[]): number => meanSd(a).mean;
@@ -52,6 +53,8 @@ export interface LibsExperimentOptions {
    * `docs/semi-supervised-real.md` on this simulation.
    */
   weights?: 'paper' | 'library';
+  /** Weights that replace those of `weights` (to take the fix apart: e.g. `{ unlabelledQy: 0 }` alone). */
+  weightOverrides?: Partial<Semi2Weights>;
   log?: (s: string) => void;
 }
 
@@ -63,6 +66,9 @@ export interface LibsSeedResult {
   untapped: number;
   seconds: { m2: number; untapped: number };
 }
+
+/** The weights of appendix A.2.3, (α_f, α_f^d, α_r, α_r^d) = (0.01, 10, 10⁻⁴, 10⁻⁴), the unlabelled bound training q(y | x) in full. */
+export const LIBS_PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 0.01, alphaFd: 10, alphaR: 1e-4, alphaRd: 1e-4, yLoss: 'kl', unlabelledQy: 1 });
 
 /** `n` unfeatured labels: row i has 0.85 on oxide i mod K and 0.15/(K−1) on every other. */
 export function libsUnfeatured(K: number, n: number): number[][] {
@@ -97,7 +103,7 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
       const est = new UntappedEstimator({ inputDim: D, classes: K, labels: 'simplex', latent: 2, hidden: { qy: [25, 10], qz: [5, 5], px: [50] }, ...(o.variational === false ? { variational: false } : {}) }, s);
       const hist = await est.fit(
         { labelled: { x: { data: train.x, width: D }, y: { data: train.y, width: K } }, unlabelled: { x: { data: unl.x, width: D } }, ...(kind === 'untapped' ? { unfeatured: { y: libsUnfeatured(K, 500) } } : {}) },
-        { epochs, batchSize: 100, lr: 0.01, seed: s, weights: o.weights === 'library' ? { ...defaultWeights(D), ...(kind === 'm2' ? { alphaR: 0 } : {}) } : { alphaF: 0.01, alphaFd: 10, alphaR: kind === 'm2' ? 0 : 1e-4, alphaRd: 1e-4, yLoss: 'kl', unlabelledQy: 1 }, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
+        { epochs, batchSize: 100, lr: 0.01, seed: s, weights: { ...(o.weights === 'library' ? defaultWeights(D) : LIBS_PAPER_WEIGHTS), ...o.weightOverrides, ...(kind === 'm2' ? { alphaR: 0 } : {}) }, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
       );
       res[kind] = compositionKl(test.y, est.predict({ data: test.x, width: D }).mean.flat(), test.n, K);
       res.seconds[kind] = hist.at(-1)?.trainSeconds ?? 0;
@@ -113,7 +119,7 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
     }
     log(`seed ${s}: KL on Nau2 — PLS ${res.pls.toFixed(3)}, M2 ${res.m2.toFixed(3)}, untapped ${res.untapped.toFixed(3)} [${res.seconds.m2.toFixed(0)} s, ${res.seconds.untapped.toFixed(0)} s]`);
     results.push(res);
-    writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, weights: o.weights ?? 'paper', seeds: results, paper: LIBS_PAPER }, null, 2) + '\n');
+    writeFileAtomic(path.join(o.out, 'results.json'), JSON.stringify({ epochs, weights: o.weights ?? 'paper', ...(o.weightOverrides ? { weightOverrides: o.weightOverrides } : {}), seeds: results, paper: LIBS_PAPER }, null, 2) + '\n');
   }
   const fmt = (a: number[]) => fmtMeanSd(a);
   const md = [
