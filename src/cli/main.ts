@@ -437,7 +437,7 @@ export function buildProgram(): Command {
     .requiredOption('--x <file>', 'labelled inputs, one row per sample')
     .requiredOption('--y <file>', 'their labels: compositions (rows on the simplex) or, with --labels discrete, classes')
     .option('--unlabelled <file>', 'unlabelled inputs (same channels as --x)')
-    .option('--unfeatured <spec>', "unfeatured labels: a file, or 'corners' / 'corners:N' (N labels near the simplex corners)")
+    .option('--unfeatured <spec>', "unfeatured labels: a file; 'resample' / 'resample:N' (N labels resampled from the labelled rows; the default, N = 500); 'corners' / 'corners:N' (N labels near the simplex corners); or 'none'")
     .requiredOption('-o, --out <dir>', 'model directory to write (built in DIR.partial, renamed when complete)')
     .addOption(new Option('--labels <kind>', 'label space').choices(['simplex', 'discrete']).default('simplex'))
     .option('--latent <d>', 'dimension of the nuisance z', intArg('--latent'), 1)
@@ -447,6 +447,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
     .option('--budget-minutes <m>', 'stop after this many minutes of training', Number)
     .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15 (the papers\' CRISM setting: 0.01 with α_f^d = 1)', Number, 1)
+    .option('--alpha-fd <w>', 'weight α_f^d of the label term, eq 13/15 (default: the number of input channels D; docs/semi-supervised-real.md)', Number)
+    .option('--unlabelled-qy <f>', "factor in [0, 1] on the unlabelled bound's gradient into q(y | x) (default 0: unlabelled rows train the generative model only; 1: the papers' objective)", Number)
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
     .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS)')
     .option('--deterministic', "the reference's non-variational mode: point estimates trained as autoencoders (no posterior spread; predict's sd is 0)")
@@ -462,7 +464,7 @@ export function buildProgram(): Command {
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
@@ -473,6 +475,8 @@ export function buildProgram(): Command {
       if (o.groupSize !== undefined && o.groups !== undefined) throw new UsageError('give either --group-size or --groups, not both');
       if ((o.patience !== undefined || o.minEpochs !== undefined) && o.validationX === undefined && o.validationFraction === undefined) throw new UsageError(`${o.patience !== undefined ? '--patience' : '--min-epochs'} needs validation rows (--validation-fraction, or --validation-x and --validation-y)`);
       if (!(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be ≥ 0, got ${o.alphaR}`);
+      if (o.alphaFd !== undefined && !(o.alphaFd >= 0)) throw new UsageError(`--alpha-fd must be ≥ 0, got ${o.alphaFd}`);
+      if (o.unlabelledQy !== undefined && !(o.unlabelledQy >= 0 && o.unlabelledQy <= 1)) throw new UsageError(`--unlabelled-qy must be in [0, 1], got ${o.unlabelledQy}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       const r = await fitFiles({
         x: o.x,
@@ -484,7 +488,7 @@ export function buildProgram(): Command {
         batchSize: o.batchSize,
         lr: o.lr,
         seed: o.seed,
-        weights: { alphaR: o.alphaR },
+        weights: { alphaR: o.alphaR, ...(o.alphaFd !== undefined ? { alphaFd: o.alphaFd } : {}), ...(o.unlabelledQy !== undefined ? { unlabelledQy: o.unlabelledQy } : {}) },
         ...(o.unlabelled ? { unlabelled: o.unlabelled } : {}),
         ...(o.unfeatured ? { unfeatured: o.unfeatured } : {}),
         ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}),

@@ -48,7 +48,15 @@ import {
   type IntervalMethod,
   type SetCalibration,
 } from '../eval/interval.js';
+import { resampledLabels } from '../data/unfeatured.js';
 import { defaultWeights, toMatrix, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
+
+/**
+ * What `fit` uses for unfeatured labels when none are given: 500 labels resampled from the labelled
+ * rows, so that the reverse bound trains q(y | x) on spectra generated between the labelled
+ * compositions (`docs/semi-supervised-real.md`).
+ */
+export const DEFAULT_UNFEATURED = 'resample:500';
 
 /** Options of {@link fitFiles}. */
 export interface FitFilesOptions {
@@ -58,7 +66,11 @@ export interface FitFilesOptions {
   y: string;
   /** Unlabelled inputs. */
   unlabelled?: string;
-  /** Unfeatured labels: a file, or `corners` / `corners:N` (N labels near the simplex corners; default 167 per corner). */
+  /**
+   * Unfeatured labels: a file; `resample` / `resample:N` (N labels resampled from the labelled rows
+   * that train, see `resampledLabels`; the default, with N = 500); `corners` / `corners:N` (N labels
+   * near the simplex corners; default 167 per corner); or `none`.
+   */
   unfeatured?: string;
   /** Output model directory. */
   out: string;
@@ -120,7 +132,7 @@ export interface FitInfo {
   channels: string[];
   labelNames: string[];
   labels: 'simplex' | 'discrete';
-  inputs: Record<string, { file: string; rows: number; columns: number } | { corners: number }>;
+  inputs: Record<string, { file: string; rows: number; columns: number } | { corners: number } | { resample: number }>;
   options: Record<string, unknown>;
   /** Mean nuisance of the labelled (training) rows: the default z of `generate` (`000_…` eq 18). */
   zMean: number[];
@@ -308,16 +320,23 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     data.unlabelled = { x: { data: u.data, width: D } };
     inputs.unlabelled = { file: o.unlabelled, rows: u.n, columns: u.width };
   }
-  if (o.unfeatured) {
-    const m = /^corners(?::(\d+))?$/.exec(o.unfeatured);
+  const unfeatured = o.unfeatured ?? DEFAULT_UNFEATURED;
+  const resample = /^resample(?::(\d+))?$/.exec(unfeatured);
+  if (resample) {
+    const n = resample[1] ? Number(resample[1]) : 500;
+    if (n < 1) throw new DataFileError(`--unfeatured ${unfeatured}: need at least one label`);
+    // drawn in fitData, from the labelled rows that remain after the validation split
+    inputs.unfeatured = { resample: n };
+  } else if (unfeatured !== 'none') {
+    const m = /^corners(?::(\d+))?$/.exec(unfeatured);
     if (m) {
-      if (labels !== 'simplex') throw new DataFileError(`--unfeatured ${o.unfeatured}: corners are for compositions; give a file of class labels instead`);
+      if (labels !== 'simplex') throw new DataFileError(`--unfeatured ${unfeatured}: corners are for compositions; give a file of class labels instead`);
       const n = m[1] ? Number(m[1]) : 167 * K;
-      if (n < 1) throw new DataFileError(`--unfeatured ${o.unfeatured}: need at least one label`);
+      if (n < 1) throw new DataFileError(`--unfeatured ${unfeatured}: need at least one label`);
       data.unfeatured = { y: cornerLabels(K, n, new Rng(o.seed ?? 0).fork('corners')) };
       inputs.unfeatured = { corners: n };
     } else {
-      const f = readTable(o.unfeatured);
+      const f = readTable(unfeatured);
       let fy: Float32Array;
       if (labels === 'simplex') {
         checkSameWidth(y, f, 'components');
@@ -325,12 +344,12 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
         fy = normaliseRows(f);
       } else if (f.width === 1) fy = classesToOneHot(f, K);
       else {
-        if (f.width !== K) throw new DataFileError(`${o.unfeatured}: one-hot rows of width ${f.width}, but the labels have ${K} classes`);
+        if (f.width !== K) throw new DataFileError(`${unfeatured}: one-hot rows of width ${f.width}, but the labels have ${K} classes`);
         checkOneHot(f);
         fy = f.data;
       }
       data.unfeatured = { y: { data: fy, width: K } };
-      inputs.unfeatured = { file: o.unfeatured, rows: f.n, columns: f.width };
+      inputs.unfeatured = { file: unfeatured, rows: f.n, columns: f.width };
     }
   }
   const out: FitInputs = { data, info: { channels: x.columns, labelNames, labels, inputs }, K, D };
@@ -511,6 +530,11 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   }
 
   const weights: Partial<Semi2Weights> = { ...defaultWeights(D), ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
+  const resampleN = info.inputs.unfeatured && 'resample' in info.inputs.unfeatured ? info.inputs.unfeatured.resample : 0;
+  if (resampleN > 0 && weights.alphaR !== 0) {
+    const ty = toMatrix(train.labelled!.y, 'labelled y', K);
+    train = { ...train, unfeatured: { y: resampledLabels(ty.data, ty.n, K, resampleN, new Rng(o.seed ?? 0).fork('resample'), info.labels) } };
+  }
   const options = {
     epochs,
     batchSize: o.batchSize ?? 100,

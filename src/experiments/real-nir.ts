@@ -42,6 +42,7 @@ import type { Semi2Weights } from '../models/semi2.js';
 import { resampledLabels } from '../data/unfeatured.js';
 import { defaultWeights, PAPER_WEIGHTS, UntappedEstimator, type Semi2Data } from './estimator.js';
 import { finishReport, fmtMeanSd, meanSd } from './stats.js';
+import { semi2TermDiagnostics, type Semi2TermDiagnostics } from './diagnostics.js';
 
 /** The data sets of the experiment. */
 export const REAL_NIR_SETS = ['mayonnaise', 'gasoline'] as const;
@@ -229,26 +230,12 @@ export function plsError(s: RealNirSplit): { error: number; components: number }
   return { error: s.error(m.predict(s.test.x, s.test.n), s.test.y, s.test.n), components: best.c };
 }
 
-/** One evaluation's diagnostics (see the module doc). Gradient norms are over the parameters of q(y | x). */
-export interface RealNirEval {
+/** One evaluation's diagnostics (see the module doc): errors and {@link Semi2TermDiagnostics}. */
+export interface RealNirEval extends Semi2TermDiagnostics {
   epoch: number;
   /** Error on the labelled (training) rows and on the test rows, in the set's unit. */
   labelledError: number;
   testError: number;
-  /** Per-row means: bound (7) on the labelled rows, (8) on the unlabelled rows, (20) on the unfeatured labels, label loss (13). */
-  boundLabelled: number;
-  boundUnlabelled: number | null;
-  boundUnfeatured: number | null;
-  labelLoss: number;
-  /** ‖∇_φ‖ of each term as written (raw) and as weighted in the objective. */
-  gradUnlabelled: number | null;
-  gradLabel: number;
-  gradUnfeatured: number | null;
-  gradUnlabelledWeighted: number | null;
-  gradLabelWeighted: number;
-  gradUnfeaturedWeighted: number | null;
-  /** Mean σ of p(x | y, z) on the labelled rows at z = the median of q(z | x, y). */
-  decoderSigma: number;
 }
 
 /** One fit's result. */
@@ -284,20 +271,6 @@ export function variantWeights(v: RealNirVariant, D: number): Semi2Weights {
   return v.startsWith('paper-') ? { ...PAPER_WEIGHTS } : defaultWeights(D);
 }
 
-function norm(grads: tf.NamedTensorMap): number {
-  let s = 0;
-  for (const g of Object.values(grads)) s += tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]);
-  return Math.sqrt(s);
-}
-
-/** Value and ‖∇_vars‖ of a scalar term (tensors freed). */
-function termAndGrad(f: () => tf.Scalar, vars: tf.Variable[]): [number, number] {
-  const { value, grads } = tf.variableGrads(f, vars);
-  const out: [number, number] = [value.dataSync()[0], norm(grads)];
-  tf.dispose([value, ...Object.values(grads)]);
-  return out;
-}
-
 /** Fits one variant on one split and records the diagnostics. */
 export async function realNirRun(s: RealNirSplit, variant: RealNirVariant, seed: number, epochs: number): Promise<RealNirRun> {
   const data0 = base(variant);
@@ -312,7 +285,6 @@ export async function realNirRun(s: RealNirSplit, variant: RealNirVariant, seed:
     ...(data0 !== 'labelled' ? { unlabelled: { x: asRows(s.unlabelled.x, s.D) } } : {}),
     ...(unfeatured.length ? { unfeatured: { y: unfeatured } } : {}),
   };
-  const qy = m.params.entries().filter(([name]) => name.startsWith('qy.')).map(([, v]) => v);
   const evals: RealNirEval[] = [];
   const predictError = (x: Float32Array, y: Float32Array, n: number) => s.error(est.predict(asRows(x, s.D)).mean.flat(), y, n);
   const xl = tf.tensor2d(s.labelled.x, [s.labelled.n, s.D]);
@@ -328,32 +300,8 @@ export async function realNirRun(s: RealNirSplit, variant: RealNirVariant, seed:
       evalEvery: Math.max(1, Math.round(epochs / 10)),
       progress: { silent: true },
       evaluate: (epoch) => {
-        const rng = new Rng(seed).fork(`diagnose-${epoch}`);
-        const boundLabelled = tf.tidy(() => tf.mean(m.boundLabelledForward(xl, yl, rng)).dataSync()[0]);
-        const [labelLoss, gradLabel] = termAndGrad(() => tf.mean(m.lossY(xl, yl, w.yLoss ?? 'kl')) as tf.Scalar, qy);
-        const [boundUnlabelled, gradUnlabelled] = termAndGrad(() => tf.mean(m.boundUnlabelled(xu, rng)) as tf.Scalar, qy);
-        const [boundUnfeatured, gradUnfeatured] = yf ? termAndGrad(() => tf.mean(m.boundUnfeatured(yf, rng)) as tf.Scalar, qy) : [null, null];
-        const decoderSigma = tf.tidy(() => {
-          const p = m.px(yl, m.encodeMedian(xl, yl)) as unknown as { scale?: tf.Tensor };
-          return p.scale ? tf.mean(p.scale).dataSync()[0] : NaN;
-        });
-        const hasU = data0 !== 'labelled';
-        evals.push({
-          epoch,
-          labelledError: predictError(s.labelled.x, s.labelled.y, s.labelled.n),
-          testError: predictError(s.test.x, s.test.y, s.test.n),
-          boundLabelled,
-          boundUnlabelled,
-          boundUnfeatured,
-          labelLoss,
-          gradUnlabelled,
-          gradLabel,
-          gradUnfeatured,
-          gradUnlabelledWeighted: hasU ? gradUnlabelled * w.alphaF * (w.unlabelledQy ?? 1) : null,
-          gradLabelWeighted: gradLabel * w.alphaFd,
-          gradUnfeaturedWeighted: gradUnfeatured === null ? null : gradUnfeatured * w.alphaR,
-          decoderSigma,
-        });
+        const d = semi2TermDiagnostics(m, { xl, yl, ...(data0 !== 'labelled' ? { xu } : {}), ...(yf ? { yf } : {}) }, w, new Rng(seed).fork(`diagnose-${epoch}`));
+        evals.push({ epoch, labelledError: predictError(s.labelled.x, s.labelled.y, s.labelled.n), testError: predictError(s.test.x, s.test.y, s.test.n), ...d });
         return {};
       },
     });

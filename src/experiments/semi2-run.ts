@@ -12,14 +12,17 @@
  *     "unlabelled": { "mnist": { "limit": 60000 } },
  *     "unfeatured": { "oneHots": 1000 }
  *   },
- *   "weights": { "alphaF": 1, "alphaFd": 10, "alphaR": 1, "alphaRd": 0.1, "yLoss": "ce" },
+ *   "weights": { "alphaF": 1, "alphaFd": 10, "alphaR": 1, "alphaRd": 0.1, "yLoss": "ce", "unlabelledQy": 1 },
  *   "train": { "epochs": 10, "batchSize": 1000, "lr": 0.01, "seed": 0 }
  * }
  * ```
  * File sources: `"labelled": { "x": "x.csv", "y": "y.csv" }`, `"unlabelled": { "x": "u.npy" }`,
  * `"unfeatured": { "y": "f.csv" }`; unfeatured also `{ "corners": N }` (compositions near the
- * simplex corners) or `{ "oneHots": N }` (N one-hot labels cycling through the classes). Relative
- * paths are taken from the config file's folder.
+ * simplex corners), `{ "oneHots": N }` (N one-hot labels cycling through the classes),
+ * `{ "resample": N }` (N labels resampled from the labelled rows that train) or `"none"`. With file
+ * sources and no `unfeatured`, `fit`'s default applies (`{ "resample": 500 }`). Relative paths are
+ * taken from the config file's folder. Weights left out take the library's defaults
+ * (`defaultWeights`: (α_f, α_f^d, α_r, α_r^d) = (1, D, 1, 1), `unlabelledQy` 0).
  *
  * Validation (as `fit --validation-…`): `"validation": { "x": "vx.csv", "y": "vy.csv" }` (file-labelled
  * data), or `{ "fraction": 0.2 }` held out of the labelled rows, with `"groupSize": 3` or
@@ -38,6 +41,14 @@ import { readConfigFile } from '../config/validate.js';
 import { fitData, oneHotRows, readFitInputs, type FitInfo, type FitInputs, type FittedModel } from './fit.js';
 import type { Semi2Data } from './estimator.js';
 
+/** The `unfeatured` source of a config as `fit`'s --unfeatured argument ('none' for one-hots, added afterwards). */
+function unfeaturedArg(u: { y: string } | { corners: number } | { oneHots: number } | { resample: number } | 'none', rel: (f: string) => string): string {
+  if (u === 'none' || 'oneHots' in u) return 'none';
+  if ('y' in u) return rel(u.y);
+  if ('corners' in u) return `corners:${u.corners}`;
+  return `resample:${u.resample}`;
+}
+
 const Digits = z.array(z.number().int().min(0).max(9)).min(2);
 
 /** Schema of an `untapped`-model run config (see the module doc). */
@@ -54,7 +65,7 @@ export const Semi2RunConfigSchema = z
           .union([z.object({ x: z.string().min(1) }).strict(), z.object({ mnist: z.object({ limit: z.number().int().min(1).optional(), dir: z.string().optional() }).strict() }).strict()])
           .optional(),
         unfeatured: z
-          .union([z.object({ y: z.string().min(1) }).strict(), z.object({ corners: z.number().int().min(1) }).strict(), z.object({ oneHots: z.number().int().min(1) }).strict()])
+          .union([z.object({ y: z.string().min(1) }).strict(), z.object({ corners: z.number().int().min(1) }).strict(), z.object({ oneHots: z.number().int().min(1) }).strict(), z.object({ resample: z.number().int().min(1) }).strict(), z.literal('none')])
           .optional(),
         validation: z
           .union([
@@ -125,13 +136,13 @@ export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): FitInput
       out: '',
       labels,
       ...(src.unlabelled && 'x' in src.unlabelled ? { unlabelled: rel(src.unlabelled.x) } : {}),
-      ...(src.unfeatured && 'y' in src.unfeatured ? { unfeatured: rel(src.unfeatured.y) } : src.unfeatured && 'corners' in src.unfeatured ? { unfeatured: `corners:${src.unfeatured.corners}` } : {}),
+      ...(src.unfeatured ? { unfeatured: unfeaturedArg(src.unfeatured, rel) } : {}),
       ...(v && 'x' in v ? { validationX: rel(v.x), validationY: rel(v.y) } : {}),
       ...(v && 'fraction' in v ? { validationFraction: v.fraction, ...(v.groups ? { groups: rel(v.groups) } : {}) } : {}),
       seed: cfg.train.seed,
     });
     if (src.unlabelled && 'mnist' in src.unlabelled) throw new Error('sources: file-labelled data cannot be mixed with MNIST unlabelled data');
-    if (src.unfeatured && 'oneHots' in src.unfeatured) addOneHots(r.data, r.info, r.K, src.unfeatured.oneHots);
+    if (src.unfeatured && src.unfeatured !== 'none' && 'oneHots' in src.unfeatured) addOneHots(r.data, r.info, r.K, src.unfeatured.oneHots);
     return r;
   }
   // MNIST splits: discrete labels over the chosen digits' label space (10 classes)
@@ -156,8 +167,9 @@ export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): FitInput
     inputs.unlabelled = { file: 'mnist:train', rows: u.n, columns: u.dim };
   }
   const info = { channels: Array.from({ length: lab.dim }, (_, j) => `px${j}`), labelNames: Array.from({ length: K }, (_, k) => `digit ${k}`), labels, inputs };
-  if (src.unfeatured) {
+  if (src.unfeatured && src.unfeatured !== 'none') {
     if ('oneHots' in src.unfeatured) addOneHots(data, info, K, src.unfeatured.oneHots);
+    else if ('resample' in src.unfeatured) info.inputs.unfeatured = { resample: src.unfeatured.resample };
     else if ('corners' in src.unfeatured) throw new Error("sources.unfeatured.corners is for compositions; use { \"oneHots\": N } with discrete labels");
     else throw new Error('sources: unfeatured labels from a file need file-labelled data');
   }
