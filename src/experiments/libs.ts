@@ -25,6 +25,8 @@ import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng } from '../report/chart.js';
 import { defaultWeights, UntappedEstimator } from './estimator.js';
 import type { Semi2Weights } from '../models/semi2.js';
+import * as tf from '@tensorflow/tfjs';
+import { semi2TermDiagnostics, type Semi2TermDiagnostics } from './diagnostics.js';
 import { finishReport, fmtMeanSd, meanSd } from './stats.js';
 
 const mean = (a: number[]): number => meanSd(a).mean;
@@ -65,6 +67,8 @@ export interface LibsSeedResult {
   m2: number;
   untapped: number;
   seconds: { m2: number; untapped: number };
+  /** Per model, at every evaluation: the test KL, the KL on the training shots and the per-term diagnostics (`experiments/diagnostics.ts`). */
+  diagnostics: Record<'m2' | 'untapped', ({ epoch: number; testKl: number; trainKl: number } & Semi2TermDiagnostics)[]>;
 }
 
 /** The weights of appendix A.2.3, (α_f, α_f^d, α_r, α_r^d) = (0.01, 10, 10⁻⁴, 10⁻⁴), the unlabelled bound training q(y | x) in full. */
@@ -98,12 +102,26 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
     const unl = simulateLibs({ seed: 1000 + s, compounds: rocks, perCompound: 5 });
     const D = train.channels;
     const pls = fitPls(train.x, train.n, D, train.y, K, { components: 2, toSimplex: true });
-    const res: LibsSeedResult = { seed: s, pls: compositionKl(test.y, pls.predict(test.x, test.n), test.n, K), m2: NaN, untapped: NaN, seconds: { m2: 0, untapped: 0 } };
+    const res: LibsSeedResult = { seed: s, pls: compositionKl(test.y, pls.predict(test.x, test.n), test.n, K), m2: NaN, untapped: NaN, seconds: { m2: 0, untapped: 0 }, diagnostics: { m2: [], untapped: [] } };
     for (const kind of ['m2', 'untapped'] as const) {
       const est = new UntappedEstimator({ inputDim: D, classes: K, labels: 'simplex', latent: 2, hidden: { qy: [25, 10], qz: [5, 5], px: [50] }, ...(o.variational === false ? { variational: false } : {}) }, s);
+      const weights = { ...(o.weights === 'library' ? defaultWeights(D) : LIBS_PAPER_WEIGHTS), ...o.weightOverrides, ...(kind === 'm2' ? { alphaR: 0 } : {}) };
+      const unf = kind === 'untapped' ? libsUnfeatured(K, 500) : null;
+      const centred = (x: Float32Array, n: number) => tf.tidy(() => tf.sub(tf.tensor2d(x, [n, D]), tf.tensor1d(est.xMean ?? new Float32Array(D))));
+      const klOf = (x: Float32Array, y: Float32Array, n: number) => compositionKl(y, est.predict({ data: x, width: D }).mean.flat(), n, K);
+      const evaluate = (epoch: number) => {
+        if (o.variational === false) return {};
+        const t = { xl: centred(train.x, train.n), yl: tf.tensor2d(train.y, [train.n, K]), xu: centred(unl.x, unl.n), ...(unf ? { yf: tf.tensor2d(unf) } : {}) };
+        try {
+          res.diagnostics[kind].push({ epoch, testKl: klOf(test.x, test.y, test.n), trainKl: klOf(train.x, train.y, train.n), ...semi2TermDiagnostics(est.model, t, weights, new Rng(s).fork(`diagnose-${epoch}`)) });
+        } finally {
+          tf.dispose(Object.values(t));
+        }
+        return {};
+      };
       const hist = await est.fit(
-        { labelled: { x: { data: train.x, width: D }, y: { data: train.y, width: K } }, unlabelled: { x: { data: unl.x, width: D } }, ...(kind === 'untapped' ? { unfeatured: { y: libsUnfeatured(K, 500) } } : {}) },
-        { epochs, batchSize: 100, lr: 0.01, seed: s, weights: { ...(o.weights === 'library' ? defaultWeights(D) : LIBS_PAPER_WEIGHTS), ...o.weightOverrides, ...(kind === 'm2' ? { alphaR: 0 } : {}) }, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
+        { labelled: { x: { data: train.x, width: D }, y: { data: train.y, width: K } }, unlabelled: { x: { data: unl.x, width: D } }, ...(unf ? { unfeatured: { y: unf } } : {}) },
+        { epochs, batchSize: 100, lr: 0.01, seed: s, weights, evaluate, progress: { silent: true }, center: true, evalEvery: Math.max(1, Math.round(epochs / 10)), ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}) },
       );
       res[kind] = compositionKl(test.y, est.predict({ data: test.x, width: D }).mean.flat(), test.n, K);
       res.seconds[kind] = hist.at(-1)?.trainSeconds ?? 0;
