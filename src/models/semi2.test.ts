@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { setupEngine, assertClose, take } from '../testing/helpers.js';
+import { setupEngine, assertClose, gradientsByName, take } from '../testing/helpers.js';
 import { Rng } from '../engine/rng.js';
 import { logGamma } from '../dists/flows.js';
 import { Semi2ConfigSchema, Semi2Dgm } from './semi2.js';
@@ -216,12 +216,8 @@ test('unlabelledQy scales exactly the unlabelled bound\'s gradient into q(y | x)
   const m = make();
   const batch = { unlabelled: { x } };
   const grads = (u: number) => {
-    const { value, grads } = tf.variableGrads(() => m.loss(batch, new Rng(4), { alphaF: 1, alphaFd: 1, alphaR: 0, alphaRd: 0, unlabelledQy: u }), m.params.list());
-    const out: Record<string, number[]> = {};
-    for (const [name, v] of m.params.entries()) out[name] = grads[v.name] ? Array.from(grads[v.name].dataSync()) : [];
-    const loss = value.dataSync()[0];
-    tf.dispose([value, ...Object.values(grads)]);
-    return { loss, out };
+    const r = gradientsByName(m.params, () => m.loss(batch, new Rng(4), { alphaF: 1, alphaFd: 1, alphaR: 0, alphaRd: 0, unlabelledQy: u }));
+    return { loss: r.value, out: r.grads };
   };
   const full = grads(1);
   const half = grads(0.5);

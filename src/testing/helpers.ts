@@ -56,3 +56,16 @@ export function finiteDifference(v: tf.Variable, i: number, h: number, f: () => 
   v.assign(tf.tensor(vals, v.shape));
   return fd;
 }
+
+/**
+ * The value of the scalar `f()` and its gradient with respect to every variable of `store`, as
+ * plain arrays keyed by parameter name (an empty array where no gradient reaches a variable).
+ */
+export function gradientsByName(store: { list(): tf.Variable[]; entries(): [string, tf.Variable][] }, f: () => tf.Scalar): { value: number; grads: Record<string, number[]> } {
+  const { value, grads } = tf.variableGrads(f, store.list());
+  const out: Record<string, number[]> = {};
+  for (const [name, v] of store.entries()) out[name] = grads[v.name] ? Array.from(grads[v.name].dataSync()) : [];
+  const val = value.dataSync()[0];
+  tf.dispose([value, ...Object.values(grads)]);
+  return { value: val, grads: out };
+}
