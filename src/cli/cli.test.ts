@@ -302,4 +302,33 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   r = cli(['predict', path.join(d, 'nope'), '--x', path.join(d, 'x.csv')]);
   assert.equal(r.code, 1);
   assert.match(r.err, /not a model directory written by `untapped fit`/);
+  // nothing is written over without --force
+  fs.writeFileSync(path.join(d, 'keep.csv'), 'precious\n');
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv'), '--out', path.join(d, 'keep.csv')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /keep\.csv already exists; .*--force/);
+  assert.equal(fs.readFileSync(path.join(d, 'keep.csv'), 'utf8'), 'precious\n');
+  r = cli(['generate', out, '--y', 'corners', '--out', path.join(d, 'g')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /g\.csv and .*g\.png already exist/);
+  r = cli(['generate', out, '--y', 'corners', '--out', path.join(d, 'g'), '--force']);
+  assert.equal(r.code, 0, r.err);
+  // an interrupted fit's checkpoint is not discarded silently
+  fs.mkdirSync(path.join(d, 'm2.partial'));
+  fs.writeFileSync(path.join(d, 'm2.partial', 'checkpoint.utp'), 'x');
+  r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--out', path.join(d, 'm2'), '--epochs', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /m2\.partial holds an interrupted fit; pass --resume .* or --force/);
+  assert.ok(fs.existsSync(path.join(d, 'm2.partial', 'checkpoint.utp')));
+  // bad resample counts and 1-based classes say what is wrong
+  r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--unfeatured', 'resample:abc', '--out', path.join(d, 'm3'), '--epochs', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /resample:N needs a positive integer N/);
+  fs.writeFileSync(path.join(d, 'c.csv'), 'id,class\n' + Array.from({ length: 40 }, (_, i) => `r${i},${1 + (i % 3)}`).join('\n') + '\n');
+  r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'c.csv'), '--labels', 'discrete', '--out', path.join(d, 'm4'), '--epochs', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /c\.csv: classes are 0\.\.3 .* 0 has no rows \(1-based labels\?/);
+  r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--level', '0.9', '--out', path.join(d, 'm5'), '--epochs', '2']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--level needs validation rows/);
 });

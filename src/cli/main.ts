@@ -61,6 +61,13 @@ function intArg(name: string, min = 1) {
   };
 }
 
+/** Refuses (usage error) to write over any of `files` that exists, unless `force`. */
+function refuseOverwrite(files: (string | undefined)[], force: boolean | undefined): void {
+  if (force) return;
+  const there = files.filter((f): f is string => f !== undefined && fs.existsSync(f));
+  if (there.length) throw new UsageError(`${there.join(' and ')} already ${there.length === 1 ? 'exists' : 'exist'}; choose another name or pass --force to replace`);
+}
+
 class UsageError extends Error {}
 
 function log(msg: string): void {
@@ -475,6 +482,10 @@ export function buildProgram(): Command {
       if (o.groupSize !== undefined && o.groups !== undefined) throw new UsageError('give either --group-size or --groups, not both');
       if ((o.patience !== undefined || o.minEpochs !== undefined) && o.validationX === undefined && o.validationFraction === undefined) throw new UsageError(`${o.patience !== undefined ? '--patience' : '--min-epochs'} needs validation rows (--validation-fraction, or --validation-x and --validation-y)`);
       if (!(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be ≥ 0, got ${o.alphaR}`);
+      const noValidation = o.validationX === undefined && o.validationFraction === undefined;
+      for (const flag of ['level', 'intervalMethod'] as const) {
+        if (noValidation && cmd.getOptionValueSource(flag) === 'cli') throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} needs validation rows (--validation-fraction, or --validation-x and --validation-y)`);
+      }
       if (o.alphaFd !== undefined && !(o.alphaFd >= 0)) throw new UsageError(`--alpha-fd must be ≥ 0, got ${o.alphaFd}`);
       if (o.unlabelledQy !== undefined && !(o.unlabelledQy >= 0 && o.unlabelledQy <= 1)) throw new UsageError(`--unlabelled-qy must be in [0, 1], got ${o.unlabelledQy}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
@@ -523,7 +534,9 @@ export function buildProgram(): Command {
     .option('--level <p>', "nominal coverage of the intervals or sets (default: the fit's, 0.95), recalibrated from the validation scores kept in fit.json", Number)
     .option('--y <file>', 'known labels of the rows of --x (layout as fit --y): report RMSEP (or error and cross-entropy) and the coverage of the intervals or sets')
     .option('--report <file>', 'with --y: write those measures as JSON')
-    .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string }, cmd: Command) => {
+    .option('--force', 'replace existing --out / --report files')
+    .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; force?: boolean }, cmd: Command) => {
+      refuseOverwrite([o.out, o.report], o.force);
       await engine(cmd);
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
       if (o.report && !o.y) throw new UsageError('--report writes the measures against --y; give --y FILE');
@@ -554,7 +567,9 @@ export function buildProgram(): Command {
     .requiredOption('--y <labels>', "label(s): '0.2,0.5,0.3', several separated by ';', or 'corners' for every pure component")
     .option('--z <values>', "nuisance(s), one per label, ';'-separated (default: the mean z of the labelled set, eq 18)")
     .option('-o, --out <prefix>', 'writes PREFIX.csv and PREFIX.png', 'generated')
-    .action(async (dir: string, o: { y: string; z?: string; out: string }, cmd: Command) => {
+    .option('--force', 'replace existing PREFIX.csv / PREFIX.png')
+    .action(async (dir: string, o: { y: string; z?: string; out: string; force?: boolean }, cmd: Command) => {
+      refuseOverwrite([`${o.out}.csv`, `${o.out}.png`], o.force);
       await engine(cmd);
       const m = loadFitted(dir);
       const ys = parseLabelArg(o.y, m);

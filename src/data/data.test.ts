@@ -110,9 +110,7 @@ test('IDX: wrong magic, unknown type, zero dimensions, trailing bytes', () => {
 // ---------------------------------------------------------------- MNIST
 
 test('MNIST: sizes, ranges, first label, label histogram; cached reloads', () => {
-  const t0 = performance.now();
   const train = loadMnist('train');
-  const t1 = performance.now();
   const test_ = loadMnist('test');
   assert.equal(train.n, MNIST_SIZES.train);
   assert.equal(test_.n, MNIST_SIZES.test);
@@ -150,14 +148,10 @@ test('MNIST: sizes, ranges, first label, label histogram; cached reloads', () =>
   const h = new Array(10).fill(0);
   for (const c of train.y) h[c]++;
   assert.deepEqual(h, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
-  assert.ok(t1 - t0 < 3000, `first train load took ${(t1 - t0).toFixed(0)} ms`);
 
-  const t2 = performance.now();
   const again = loadMnist('train');
-  const dt = performance.now() - t2;
   assert.equal(again.x, train.x, 'cached: same array');
   assert.notEqual(again, train, 'fresh record each call');
-  assert.ok(dt < 50, `cached load took ${dt.toFixed(1)} ms`);
 
   const few = loadMnist('train', { limit: 100 });
   assert.equal(few.n, 100);

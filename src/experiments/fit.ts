@@ -282,6 +282,15 @@ function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', 
     K = known?.K ?? Math.max(...y.data) + 1;
     if (!Number.isInteger(K) || K < 2) throw new DataFileError(`${yFile}: one integer class per row expected (0..K−1), with at least two classes`);
     yData = classesToOneHot(y, K);
+    if (!known) {
+      // K comes from the largest class: a class with no row means 1-based labels or a typo
+      const seen = new Set(Array.from(y.data));
+      const empty = Array.from({ length: K }, (_, k) => k).filter((k) => !seen.has(k));
+      if (empty.length) {
+        const hint = empty.length === 1 && empty[0] === 0 ? ' (1-based labels? classes are counted from 0: subtract 1)' : ' (a typo in a class value?)';
+        throw new DataFileError(`${yFile}: classes are 0..${K - 1} (from the largest value), but ${empty.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no rows${hint}`);
+      }
+    }
     labelNames = Array.from({ length: K }, (_, k) => `class ${k}`);
   } else {
     if (known && y.width !== known.K) throw new DataFileError(`${yFile}: one-hot rows of width ${y.width}, but the labels of the fit have ${known.K} classes`);
@@ -322,6 +331,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
   }
   const unfeatured = o.unfeatured ?? DEFAULT_UNFEATURED;
   const resample = /^resample(?::(\d+))?$/.exec(unfeatured);
+  if (!resample && /^resample(:|$)/.test(unfeatured)) throw new DataFileError(`--unfeatured ${unfeatured}: resample:N needs a positive integer N`);
   if (resample) {
     const n = resample[1] ? Number(resample[1]) : 500;
     if (n < 1) throw new DataFileError(`--unfeatured ${unfeatured}: need at least one label`);
@@ -406,6 +416,9 @@ function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }): voi
   const out = path.resolve(o.out);
   if (fs.existsSync(out) && !o.force) throw new Error(`${o.out} already exists; choose another --out or pass --force to replace it`);
   if (o.resume && !fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${out}.partial (no checkpoint.utp)`);
+  if (!o.resume && !o.force && fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp'))) {
+    throw new Error(`${o.out}.partial holds an interrupted fit; pass --resume to continue it, or --force to start over (its checkpoint is then deleted)`);
+  }
 }
 
 /**

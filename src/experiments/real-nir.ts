@@ -399,9 +399,17 @@ export function writeRealNirReport(out: string, results: RealNirResults, log: (s
     const f2 = path.join(out, `${set}-labelled-error.png`);
     lineChartPng(f2, curve((e) => e.labelledError), { title: `${set}: error on the labelled rows (mean over seeds)`, xLabel: 'epoch', yLabel: unit });
     const f3 = path.join(out, `${set}-gradient-ratio.png`);
-    lineChartPng(f3, curve((e) => Math.log10(weighted(e))).filter((c) => c.y.some(Number.isFinite)), { title: `${set}: log10 |grad U| / |grad label| on q(y|x)`, xLabel: 'epoch', yLabel: 'log10 ratio', hLines: [{ y: 0, label: 'equal' }] });
-    files.push(f1, f2, f3);
-    md += `![test error](${set}-test-error.png) ![labelled rows](${set}-labelled-error.png) ![gradient ratio](${set}-gradient-ratio.png)\n\n`;
+    const ratios = curve((e) => Math.log10(weighted(e))).filter((c) => c.y.some(Number.isFinite));
+    files.push(f1, f2);
+    md += `![test error](${set}-test-error.png) ![labelled rows](${set}-labelled-error.png)`;
+    if (ratios.length === 0) {
+      // every variant cuts the unlabelled bound from q(y | x) or has no unlabelled rows: no ratio to draw
+      md += ' (no gradient-ratio chart: no variant here lets the unlabelled bound train q(y | x))\n\n';
+      continue;
+    }
+    lineChartPng(f3, ratios, { title: `${set}: log10 |grad U| / |grad label| on q(y|x)`, xLabel: 'epoch', yLabel: 'log10 ratio', hLines: [{ y: 0, label: 'equal' }] });
+    files.push(f3);
+    md += ` ![gradient ratio](${set}-gradient-ratio.png)\n\n`;
   }
   return finishReport(out, md, files, log);
 }
