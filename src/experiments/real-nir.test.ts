@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupEngine } from '../testing/helpers.js';
-import { gasolineSplit, mayonnaiseSplit, plsError, realNirRun, realNirSplit } from './real-nir.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import { gasolineSplit, mayonnaiseSplit, plsError, realNirExperiment, realNirRun, realNirSplit } from './real-nir.js';
 
 await setupEngine();
 
@@ -58,4 +60,18 @@ test('guard: on real gasoline spectra unfeatured labels resampled from the label
     for (const v of ['labelled', 'semi2'] as const) res[v].push((await realNirRun(s, v, seed, 300)).testError);
   }
   assert.ok(mean(res.semi2) < mean(res.labelled), `semi² ${JSON.stringify(res.semi2)} against labelled-only ${JSON.stringify(res.labelled)}`);
+});
+
+test('real-nir writes its report when no variant lets the unlabelled bound train q(y | x) (tiny budget)', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-real-nir-'));
+  try {
+    const r = await realNirExperiment({ data: DATA, out, sets: ['gasoline'], variants: ['labelled', 'semi2'], epochs: 4, seeds: 1 });
+    assert.equal(r.runs.length, 2);
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    assert.match(md, /\| semi2 \| \d/);
+    assert.match(md, /no gradient-ratio chart/);
+    assert.ok(fs.existsSync(path.join(out, 'gasoline-test-error.png')));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });
