@@ -5,9 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { initEngine, describeEngine, type EngineInfo } from '../engine/backend.js';
+import { describeEngine } from '../engine/backend.js';
+import { UsageError, engine, intArg, log, printEval } from './common.js';
+import { addExperimentCommand } from './commands/experiment.js';
 import { Rng } from '../engine/rng.js';
 import { RunConfigSchema, type RunConfig } from '../config/run.js';
 import { readConfigFile, validateConfig } from '../config/validate.js';
@@ -15,22 +16,11 @@ import { loadRun, trainRun, loadRunData, importanceModel, datasetBound, RUN_FILE
 import { writeRunReport, writeSampleGrid, writeReconstructionGrid } from '../experiments/report.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
 import { labelsFor } from '../models/registry.js';
-import { runPotentialExperiment } from '../experiments/potential.js';
-import { mnistUntappedExperiment } from '../experiments/mnist-untapped.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../experiments/ssl.js';
 import { formatConfusion } from '../eval/classify.js';
-import { MNIST100_PAPER, MNIST100_PAPER_M1M2, MOONS_NOISE, REFERENCE_CLIP_NORM, mnist100Experiment, mnist100M1M2, runMoonsComparison } from '../experiments/ssl.js';
 import { benchNames, benchProfileTable, compareNativeLosses, getBench, runBench, type BenchResult, type LossComparison } from '../bench/bench.js';
 import { setNativeKernels } from '../engine/native.js';
-import { fmtTime } from '../train/progress.js';
-import type { EvalRecord } from '../train/trainer.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../experiments/semi2-run.js';
-import { crismExperiment } from '../experiments/crism.js';
-import { CRISM_SIMULATIONS, isCrismSimulationName, readEndmembersFile } from '../data/spectra.js';
-import { isModelList } from '../experiments/stats.js';
-import { libsExperiment } from '../experiments/libs.js';
-import { REAL_NIR_SETS, REAL_NIR_VARIANTS, realNirExperiment, type RealNirSet, type RealNirVariant } from '../experiments/real-nir.js';
-import { vaeTableExperiment } from '../experiments/vae-table.js';
 import { activeUnits } from '../eval/active-units.js';
 import type { Vae } from '../models/vae.js';
 import { describeScores, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction } from '../experiments/fit.js';
@@ -52,34 +42,6 @@ export const QUICKSTART_CONFIG: RunConfig = validateConfig(
   },
   'quickstart',
 );
-
-function intArg(name: string, min = 1) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be ${min === 0 ? 'an integer ≥ 0' : 'a positive integer'}, got '${v}'`);
-    return n;
-  };
-}
-
-class UsageError extends Error {}
-
-function log(msg: string): void {
-  process.stderr.write(msg + '\n');
-}
-
-function printEval(r: EvalRecord): void {
-  const m = Object.entries(r.metrics)
-    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-    .join(', ');
-  log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(2)}${m ? `, ${m}` : ''} (${fmtTime(r.trainSeconds)} training)`);
-}
-
-async function engine(cmd: Command): Promise<EngineInfo> {
-  const g = cmd.optsWithGlobals() as { backend?: string; verbose?: boolean; threads?: number };
-  const info = await initEngine({ ...(g.backend ? { backend: g.backend } : {}), ...(g.threads ? { threads: g.threads } : {}) });
-  if (g.verbose) log(`engine: ${describeEngine(info)}`);
-  return info;
-}
 
 /** Builds the command tree. */
 export function buildProgram(): Command {
@@ -247,189 +209,7 @@ export function buildProgram(): Command {
       if (o.json) process.stdout.write(JSON.stringify({ engine: info, results, ...(checks.length ? { lossChecks: checks } : {}) }) + '\n');
     });
 
-  program
-    .command('experiment')
-    .description('run a named experiment with a budget and write its curves, pictures and report (moons-adgm, mnist100-m2, mnist100-adgm, mnist100-sdgm, mnist100-m1m2, potential-avae, mnist-untapped, crism, libs, real-nir, vae-table)')
-    .argument('<name>', 'experiment: moons-adgm | mnist100-m2 | mnist100-adgm | mnist100-sdgm | mnist100-m1m2 | potential-avae | mnist-untapped | crism | libs | real-nir | vae-table')
-    .option('-o, --out <dir>', 'output directory (default: runs/<name>-<time>)')
-    .option('--budget-epochs <n>', 'epochs per model (potential-avae: units of 300 steps; default 10, crism 1000, libs 500, real-nir 1000)', intArg('--budget-epochs'), 10)
-    .option('--budget-minutes <m>', 'stop each model after this many minutes of training (checked per epoch)', Number)
-    .option('--noise <s>', 'moons: noise standard deviation (0.2 is the ADGM reference loader\'s, with a 2.8% Bayes error)', Number, MOONS_NOISE)
-    .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
-    .option('--train-limit <n>', 'mnist100: use only the first n training images as unlabelled data (quick runs)', intArg('--train-limit'))
-    .option('--m1-epochs <n>', 'mnist100-m1m2: epochs of the M1 VAE before M2', intArg('--m1-epochs'), 10)
-    .option('--no-batch-norm', 'mnist100-m2|adgm|sdgm: no batch norm in the hidden layers (default on, as the ADGM reference code)')
-    .option('--clip-norm <c>', 'mnist100-m2|adgm|sdgm: clip the gradient at this global norm, 0 for none (default 5, as the ADGM reference code)', Number)
-    .option('--samples <n>', 'mnist100-m2|adgm|sdgm: Monte Carlo samples of (a, z) per example (default 1; the reference code: 5)', intArg('--samples'))
-    .option('--lr <rate>', 'mnist100-m2|adgm|sdgm: Adam learning rate (default 3e-4, the thesis\' and the reference code\'s)', Number)
-    .option('--alpha <w>', 'mnist100-m2|adgm|sdgm: classification weight α (default 0.1·N/N_l = 60; the ADGM paper\'s β from 0.1 to 2 is α from 60 to 1200)', Number)
-    .option('--resume', 'mnist100-m2|adgm|sdgm: continue the run in --out from its checkpoint (written every epoch); the budgets count the whole run')
-    .option('--aux-prior-x', 'moons-adgm, mnist100-adgm: the ADGM with p(a | z, y, x) of appendix A eq 5 instead of the benchmarks\' p(a | z, y)')
-    .option('--kl-warmup <epochs>', 'mnist100-m2|adgm|sdgm: epochs of linear KL warm-up of z and a (default 0, as the reference code)', Number)
-    .option('--seeds <n>', 'mnist-untapped, crism, libs, real-nir: number of seeds (each trains every model)', intArg('--seeds'), 5)
-    .addOption(new Option('--weights <kind>', "libs: the paper's weights (appendix A.2.3) or the library's defaults (docs/semi-supervised-real.md)").choices(['paper', 'library']))
-    .option('--data <dir>', 'real-nir: folder with gasoline_nir.csv, gasoline_octane.csv, mayonnaise_nir.csv, mayonnaise_meta.csv (default: data/realdata of this package)')
-    .option('--sets <list>', 'real-nir: comma-separated data sets (default mayonnaise,gasoline)')
-    .option('--batch-size <n>', 'mnist-untapped: rows per source per step (the paper: 10000)', intArg('--batch-size'), 10000)
-    .option('--alpha-r <w>', 'crism: weight α_r of the unfeatured bound for the untapped model (default 0.01, appendix A.2.2)', Number)
-    .option('--alpha-r-warmup <epochs>', 'mnist-untapped, crism: epochs of linear warm-up of α_r for the untapped model (default 0)', Number)
-    .option('--endmembers <set>', 'crism: the endmembers\' optical constants: dusty (default), clear (a bright feldspar, further from linear mixing) or a JSON file (see docs/spectroscopy.md)')
-    .option('--centre-max <share>', 'crism: largest share of any mineral in the labelled centre region (default 0.5: the paper\'s 12 grid points; 0.6 gives 15)', Number)
-    .option('--models <list>', 'mnist-untapped, crism: comma-separated models to train (default both: m2,untapped)')
-    .option('--latents <list>', 'vae-table: comma-separated latent sizes (default 3,5,10,20,200)')
-    .option('--variants <list>', 'vae-table: comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv); real-nir: of labelled, semi, semi2, paper-labelled, paper-semi, paper-semi2 (default all)')
-    .option('--iw <k>', 'vae-table: importance samples of the test log-likelihood (default 5000)', intArg('--iw'))
-    .option('--test-limit <n>', 'vae-table: test images for the log-likelihood (default 1000)', intArg('--test-limit'))
-    .action(async (name: string, o: { out?: string; budgetEpochs: number; budgetMinutes?: number; noise: number; seed: number; trainLimit?: number; m1Epochs: number; batchNorm: boolean; clipNorm?: number; samples?: number; lr?: number; alpha?: number; klWarmup?: number; auxPriorX?: boolean; resume?: boolean; seeds: number; batchSize: number; alphaR?: number; alphaRWarmup?: number; centreMax?: number; endmembers?: string; models?: string; latents?: string; variants?: string; iw?: number; testLimit?: number; weights?: 'paper' | 'library'; data?: string; sets?: string }, cmd: Command) => {
-      const known = ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'real-nir', 'vae-table'];
-      if (!known.includes(name)) throw new UsageError(`unknown experiment '${name}'; available: ${known.join(', ')}`);
-      if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
-      if (o.clipNorm !== undefined && !(o.clipNorm >= 0)) throw new UsageError(`--clip-norm must be a number ≥ 0, got ${o.clipNorm}`);
-      if (o.samples !== undefined && !(o.samples >= 1)) throw new UsageError(`--samples must be ≥ 1, got ${o.samples}`);
-      if (o.lr !== undefined && !(o.lr > 0)) throw new UsageError(`--lr must be a number > 0, got ${o.lr}`);
-      const mnist100 = ['mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm'];
-      if (o.lr !== undefined && !mnist100.includes(name)) throw new UsageError(`--lr applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
-      if (o.alpha !== undefined && !(o.alpha >= 0)) throw new UsageError(`--alpha must be a number ≥ 0, got ${o.alpha}`);
-      if (o.alpha !== undefined && !mnist100.includes(name)) throw new UsageError(`--alpha applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
-      if (o.klWarmup !== undefined && !(o.klWarmup >= 0)) throw new UsageError(`--kl-warmup must be a number of epochs ≥ 0, got ${o.klWarmup}`);
-      if (o.klWarmup !== undefined && !mnist100.includes(name)) throw new UsageError(`--kl-warmup applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
-      if (o.resume && !mnist100.includes(name)) throw new UsageError(`--resume applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not ${name}`);
-      if (o.resume && !o.out) throw new UsageError('--resume needs --out DIR, the run to continue');
-      if (o.auxPriorX && name !== 'moons-adgm' && name !== 'mnist100-adgm') throw new UsageError(`--aux-prior-x applies to moons-adgm and mnist100-adgm (the ADGM), not ${name}`);
-      if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
-      if (o.alphaR !== undefined && !(o.alphaR >= 0)) throw new UsageError(`--alpha-r must be a number ≥ 0, got ${o.alphaR}`);
-      if (o.alphaRWarmup !== undefined && !(o.alphaRWarmup >= 0)) throw new UsageError(`--alpha-r-warmup must be a number of epochs ≥ 0, got ${o.alphaRWarmup}`);
-      if (o.centreMax !== undefined && !(o.centreMax >= 1 / 3 && o.centreMax <= 1)) throw new UsageError(`--centre-max must be a share in [1/3, 1], got ${o.centreMax}`);
-      if (o.centreMax !== undefined && name !== 'crism') throw new UsageError(`--centre-max applies to crism, not ${name}`);
-      if (o.endmembers !== undefined && name !== 'crism') throw new UsageError(`--endmembers applies to crism, not ${name}`);
-      if (o.endmembers !== undefined && !isCrismSimulationName(o.endmembers) && !fs.existsSync(o.endmembers)) {
-        throw new UsageError(`--endmembers must be ${Object.keys(CRISM_SIMULATIONS).join(', ')} or an existing JSON file, got '${o.endmembers}'`);
-      }
-      if (o.weights !== undefined && name !== 'libs') throw new UsageError(`--weights applies to libs, not ${name}`);
-      if ((o.data !== undefined || o.sets !== undefined) && name !== 'real-nir') throw new UsageError(`--data and --sets apply to real-nir, not ${name}`);
-      const models = o.models?.split(',').map((v) => v.trim());
-      if (models && !isModelList(models)) throw new UsageError(`--models must be a comma-separated list of m2 and untapped, got '${o.models}'`);
-      if (models && name !== 'crism' && name !== 'mnist-untapped') throw new UsageError(`--models applies to crism and mnist-untapped, not ${name}`);
-      const info = await engine(cmd);
-      const out = o.out ?? path.join('runs', `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
-      const epochsGiven = cmd.getOptionValueSource('budgetEpochs') !== 'default';
-      if (name === 'crism') {
-        const epochs = epochsGiven ? o.budgetEpochs : 1000;
-        const endmembers = o.endmembers === undefined ? undefined : isCrismSimulationName(o.endmembers) ? o.endmembers : readEndmembersFile(o.endmembers);
-        log(`${name}: simulated CRISM-like unmixing (000_… §4): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
-        const r = await crismExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.alphaR !== undefined ? { alphaR: o.alphaR } : {}), ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}), ...(models ? { models } : {}), ...(o.centreMax !== undefined ? { centreMax: o.centreMax } : {}), ...(endmembers ? { endmembers } : {}), ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
-        log(`wrote ${r.files.join(', ')}`);
-        return;
-      }
-      if (name === 'vae-table') {
-        const latents = (o.latents ?? '3,5,10,20,200').split(',').map((v) => Number(v.trim()));
-        if (latents.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--latents must be comma-separated positive integers, got '${o.latents}'`);
-        const variants = o.variants ? o.variants.split(',').map((v) => v.trim()) : undefined;
-        log(`${name}: VAE variants on binarised MNIST, ${o.budgetEpochs} epochs each, latents ${latents.join(', ')} → ${out}`);
-        const r = await vaeTableExperiment({ out, budgetEpochs: o.budgetEpochs, latents, seed: o.seed, ...(variants ? { variants } : {}), ...(o.trainLimit ? { trainLimit: o.trainLimit } : {}), ...(o.testLimit ? { testLimit: o.testLimit } : {}), ...(o.iw ? { iw: o.iw } : {}), log });
-        log(`wrote ${r.files.markdown}, ${r.files.json} and pictures per row`);
-        return;
-      }
-      if (name === 'libs') {
-        const epochs = epochsGiven ? o.budgetEpochs : 500;
-        log(`${name}: simulated LIBS leave-compounds-out (000_… §5): PLS, M2 and the untapped model, ${epochs} epochs per model${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}, ${o.seeds} seeds → ${out}`);
-        const r = await libsExperiment({ out, epochs, seeds: o.seeds, seed: o.seed, ...(o.weights ? { weights: o.weights } : {}), ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}), log });
-        log(`wrote ${r.files.join(', ')}`);
-        return;
-      }
-      if (name === 'real-nir') {
-        const epochs = epochsGiven ? o.budgetEpochs : 1000;
-        const sets = o.sets ? o.sets.split(',').map((v) => v.trim()) : [...REAL_NIR_SETS];
-        if (!sets.every((v): v is RealNirSet => (REAL_NIR_SETS as readonly string[]).includes(v))) throw new UsageError(`--sets must be a comma-separated list of ${REAL_NIR_SETS.join(', ')}, got '${o.sets}'`);
-        const variants = o.variants ? o.variants.split(',').map((v) => v.trim()) : [...REAL_NIR_VARIANTS];
-        if (!variants.every((v): v is RealNirVariant => (REAL_NIR_VARIANTS as readonly string[]).includes(v))) throw new UsageError(`--variants for real-nir must be a comma-separated list of ${REAL_NIR_VARIANTS.join(', ')}, got '${o.variants}'`);
-        const data = o.data ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'realdata');
-        log(`${name}: real NIR spectra with few labels (${sets.join(', ')}), ${variants.length} variants, ${epochs} epochs per fit, ${o.seeds} seeds → ${out}`);
-        const r = await realNirExperiment({ data, out, sets, variants, epochs, seeds: o.seeds, seed: o.seed, log });
-        log(`wrote ${r.files.join(', ')}`);
-        return;
-      }
-      if (name === 'mnist-untapped') {
-        log(`${name}: labels for digits 0–4 only; untapped vs M2, ${o.seeds} seeds, up to ${o.budgetEpochs} epochs each${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''} → ${out}`);
-        const r = await mnistUntappedExperiment({
-          out,
-          seeds: o.seeds,
-          seed: o.seed,
-          batchSize: o.batchSize,
-          ...(o.alphaRWarmup ? { alphaRWarmup: o.alphaRWarmup } : {}),
-          ...(models ? { models } : {}),
-          epochs: o.budgetEpochs,
-          budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
-          trainLimit: o.trainLimit,
-          onRun: (x) => log(`seed ${x.seed} ${x.model}: cross-entropy on 5–9 ${x.crossEntropy59.toFixed(3)}, KL ${x.kl.toFixed(3)}, extracted digits ${x.extracted.join('')} (${x.distinctDigits} distinct), ${x.epochs} epochs in ${x.seconds.toFixed(0)} s`),
-        });
-        log(`wrote ${r.files.join(', ')}`);
-        return;
-      }
-      if (name === 'potential-avae') {
-        const steps = o.budgetEpochs * 300;
-        log(`${name}: Gaussian and auxiliary approximations of the 2-D potential (eq 4.18), ${steps} steps each (300 per --budget-epochs) → ${out}`);
-        const r = runPotentialExperiment({ out, steps, seed: o.seed });
-        log(`log Z (grid) ${r.logZ.toFixed(4)}`);
-        for (const f of r.fits) log(`${f.kind}: bound ${f.bound.toFixed(4)} (gap ${(r.logZ - f.bound).toFixed(4)}), share of samples in the upper mode ${f.upperModeShare.toFixed(3)}`);
-        log(`wrote ${r.files.join(', ')}`);
-        return;
-      }
-      if (name === 'mnist100-m1m2') {
-        log(`${name}: M1 (VAE) for ${o.m1Epochs} epochs, then M2 on its latent space with 100 labels for up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''} → ${out}`);
-        const r = await mnist100M1M2({
-          out,
-          m1Epochs: o.m1Epochs,
-          epochs: o.budgetEpochs,
-          budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
-          seed: o.seed,
-          trainLimit: o.trainLimit,
-          onM1Epoch: (e, l) => log(`M1 epoch ${e}: train loss ${l.toFixed(2)}`),
-          onEval: (e) => log(`M2 epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(2)}, test error ${(100 * (e.metrics.testError ?? NaN)).toFixed(2)}%`),
-        });
-        log(`final test error ${(100 * (r.history.at(-1)?.metrics.testError ?? NaN)).toFixed(2)}%; thesis: ${(100 * MNIST100_PAPER_M1M2).toFixed(2)}%`);
-        log(`wrote ${r.files.join(', ')}`);
-        r.model.dispose();
-        return;
-      }
-      if (name.startsWith('mnist100-')) {
-        const type = name.slice('mnist100-'.length) as 'm2' | 'adgm' | 'sdgm';
-        const clip = o.clipNorm ?? REFERENCE_CLIP_NORM;
-        log(`${name}: ${type.toUpperCase()} on MNIST with 100 labels, up to ${o.budgetEpochs} epochs${o.budgetMinutes ? ` or ${o.budgetMinutes} min` : ''}; batch norm ${o.batchNorm ? 'on' : 'off'}, clipping ${clip > 0 ? `at norm ${clip}` : 'off'}, ${o.samples ?? 1} sample(s), Adam ${o.lr ?? 3e-4}, α ${o.alpha ?? '0.1·N/N_l'}${o.klWarmup ? `, KL warm-up over ${o.klWarmup} epochs` : ''}${o.auxPriorX ? ', p(a | z, y, x)' : ''}; backend ${info.backend} → ${out}${o.resume ? ' (resuming)' : ''}`);
-        const r = await mnist100Experiment({
-          type,
-          model: { batchNorm: o.batchNorm, ...(o.samples ? { samples: o.samples } : {}), ...(o.auxPriorX ? { auxPriorX: true } : {}) },
-          resume: o.resume ?? false,
-          clipNorm: clip,
-          ...(o.lr !== undefined ? { lr: o.lr } : {}),
-          ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
-          ...(o.klWarmup ? { warmupEpochs: o.klWarmup } : {}),
-          out,
-          epochs: o.budgetEpochs,
-          budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
-          seed: o.seed,
-          trainLimit: o.trainLimit,
-          onEval: (e) => log(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(2)}, test error ${(100 * (e.metrics.testError ?? NaN)).toFixed(2)}% (${fmtTime(e.trainSeconds)} training)`),
-        });
-        log(`final test error ${(100 * (r.history.at(-1)?.metrics.testError ?? NaN)).toFixed(2)}% after ${r.history.at(-1)?.epoch ?? 0} epochs (${fmtTime(r.seconds)}); thesis at full length: ${(100 * MNIST100_PAPER[type]).toFixed(2)}%`);
-        if (r.auxiliary) log(`auxiliary a on the test set: ${r.auxiliary.activeUnits} of ${r.auxiliary.units} units active (variance of E[a|x] > 0.01), mean posterior sd ${r.auxiliary.meanScale.toFixed(2)}`);
-        log(`wrote ${r.files.join(', ')}`);
-        r.model.dispose();
-        return;
-      }
-      log(`${name}: ADGM${o.auxPriorX ? ' with p(a | z, y, x)' : ''} and M2 on half-moons (1e4 points, 3 labels per class, noise ${o.noise}), ${o.budgetEpochs} epochs each, backend ${info.backend} → ${out}`);
-      const r = await runMoonsComparison({
-        out,
-        epochs: o.budgetEpochs,
-        budgetSeconds: o.budgetMinutes ? o.budgetMinutes * 60 : undefined,
-        noise: o.noise,
-        seed: o.seed,
-        ...(o.auxPriorX ? { auxPriorX: true } : {}),
-        onEval: (t, e) => log(`${t} epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(3)}, test error ${(100 * (e.metrics.testError ?? NaN)).toFixed(2)}%`),
-      });
-      for (const [t, c] of Object.entries(r.curves)) log(`${t}: final test error ${(100 * (c.at(-1)?.testError ?? NaN)).toFixed(2)}% after ${c.at(-1)?.epoch ?? 0} epochs`);
-      log(`wrote ${r.files.join(', ')}`);
-    });
+  addExperimentCommand(program);
 
   program
     .command('fit')

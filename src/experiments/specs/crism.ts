@@ -21,7 +21,7 @@ export const crism = defineExperiment({
     alphaRWarmup: alphaRWarmup(),
     endmembers: z
       .string()
-      .refine((v) => isCrismSimulationName(v) || fs.existsSync(v), `must be ${Object.keys(CRISM_SIMULATIONS).join(', ').replace(/, ([^,]*)$/, ' or $1')} or an existing JSON file`)
+      .refine((v) => isCrismSimulationName(v) || fs.existsSync(v), `must be ${Object.keys(CRISM_SIMULATIONS).join(', ')} or an existing JSON file`)
       .default(CRISM_DEFAULT_SIMULATION)
       .describe("the endmembers' optical constants: dusty, clear (a bright feldspar, further from linear mixing) or a JSON file (see docs/spectroscopy.md)"),
     centreMax: z

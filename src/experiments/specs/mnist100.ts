@@ -9,7 +9,7 @@ const mnist100Options = {
   budgetMinutes: budgetMinutes(),
   seed: seed(),
   trainLimit: trainLimit(),
-  batchNorm: z.boolean().default(true).describe('batch norm in the hidden layers (as the ADGM reference code); --no-batch-norm for none'),
+  batchNorm: z.boolean().default(true).describe('no batch norm in the hidden layers (default on, as the ADGM reference code)'),
   clipNorm: z.number().min(0, 'must be a number ≥ 0').default(REFERENCE_CLIP_NORM).describe('clip the gradient at this global norm, 0 for none (as the ADGM reference code)'),
   samples: z.number().int().min(1).default(1).describe('Monte Carlo samples of (a, z) per example (the reference code: 5)'),
   lr: z.number().positive('must be a number > 0').default(3e-4).describe("Adam learning rate (the thesis' and the reference code's)"),
