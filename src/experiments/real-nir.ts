@@ -398,10 +398,17 @@ export function writeRealNirReport(out: string, results: RealNirResults, log: (s
     lineChartPng(f1, curve((e) => e.testError), { title: `${set}: ${unit} on the test rows (mean over seeds)`, xLabel: 'epoch', yLabel: unit, hLines: [{ y: meanSd(baselines[set]).mean, label: 'trivial predictor' }] });
     const f2 = path.join(out, `${set}-labelled-error.png`);
     lineChartPng(f2, curve((e) => e.labelledError), { title: `${set}: error on the labelled rows (mean over seeds)`, xLabel: 'epoch', yLabel: unit });
-    const f3 = path.join(out, `${set}-gradient-ratio.png`);
-    lineChartPng(f3, curve((e) => Math.log10(weighted(e))).filter((c) => c.y.some(Number.isFinite)), { title: `${set}: log10 |grad U| / |grad label| on q(y|x)`, xLabel: 'epoch', yLabel: 'log10 ratio', hLines: [{ y: 0, label: 'equal' }] });
-    files.push(f1, f2, f3);
-    md += `![test error](${set}-test-error.png) ![labelled rows](${set}-labelled-error.png) ![gradient ratio](${set}-gradient-ratio.png)\n\n`;
+    files.push(f1, f2);
+    md += `![test error](${set}-test-error.png) ![labelled rows](${set}-labelled-error.png)`;
+    // only variants whose unlabelled bound reaches q(y | x) have a finite ratio (none when every variant cuts it)
+    const ratios = curve((e) => Math.log10(weighted(e))).filter((c) => c.y.some(Number.isFinite));
+    if (ratios.length) {
+      const f3 = path.join(out, `${set}-gradient-ratio.png`);
+      lineChartPng(f3, ratios, { title: `${set}: log10 |grad U| / |grad label| on q(y|x)`, xLabel: 'epoch', yLabel: 'log10 ratio', hLines: [{ y: 0, label: 'equal' }] });
+      files.push(f3);
+      md += ` ![gradient ratio](${set}-gradient-ratio.png)`;
+    }
+    md += '\n\n';
   }
   return finishReport(out, md, files, log);
 }
