@@ -61,7 +61,7 @@ test('a missing run directory, a damaged checkpoint and a bad --iw are clear err
   assert.match(r.err, /--models must be a comma-separated list of m2 and untapped, got 'm2,m3'/);
   r = cli(['experiment', 'libs', '--models', 'm2']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /--models applies to crism and mnist-untapped, not libs/);
+  assert.match(r.err, /--models applies to mnist-untapped and crism, not libs; options of libs: --out, --budget-epochs/);
   fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(TINY));
   fs.writeFileSync(path.join(d, 'checkpoint.utp'), 'UNTAPPED garbage');
   r = cli(['sample', d, '--out', path.join(d, 'g.png')]);
@@ -228,7 +228,7 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   assert.match(r.err, /--alpha applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not moons-adgm/);
   r = cli(['experiment', 'mnist100-sdgm', '--aux-prior-x']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /--aux-prior-x applies to moons-adgm and mnist100-adgm \(the ADGM\), not mnist100-sdgm/);
+  assert.match(r.err, /--aux-prior-x applies to moons-adgm and mnist100-adgm, not mnist100-sdgm/);
   r = cli(['experiment', 'crism', '--centre-max', '0.25']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--centre-max must be a share in \[1\/3, 1\], got 0\.25/);
@@ -241,6 +241,21 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   r = cli(['experiment', 'libs', '--endmembers', 'dusty']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--endmembers applies to crism, not libs/);
+});
+
+test('experiment --help lists the registered experiments; experiment NAME --help lists its options with defaults; an unknown option lists them', () => {
+  let r = cli(['experiment', '--help']);
+  assert.equal(r.code, 0);
+  for (const n of ['moons-adgm', 'mnist100-m1m2', 'potential-avae', 'crism', 'libs', 'real-nir', 'vae-table']) assert.match(r.out, new RegExp(`\\b${n} \\[options\\]`));
+  assert.match(r.out, /simulated CRISM-like unmixing/);
+  r = cli(['experiment', 'libs', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /--budget-epochs <n>\s+epochs per model \(default: 500\)/);
+  assert.match(r.out, /--weights <kind>/);
+  assert.doesNotMatch(r.out, /--centre-max/);
+  r = cli(['experiment', 'libs', '--frobnicate', '3']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown option '--frobnicate' for experiment libs; options of libs: --out, --budget-epochs, --budget-minutes, --seeds, --seed, --weights/);
 });
 
 test('experiment crism: a bad endmember file names the file and the key, and leaves no output directory', () => {
