@@ -99,6 +99,13 @@ function standardise(ref: Float32Array[], w: number, all: Float32Array[]): void 
   for (const m of all) for (let i = 0; i < m.length; i++) m[i] = (m[i] - mu[i % w]) / sd[i % w];
 }
 
+/** The labelled, unlabelled and test rows of `t`, standardised with the training (labelled + unlabelled) rows. */
+function splitRows(t: Table, lab: number[], unl: number[], test: number[]): { xl: Float32Array; xu: Float32Array; xt: Float32Array } {
+  const [xl, xu, xt] = [lab, unl, test].map((idx) => rows(t.data, t.width, idx));
+  standardise([xl, xu], t.width, [xl, xu, xt]);
+  return { xl, xu, xt };
+}
+
 function shuffled(idx: number[], rng: Rng): number[] {
   const p = rng.permutation(idx.length);
   return Array.from(p, (i) => idx[i]);
@@ -154,10 +161,7 @@ export function mayonnaiseSplit(dir: string, seed: number, perType = 2): RealNir
     idx.forEach((r, i) => (y[i * K + oil(r)] = 1));
     return y;
   };
-  const xl = rows(nir.data, D, lab);
-  const xu = rows(nir.data, D, unl);
-  const xt = rows(nir.data, D, test);
-  standardise([xl, xu], D, [xl, xu, xt]);
+  const { xl, xu, xt } = splitRows(nir, lab, unl, test);
   const yt = oneHot(test);
   // the labelled classes are balanced, so the majority predictor is class 0 (the first in ties)
   const baseline = test.filter((r) => oil(r) !== 0).length / test.length;
@@ -191,10 +195,7 @@ export function gasolineSplit(dir: string, seed: number, nLabelled = 10): RealNi
     });
     return y;
   };
-  const xl = rows(nir.data, D, lab);
-  const xu = rows(nir.data, D, unl);
-  const xt = rows(nir.data, D, test);
-  standardise([xl, xu], D, [xl, xu, xt]);
+  const { xl, xu, xt } = splitRows(nir, lab, unl, test);
   const yl = comp(lab);
   const yt = comp(test);
   let tMean = 0;
