@@ -279,7 +279,7 @@ function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', 
     yData = normaliseRows(y);
     labelNames = y.columns;
   } else if (y.width === 1) {
-    K = known?.K ?? Math.max(...y.data) + 1;
+    K = known?.K ?? y.data.reduce((m, v) => (v > m ? v : m), -Infinity) + 1;
     if (!Number.isInteger(K) || K < 2) throw new DataFileError(`${yFile}: one integer class per row expected (0..K−1), with at least two classes`);
     yData = classesToOneHot(y, K);
     if (!known) {
@@ -288,7 +288,8 @@ function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', 
       const empty = Array.from({ length: K }, (_, k) => k).filter((k) => !seen.has(k));
       if (empty.length) {
         const hint = empty.length === 1 && empty[0] === 0 ? ' (1-based labels? classes are counted from 0: subtract 1)' : ' (a typo in a class value?)';
-        throw new DataFileError(`${yFile}: classes are 0..${K - 1} (from the largest value), but ${empty.join(', ')} ${empty.length === 1 ? 'has' : 'have'} no rows${hint}`);
+        const list = empty.length > 10 ? `${empty.slice(0, 10).join(', ')} and ${empty.length - 10} more` : empty.join(', ');
+        throw new DataFileError(`${yFile}: classes are 0..${K - 1} (from the largest value), but ${list} ${empty.length === 1 ? 'has' : 'have'} no rows${hint}`);
       }
     }
     labelNames = Array.from({ length: K }, (_, k) => `class ${k}`);
