@@ -311,6 +311,9 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   assert.equal(r.code, 0, r.err);
   assert.equal(fs.readFileSync(path.join(d, 'g.csv'), 'utf8').trim().split('\n').length, 4);
   assert.ok(fs.statSync(path.join(d, 'g.png')).size > 1000);
+  r = cli(['generate', out, '--y', '1,', '--out', path.join(d, 'g-empty')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--y label 1, value 2 is empty \('1,'\)/);
   r = cli(['generate', out, '--y', '0.3,0.8']);
   assert.equal(r.code, 1);
   assert.match(r.err, /sums to 1\.1, not 1/);

@@ -876,7 +876,12 @@ export function parseLabelArg(arg: string, m: FittedModel): number[][] {
   const K = m.info.labelNames.length;
   return arg.split(';').flatMap((part, r) => {
     if (part.trim() === 'corners') return Array.from({ length: K }, (_, k) => Array.from({ length: K }, (_, j) => (j === k ? 1 : 0)));
-    const v = part.split(',').map((s) => Number(s.trim()));
+    const cells = part.split(',');
+    // Number('') is 0: an empty value ('1,') would silently read as 0
+    cells.forEach((c, j) => {
+      if (c.trim() === '') throw new Error(`--y label ${r + 1}, value ${j + 1} is empty ('${part}')`);
+    });
+    const v = cells.map((s) => Number(s.trim()));
     if (v.length !== K) throw new Error(`--y label ${r + 1} ('${part}') has ${v.length} values; the model has ${K} (${m.info.labelNames.join(', ')})`);
     v.forEach((x, j) => {
       if (!Number.isFinite(x)) throw new Error(`--y label ${r + 1}, value ${j + 1} ('${part.split(',')[j]}') is not a number`);
