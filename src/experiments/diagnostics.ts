@@ -28,10 +28,11 @@ export interface Semi2TermDiagnostics {
   decoderSigma: number;
 }
 
+/** Global norm of the gradients, read back once. */
 function norm(grads: tf.NamedTensorMap): number {
-  let s = 0;
-  for (const g of Object.values(grads)) s += tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]);
-  return Math.sqrt(s);
+  const gs = Object.values(grads);
+  if (gs.length === 0) return 0;
+  return Math.sqrt(tf.tidy(() => tf.addN(gs.map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
 }
 
 /** Value and ‖∇_vars‖ of a scalar term (tensors freed). */

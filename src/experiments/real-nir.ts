@@ -40,6 +40,8 @@ import { writeFileAtomic } from '../io/format.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Weights } from '../models/semi2.js';
 import { resampledLabels } from '../data/unfeatured.js';
+import { gather } from '../data/batches.js';
+import { oneHotRows } from './fit.js';
 import { defaultWeights, PAPER_WEIGHTS, UntappedEstimator, type Semi2Data } from './estimator.js';
 import { finishReport, fmtMeanSd, meanSd } from './stats.js';
 import { semi2TermDiagnostics, type Semi2TermDiagnostics } from './diagnostics.js';
@@ -77,13 +79,6 @@ function readOrExplain(dir: string, file: string): Table {
   return readTable(p);
 }
 
-/** Rows `idx` of an n × w matrix. */
-function rows(m: Float32Array, w: number, idx: number[]): Float32Array {
-  const out = new Float32Array(idx.length * w);
-  idx.forEach((r, i) => out.set(m.subarray(r * w, (r + 1) * w), i * w));
-  return out;
-}
-
 /** Standardises every matrix in place with the column mean and sd of `ref` (sd 0 → 1). */
 function standardise(ref: Float32Array[], w: number, all: Float32Array[]): void {
   const mu = new Float64Array(w);
@@ -101,7 +96,7 @@ function standardise(ref: Float32Array[], w: number, all: Float32Array[]): void 
 
 /** The labelled, unlabelled and test rows of `t`, standardised with the training (labelled + unlabelled) rows. */
 function splitRows(t: Table, lab: number[], unl: number[], test: number[]): { xl: Float32Array; xu: Float32Array; xt: Float32Array } {
-  const [xl, xu, xt] = [lab, unl, test].map((idx) => rows(t.data, t.width, idx));
+  const [xl, xu, xt] = [lab, unl, test].map((idx) => gather(t.data, t.width, idx));
   standardise([xl, xu], t.width, [xl, xu, xt]);
   return { xl, xu, xt };
 }
@@ -156,11 +151,7 @@ export function mayonnaiseSplit(dir: string, seed: number, perType = 2): RealNir
   const lab: number[] = [];
   for (let k = 0; k < K; k++) lab.push(...shuffled(train.filter((r) => oil(r) === k), rng).slice(0, perType));
   const unl = train.filter((r) => !lab.includes(r));
-  const oneHot = (idx: number[]) => {
-    const y = new Float32Array(idx.length * K);
-    idx.forEach((r, i) => (y[i * K + oil(r)] = 1));
-    return y;
-  };
+  const oneHot = (idx: number[]) => oneHotRows(idx.map(oil), K);
   const { xl, xu, xt } = splitRows(nir, lab, unl, test);
   const yt = oneHot(test);
   // the labelled classes are balanced, so the majority predictor is class 0 (the first in ties)
@@ -221,7 +212,7 @@ export function plsError(s: RealNirSplit): { error: number; components: number }
     const pred = new Float32Array(n * s.K);
     for (let i = 0; i < n; i++) {
       const keep = Array.from({ length: n }, (_, j) => j).filter((j) => j !== i);
-      const m = fitPls(rows(x, s.D, keep), n - 1, s.D, rows(y, s.K, keep), s.K, { components: c });
+      const m = fitPls(gather(x, s.D, keep), n - 1, s.D, gather(y, s.K, keep), s.K, { components: c });
       pred.set(m.predict(x.subarray(i * s.D, (i + 1) * s.D), 1), i * s.K);
     }
     const e = s.error(pred, y, n);

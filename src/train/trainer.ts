@@ -250,11 +250,6 @@ export class Trainer {
     return this.sel ? { ...this.sel } : null;
   }
 
-  /** Copies of the best weights so far (null without `select` or before the first evaluation). */
-  bestSnapshot(): Map<string, NamedArray> | null {
-    return this.bestWeights ? new Map([...this.bestWeights].map(([k, v]) => [k, { shape: v.shape.slice(), data: new Float32Array(v.data) }])) : null;
-  }
-
   /** Whether `select.patience` evaluations in a row have passed without improvement (and `select.minEpochs` epochs are done). */
   private patienceSpent(): boolean {
     const p = this.o.select?.patience ?? 0;
