@@ -13,7 +13,7 @@ test('defaults fill an empty config', () => {
 test('unknown key names the valid keys, at the top level and inside a model', () => {
   assert.throws(
     () => validateConfig(RunConfigSchema, { trian: {} }, 'run.json'),
-    (e: unknown) => e instanceof ConfigError && /run\.json/.test(e.message) && /unknown key 'trian'; valid keys: model, objective, data, train/.test(e.message),
+    (e: unknown) => e instanceof ConfigError && /run\.json/.test(e.message) && /unknown key 'trian'; valid keys: model, objective, data, sources, train/.test(e.message),
   );
   assert.throws(
     () => validateConfig(RunConfigSchema, { model: { type: 'vae', latnet: [2] } }, 'run.json'),

@@ -13,7 +13,8 @@
  */
 import { z } from 'zod';
 import { VaeConfigSchema } from '../models/vae.js';
-import { AvaeConfigSchema } from '../models/avae.js';
+import { familySchemas, type RunModelConfig } from '../models/registry.js';
+import { SourcesSchema } from '../data/sources.js';
 
 /** Objective section: which bound, how many importance samples, KL weight and warm-up. */
 export const ObjectiveSchema = z
@@ -28,6 +29,16 @@ export const ObjectiveSchema = z
     warmupEpochs: z.number().min(0).default(0),
     /** Use the analytic KL in the ELBO where the model has one (one stochastic layer). */
     analyticKl: z.boolean().default(true),
+    /**
+     * Semi-supervised models (m2, adgm, sdgm): weight α of the classification term of J^α (thesis
+     * `003_…` eq 4.10); default the input width D (`objectives/weights.ts`).
+     */
+    alpha: z.number().min(0).optional(),
+    /**
+     * Semi-supervised models: factor in [0, 1] on the gradient that the unlabelled bound sends into
+     * q(y | ·); default 1 (the papers' objective), 0 cuts it (docs/semi-supervised-real.md).
+     */
+    unlabelledQy: z.number().min(0).max(1).optional(),
   })
   .strict();
 
@@ -47,6 +58,11 @@ export const DataSchema = z
     trainLimit: z.number().int().min(1).optional(),
     /** Use only the first N test images in evaluations during training. */
     testLimit: z.number().int().min(1).optional(),
+    /**
+     * Semi-supervised models (m2, adgm, sdgm): labelled images per class, drawn with the run's seed;
+     * the other training images are unlabelled. Default 10 (MNIST-100).
+     */
+    perClass: z.number().int().min(1).optional(),
   })
   .strict();
 
@@ -79,18 +95,24 @@ export const TrainSchema = z
   })
   .strict();
 
-/** The model section: one entry per registered model type. */
-export const ModelSchema = z.discriminatedUnion('type', [VaeConfigSchema, AvaeConfigSchema]);
+/** The model section: one entry per registered model type (`models/registry.ts`). */
+export const ModelSchema = z.discriminatedUnion('type', familySchemas() as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<RunModelConfig>;
 
-/** A complete run configuration. */
+/**
+ * A complete run configuration. The data come from `data` (MNIST or an MNIST-format IDX directory;
+ * the default when neither is given) or from `sources` (tables: `data/sources.ts`), not both.
+ */
 export const RunConfigSchema = z
   .object({
     model: ModelSchema.default(VaeConfigSchema.parse({ type: 'vae' })),
     objective: ObjectiveSchema.default(ObjectiveSchema.parse({})),
-    data: DataSchema.default(DataSchema.parse({})),
+    data: DataSchema.optional(),
+    sources: SourcesSchema.optional(),
     train: TrainSchema.default(TrainSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .refine((c) => !(c.data && c.sources), { message: 'give the data either as data (MNIST) or as sources (tables), not both', path: ['sources'] })
+  .transform((c) => (c.sources ? c : { ...c, data: c.data ?? DataSchema.parse({}) }));
 
 /** A run configuration with defaults filled in. */
 export type RunConfig = z.output<typeof RunConfigSchema>;

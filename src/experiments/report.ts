@@ -11,33 +11,62 @@ import { imageGrid, pairsGrid, writePng } from '../report/png.js';
 import { writeFileAtomic } from '../io/format.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
 import type { Dataset } from '../data/dataset.js';
-import { labelsFor, type LatentModel } from '../models/registry.js';
 import type { RunConfig } from '../config/run.js';
+import type { RunnableModel } from '../models/family.js';
 import type { EvalRecord } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
-import { datasetBound, importanceModel } from './run.js';
+import { confusionMatrix, formatConfusion } from '../eval/classify.js';
+import { formatCsv } from '../io/table.js';
+import { datasetBound, datasetError, importanceModel, needsLabels, type RunData } from './run.js';
 
 /** Numbers of a run's report. */
 export interface RunReport {
   testElbo: number;
   iw: { k: number; n: number; mean: number; stderr: number; seconds: number };
+  /** Test error of q(y | x) and its confusion matrix, where the model classifies and the test rows have labels. */
+  classification?: { error: number; confusion: number[][] };
   history: EvalRecord[];
-  files: { samples: string; reconstructions: string; markdown: string; json: string };
+  files: { samples: string; reconstructions?: string; markdown: string; json: string };
 }
 
-/** Writes `samples.png` (n model samples) to `file`. */
-export function writeSampleGrid(model: LatentModel, n: number, shape: number[], file: string, seed = 0): void {
-  const s = model.sample(n, new Rng(seed));
-  writePng(file, imageGrid(s.dataSync() as Float32Array, n, shape[0], shape[1], { scale: 2 }));
+/** n draws from a model [n, D] as a Float32Array; `y` fixes their classes where the model has them. */
+export function sampleRows(model: RunnableModel, n: number, seed = 0, y?: Int32Array): Float32Array {
+  const s = model.sample(n, new Rng(seed), y);
+  const out = s.dataSync() as Float32Array;
   s.dispose();
+  return out;
+}
+
+/** Writes `samples.png` (n model samples of images of `shape` [H, W]) to `file`. */
+export function writeSampleGrid(model: RunnableModel, n: number, shape: number[], file: string, seed = 0, y?: Int32Array): void {
+  writePng(file, imageGrid(sampleRows(model, n, seed, y), n, shape[0], shape[1], { scale: 2 }));
+}
+
+/** Writes n samples as CSV rows (header: the input columns, then `class` where the model has classes) to `file`. */
+export function writeSampleCsv(model: RunnableModel, n: number, columns: string[], file: string, seed = 0, y?: Int32Array): void {
+  const K = model.classes;
+  const labels = K > 0 ? (y ?? Int32Array.from({ length: n }, (_, i) => i % K)) : undefined;
+  const x = sampleRows(model, n, seed, labels);
+  const D = model.inputDim;
+  const cols = columns.length === D ? columns : Array.from({ length: D }, (_, j) => `x${j}`);
+  const rows = Array.from({ length: n }, (_, i) => (labels ? [...x.subarray(i * D, (i + 1) * D), labels[i]] : x.subarray(i * D, (i + 1) * D)));
+  writeFileAtomic(file, formatCsv(labels ? [...cols, 'class'] : cols, rows));
+}
+
+/** Whether a model can reconstruct (the VAE family). */
+function reconstructor(model: RunnableModel): { reconstruct(x: tf.Tensor, y?: Int32Array): tf.Tensor } | null {
+  const m = model.instance as { reconstruct?: unknown };
+  return typeof m.reconstruct === 'function' ? (m as { reconstruct(x: tf.Tensor, y?: Int32Array): tf.Tensor }) : null;
 }
 
 /** Writes a grid of the first n rows of `ds` above their reconstructions to `file`. */
-export function writeReconstructionGrid(model: LatentModel, ds: Dataset, n: number, file: string): void {
+export function writeReconstructionGrid(model: RunnableModel, ds: Dataset, n: number, file: string, shape = ds.shape): void {
+  const rec = reconstructor(model);
+  if (!rec) throw new Error('this model type has no deterministic reconstruction (use sample instead)');
   const m = Math.min(n, ds.n);
   const x = ds.x.subarray(0, m * ds.dim);
-  const r = tf.tidy(() => model.reconstruct(tf.tensor2d(x, [m, ds.dim]), labelsFor(model, ds.y.subarray(0, m))));
-  writePng(file, pairsGrid(x, r.dataSync() as Float32Array, m, ds.shape[0], ds.shape[1], { scale: 2 }));
+  const r = tf.tidy(() => rec.reconstruct(tf.tensor2d(x, [m, ds.dim]), needsLabels(model) ? ds.y.subarray(0, m) : undefined));
+  writePng(file, pairsGrid(x, r.dataSync() as Float32Array, m, shape[0], shape[1], { scale: 2 }));
   r.dispose();
 }
 
@@ -45,26 +74,31 @@ export function writeReconstructionGrid(model: LatentModel, ds: Dataset, n: numb
 export function writeRunReport(
   dir: string,
   config: RunConfig,
-  model: LatentModel,
-  test: Dataset,
+  model: RunnableModel,
+  data: RunData,
   history: EvalRecord[],
   opts: { iw: number; iwN: number; progress?: ProgressOptions; title?: string },
 ): RunReport {
-  const files = {
-    samples: path.join(dir, 'samples.png'),
-    reconstructions: path.join(dir, 'reconstructions.png'),
+  const image = data.shape.length === 2;
+  const test = data.test ?? data.labelled ?? data.unlabelled!;
+  const on = data.test ? 'test' : 'training';
+  const files: RunReport['files'] = {
+    samples: path.join(dir, image ? 'samples.png' : 'samples.csv'),
+    ...(image && reconstructor(model) ? { reconstructions: path.join(dir, 'reconstructions.png') } : {}),
     markdown: path.join(dir, 'report.md'),
     json: path.join(dir, 'report.json'),
   };
-  writeSampleGrid(model, 64, test.shape, files.samples);
-  writeReconstructionGrid(model, test, 20, files.reconstructions);
+  if (image) writeSampleGrid(model, 64, data.shape, files.samples);
+  else writeSampleCsv(model, 64, data.columns, files.samples);
+  if (files.reconstructions) writeReconstructionGrid(model, test, 20, files.reconstructions, data.shape);
   const rng = new Rng(config.train.seed).fork('report');
   const testElbo = datasetBound(model, test, 1, rng);
   const n = Math.min(opts.iwN, test.n);
   const t0 = performance.now();
-  const iw = iwLogLikelihood(importanceModel(model), test.x.subarray(0, n * test.dim), test.dim, { k: opts.iw, rng, progress: opts.progress, labels: labelsFor(model, test.y) });
+  const iw = iwLogLikelihood(importanceModel(model), test.x.subarray(0, n * test.dim), test.dim, { k: opts.iw, rng, progress: opts.progress, ...(needsLabels(model) ? { labels: test.y } : {}) });
   const seconds = (performance.now() - t0) / 1000;
-  const report: RunReport = { testElbo, iw: { k: iw.k, n: iw.n, mean: iw.mean, stderr: iw.stderr, seconds }, history, files };
+  const classification = model.classify && data.test && data.testLabelled ? classificationOf(model, data.test) : undefined;
+  const report: RunReport = { testElbo, iw: { k: iw.k, n: iw.n, mean: iw.mean, stderr: iw.stderr, seconds }, ...(classification ? { classification } : {}), history, files };
   const eng = engineInfo();
   const last = history.at(-1);
   const md = [
@@ -72,7 +106,9 @@ export function writeRunReport(
     '',
     `Model: \`${JSON.stringify(config.model)}\``,
     `Objective: \`${JSON.stringify(config.objective)}\``,
-    `Data: MNIST, ${config.data.binarize} binarisation${config.data.trainLimit ? `, first ${config.data.trainLimit} training images` : ''}; test set statically binarised (seed fixed for every run).`,
+    config.data
+      ? `Data: MNIST, ${config.data.binarize} binarisation${config.data.trainLimit ? `, first ${config.data.trainLimit} training images` : ''}; test set statically binarised (seed fixed for every run).`
+      : `Data: ${Object.entries(data.describe).map(([k, v]) => `${k} ${v}`).join('; ')}.`,
     `Budget: ${last?.epoch ?? 0} epochs, ${last?.step ?? 0} steps, ${(last?.trainSeconds ?? 0).toFixed(0)} s of training, batch ${config.train.batchSize}, seed ${config.train.seed}.`,
     `Engine: ${eng ? `${eng.backend}${eng.fixes.length ? ` (${eng.fixes.join(', ')})` : ''}, tfjs ${eng.versions.tfjs}, node ${eng.versions.node}` : 'unknown'}.`,
     '',
@@ -80,29 +116,28 @@ export function writeRunReport(
     '',
     '| metric | value |',
     '| --- | --- |',
-    `| test ELBO (${test.n} images) | ${testElbo.toFixed(2)} |`,
-    `| test log-likelihood, IW ${iw.k} (${iw.n} images) | ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} (s.e.) |`,
+    `| ${on} ELBO (${test.n} rows) | ${testElbo.toFixed(2)} |`,
+    `| ${on} log-likelihood, IW ${iw.k} (${iw.n} rows) | ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} (s.e.) |`,
+    ...(classification ? [`| test error of q(y | x) (${data.test!.n} rows) | ${(100 * classification.error).toFixed(2)}% |`] : []),
     '',
-    'Reference: the course report (`004_…` table 1) gets −87.95 for an Nz=20 VAE at 100 epochs; the thesis (`003_…` table 5.1) reports IWAE numbers near −85 for two stochastic layers.',
-    '',
+    ...(classification ? ['Confusion matrix (rows: true class, columns: predicted):', '', '```', formatConfusion(classification.confusion), '```', ''] : []),
+    ...(config.data && config.model.type === 'vae' ? ['Reference: the course report (`004_…` table 1) gets −87.95 for an Nz=20 VAE at 100 epochs; the thesis (`003_…` table 5.1) reports IWAE numbers near −85 for two stochastic layers.', ''] : []),
     '## Training curve',
     '',
     '| epoch | train loss | test metrics | seconds |',
     '| --- | --- | --- | --- |',
     ...history.map((h) => `| ${h.epoch} | ${h.trainLoss.toFixed(2)} | ${Object.entries(h.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} | ${h.trainSeconds.toFixed(0)} |`),
     '',
-    '## Pictures',
-    '',
-    '![samples](samples.png)',
-    '',
-    'Samples: means of p(x|z) for z drawn from the prior.',
-    '',
-    '![reconstructions](reconstructions.png)',
-    '',
-    'Reconstructions: each test image (odd rows) above the mean of p(x|z) at z = E[q(z|x)] (even rows).',
-    '',
+    ...(image ? ['## Pictures', '', '![samples](samples.png)', '', 'Samples: means of p(x|z) for z drawn from the prior.', ''] : ['## Samples', '', `\`samples.csv\`: 64 draws from the model (means of p(x | ·)${model.classes > 0 ? '; the class of each draw in the last column' : ''}).`, '']),
+    ...(files.reconstructions ? ['![reconstructions](reconstructions.png)', '', 'Reconstructions: each test image (odd rows) above the mean of p(x|z) at z = E[q(z|x)] (even rows).', ''] : []),
   ].join('\n');
   writeFileAtomic(files.markdown, md);
-  writeFileAtomic(files.json, JSON.stringify({ testElbo, iw: report.iw, history, config, engine: eng }, null, 2) + '\n');
+  writeFileAtomic(files.json, JSON.stringify({ testElbo, iw: report.iw, ...(classification ? { classification } : {}), history, config, engine: eng }, null, 2) + '\n');
   return report;
+}
+
+/** Test error and confusion matrix of a model's q(y | x) on labelled rows. */
+export function classificationOf(model: RunnableModel, ds: Dataset): { error: number; confusion: number[][] } {
+  const { error, predicted } = datasetError(model, ds);
+  return { error, confusion: confusionMatrix(ds.y, predicted, model.classes) };
 }

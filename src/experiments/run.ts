@@ -17,8 +17,12 @@ import { readConfigFile, validateConfig } from '../config/validate.js';
 import { loadMnist } from '../data/mnist.js';
 import { binarizeInto, binarizeStatic } from '../data/binarize.js';
 import { gather } from '../data/batches.js';
-import { checkFinite, type Dataset } from '../data/dataset.js';
-import { createModel, labelsFor, type LatentModel } from '../models/registry.js';
+import { checkFinite, subsetRows, type Dataset } from '../data/dataset.js';
+import { labelledSubset } from '../data/subset.js';
+import { concatRows, loadSources } from '../data/sources.js';
+import { DataFileError, readTable } from '../io/table.js';
+import { modelFamily, type LatentModel } from '../models/registry.js';
+import type { RunnableModel } from '../models/family.js';
 import type { ImportanceModel } from '../eval/loglik.js';
 import { bound, logWeights } from '../objectives/bounds.js';
 import { warmupBeta } from '../objectives/schedules.js';
@@ -32,42 +36,113 @@ export const TEST_BINARIZE_SEED = 20260101;
 /** File names inside a run directory. */
 export const RUN_FILES = { config: 'config.json', checkpoint: 'checkpoint.utp', log: 'log.jsonl' } as const;
 
-/** The data a run trains and evaluates on. */
+/**
+ * The rows a run trains and evaluates on, whatever their source (MNIST / IDX via `data`, tables via
+ * `sources`). Unlabelled datasets carry y = −1.
+ */
 export interface RunData {
-  train: Dataset;
-  test: Dataset;
+  labelled?: Dataset;
+  unlabelled?: Dataset;
+  /** The evaluation rows (MNIST's test set, or the `sources.test` table / fraction); absent when none was given. */
+  test?: Dataset;
+  /** Whether the test rows carry class labels. */
+  testLabelled: boolean;
+  /** Number of classes K (0 when nothing is labelled). */
+  classes: number;
+  /** Shape of one example ([28, 28] for MNIST, [D] for a table). */
+  shape: number[];
+  /** Input column names (tables), for CSV output. */
+  columns: string[];
   /** Whether training batches are re-binarised every time they are drawn. */
   dynamic: boolean;
+  /** Where each part came from. */
+  describe: Record<string, string>;
 }
 
-/** Loads the data of a config: training set (binarised as configured) and the evaluation test set. */
+/** The number of input features of the data. */
+export function inputDimOf(d: RunData): number {
+  return d.shape.reduce((a, b) => a * b, 1);
+}
+
+/** Source paths of a config made absolute against `baseDir` (the config file's folder). */
+export function resolveSourcePaths(cfg: RunConfig, baseDir: string): RunConfig {
+  if (!cfg.sources) return cfg;
+  const abs = (f: string) => (path.isAbsolute(f) ? f : path.resolve(baseDir, f));
+  const fix = <T extends Record<string, unknown>>(o: T | undefined): T | undefined => {
+    if (!o) return o;
+    const r: Record<string, unknown> = { ...o };
+    for (const k of ['x', 'y'] as const) if (typeof r[k] === 'string') r[k] = abs(r[k] as string);
+    return r as T;
+  };
+  const s = cfg.sources;
+  return { ...cfg, sources: { ...s, ...(s.labelled ? { labelled: fix(s.labelled) } : {}), ...(s.unlabelled ? { unlabelled: fix(s.unlabelled) } : {}), ...(s.test ? { test: fix(s.test) } : {}) } } as RunConfig;
+}
+
+/**
+ * Loads the data of a config for its model family: MNIST (`data`; binarised as configured; for a
+ * semi-supervised model `data.perClass` labelled images per class, default 10, the rest
+ * unlabelled) or tables (`sources`, `data/sources.ts`; paths already absolute or relative to the
+ * working directory).
+ * @throws DataFileError / Error naming the file, row and column of bad data or the inconsistent source.
+ */
 export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): RunData {
-  const dir = cfg.data.dir ? { dir: cfg.data.dir } : {};
-  const testLimit = opts.testLimit ?? cfg.data.testLimit;
-  let train = loadMnist('train', { ...dir, ...(cfg.data.trainLimit ? { limit: cfg.data.trainLimit } : {}) });
+  const use = modelFamily(cfg.model.type).labelUse(cfg.model as never);
+  const likelihood = (cfg.model as { likelihood?: string }).likelihood;
+  if (cfg.sources) {
+    const s = loadSources(cfg.sources, process.cwd(), cfg.train.seed, likelihood === 'bernoulli' ? { unitInterval: 'Bernoulli' } : {});
+    let test = s.test;
+    if (test && opts.testLimit !== undefined && opts.testLimit < test.n) test = subsetRows(test, Array.from({ length: opts.testLimit }, (_, i) => i), test.name);
+    const base = { testLabelled: s.testLabelled, classes: s.classes, columns: s.columns, shape: [s.columns.length], dynamic: false, describe: s.describe, ...(test ? { test } : {}) };
+    if (use === 'none') {
+      const parts = [s.labelled, s.unlabelled].filter((d): d is Dataset => d !== undefined);
+      return { ...base, unlabelled: parts.length === 1 ? parts[0] : concatRows(parts, 'labelled and unlabelled rows') };
+    }
+    if (!s.labelled) throw new Error(`model type '${cfg.model.type}' needs labelled rows: give sources.labelled with labelColumn or y`);
+    if (use === 'conditional' && s.unlabelled) throw new Error(`model type '${cfg.model.type}' with conditional > 0 models p(x | y): every training row needs a label, so sources.unlabelled (or labelled.perClass) does not apply`);
+    return { ...base, labelled: s.labelled, ...(s.unlabelled ? { unlabelled: s.unlabelled } : {}) };
+  }
+  const data = cfg.data!;
+  const dir = data.dir ? { dir: data.dir } : {};
+  const testLimit = opts.testLimit ?? data.testLimit;
+  let train = loadMnist('train', { ...dir, ...(data.trainLimit ? { limit: data.trainLimit } : {}) });
   let test = loadMnist('test', { ...dir, ...(testLimit ? { limit: testLimit } : {}) });
   checkFinite(train);
   checkFinite(test);
-  if (cfg.data.binarize === 'static') train = binarizeStatic(train, new Rng(cfg.train.seed).fork('static-binarize'));
-  if (cfg.data.binarize !== 'none') test = binarizeStatic(test, new Rng(TEST_BINARIZE_SEED));
-  return { train, test, dynamic: cfg.data.binarize === 'dynamic' };
+  if (data.binarize === 'static') train = binarizeStatic(train, new Rng(cfg.train.seed).fork('static-binarize'));
+  if (data.binarize !== 'none') test = binarizeStatic(test, new Rng(TEST_BINARIZE_SEED));
+  if (data.binarize === 'none' && likelihood === 'bernoulli') checkUnit(train);
+  if (data.perClass !== undefined && use !== 'semi-supervised') throw new Error(`data.perClass applies to the semi-supervised models (m2, adgm, sdgm), not to model type '${cfg.model.type}'`);
+  const base = { test, testLabelled: true, classes: train.numClasses, shape: train.shape, columns: [], dynamic: data.binarize === 'dynamic', describe: { train: train.name, test: test.name } };
+  if (use === 'none') return { ...base, unlabelled: train };
+  if (use === 'conditional') return { ...base, labelled: train };
+  const sub = labelledSubset(train, data.perClass ?? 10, new Rng(cfg.train.seed).fork('labelled'));
+  return { ...base, labelled: sub.labelled, unlabelled: sub.rest };
+}
+
+/** Bernoulli support check of grey-level MNIST-format data read without binarisation. */
+function checkUnit(ds: Dataset): void {
+  for (let i = 0; i < ds.x.length; i++) {
+    const v = ds.x[i];
+    if (!(v >= 0 && v <= 1)) throw new Error(`${ds.name}: image ${Math.floor(i / ds.dim)}, pixel ${i % ds.dim} is ${v}, outside [0, 1], the support of the Bernoulli likelihood; use "binarize": "dynamic" or "static", scale the images, or "likelihood": "gaussian"`);
+  }
 }
 
 /**
  * A data source of inputs x (field `x`), optionally re-binarised per batch; with `withLabels`, also
- * the rows' class indices (field `y`, int32) for conditional models.
+ * the rows' class indices (field `y`, int32).
  */
-export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolean, withLabels = false): DataSource {
-  const buf = new Float32Array(batchSize * ds.dim);
-  const bin = new Float32Array(batchSize * ds.dim);
+export function rowsSource(name: string, ds: Dataset, batchSize: number, dynamic: boolean, withLabels: boolean): DataSource {
+  const bs = Math.min(batchSize, ds.n);
+  const buf = new Float32Array(bs * ds.dim);
+  const bin = new Float32Array(bs * ds.dim);
   return {
-    name: 'unlabelled',
+    name,
     size: ds.n,
-    batchSize,
+    batchSize: bs,
     batch(rows, rng) {
-      const out = rows.length === batchSize ? buf : new Float32Array(rows.length * ds.dim);
+      const out = rows.length === bs ? buf : new Float32Array(rows.length * ds.dim);
       gather(ds.x, ds.dim, rows, out);
-      const x = dynamic ? binarizeInto(rows.length === batchSize ? bin : new Float32Array(out.length), out, rng) : out;
+      const x = dynamic ? binarizeInto(rows.length === bs ? bin : new Float32Array(out.length), out, rng) : out;
       const out2: Record<string, tf.Tensor> = { x: tf.tensor2d(x, [rows.length, ds.dim]) };
       if (withLabels) out2.y = tf.tensor1d(Int32Array.from(rows, (r) => ds.y[r]), 'int32');
       return out2;
@@ -75,14 +150,23 @@ export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolea
   };
 }
 
-/** The test bound (ELBO, or IWAE(k) for k > 1) averaged over a dataset, in nats. */
-export function datasetBound(model: LatentModel, ds: Dataset, k: number, rng: Rng, batchSize = 500): number {
+/** The unlabelled-rows source of {@link rowsSource} (name `unlabelled`). */
+export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolean, withLabels = false): DataSource {
+  return rowsSource('unlabelled', ds, batchSize, dynamic, withLabels);
+}
+
+/**
+ * The test bound (ELBO, or IWAE(k) for k > 1) averaged over a dataset, in nats. A conditional
+ * model is given the rows' labels.
+ */
+export function datasetBound(model: RunnableModel | LatentModel, ds: Dataset, k: number, rng: Rng, batchSize = 500): number {
+  const m = asRunnable(model);
   let sum = 0;
   for (let s = 0; s < ds.n; s += batchSize) {
     const b = Math.min(batchSize, ds.n - s);
     const v = tf.tidy(() => {
       const x = tf.tensor2d(ds.x.subarray(s * ds.dim, (s + b) * ds.dim), [b, ds.dim]);
-      return tf.sum(bound(model.terms(x, k, rng, labelsFor(model, ds.y.subarray(s, s + b))), { kind: k > 1 ? 'iwae' : 'elbo' }));
+      return tf.sum(m.bound(x, k, rng, m.needsLabels ? ds.y.subarray(s, s + b) : undefined));
     });
     sum += v.dataSync()[0];
     v.dispose();
@@ -90,17 +174,49 @@ export function datasetBound(model: LatentModel, ds: Dataset, k: number, rng: Rn
   return sum / ds.n;
 }
 
+/** Test error of a model's q(y | x) on labelled rows (argmax of the class probabilities). */
+export function datasetError(model: RunnableModel, ds: Dataset, batchSize = 1000): { error: number; predicted: Int32Array } {
+  if (!model.classify) throw new Error('the model has no q(y | x) to classify with');
+  const pred = new Int32Array(ds.n);
+  for (let s = 0; s < ds.n; s += batchSize) {
+    const b = Math.min(batchSize, ds.n - s);
+    const p = tf.tidy(() => tf.argMax(model.classify!(tf.tensor2d(ds.x.subarray(s * ds.dim, (s + b) * ds.dim), [b, ds.dim])), -1));
+    pred.set(p.dataSync() as Int32Array, s);
+    p.dispose();
+  }
+  let wrong = 0;
+  for (let i = 0; i < ds.n; i++) if (pred[i] !== ds.y[i]) wrong++;
+  return { error: wrong / ds.n, predicted: pred };
+}
+
+/** A {@link LatentModel} (older registry) seen through the run contract's bound/logWeights, or a runnable as is. */
+function asRunnable(model: RunnableModel | LatentModel): { bound: RunnableModel['bound']; logWeights: RunnableModel['logWeights']; needsLabels: boolean } {
+  if ('bound' in model) return { bound: (x, k, r, y) => model.bound(x, k, r, y), logWeights: (x, k, r, y) => model.logWeights(x, k, r, y), needsLabels: model.classes > 0 && !model.classify };
+  const cond = (model.numClasses ?? 0) > 0;
+  return {
+    bound: (x, k, r, y) => bound(model.terms(x, k, r, cond ? y : undefined), { kind: k > 1 ? 'iwae' : 'elbo' }),
+    logWeights: (x, k, r, y) => logWeights(model.terms(x, k, r, cond ? y : undefined)),
+    needsLabels: cond,
+  };
+}
+
 /**
  * Makes the importance-weight function of a model (β = 1), for {@link iwLogLikelihood}; a
  * conditional model needs the labels passed as the estimator's `labels` option.
  */
-export function importanceModel(model: LatentModel): ImportanceModel {
+export function importanceModel(model: RunnableModel | LatentModel): ImportanceModel {
+  const m = asRunnable(model);
   return {
     logWeights: (x, k, rng, y) => {
-      if ((model.numClasses ?? 0) > 0 && !y) throw new Error('importanceModel: a conditional model needs the labels (the labels option of iwLogLikelihood)');
-      return tf.tidy(() => logWeights(model.terms(x, k, rng, y)));
+      if (m.needsLabels && !y) throw new Error('importanceModel: a conditional model needs the labels (the labels option of iwLogLikelihood)');
+      return tf.tidy(() => m.logWeights(x, k, rng, m.needsLabels ? y : undefined));
     },
   };
+}
+
+/** Whether a run's model needs each row's label for its bound (a conditional model). */
+export function needsLabels(model: RunnableModel): boolean {
+  return model.classes > 0 && !model.classify;
 }
 
 /** Options of {@link trainRun}. */
@@ -119,7 +235,7 @@ export interface TrainRunOptions {
 export interface TrainedRun {
   dir: string;
   config: RunConfig;
-  model: LatentModel;
+  model: RunnableModel;
   result: TrainResult;
   data: RunData;
 }
@@ -138,11 +254,17 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     throw new Error(`${outDir} already holds a run; use --resume to continue it, or choose another --out`);
   }
   if (opts.resume && !fs.existsSync(ckptFile)) throw new Error(`${outDir}: nothing to resume (no ${RUN_FILES.checkpoint}); start a new run without --resume`);
+  const family = modelFamily(cfg.model.type);
+  family.checkObjective(cfg.model as never, cfg.objective);
   const data = loadRunData(cfg);
-  if (cfg.model.inputDim !== undefined && cfg.model.inputDim !== data.train.dim) {
-    throw new Error(`model.inputDim is ${cfg.model.inputDim} but the data have ${data.train.dim} features per example`);
+  const D = inputDimOf(data);
+  if (cfg.model.inputDim !== undefined && cfg.model.inputDim !== D) {
+    throw new Error(`model.inputDim is ${cfg.model.inputDim} but the data have ${D} features per example`);
   }
-  cfg = { ...cfg, model: { ...cfg.model, inputDim: data.train.dim } };
+  const use = family.labelUse(cfg.model as never);
+  // filled in from the data, then re-parsed so that the key order is the schema's (resume compares JSON)
+  const filled = { ...cfg, model: { ...cfg.model, inputDim: D, ...(use === 'semi-supervised' ? { classes: (cfg.model as { classes?: number }).classes ?? data.classes } : {}) } };
+  cfg = validateConfig(RunConfigSchema, filled, 'run config');
   if (opts.resume) {
     const saved = readConfigFile(RunConfigSchema, cfgFile);
     const a = JSON.stringify({ ...saved, train: { ...saved.train, epochs: 0 } });
@@ -151,24 +273,27 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     if (opts.epochs === undefined) cfg = { ...cfg, train: { ...cfg.train, epochs: Math.max(cfg.train.epochs, saved.train.epochs) } };
   }
   const rng = new Rng(cfg.train.seed);
-  const model = createModel(cfg.model, data.train.dim, rng.fork('init'));
-  const conditional = (model.numClasses ?? 0) > 0;
-  if (conditional && (model.numClasses ?? 0) < data.train.numClasses) {
-    model.dispose();
-    throw new Error(`model.conditional is ${model.numClasses} but the data have ${data.train.numClasses} classes`);
-  }
+  const model = family.create(cfg.model as never, { inputDim: D, classes: data.classes }, rng.fork('init'));
   fs.mkdirSync(outDir, { recursive: true });
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2) + '\n');
   const obj = cfg.objective;
+  const bs = cfg.train.batchSize;
+  // the first source sets the epoch: unlabelled rows where the model has them, else the labelled rows
+  const sources: DataSource[] = [];
+  if (data.unlabelled) sources.push(rowsSource('unlabelled', data.unlabelled, bs, data.dynamic, false));
+  if (data.labelled) sources.push(rowsSource('labelled', data.labelled, bs, data.dynamic, true));
+  const evalData = data.test ?? data.labelled ?? data.unlabelled!;
+  const evalName = data.test ? 'test' : 'train';
   const trainer = new Trainer({
     params: model.params,
-    sources: [unlabelledSource(data.train, cfg.train.batchSize, data.dynamic, conditional)],
-    objective: (batch, ctx) =>
-      tf.tidy(() => {
-        const beta = warmupBeta(ctx.epoch, obj.warmupEpochs, obj.beta);
-        const b = bound(model.terms(batch.unlabelled.x, obj.samples, ctx.rng, conditional ? batch.unlabelled.y : undefined), { kind: obj.bound, beta, analyticKl: obj.analyticKl });
-        return tf.neg(tf.mean(b)) as tf.Scalar;
-      }),
+    sources,
+    objective: (batch, ctx) => {
+      const beta = warmupBeta(ctx.epoch, obj.warmupEpochs, obj.beta);
+      return model.loss(
+        { ...(batch.labelled ? { labelled: { x: batch.labelled.x, y: batch.labelled.y } } : {}), ...(batch.unlabelled ? { unlabelled: { x: batch.unlabelled.x } } : {}) },
+        { rng: ctx.rng, beta, objective: obj },
+      );
+    },
     epochs: cfg.train.epochs,
     lr: cfg.train.lr,
     lrSchedule: cfg.train.lrSchedule,
@@ -178,12 +303,14 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     evaluate: (epoch) => {
       const k = cfg.train.evalSamples;
       // noise keyed by epoch, so a resumed run reports the numbers an uninterrupted one would
-      return { [k > 1 ? `test_iwae${k}` : 'test_elbo']: datasetBound(model, data.test, k, rng.fork(`eval-${epoch}`)) };
+      const out: Record<string, number> = { [k > 1 ? `${evalName}_iwae${k}` : `${evalName}_elbo`]: datasetBound(model, evalData, k, rng.fork(`eval-${epoch}`)) };
+      if (model.classify && data.test && data.testLabelled) out.test_error = datasetError(model, data.test).error;
+      return out;
     },
     checkpointFile: ckptFile,
     checkpointMeta: { config: cfg },
     logFile: path.join(outDir, RUN_FILES.log),
-    logStart: { engine: opts.engine ?? engineInfo(), config: cfg, params: model.params.count() },
+    logStart: { engine: opts.engine ?? engineInfo(), config: cfg, params: model.params.count(), data: data.describe },
     progress: opts.progress,
     onEval: opts.onEval,
     ...(cfg.train.budgetMinutes ? { budgetSeconds: cfg.train.budgetMinutes * 60 } : {}),
@@ -192,13 +319,22 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     if (opts.resume) trainer.restore(ckptFile);
     const result = await trainer.run();
     return { dir: outDir, config: cfg, model, result, data };
+  } catch (e) {
+    model.dispose();
+    throw e;
   } finally {
     trainer.dispose();
   }
 }
 
+/** The data shape a saved config was trained on: its input width and class count. */
+function shapeOfConfig(m: RunConfig['model']): { inputDim: number; classes: number } {
+  const c = m as { inputDim?: number; classes?: number; conditional?: number };
+  return { inputDim: c.inputDim ?? 0, classes: c.classes ?? c.conditional ?? 0 };
+}
+
 /** Loads a trained run directory: config and model weights (optimiser state is ignored). */
-export function loadRun(dir: string): { config: RunConfig; model: LatentModel; meta: Record<string, unknown> } {
+export function loadRun(dir: string): { config: RunConfig; model: RunnableModel; meta: Record<string, unknown> } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: no such run directory`);
   const cfgFile = path.join(dir, RUN_FILES.config);
   const ckptFile = path.join(dir, RUN_FILES.checkpoint);
@@ -214,7 +350,7 @@ export function loadRun(dir: string): { config: RunConfig; model: LatentModel; m
     throw new FormatError(ckptFile, `was written by a different config than ${cfgFile}`);
   }
   if (config.model.inputDim === undefined) throw new FormatError(cfgFile, 'model.inputDim is missing (it is written by `untapped train`)');
-  const model = createModel(config.model, config.model.inputDim, new Rng(0));
+  const model = modelFamily(config.model.type).create(config.model as never, shapeOfConfig(config.model), new Rng(0));
   const weights = new Map([...c.tensors].filter(([k]) => !k.startsWith('adam.')));
   try {
     model.params.load(weights, ckptFile);
@@ -223,4 +359,62 @@ export function loadRun(dir: string): { config: RunConfig; model: LatentModel; m
     throw new FormatError(ckptFile, `does not match the model in ${RUN_FILES.config}: ${(e as Error).message.replace(`${ckptFile}: `, '')}`);
   }
   return { config, model, meta: c.meta };
+}
+
+/** Whether `dir` holds a run written by {@link trainRun} (its `config.json`). */
+export function isRunDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, RUN_FILES.config)) && fs.existsSync(path.join(dir, RUN_FILES.checkpoint));
+}
+
+/** Class probabilities of a run's q(y | x) for the rows of a table. */
+export interface RunPrediction {
+  ids: string[];
+  /** Probabilities, n × K row-major. */
+  probs: Float32Array;
+  classes: number;
+  /** Predicted class (argmax) per row. */
+  predicted: Int32Array;
+  /** The rows' labels when the table has the run's label column, and the error against them. */
+  truth?: { y: Int32Array; error: number };
+}
+
+/**
+ * Predicts the class probabilities q(y | x) [n, K] of a trained run for the rows of `file` (the
+ * run's input columns, in the same order; the run's label column, when the file has it, is taken as
+ * the truth and scored).
+ * @throws Error when the model has no q(y | x) or the file's columns differ from the run's.
+ */
+export function predictRun(run: { config: RunConfig; model: RunnableModel }, file: string): RunPrediction {
+  const { config, model } = run;
+  if (!model.classify) throw new Error(`a ${config.model.type} model has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
+  const labelColumn = config.sources?.labelled?.labelColumn;
+  const t = readTable(file);
+  const hasLabel = labelColumn !== undefined && t.columns.includes(labelColumn);
+  const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) } }, process.cwd(), 0);
+  const D = model.inputDim;
+  if (s.columns.length !== D) throw new DataFileError(`${file}: ${s.columns.length} input columns, but the model was trained on ${D}${labelColumn ? ` (label column '${labelColumn}' ${hasLabel ? 'removed' : 'not present'})` : ''}`);
+  const x = s.unlabelled!.x;
+  const n = t.n;
+  const K = model.classes;
+  const probs = new Float32Array(n * K);
+  for (let s0 = 0; s0 < n; s0 += 1000) {
+    const b = Math.min(1000, n - s0);
+    const p = tf.tidy(() => model.classify!(tf.tensor2d(x.subarray(s0 * D, (s0 + b) * D), [b, D])));
+    probs.set(p.dataSync() as Float32Array, s0 * K);
+    p.dispose();
+  }
+  const predicted = Int32Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (probs[i * K + k] > probs[i * K + best]) best = k;
+    return best;
+  });
+  let truth: RunPrediction['truth'];
+  if (hasLabel) {
+    const j = t.columns.indexOf(labelColumn!);
+    const y = Int32Array.from({ length: n }, (_, i) => t.data[i * t.width + j]);
+    let wrong = 0;
+    for (let i = 0; i < n; i++) if (y[i] !== predicted[i]) wrong++;
+    truth = { y, error: wrong / n };
+  }
+  return { ids: t.ids, probs, classes: K, predicted, ...(truth ? { truth } : {}) };
 }

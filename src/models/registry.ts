@@ -1,13 +1,21 @@
 /**
- * Model registry: config `type` → constructor. New model families register here instead of growing
- * `if (type === …)` chains in the CLI.
+ * Model registry: config `type` → family (`models/family.ts`: schema + factory of a
+ * {@link RunnableModel}). A new model is one model file plus one `registerFamily` line below; the
+ * run pipeline (`experiments/run.ts`), the run-config schema and every command find it here.
+ *
+ * {@link createModel} / {@link LatentModel} are the older, narrower registry of unsupervised models
+ * that the MNIST quick start and reports still use.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
 import type { ParamStore } from '../nn/params.js';
 import type { LogTerms } from '../objectives/bounds.js';
-import { Vae, type VaeConfig } from './vae.js';
-import { Avae, type AvaeConfig } from './avae.js';
+import { Vae, VaeConfigSchema, type VaeConfig } from './vae.js';
+import { Avae, AvaeConfigSchema, type AvaeConfig } from './avae.js';
+import { SslConfigSchema } from './ssl.js';
+import type { ModelFamily } from './family.js';
+import { latentFamily, semiSupervisedFamily } from './families.js';
 
 /** What the run machinery needs of an unsupervised latent-variable model. */
 export interface LatentModel {
@@ -51,4 +59,57 @@ export function createModel(config: ModelConfig, inputDim: number, rng: Rng): La
   const f = registry.get(config.type);
   if (!f) throw new Error(`unknown model type '${config.type}'; registered: ${[...registry.keys()].join(', ')}`);
   return f(config, inputDim, rng);
+}
+
+/** The SSL family's `model` section for one type: `classes` is filled in from the labels when omitted. */
+function sslRunSchema<T extends 'm2' | 'adgm' | 'sdgm'>(type: T) {
+  return SslConfigSchema.extend({
+    type: z.literal(type),
+    /** Number of classes K; default: the number of classes in the labels. */
+    classes: z.number().int().min(2).optional(),
+  }).strict();
+}
+
+/** `model` section of an M2, ADGM or SDGM run. */
+export type SslRunModelConfig = z.output<ReturnType<typeof sslRunSchema>>;
+
+const families = new Map<string, ModelFamily>();
+
+/**
+ * Registers a model family for the run pipeline (`untapped train --config`, every command).
+ * @throws Error when the type is already registered.
+ */
+export function registerFamily<C extends { type: string }>(f: ModelFamily<C>): void {
+  if (families.has(f.type)) throw new Error(`model type '${f.type}' is already registered`);
+  families.set(f.type, f as unknown as ModelFamily);
+}
+
+// ---- the registered families: one line each ----
+registerFamily(latentFamily('vae', 'VAE (Kingma & Welling 2014; thesis 003 ch. 3): 1–2 stochastic layers, MLP or conv, β, denoising, conditional', VaeConfigSchema, (c, D, rng) => new Vae({ ...c, inputDim: D }, rng), (c) => c.conditional));
+registerFamily(latentFamily('avae', 'auxiliary VAE (Maaløe et al. 2016, appendix A eqs 19–20)', AvaeConfigSchema, (c, D, rng) => new Avae({ ...c, inputDim: D }, rng)));
+registerFamily(semiSupervisedFamily('m2', 'M2 (Kingma et al. 2014; thesis 003 §4.1): p(y)p(z)p(x|y,z), q(y|x)q(z|x,y)', sslRunSchema('m2')));
+registerFamily(semiSupervisedFamily('adgm', 'auxiliary deep generative model (Maaløe et al. 2016; thesis 003 §4.2)', sslRunSchema('adgm')));
+registerFamily(semiSupervisedFamily('sdgm', 'skip deep generative model (Maaløe et al. 2016)', sslRunSchema('sdgm')));
+
+/** A parsed `model` section of any built-in type. */
+export type RunModelConfig = VaeConfig | AvaeConfig | SslRunModelConfig;
+
+/** The registered families' `model` schemas (each a `z.object` whose `type` is a literal), in registration order. */
+export function familySchemas(): z.ZodType[] {
+  return [...families.values()].map((f) => f.schema);
+}
+
+/** The registered model types, in registration order. */
+export function familyTypes(): string[] {
+  return [...families.keys()];
+}
+
+/**
+ * The family of a model type.
+ * @throws Error naming the registered types when `type` is not one of them.
+ */
+export function modelFamily(type: string): ModelFamily {
+  const f = families.get(type);
+  if (!f) throw new Error(`unknown model type '${type}'; registered: ${familyTypes().join(', ')}${type === 'untapped' ? " (the untapped model trains through its own config: see docs/fit.md)" : ''}`);
+  return f;
 }

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { engine, intArg, log } from '../common.js';
 import { Rng } from '../../engine/rng.js';
-import { loadRun, loadRunData, importanceModel, datasetBound } from '../../experiments/run.js';
+import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
+import { classificationOf } from '../../experiments/report.js';
 import { iwLogLikelihood } from '../../eval/loglik.js';
-import { labelsFor } from '../../models/registry.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../../experiments/ssl.js';
 import { formatConfusion } from '../../eval/classify.js';
 import { activeUnits } from '../../eval/active-units.js';
@@ -16,10 +16,10 @@ import type { Vae } from '../../models/vae.js';
 export function addEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .description('evaluate a trained run on the MNIST test set: ELBO and importance-weighted log-likelihood; for a semi-supervised experiment directory, test error and confusion matrix')
+    .description('evaluate a trained run (any model type) on its test rows (MNIST test set, or the sources.test table): ELBO, importance-weighted log-likelihood, active units (VAE), and for models with q(y | x) the test error and confusion matrix; also the directory of a semi-supervised MNIST experiment')
     .argument('<dir>', 'run directory')
     .option('--iw <k>', 'importance samples per test image', intArg('--iw'), 5000)
-    .option('--n <count>', 'evaluate only the first N test images', intArg('--n'))
+    .option('--n <count>', 'evaluate only the first N test rows (MNIST default: 10000)', intArg('--n'))
     .option('--seed <s>', 'seed of the importance sampler', intArg('--seed', 0), 1)
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o: { iw: number; n?: number; seed: number; json?: boolean }, cmd: Command) => {
@@ -34,25 +34,35 @@ export function addEvaluateCommand(program: Command): void {
         return;
       }
       const { config, model } = loadRun(dir);
-      const { test } = loadRunData(config, o.n ? { testLimit: o.n } : { testLimit: 10000 });
+      const data = loadRunData(config, o.n ? { testLimit: o.n } : config.data ? { testLimit: 10000 } : {});
+      const on = data.test ? 'test' : 'training';
+      const test = data.test ?? data.labelled ?? data.unlabelled!;
       const rng = new Rng(o.seed);
       const t0 = performance.now();
+      const labels = needsLabels(model) ? test.y : undefined;
       const elbo = datasetBound(model, test, 1, rng);
-      const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng, labels: labelsFor(model, test.y) });
+      const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng, ...(labels ? { labels } : {}) });
       // active units (thesis appendix A fig. 4a) for models that expose per-unit statistics
-      const units = 'klPerUnit' in model && 'posteriorMeans' in model ? activeUnits(model as Vae, test.x, test.dim, { rng: new Rng(o.seed), labels: labelsFor(model, test.y) }) : null;
+      const inst = model.instance;
+      const units = 'klPerUnit' in inst && 'posteriorMeans' in inst ? activeUnits(inst as unknown as Vae, test.x, test.dim, { rng: new Rng(o.seed), ...(labels ? { labels } : {}) }) : null;
+      const cls = model.classify && data.test && data.testLabelled ? classificationOf(model, data.test) : null;
       const out = {
         dir,
+        type: config.model.type,
         backend: info.backend,
+        on,
         n: iw.n,
         testElbo: elbo,
         iw: { k: iw.k, mean: iw.mean, stderr: iw.stderr },
+        ...(cls ? { testError: cls.error, confusion: cls.confusion } : {}),
         ...(units ? { activeUnits: { threshold: units.threshold, active: units.active, activeByVariance: units.activeByVariance, perLayer: units.layers.map((l) => ({ dim: l.dim, active: l.active, activeByVariance: l.activeByVariance })) } } : {}),
         seconds: (performance.now() - t0) / 1000,
       };
       if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
       else {
-        log(`${dir}: test ELBO ${elbo.toFixed(2)}, log-likelihood (IW ${iw.k}, ${iw.n} images) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats [${out.seconds.toFixed(0)} s]`);
+        log(`${dir} (${config.model.type}, ${on} rows): ELBO ${elbo.toFixed(2)}, log-likelihood (IW ${iw.k}, ${iw.n} rows) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats [${out.seconds.toFixed(0)} s]`);
+        if (!data.test) log('(the run has no test source: these numbers are on its training rows)');
+        if (cls) log(`test error of q(y | x): ${(100 * cls.error).toFixed(2)}% on ${data.test!.n} rows\n${formatConfusion(cls.confusion)}`);
         if (units) log(`active units (mean KL > ${units.threshold} nats): ${units.layers.map((l, i) => `z${i + 1} ${l.active}/${l.dim}`).join(', ')}; by Cov_x(E_q[u]) > ${units.threshold}: ${units.layers.map((l, i) => `z${i + 1} ${l.activeByVariance}/${l.dim}`).join(', ')}`);
       }
       model.dispose();

@@ -3,12 +3,13 @@ import { Command } from 'commander';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../../io/index.js';
+import { isRunDir, loadRun, predictRun } from '../../experiments/run.js';
 
 /** Adds `untapped predict DIR`. */
 export function addPredictCommand(program: Command): void {
   program
     .command('predict')
-    .description('predict labels (compositions or class probabilities) with their uncertainty for the rows of a file, using a model directory written by `untapped fit`: the mean of q(y | x), its sd over draws (not calibrated), and — when the fit had validation rows — split-conformal intervals per component (or class prediction sets) calibrated on them')
+    .description('predict labels (compositions or class probabilities) with their uncertainty for the rows of a file, using a model directory written by `untapped fit` (or, for a train run of m2/adgm/sdgm, the class probabilities p0…pK−1 of q(y | x) and the predicted class): the mean of q(y | x), its sd over draws (not calibrated), and — when the fit had validation rows — split-conformal intervals per component (or class prediction sets) calibrated on them')
     .argument('<dir>', 'model directory')
     .requiredOption('--x <file>', 'inputs, with the same channels as the fit')
     .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component, its sd, then <name>_lo95 and <name>_hi95 per component (compositions) or <name>_in95set (1 when the class is in the 95% set)')
@@ -22,7 +23,29 @@ export function addPredictCommand(program: Command): void {
       refuseOverwrite([o.out, o.report], o.force);
       await engine(cmd);
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
-      if (o.report && !o.y) throw new UsageError('--report writes the measures against --y; give --y FILE');
+      if (o.report && !o.y && !isRunDir(dir)) throw new UsageError('--report writes the measures against --y; give --y FILE');
+      if (isRunDir(dir)) {
+        // a run of `untapped train --config` (m2, adgm, sdgm): class probabilities of q(y | x)
+        if (o.y || o.level !== undefined) throw new UsageError(`${dir} is a train run: --y and --level apply to models written by untapped fit (a run scores the rows itself when --x has its label column)`);
+        const run = loadRun(dir);
+        try {
+          const p = predictRun(run, o.x);
+          const K = p.classes;
+          const rows = p.ids.map((_, i) => [...p.probs.subarray(i * K, (i + 1) * K), p.predicted[i]]);
+          const csv = formatCsv([...Array.from({ length: K }, (_, k) => `p${k}`), 'class'], rows, p.ids);
+          if (o.out) {
+            writeFileAtomic(o.out, csv);
+            log(`wrote ${o.out}: ${p.ids.length} rows`);
+          } else process.stdout.write(csv);
+          if (p.truth) {
+            log(`predict: error ${(100 * p.truth.error).toFixed(2)}% against the label column of ${o.x} (${p.ids.length} rows)`);
+            if (o.report) writeFileAtomic(o.report, JSON.stringify({ x: o.x, model: dir, n: p.ids.length, error: p.truth.error }, null, 2) + '\n');
+          }
+        } finally {
+          run.model.dispose();
+        }
+        return;
+      }
       const m = loadFitted(dir);
       const p = predictFile(m, o.x, o.samples, o.seed, o.level !== undefined ? { level: o.level } : {});
       const scores = o.y ? scorePrediction(m, p, o.y) : null;

@@ -1,27 +1,42 @@
 /** `untapped sample DIR`: samples (and reconstructions) of a trained run as PNG. */
 import { Command } from 'commander';
-import { engine, intArg, log } from '../common.js';
+import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
 import { loadRun, loadRunData } from '../../experiments/run.js';
-import { writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
+import { writeSampleCsv, writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
 
 /** Adds `untapped sample DIR`. */
 export function addSampleCommand(program: Command): void {
   program
     .command('sample')
-    .description('write a PNG grid of samples from a trained run (or of reconstructions of test images)')
+    .description('draw samples from a trained run (any model type): a PNG grid for image data, a CSV of rows (.csv) for table data or on request; or reconstructions of test images (VAE family)')
     .argument('<dir>', 'run directory')
-    .option('--n <count>', 'number of images', intArg('--n'), 64)
-    .requiredOption('-o, --out <file>', 'PNG file to write')
+    .option('--n <count>', 'number of samples', intArg('--n'), 64)
+    .requiredOption('-o, --out <file>', 'file to write: .png (images) or .csv (rows; the class of each draw in a last column where the model has classes)')
+    .option('--class <k>', 'draw every sample from class k (models with classes: conditional VAE, m2, adgm, sdgm)', intArg('--class', 0))
     .option('--reconstruct', 'reconstruct the first N test images instead of sampling')
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
-    .action(async (dir: string, o: { n: number; out: string; reconstruct?: boolean; seed: number }, cmd: Command) => {
+    .option('--force', 'replace an existing --out file')
+    .action(async (dir: string, o: { n: number; out: string; class?: number; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
+      refuseOverwrite([o.out], o.force);
       await engine(cmd);
       const { config, model } = loadRun(dir);
-      if (o.reconstruct) {
-        const { test } = loadRunData(config, { testLimit: o.n });
-        writeReconstructionGrid(model, test, o.n, o.out);
-      } else {
-        writeSampleGrid(model, o.n, [28, 28], o.out, o.seed);
+      const csv = o.out.toLowerCase().endsWith('.csv');
+      const data = loadRunData(config, config.data ? { testLimit: o.n } : {});
+      const image = data.shape.length === 2;
+      try {
+        if (!csv && !image) throw new UsageError(`${dir} was trained on table data: write the samples as CSV (--out FILE.csv)`);
+        if (o.class !== undefined && !(model.classes > 0)) throw new UsageError(`--class: a ${config.model.type} model has no classes to draw from`);
+        if (o.class !== undefined && o.class >= model.classes) throw new UsageError(`--class ${o.class}: the model has classes 0…${model.classes - 1}`);
+        const y = o.class !== undefined ? new Int32Array(o.n).fill(o.class) : undefined;
+        if (o.reconstruct) {
+          if (!image) throw new UsageError('--reconstruct draws a PNG grid of images; this run was trained on table data');
+          const test = data.test ?? data.labelled ?? data.unlabelled!;
+          writeReconstructionGrid(model, test, o.n, o.out, data.shape);
+        } else if (csv) writeSampleCsv(model, o.n, data.columns, o.out, o.seed, y);
+        else writeSampleGrid(model, o.n, data.shape, o.out, o.seed, y);
+      } catch (e) {
+        model.dispose();
+        throw e;
       }
       log(`wrote ${o.out}`);
       model.dispose();

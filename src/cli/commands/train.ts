@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { UsageError, engine, intArg, log, printEval } from '../common.js';
 import { RunConfigSchema } from '../../config/run.js';
 import { readConfigFile } from '../../config/validate.js';
-import { trainRun, RUN_FILES } from '../../experiments/run.js';
+import { resolveSourcePaths, trainRun, RUN_FILES } from '../../experiments/run.js';
 import { writeRunReport } from '../../experiments/report.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../../experiments/semi2-run.js';
 
@@ -40,12 +40,13 @@ export function addTrainCommand(program: Command): void {
         r.estimator.dispose();
         return;
       }
-      const config = readConfigFile(RunConfigSchema, cfgFile);
+      // table sources are read relative to the config file's folder, and saved with absolute paths
+      const config = resolveSourcePaths(readConfigFile(RunConfigSchema, cfgFile), path.dirname(path.resolve(cfgFile)));
       log(`${o.resume ? 'resuming' : 'training'} ${config.model.type} into ${o.out} (backend ${info.backend})`);
       const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info });
       if (o.report) {
-        const rep = writeRunReport(run.dir, run.config, run.model, run.data.test, run.result.history, { iw: o.iw, iwN: o.iwN });
-        log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} images) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
+        const rep = writeRunReport(run.dir, run.config, run.model, run.data, run.result.history, { iw: o.iw, iwN: o.iwN });
+        log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} rows) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
         log(`report: ${rep.files.markdown}`);
       }
       run.model.dispose();

@@ -1,0 +1,234 @@
+/**
+ * Table sources of a run config (`sources` section): labelled pairs, unlabelled inputs and a test
+ * set from CSV / TSV / JSON / NPY tables of any width (`io/table.ts`), for every model family.
+ *
+ * ```json
+ * "sources": {
+ *   "labelled":   { "x": "table.csv", "labelColumn": "class", "perClass": 5 },
+ *   "unlabelled": { "x": "more.csv" },
+ *   "test":       { "fraction": 0.2 }
+ * }
+ * ```
+ * - Labels are class indices 0…K−1: a column of the x table (`labelColumn`, removed from the
+ *   features) or a one-column file of the same rows (`y`). K is the largest label + 1; a class with
+ *   no labelled row is an error naming it.
+ * - `labelled.perClass: n` keeps n rows of each class as labelled (seeded by `train.seed`) and makes
+ *   the other rows of that table unlabelled: the usual semi-supervised set-up from one labelled table.
+ * - `unlabelled`: inputs only; a `labelColumn` there names a column to drop (labels present in the
+ *   file are not used for training).
+ * - `test`: a table (with labels where the model has a classifier) or `{ "fraction": f }` of the
+ *   labelled table's rows held out (seeded), before `perClass` is applied.
+ * - Relative paths are taken from the config file's folder; every x table must have the same
+ *   columns (names and count).
+ *
+ * Unsupervised models train on the x of every training row (labelled and unlabelled); conditional
+ * models on the labelled rows; semi-supervised models on both, each as its kind.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+import { Rng } from '../engine/rng.js';
+import { DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
+import type { Dataset } from './dataset.js';
+import { validationSplit } from './dataset.js';
+import { labelledSubset } from './subset.js';
+
+/** A table of inputs, with labels from a column of it or from a second file. */
+export const TableSourceSchema = z
+  .object({
+    /** Inputs: one row per sample (CSV / TSV / JSON / NPY). */
+    x: z.string().min(1),
+    /** Labels: a one-column file of class indices, one per row of `x`. */
+    y: z.string().min(1).optional(),
+    /** Labels: the name of a column of `x` holding class indices (removed from the inputs). */
+    labelColumn: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** The `sources` section of a run config (see the module doc). */
+export const SourcesSchema = z
+  .object({
+    labelled: TableSourceSchema.extend({
+      /** Keep this many labelled rows per class (seeded); the table's other rows become unlabelled. */
+      perClass: z.number().int().min(1).optional(),
+    })
+      .strict()
+      .optional(),
+    unlabelled: z.object({ x: z.string().min(1), labelColumn: z.string().min(1).optional() }).strict().optional(),
+    test: z.union([TableSourceSchema, z.object({ fraction: z.number().gt(0).lt(1) }).strict()]).optional(),
+  })
+  .strict()
+  .refine((s) => s.labelled !== undefined || s.unlabelled !== undefined, { message: 'sources needs labelled or unlabelled rows (or both)' });
+
+/** A `sources` section after defaults. */
+export type Sources = z.output<typeof SourcesSchema>;
+
+/** The rows a run trains and is tested on. Unlabelled datasets carry y = −1. */
+export interface LoadedSources {
+  labelled?: Dataset;
+  unlabelled?: Dataset;
+  test?: Dataset;
+  /** Whether the test rows carry labels. */
+  testLabelled: boolean;
+  /** Input columns (names), after removing a label column. */
+  columns: string[];
+  /** Number of classes K (0 when no source has labels). */
+  classes: number;
+  /** Where each part came from, for logs and reports. */
+  describe: Record<string, string>;
+}
+
+/** x of a table without its label column, and the labels from that column or a label file. */
+function split(t: Table, labelColumn: string | undefined, yFile: string | undefined, where: string, unitLikelihood?: string): { x: Float32Array; columns: string[]; y?: Int32Array } {
+  const jLabel = labelColumn === undefined ? -1 : t.columns.indexOf(labelColumn);
+  if (unitLikelihood !== undefined) {
+    for (let i = 0; i < t.n; i++) {
+      for (let k = 0; k < t.width; k++) {
+        const v = t.data[i * t.width + k];
+        if (k !== jLabel && !(v >= 0 && v <= 1)) {
+          throw new DataFileError(`${rowLocation(t, i)}, column '${t.columns[k]}' is ${v}, outside [0, 1], the support of the ${unitLikelihood} likelihood; scale the inputs to [0, 1] or use "likelihood": "gaussian"`);
+        }
+      }
+    }
+  }
+  if (labelColumn !== undefined && yFile !== undefined) throw new Error(`${where}: give either labelColumn or y, not both`);
+  let columns = t.columns;
+  let x = t.data;
+  let y: Int32Array | undefined;
+  if (labelColumn !== undefined) {
+    const j = t.columns.indexOf(labelColumn);
+    if (j < 0) throw new DataFileError(`${t.file}: no column '${labelColumn}' (${where}.labelColumn); columns: ${t.columns.slice(0, 8).join(', ')}${t.columns.length > 8 ? ', …' : ''}`);
+    if (t.width < 2) throw new DataFileError(`${t.file}: the label column '${labelColumn}' is the only column; there are no inputs left`);
+    columns = t.columns.filter((_, k) => k !== j);
+    x = new Float32Array(t.n * (t.width - 1));
+    y = new Int32Array(t.n);
+    for (let i = 0; i < t.n; i++) {
+      let o = i * (t.width - 1);
+      for (let k = 0; k < t.width; k++) {
+        const v = t.data[i * t.width + k];
+        if (k === j) y[i] = classIndex(v, () => `${rowLocation(t, i)}, column '${labelColumn}'`);
+        else x[o++] = v;
+      }
+    }
+  }
+  if (yFile !== undefined) {
+    const ty = readTable(yFile);
+    if (ty.width !== 1) throw new DataFileError(`${ty.file}: a label file has one column of class indices; it has ${ty.width}`);
+    if (ty.n !== t.n) throw new DataFileError(`${ty.file}: ${ty.n} labels for the ${t.n} rows of ${t.file}`);
+    y = Int32Array.from({ length: ty.n }, (_, i) => classIndex(ty.data[i], () => rowLocation(ty, i)));
+  }
+  return { x, columns, ...(y ? { y } : {}) };
+}
+
+/** A class index from a cell: an integer ≥ 0. */
+function classIndex(v: number, where: () => string): number {
+  if (!Number.isInteger(v) || v < 0) throw new DataFileError(`${where()} is ${v}: a class label is an integer ≥ 0 (classes 0…K−1)`);
+  return v;
+}
+
+/** A dataset from split parts. */
+function dataset(name: string, x: Float32Array, dim: number, y: Int32Array | undefined): Dataset {
+  const n = x.length / dim;
+  return { name, x, y: y ?? new Int32Array(n).fill(-1), n, dim, shape: [dim], numClasses: 1 };
+}
+
+/**
+ * Reads the `sources` of a run config; paths relative to `baseDir`; `seed` draws the test fraction
+ * and the per-class labelled rows. With `unitInterval` (the name of a likelihood such as
+ * `bernoulli`), every input must lie in [0, 1], that likelihood's support.
+ * @throws DataFileError naming the file, line and column of bad data; Error for inconsistent sources.
+ */
+export function loadSources(src: Sources, baseDir: string, seed: number, opts: { unitInterval?: string } = {}): LoadedSources {
+  const u = opts.unitInterval;
+  const rel = (f: string) => (path.isAbsolute(f) ? f : path.join(baseDir, f));
+  const describe: Record<string, string> = {};
+  let columns: string[] | undefined;
+  let columnsFrom = '';
+  const checkColumns = (c: string[], file: string) => {
+    if (!columns) {
+      columns = c;
+      columnsFrom = file;
+      return;
+    }
+    if (c.length !== columns.length) throw new DataFileError(`${file}: ${c.length} input columns, but ${columnsFrom} has ${columns.length}; the tables must have the same columns`);
+    const j = c.findIndex((name, k) => name !== columns![k]);
+    if (j >= 0 && !/^c\d+$/.test(c[j])) throw new DataFileError(`${file}: input column ${j + 1} is '${c[j]}' but '${columns[j]}' in ${columnsFrom}; the tables must have the same columns in the same order`);
+  };
+  let labelled: Dataset | undefined;
+  let unlabelledParts: Dataset[] = [];
+  let test: Dataset | undefined;
+  let testLabelled = false;
+  if (src.labelled) {
+    const l = src.labelled;
+    if (l.labelColumn === undefined && l.y === undefined) throw new Error('sources.labelled: give the labels as labelColumn (a column of x) or y (a label file)');
+    const t = readTable(rel(l.x));
+    const s = split(t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u);
+    checkColumns(s.columns, t.file);
+    labelled = dataset(t.file, s.x, s.columns.length, s.y);
+    describe.labelled = `${t.file} (${t.n} rows)`;
+    if (src.test && 'fraction' in src.test) {
+      const nTest = Math.round(src.test.fraction * labelled.n);
+      if (nTest < 1 || nTest >= labelled.n) throw new Error(`sources.test.fraction ${src.test.fraction} of ${labelled.n} labelled rows leaves ${nTest} test rows; it must leave at least one row on each side`);
+      const sp = validationSplit(labelled, nTest, new Rng(seed).fork('test-split'));
+      labelled = sp.train;
+      test = sp.val;
+      testLabelled = true;
+      describe.test = `${sp.val.n} of the labelled rows of ${t.file} (seeded)`;
+    }
+  }
+  if (src.test && 'fraction' in src.test && !src.labelled) throw new Error('sources.test.fraction holds out labelled rows; with no labelled source give test as a table { "x": … }');
+  // class count from the labelled rows (a loop: no argument-count limit)
+  let K = 0;
+  if (labelled) for (let i = 0; i < labelled.n; i++) if (labelled.y[i] + 1 > K) K = labelled.y[i] + 1;
+  if (labelled) {
+    const counts = new Int32Array(K);
+    for (let i = 0; i < labelled.n; i++) counts[labelled.y[i]]++;
+    const empty = [...counts.keys()].filter((c) => counts[c] === 0);
+    if (empty.length > 0) throw new DataFileError(`${labelled.name}: class${empty.length > 1 ? 'es' : ''} ${empty.slice(0, 10).join(', ')}${empty.length > 10 ? `, … (${empty.length} in all)` : ''} of 0…${K - 1} ha${empty.length > 1 ? 've' : 's'} no labelled row; labels are class indices 0…K−1 with every class present (a typo in a label?)`);
+    labelled.numClasses = K;
+    if (src.labelled!.perClass !== undefined) {
+      const sub = labelledSubset(labelled, src.labelled!.perClass, new Rng(seed).fork('labelled'));
+      unlabelledParts.push({ ...sub.rest, y: new Int32Array(sub.rest.n).fill(-1), name: `${labelled.name} (rows not kept as labelled)` });
+      labelled = { ...sub.labelled, name: labelled.name };
+      describe.labelled += `, ${src.labelled!.perClass} per class kept (seeded): ${labelled.n} labelled, ${sub.rest.n} unlabelled`;
+    }
+  }
+  if (src.unlabelled) {
+    const t = readTable(rel(src.unlabelled.x));
+    const s = split(t, src.unlabelled.labelColumn, undefined, 'sources.unlabelled', u);
+    checkColumns(s.columns, t.file);
+    unlabelledParts.push(dataset(t.file, s.x, s.columns.length, undefined));
+    describe.unlabelled = `${t.file} (${t.n} rows)`;
+  }
+  if (src.test && !('fraction' in src.test)) {
+    const t = readTable(rel(src.test.x));
+    const s = split(t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u);
+    checkColumns(s.columns, t.file);
+    test = dataset(t.file, s.x, s.columns.length, s.y);
+    testLabelled = s.y !== undefined;
+    describe.test = `${t.file} (${t.n} rows)`;
+  }
+  if (test && testLabelled && K > 0) {
+    for (let i = 0; i < test.n; i++) {
+      if (test.y[i] >= K) throw new DataFileError(`${test.name}: test row ${i + 1} has class ${test.y[i]}, but the labelled rows have classes 0…${K - 1} only`);
+    }
+    test.numClasses = K;
+  }
+  unlabelledParts = unlabelledParts.filter((d) => d.n > 0);
+  const unlabelled = unlabelledParts.length === 0 ? undefined : unlabelledParts.length === 1 ? unlabelledParts[0] : concatRows(unlabelledParts, 'unlabelled');
+  return { ...(labelled ? { labelled } : {}), ...(unlabelled ? { unlabelled } : {}), ...(test ? { test } : {}), testLabelled, columns: columns ?? [], classes: K, describe };
+}
+
+/** Rows of several datasets of the same width, one after another (labels kept). */
+export function concatRows(parts: Dataset[], name: string): Dataset {
+  const dim = parts[0].dim;
+  const n = parts.reduce((s, d) => s + d.n, 0);
+  const x = new Float32Array(n * dim);
+  const y = new Int32Array(n);
+  let o = 0;
+  for (const d of parts) {
+    x.set(d.x, o * dim);
+    y.set(d.y, o);
+    o += d.n;
+  }
+  return { name, x, y, n, dim, shape: [dim], numClasses: Math.max(...parts.map((d) => d.numClasses)) };
+}
