@@ -30,3 +30,24 @@ with open("examples/table.csv", "w") as f:
     f.write("id," + ",".join(f"ch{d + 1}" for d in range(D)) + ",class\n")
     for id_, r, c in rows:
         f.write(id_ + "," + ",".join(f"{v:.4f}" for v in r) + f",{c}\n")
+
+# The same rows split into files for the untapped model's config (examples/untapped-table.json), whose
+# sources are x / y files: 10 labelled rows per class and the other rows of the first 240 unlabelled;
+# the last 60 rows are test rows (inputs and labels), for `untapped evaluate DIR --x … --y …`.
+header = "id," + ",".join(f"ch{d + 1}" for d in range(D)) + "\n"
+line = lambda id_, r: id_ + "," + ",".join(f"{v:.4f}" for v in r) + "\n"
+train, test = rows[:240], rows[240:]
+per = {0: 0, 1: 0, 2: 0}
+lab, unl = [], []
+for row in train:
+    if per[row[2]] < 10:
+        per[row[2]] += 1
+        lab.append(row)
+    else:
+        unl.append(row)
+for name, part in [("labelled", lab), ("unlabelled", unl), ("test", test)]:
+    with open(f"examples/table-{name}-x.csv", "w") as f:
+        f.write(header + "".join(line(i, r) for i, r, _ in part))
+    if name != "unlabelled":
+        with open(f"examples/table-{name}-y.csv", "w") as f:
+            f.write("id,class\n" + "".join(f"{i},{c}\n" for i, _, c in part))

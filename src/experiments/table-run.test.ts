@@ -78,6 +78,8 @@ test('a run stopped after one epoch and resumed ends bit-identical to an uninter
     first.model.dispose();
     const resumed = await trainRun(cfg, path.join(d, `${type}-b`), { resume: true, epochs: 2, progress: { silent: true } });
     resumed.model.dispose();
+    const log = fs.readFileSync(path.join(d, `${type}-b`, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; epoch?: number });
+    assert.ok(log.some((r) => r.type === 'resume' && r.epoch === 1), `${type}: the second run resumed from the epoch-1 checkpoint`);
     const a = readUtp(path.join(d, `${type}-a`, 'checkpoint.utp'));
     const b = readUtp(path.join(d, `${type}-b`, 'checkpoint.utp'));
     assert.deepEqual([...a.tensors.keys()].sort(), [...b.tensors.keys()].sort());
@@ -111,4 +113,27 @@ test('perClass keeps n labelled rows per class and makes the rest unlabelled; a 
 
 test('an unknown model type names the registered ones', () => {
   assert.throws(() => validateConfig(RunConfigSchema, { model: { type: 'lvae' } }, 'c.json'), /model\.type: .*'vae' \| 'avae' \| 'm2' \| 'adgm' \| 'sdgm'/);
+});
+
+test('the untapped model trains from examples/untapped-table.json; evaluate --json on test rows, predict and generate run on it', () => {
+  const d = tmp();
+  const run = path.join(d, 'untapped');
+  let r = cli(['train', '--config', path.join(EXAMPLES, 'untapped-table.json'), '--epochs', '1', '--out', run]);
+  assert.equal(r.code, 0, r.err);
+  r = cli(['evaluate', run, '--json', '--x', path.join(EXAMPLES, 'table-test-x.csv'), '--y', path.join(EXAMPLES, 'table-test-y.csv')]);
+  assert.equal(r.code, 0, r.err);
+  const ev = JSON.parse(r.out.trim()) as { type: string; n: number; bounds: { labelled: number; unlabelled: number }; scores: { error: number } };
+  assert.equal(ev.type, 'untapped');
+  assert.equal(ev.n, 60);
+  assert.ok(Number.isFinite(ev.bounds.labelled) && Number.isFinite(ev.bounds.unlabelled));
+  assert.ok(ev.scores.error >= 0 && ev.scores.error <= 1);
+  r = cli(['evaluate', run]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /give the rows to evaluate on, --x FILE/);
+  r = cli(['predict', run, '--x', path.join(EXAMPLES, 'table-test-x.csv')]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.trim().split('\n').length, 61);
+  r = cli(['generate', run, '--y', '0,1,0', '--out', path.join(d, 'g')]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(fs.existsSync(path.join(d, 'g.csv')));
 });
