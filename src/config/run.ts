@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { VaeConfigSchema } from '../models/vae.js';
-import { familySchemas, type RunModelConfig } from '../models/registry.js';
+import { familySchemas, onRegister, type RunModelConfig } from '../models/registry.js';
 import { SourcesSchema } from '../data/sources.js';
 
 /** Objective section: which bound, how many importance samples, KL weight and warm-up. */
@@ -96,23 +96,38 @@ export const TrainSchema = z
   .strict();
 
 /** The model section: one entry per registered model type (`models/registry.ts`). */
-export const ModelSchema = z.discriminatedUnion('type', familySchemas() as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<RunModelConfig>;
+function modelSchema(): z.ZodType<RunModelConfig> {
+  return z.discriminatedUnion('type', familySchemas() as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<RunModelConfig>;
+}
 
 /**
  * A complete run configuration. The data come from `data` (MNIST or an MNIST-format IDX directory;
  * the default when neither is given) or from `sources` (tables: `data/sources.ts`), not both.
  */
-export const RunConfigSchema = z
-  .object({
-    model: ModelSchema.default(VaeConfigSchema.parse({ type: 'vae' })),
-    objective: ObjectiveSchema.default(ObjectiveSchema.parse({})),
-    data: DataSchema.optional(),
-    sources: SourcesSchema.optional(),
-    train: TrainSchema.default(TrainSchema.parse({})),
-  })
-  .strict()
-  .refine((c) => !(c.data && c.sources), { message: 'give the data either as data (MNIST) or as sources (tables), not both', path: ['sources'] })
-  .transform((c) => (c.sources ? c : { ...c, data: c.data ?? DataSchema.parse({}) }));
+function runConfigSchema() {
+  return z
+    .object({
+      model: modelSchema().default(VaeConfigSchema.parse({ type: 'vae' })),
+      objective: ObjectiveSchema.default(ObjectiveSchema.parse({})),
+      data: DataSchema.optional(),
+      sources: SourcesSchema.optional(),
+      train: TrainSchema.default(TrainSchema.parse({})),
+    })
+    .strict()
+    .refine((c) => !(c.data && c.sources), { message: 'give the data either as data (MNIST) or as sources (tables), not both', path: ['sources'] })
+    .transform((c) => (c.sources ? c : { ...c, data: c.data ?? DataSchema.parse({}) }));
+}
+
+/** The model section's schema; rebuilt (a live binding) when a model family is registered. */
+export let ModelSchema = modelSchema();
+
+/** The run-config schema; rebuilt (a live binding) when a model family is registered, so a new type validates at once. */
+export let RunConfigSchema = runConfigSchema();
+
+onRegister(() => {
+  ModelSchema = modelSchema();
+  RunConfigSchema = runConfigSchema();
+});
 
 /** A run configuration with defaults filled in. */
 export type RunConfig = z.output<typeof RunConfigSchema>;

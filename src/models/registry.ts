@@ -82,6 +82,14 @@ const families = new Map<string, ModelFamily>();
 export function registerFamily<C extends { type: string }>(f: ModelFamily<C>): void {
   if (families.has(f.type)) throw new Error(`model type '${f.type}' is already registered`);
   families.set(f.type, f as unknown as ModelFamily);
+  for (const l of listeners) l();
+}
+
+const listeners: (() => void)[] = [];
+
+/** Calls `f` after every registration (the run-config schema rebuilds its model section this way). */
+export function onRegister(f: () => void): void {
+  listeners.push(f);
 }
 
 // ---- the registered families: one line each ----
