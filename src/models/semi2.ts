@@ -48,6 +48,7 @@ import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn
 import { Normal } from '../dists/normal.js';
 import { Concrete } from '../dists/concrete.js';
 import { BoxNormal, LogisticNormal, logGamma } from '../dists/flows.js';
+import { enumerateClasses, enumeratedElbo, enumeratedLabels } from '../objectives/enumerate.js';
 
 /** The fields of {@link Semi2ConfigSchema}, before its cross-field check (for `.omit` / `.extend`). */
 export const Semi2ConfigShape = z
@@ -70,6 +71,12 @@ export const Semi2ConfigShape = z
     likelihood: z.enum(['gaussian', 'bernoulli']).default('gaussian'),
     /** Concrete temperature (discrete labels). */
     temperature: z.number().positive().default(0.5),
+    /**
+     * Discrete labels: how bound (8) sums over y — one reparameterised Concrete sample (`concrete`,
+     * the papers' choice and the default) or exactly, by enumerating the K classes in one K× batch
+     * (`enumerate`, thesis `003_…` eq 4.8 via `objectives/enumerate.ts`). Ignored for simplex labels.
+     */
+    yEstimator: z.enum(['concrete', 'enumerate']).default('concrete'),
     /** Half-width γ of the uniform q(x) = U(−γ, γ). */
     qxGamma: z.number().positive().default(1000),
     minScale: z.number().min(0).default(DEFAULT_MIN_SCALE),
@@ -274,9 +281,16 @@ export class Semi2Dgm {
     });
   }
 
-  /** Bound (8) per example [B]. */
+  /**
+   * Bound (8) per example [B]. Discrete labels with `yEstimator: 'enumerate'`: the exact
+   * Σ_y q(y | x) [bound (7) at y] + H(q(y | x)) over the K classes (`enumeratedElbo`).
+   */
   boundUnlabelled(x: tf.Tensor, rng: Rng): tf.Tensor {
     return tf.tidy(() => {
+      if (this.config.labels === 'discrete' && this.config.yEstimator === 'enumerate') {
+        const { y: yk, tiled } = enumerateClasses(this.config.classes, [x]);
+        return enumeratedElbo(this.qyLogitsOf(x), this.boundLabelledForward(tiled[0], yk, rng));
+      }
       let y: tf.Tensor;
       let yTerms: tf.Tensor; // E_q[log p(y) − log q(y|x)] for this sample
       if (this.config.labels === 'simplex') {
@@ -291,6 +305,39 @@ export class Semi2Dgm {
       }
       const { z: zz, logProb: logQz } = this.qz(x, y).rsampleWithLogProb(rng);
       return tf.add(tf.add(tf.sub(this.px(y, zz).logProb(x), logQz), yTerms), this.logPriorZ());
+    });
+  }
+
+  /**
+   * Importance log-weights [k, B] for x [B, D] (Burda et al. 2015; thesis `003_…` eq 3.31); their
+   * log-mean-exp over k is IWAE(k), and with k large the log-likelihood:
+   * - labels `y` [B, K] given: of log p(x, y), log w = log p(x | y, z) + log p(y) + log p(z) − log q(z | x, y);
+   * - discrete labels, none given: of log p(x), y summed exactly inside each weight,
+   *   log w = log Σ_y p(x, y, z_y) / q(z_y | x, y) (z drawn per class);
+   * - simplex labels, none given: of log p(x) with the proposal q(y | x) q(z | x, y),
+   *   log w = log p(x | y, z) + log p(y) + log p(z) − log q(y | x) − log q(z | x, y).
+   * @throws Error for a deterministic model (no densities) or k not an integer ≥ 1.
+   */
+  logWeights(x: tf.Tensor, k: number, rng: Rng, y?: tf.Tensor): tf.Tensor {
+    if (!this.config.variational) throw new Error('a deterministic model (variational: false) has no densities to importance-weight');
+    if (!Number.isInteger(k) || k < 1) throw new Error(`logWeights: k must be an integer ≥ 1, got ${k}`);
+    const B = x.shape[0];
+    return tf.tidy(() => {
+      const xk = tf.tile(x, [k, 1]); // sample-major: row j·B + b
+      if (y !== undefined) {
+        this.checkY(y, 'labels');
+        return tf.reshape(this.boundLabelledForward(xk, tf.tile(y, [k, 1]), rng), [k, B]);
+      }
+      if (this.config.labels === 'discrete') {
+        const K = this.config.classes;
+        // [K·k·B] class-major, each class's rows sample-major: fold to [K, k, B] and sum over y
+        const f = this.boundLabelledForward(tf.tile(xk, [K, 1]), enumeratedLabels(K, k * B), rng);
+        return tf.logSumExp(tf.reshape(f, [K, k, B]), 0);
+      }
+      const q = this.qySimplex(xk);
+      const yy = q.rsample(rng);
+      const logQy = q.logProb(tf.clipByValue(yy, EPS, 1));
+      return tf.reshape(tf.sub(this.boundLabelledForward(xk, yy, rng), logQy), [k, B]);
     });
   }
 
