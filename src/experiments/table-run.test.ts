@@ -31,7 +31,7 @@ function cli(args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('every registered model type has an example table config that trains, evaluates (--json), samples and predicts', () => {
+test('every registered model type has an example table config that trains, evaluates (--json), samples, predicts and generates (where the math allows; a clear error where not)', () => {
   const d = tmp();
   for (const type of familyTypes()) {
     const cfg = path.join(EXAMPLES, `${type}-table.json`);
@@ -62,6 +62,14 @@ test('every registered model type has an example table config that trains, evalu
     } else {
       assert.equal(r.code, 1, `${type} predict has no q(y | x)`);
       assert.match(r.err, /has no q\(y \| x\)/);
+    }
+    r = cli(['generate', run, '--y', '0;2', '--out', path.join(d, `${type}-g`)]);
+    if (use === 'semi-supervised') {
+      assert.equal(r.code, 0, `${type} generate: ${r.err}`);
+      assert.equal(fs.readFileSync(path.join(d, `${type}-g.csv`), 'utf8').trim().split('\n').length, 3, `${type}: header + 2 generated rows`);
+    } else {
+      assert.equal(r.code, 2, `${type} generate`);
+      assert.match(r.err, /no label to generate from/);
     }
   }
 });

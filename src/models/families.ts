@@ -131,6 +131,15 @@ export function semiSupervisedFamily<C extends { type: string }>(type: 'm2' | 'a
             return m.decodeMean(zz, yOne, a);
           });
         },
+        generate(y) {
+          return tf.tidy(() => {
+            const yOne = oneHot(y, K);
+            const zz = tf.zeros([y.length, c.latent]);
+            // SDGM: a at the mean of p(a | z, y)
+            const a = type === 'sdgm' ? m.auxPrior(zz, yOne).mean() : undefined;
+            return m.decodeMean(zz, yOne, a);
+          });
+        },
         dispose: () => m.dispose(),
       };
     },

@@ -90,6 +90,11 @@ export interface RunnableModel {
    * drawn from p(y).
    */
   sample(n: number, rng: Rng, y?: Int32Array): tf.Tensor;
+  /**
+   * The typical input of each class: the mean of p(x | y, ·) at the prior mean of the other latent
+   * variables, [n, D] for n class indices; absent where the model has no label to generate from.
+   */
+  generate?(y: Int32Array): tf.Tensor;
   /** The model object itself, for capabilities outside the contract (reconstructions, active units). */
   readonly instance: object;
   /** Frees the model's variables. */

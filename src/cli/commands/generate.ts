@@ -4,13 +4,14 @@ import { Command } from 'commander';
 import { UsageError, engine, log, refuseOverwrite } from '../common.js';
 import { generateFromFit, loadFitted, parseLabelArg } from '../../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../../io/index.js';
+import { isRunDir, loadRun, loadRunData } from '../../experiments/run.js';
 import { lineChartPng } from '../../report/chart.js';
 
 /** Adds `untapped generate DIR`. */
 export function addGenerateCommand(program: Command): void {
   program
     .command('generate')
-    .description('generate the input (e.g. a spectrum) of given labels with a model directory written by `untapped fit`: CSV and PNG')
+    .description('generate the input (e.g. a spectrum) of given labels with a model directory written by `untapped fit`, or the typical input of given classes (--y "0;2") with a train run of m2/adgm/sdgm (z at its prior mean): CSV and PNG')
     .argument('<dir>', 'model directory')
     .requiredOption('--y <labels>', "label(s): '0.2,0.5,0.3', several separated by ';', or 'corners' for every pure component")
     .option('--z <values>', "nuisance(s), one per label, ';'-separated (default: the mean z of the labelled set, eq 18)")
@@ -19,6 +20,33 @@ export function addGenerateCommand(program: Command): void {
     .action(async (dir: string, o: { y: string; z?: string; out: string; force?: boolean }, cmd: Command) => {
       refuseOverwrite([`${o.out}.csv`, `${o.out}.png`], o.force);
       await engine(cmd);
+      if (isRunDir(dir)) {
+        // a train run: the typical input of each class (m2, adgm, sdgm)
+        if (o.z !== undefined) throw new UsageError('--z applies to models written by untapped fit');
+        const run = loadRun(dir);
+        try {
+          if (!run.model.generate) throw new UsageError(`a ${run.config.model.type} run has no label to generate from${run.model.classes > 0 ? ' at the prior mean (use sample --class K for draws)' : ' (use sample)'}`);
+          const K = run.model.classes;
+          const ys = o.y.split(/[;,]/).map((v, i) => {
+            const t = v.trim();
+            const k = Number(t);
+            if (t === '' || !Number.isInteger(k) || k < 0 || k >= K) throw new UsageError(`--y position ${i + 1}: '${v}' is not a class of this model (0…${K - 1})`);
+            return k;
+          });
+          const g = run.model.generate(Int32Array.from(ys));
+          const flat = g.dataSync() as Float32Array;
+          g.dispose();
+          const D = run.model.inputDim;
+          const xs = ys.map((_, i) => Array.from(flat.subarray(i * D, (i + 1) * D)));
+          const cols = loadRunData(run.config).columns;
+          writeFileAtomic(`${o.out}.csv`, formatCsv(cols.length === D ? cols : xs[0].map((_, j) => `x${j}`), xs, ys.map((k) => `class ${k}`)));
+          lineChartPng(`${o.out}.png`, xs.map((x, i) => ({ name: `class ${ys[i]}`, x: x.map((_, j) => j), y: x })), { title: `generated from ${path.basename(dir)} (${run.config.model.type}, z at its prior mean)`, xLabel: 'channel', yLabel: 'value' });
+          log(`wrote ${o.out}.csv and ${o.out}.png (${xs.length} × ${D})`);
+        } finally {
+          run.model.dispose();
+        }
+        return;
+      }
       const m = loadFitted(dir);
       const ys = parseLabelArg(o.y, m);
       let zs: number[][] | undefined;
