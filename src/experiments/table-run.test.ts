@@ -16,7 +16,7 @@ import { RunConfigSchema } from '../config/run.js';
 import { readConfigFile, validateConfig } from '../config/validate.js';
 import { readUtp } from '../io/format.js';
 import { loadSources } from '../data/sources.js';
-import { resolveSourcePaths, trainRun } from './run.js';
+import { loadRunData, resolveSourcePaths, trainRun } from './run.js';
 import { setupEngine } from '../testing/helpers.js';
 
 before(setupEngine);
@@ -144,4 +144,25 @@ test('the untapped model trains from examples/untapped-table.json; evaluate --js
   r = cli(['generate', run, '--y', '0,1,0', '--out', path.join(d, 'g')]);
   assert.equal(r.code, 0, r.err);
   assert.ok(fs.existsSync(path.join(d, 'g.csv')));
+});
+
+test('inconsistent sources are errors naming the file or key: columns differ, an unseen test class, labels a model cannot use, data and sources together', () => {
+  const d = tmp();
+  const a = path.join(d, 'a.csv');
+  const b = path.join(d, 'b.csv');
+  const t = path.join(d, 't.csv');
+  fs.writeFileSync(a, 'id,x1,x2,class\nr1,0.1,0.2,0\nr2,0.3,0.4,1\nr3,0.5,0.6,0\nr4,0.7,0.8,1\n');
+  fs.writeFileSync(b, 'id,x1,x3\nu1,0.1,0.2\n');
+  fs.writeFileSync(t, 'id,x1,x2,class\nt1,0.1,0.2,2\n');
+  assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, unlabelled: { x: b } }, d, 0), /b\.csv: input column 2 is 'x3' but 'x2' in .*a\.csv/);
+  assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, test: { x: t, labelColumn: 'class' } }, d, 0), /t\.csv: test row 1 has class 2, but the labelled rows have classes 0…1 only/);
+  assert.throws(() => loadSources({ labelled: { x: a } }, d, 0), /sources\.labelled: give the labels as labelColumn/);
+  assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, test: { fraction: 0.9 } }, d, 0), /leaves 4 test rows|leaves \d+ test rows/);
+  assert.throws(() => validateConfig(RunConfigSchema, { data: {}, sources: { unlabelled: { x: a } } }, 'c.json'), /sources: give the data either as data \(MNIST\) or as sources \(tables\), not both/);
+  const ssl = validateConfig(RunConfigSchema, { model: { type: 'm2' }, sources: { unlabelled: { x: b } } }, 'c.json');
+  assert.throws(() => loadRunData(ssl), /model type 'm2' needs labelled rows/);
+  const cvae = validateConfig(RunConfigSchema, { model: { type: 'vae', conditional: 2 }, sources: { labelled: { x: a, labelColumn: 'class', perClass: 1 } } }, 'c.json');
+  assert.throws(() => loadRunData(cvae), /conditional > 0 models p\(x \| y\): every training row needs a label/);
+  const vaeAlpha = validateConfig(RunConfigSchema, { model: { type: 'vae' }, objective: { alpha: 3 }, sources: { unlabelled: { x: b } } }, 'c.json');
+  assert.throws(() => modelFamily('vae').checkObjective(vaeAlpha.model as never, vaeAlpha.objective), /objective\.alpha applies to the semi-supervised models/);
 });
