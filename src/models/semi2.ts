@@ -27,7 +27,10 @@
  *   push it towards blur; with a draw, that term has zero expected gradient, and the reverse bound
  *   trains q(y | x) and q(z | x, y) on generated inputs.
  * - Discrete y in (8): one Concrete sample feeds q(z | x, y) and p(x | y, z), and the y-terms
- *   E_q[log p(y) − log q(y|x)] are taken in closed form as −KL(Cat(q) ‖ Uniform).
+ *   E_q[log p(y) − log q(y|x)] are taken in closed form as −KL(Cat(q) ‖ Uniform) — or, with
+ *   `yEstimator: 'enumerate'`, the sum over the K classes is exact (one K× batch).
+ * - Importance weights ({@link Semi2Dgm.logWeights}) give IWAE(k) and the IW log-likelihood of
+ *   log p(x, y) and log p(x) (y summed exactly when discrete).
  * - Observed discrete y (labelled, unfeatured): log q(y | x) is the categorical log-probability.
  * - The "mean" of the logistic normal, used for ȳ, is softmax([μ, 0]) (it has no closed-form mean).
  *
