@@ -5,3 +5,5 @@ export * from './ssl.js';
 export * from './enumerate.js';
 export * from './avae.js';
 export * from './semi2.js';
+export * from './family.js';
+export * from './families.js';
