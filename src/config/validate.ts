@@ -62,6 +62,13 @@ function describe(schema: z.ZodType, issue: z.core.$ZodIssue, value: unknown): s
     const valid = keysAt(schema, issue.path, value);
     return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}${valid ? `; valid keys: ${valid.join(', ')}` : ''}`;
   }
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && Array.isArray((issue as { options?: unknown[] }).options)) {
+    // an unknown discriminator value (e.g. model.type): echo it and list the valid ones
+    let v: unknown = value;
+    for (const p of issue.path) v = (v as Record<PropertyKey, unknown> | null)?.[p];
+    const opts = (issue as unknown as { options: unknown[] }).options.map((o) => `'${String(o)}'`).join(', ');
+    return `${at}: ${v === undefined ? 'missing' : `'${String(v)}' is not one of the valid values`}; valid: ${opts}`;
+  }
   return `${at}: ${issue.message}`;
 }
 

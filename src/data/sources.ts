@@ -16,20 +16,23 @@
  *   the other rows of that table unlabelled: the usual semi-supervised set-up from one labelled table.
  * - `unlabelled`: inputs only; a `labelColumn` there names a column to drop (labels present in the
  *   file are not used for training).
- * - `test`: a table (with labels where the model has a classifier) or `{ "fraction": f }` of the
- *   labelled table's rows held out (seeded), before `perClass` is applied.
+ * - `test`: a table (with labels where the model has a classifier) or `{ "fraction": f }`:
+ *   round(f·n_c) rows of every class c of the labelled table held out (stratified, seeded) before
+ *   `perClass` is applied; with no labelled source, f of the unlabelled table's rows.
  * - Relative paths are taken from the config file's folder; every x table must have the same
  *   columns (names and count).
  *
  * Unsupervised models train on the x of every training row (labelled and unlabelled); conditional
  * models on the labelled rows; semi-supervised models on both, each as its kind.
  */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
 import { DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import type { Dataset } from './dataset.js';
-import { validationSplit } from './dataset.js';
+import { subsetRows, validationSplit } from './dataset.js';
 import { labelledSubset } from './subset.js';
 
 /** A table of inputs, with labels from a column of it or from a second file. */
@@ -75,11 +78,14 @@ export interface LoadedSources {
   classes: number;
   /** Where each part came from, for logs and reports. */
   describe: Record<string, string>;
+  /** The files read (absolute or as given), for {@link fingerprintFiles}. */
+  files: string[];
 }
 
 /** x of a table without its label column, and the labels from that column or a label file. */
 function split(t: Table, labelColumn: string | undefined, yFile: string | undefined, where: string, unitLikelihood?: string): { x: Float32Array; columns: string[]; y?: Int32Array } {
   const jLabel = labelColumn === undefined ? -1 : t.columns.indexOf(labelColumn);
+  if (labelColumn !== undefined && jLabel < 0) throw new DataFileError(`${t.file}: no column '${labelColumn}' (${where}.labelColumn); columns: ${t.columns.slice(0, 8).join(', ')}${t.columns.length > 8 ? ', …' : ''}`);
   if (unitLikelihood !== undefined) {
     for (let i = 0; i < t.n; i++) {
       for (let k = 0; k < t.width; k++) {
@@ -157,65 +163,121 @@ export function loadSources(src: Sources, baseDir: string, seed: number, opts: {
   let unlabelledParts: Dataset[] = [];
   let test: Dataset | undefined;
   let testLabelled = false;
+  const fraction = src.test && 'fraction' in src.test ? src.test.fraction : undefined;
+  const files: string[] = [];
+  let K = 0;
   if (src.labelled) {
     const l = src.labelled;
     if (l.labelColumn === undefined && l.y === undefined) throw new Error('sources.labelled: give the labels as labelColumn (a column of x) or y (a label file)');
     const t = readTable(rel(l.x));
+    files.push(t.file, ...(l.y !== undefined ? [rel(l.y)] : []));
     const s = split(t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u);
     checkColumns(s.columns, t.file);
     labelled = dataset(t.file, s.x, s.columns.length, s.y);
     describe.labelled = `${t.file} (${t.n} rows)`;
-    if (src.test && 'fraction' in src.test) {
-      const nTest = Math.round(src.test.fraction * labelled.n);
-      if (nTest < 1 || nTest >= labelled.n) throw new Error(`sources.test.fraction ${src.test.fraction} of ${labelled.n} labelled rows leaves ${nTest} test rows; it must leave at least one row on each side`);
-      const sp = validationSplit(labelled, nTest, new Rng(seed).fork('test-split'));
-      labelled = sp.train;
-      test = sp.val;
-      testLabelled = true;
-      describe.test = `${sp.val.n} of the labelled rows of ${t.file} (seeded)`;
-    }
-  }
-  if (src.test && 'fraction' in src.test && !src.labelled) throw new Error('sources.test.fraction holds out labelled rows; with no labelled source give test as a table { "x": … }');
-  // class count from the labelled rows (a loop: no argument-count limit)
-  let K = 0;
-  if (labelled) for (let i = 0; i < labelled.n; i++) if (labelled.y[i] + 1 > K) K = labelled.y[i] + 1;
-  if (labelled) {
+    // the class count from every labelled row, before any split (a loop: no argument-count limit)
+    for (let i = 0; i < labelled.n; i++) if (labelled.y[i] + 1 > K) K = labelled.y[i] + 1;
     const counts = new Int32Array(K);
     for (let i = 0; i < labelled.n; i++) counts[labelled.y[i]]++;
     const empty = [...counts.keys()].filter((c) => counts[c] === 0);
-    if (empty.length > 0) throw new DataFileError(`${labelled.name}: class${empty.length > 1 ? 'es' : ''} ${empty.slice(0, 10).join(', ')}${empty.length > 10 ? `, … (${empty.length} in all)` : ''} of 0…${K - 1} ha${empty.length > 1 ? 've' : 's'} no labelled row; labels are class indices 0…K−1 with every class present (a typo in a label?)`);
+    if (empty.length > 0) {
+      const hint = empty.length === 1 && empty[0] === 0 ? ' (1-based labels? classes are counted from 0: subtract 1)' : ' (a typo in a label?)';
+      throw new DataFileError(`${t.file}: class${empty.length > 1 ? 'es' : ''} ${empty.slice(0, 10).join(', ')}${empty.length > 10 ? `, … (${empty.length} in all)` : ''} of 0…${K - 1} (from the largest label) ha${empty.length > 1 ? 've' : 's'} no row; labels are class indices 0…K−1 with every class present${hint}`);
+    }
     labelled.numClasses = K;
-    if (src.labelled!.perClass !== undefined) {
-      const sub = labelledSubset(labelled, src.labelled!.perClass, new Rng(seed).fork('labelled'));
-      unlabelledParts.push({ ...sub.rest, y: new Int32Array(sub.rest.n).fill(-1), name: `${labelled.name} (rows not kept as labelled)` });
-      labelled = { ...sub.labelled, name: labelled.name };
-      describe.labelled += `, ${src.labelled!.perClass} per class kept (seeded): ${labelled.n} labelled, ${sub.rest.n} unlabelled`;
+    if (fraction !== undefined) {
+      // stratified: round(f·n_c) test rows of every class c, at least one left to train on
+      const sp = stratifiedSplit(labelled, fraction, new Rng(seed).fork('test-split'), 'sources.test.fraction');
+      labelled = { ...sp.train, name: t.file };
+      test = { ...sp.test, name: `${t.file} (test rows)` };
+      testLabelled = true;
+      describe.test = `${sp.test.n} of the labelled rows of ${t.file} (${fraction} of each class, seeded)`;
+    }
+    if (l.perClass !== undefined) {
+      const have = new Int32Array(K);
+      for (let i = 0; i < labelled.n; i++) have[labelled.y[i]]++;
+      const short = [...have.keys()].find((c) => have[c] < l.perClass!);
+      if (short !== undefined) throw new DataFileError(`sources.labelled.perClass is ${l.perClass}, but class ${short} has only ${have[short]} row${have[short] === 1 ? '' : 's'} in ${t.file}${fraction !== undefined ? ' after the test rows are held out' : ''}; lower perClass`);
+      const sub = labelledSubset(labelled, l.perClass, new Rng(seed).fork('labelled'));
+      unlabelledParts.push({ ...sub.rest, y: new Int32Array(sub.rest.n).fill(-1), name: `${t.file} (rows not kept as labelled)` });
+      labelled = { ...sub.labelled, name: t.file };
+      describe.labelled += `, ${l.perClass} per class kept (seeded): ${labelled.n} labelled, ${sub.rest.n} unlabelled`;
     }
   }
   if (src.unlabelled) {
     const t = readTable(rel(src.unlabelled.x));
+    files.push(t.file);
     const s = split(t, src.unlabelled.labelColumn, undefined, 'sources.unlabelled', u);
     checkColumns(s.columns, t.file);
-    unlabelledParts.push(dataset(t.file, s.x, s.columns.length, undefined));
+    let d = dataset(t.file, s.x, s.columns.length, undefined);
     describe.unlabelled = `${t.file} (${t.n} rows)`;
+    if (fraction !== undefined && !src.labelled) {
+      // no labelled rows: the test rows (for the bound) come out of the unlabelled table
+      const nTest = Math.round(fraction * d.n);
+      if (nTest < 1 || nTest >= d.n) throw new DataFileError(`sources.test.fraction ${fraction} of the ${d.n} rows of ${t.file} leaves ${nTest} test rows; it must leave at least one row on each side`);
+      const sp = validationSplit(d, nTest, new Rng(seed).fork('test-split'));
+      d = { ...sp.train, name: t.file };
+      test = { ...sp.val, name: `${t.file} (test rows)` };
+      describe.test = `${sp.val.n} of the rows of ${t.file} (seeded)`;
+    }
+    unlabelledParts.push(d);
   }
   if (src.test && !('fraction' in src.test)) {
     const t = readTable(rel(src.test.x));
+    files.push(t.file, ...(src.test.y !== undefined ? [rel(src.test.y)] : []));
     const s = split(t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u);
     checkColumns(s.columns, t.file);
     test = dataset(t.file, s.x, s.columns.length, s.y);
     testLabelled = s.y !== undefined;
     describe.test = `${t.file} (${t.n} rows)`;
-  }
-  if (test && testLabelled && K > 0) {
-    for (let i = 0; i < test.n; i++) {
-      if (test.y[i] >= K) throw new DataFileError(`${test.name}: test row ${i + 1} has class ${test.y[i]}, but the labelled rows have classes 0…${K - 1} only`);
+    if (testLabelled && K > 0) {
+      for (let i = 0; i < test.n; i++) {
+        if (test.y[i] >= K) throw new DataFileError(`${rowLocation(t, i)}: class ${test.y[i]}, but the labelled rows have classes 0…${K - 1} only`);
+      }
     }
-    test.numClasses = K;
   }
+  if (test && testLabelled && K > 0) test.numClasses = K;
   unlabelledParts = unlabelledParts.filter((d) => d.n > 0);
   const unlabelled = unlabelledParts.length === 0 ? undefined : unlabelledParts.length === 1 ? unlabelledParts[0] : concatRows(unlabelledParts, 'unlabelled');
-  return { ...(labelled ? { labelled } : {}), ...(unlabelled ? { unlabelled } : {}), ...(test ? { test } : {}), testLabelled, columns: columns ?? [], classes: K, describe };
+  return { ...(labelled ? { labelled } : {}), ...(unlabelled ? { unlabelled } : {}), ...(test ? { test } : {}), testLabelled, columns: columns ?? [], classes: K, describe, files: [...new Set(files)] };
+}
+
+/**
+ * Holds out round(f·n_c) rows of every class c (seeded), keeping at least one row of each class to
+ * train on; both parts keep the rows' order.
+ * @throws DataFileError naming `key` when the fraction leaves a class with no training row or no row is held out.
+ */
+export function stratifiedSplit(ds: Dataset, fraction: number, rng: Rng, key: string): { train: Dataset; test: Dataset } {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < ds.n; i++) {
+    const c = ds.y[i];
+    if (!byClass.has(c)) byClass.set(c, []);
+    byClass.get(c)!.push(i);
+  }
+  const testRows: number[] = [];
+  for (const [c, rows] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
+    const n = Math.round(fraction * rows.length);
+    if (n >= rows.length) throw new DataFileError(`${key} ${fraction} holds out all ${rows.length} row${rows.length === 1 ? '' : 's'} of class ${c} in ${ds.name}, leaving none to train on; lower the fraction or give test rows as a table`);
+    const perm = rng.permutation(rows.length);
+    for (let j = 0; j < n; j++) testRows.push(rows[perm[j]]);
+  }
+  if (testRows.length === 0) throw new DataFileError(`${key} ${fraction} of ${ds.n} labelled rows holds out no row of any class; raise the fraction or give test rows as a table`);
+  const isTest = new Uint8Array(ds.n);
+  for (const i of testRows) isTest[i] = 1;
+  const trainIdx: number[] = [];
+  const testIdx: number[] = [];
+  for (let i = 0; i < ds.n; i++) (isTest[i] ? testIdx : trainIdx).push(i);
+  return { train: subsetRows(ds, trainIdx, ds.name), test: subsetRows(ds, testIdx, ds.name) };
+}
+
+/**
+ * SHA-256 of each source file, so that a run can tell later whether its data changed: `evaluate`
+ * re-reads the sources and would otherwise score a different test split without a word.
+ */
+export function fingerprintFiles(files: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of files) out[f] = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+  return out;
 }
 
 /** Rows of several datasets of the same width, one after another (labels kept). */

@@ -120,7 +120,7 @@ export function writeRunReport(
     `| ${on} log-likelihood, IW ${iw.k} (${iw.n} rows) | ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} (s.e.) |`,
     ...(classification ? [`| test error of q(y | x) (${data.test!.n} rows) | ${(100 * classification.error).toFixed(2)}% |`] : []),
     '',
-    ...(classification ? ['Confusion matrix (rows: true class, columns: predicted):', '', '```', formatConfusion(classification.confusion), '```', ''] : []),
+    ...(classification ? ['Confusion matrix (rows: true class, columns: predicted):', '', formatConfusion(classification.confusion), ''] : []),
     ...(config.data && config.model.type === 'vae' ? ['Reference: the course report (`004_…` table 1) gets −87.95 for an Nz=20 VAE at 100 epochs; the thesis (`003_…` table 5.1) reports IWAE numbers near −85 for two stochastic layers.', ''] : []),
     '## Training curve',
     '',

@@ -19,8 +19,8 @@ import { binarizeInto, binarizeStatic } from '../data/binarize.js';
 import { gather } from '../data/batches.js';
 import { checkFinite, subsetRows, type Dataset } from '../data/dataset.js';
 import { labelledSubset } from '../data/subset.js';
-import { concatRows, loadSources } from '../data/sources.js';
-import { DataFileError, readTable } from '../io/table.js';
+import { concatRows, fingerprintFiles, loadSources } from '../data/sources.js';
+import { DataFileError, readTable, rowLocation } from '../io/table.js';
 import { modelFamily, type LatentModel } from '../models/registry.js';
 import type { RunnableModel } from '../models/family.js';
 import type { ImportanceModel } from '../eval/loglik.js';
@@ -57,6 +57,8 @@ export interface RunData {
   dynamic: boolean;
   /** Where each part came from. */
   describe: Record<string, string>;
+  /** The table files read (none for MNIST), fingerprinted in the checkpoint. */
+  files?: string[];
 }
 
 /** The number of input features of the data. */
@@ -92,7 +94,7 @@ export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): 
     const s = loadSources(cfg.sources, process.cwd(), cfg.train.seed, likelihood === 'bernoulli' ? { unitInterval: 'Bernoulli' } : {});
     let test = s.test;
     if (test && opts.testLimit !== undefined && opts.testLimit < test.n) test = subsetRows(test, Array.from({ length: opts.testLimit }, (_, i) => i), test.name);
-    const base = { testLabelled: s.testLabelled, classes: s.classes, columns: s.columns, shape: [s.columns.length], dynamic: false, describe: s.describe, ...(test ? { test } : {}) };
+    const base = { testLabelled: s.testLabelled, classes: s.classes, columns: s.columns, shape: [s.columns.length], dynamic: false, describe: s.describe, files: s.files, ...(test ? { test } : {}) };
     if (use === 'none') {
       const parts = [s.labelled, s.unlabelled].filter((d): d is Dataset => d !== undefined);
       return { ...base, unlabelled: parts.length === 1 ? parts[0] : concatRows(parts, 'labelled and unlabelled rows') };
@@ -269,7 +271,7 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     const saved = readConfigFile(RunConfigSchema, cfgFile);
     const a = JSON.stringify({ ...saved, train: { ...saved.train, epochs: 0 } });
     const b = JSON.stringify({ ...cfg, train: { ...cfg.train, epochs: 0 } });
-    if (a !== b) throw new Error(`${outDir}: the given config differs from the run's ${RUN_FILES.config} (only train.epochs may change on --resume)`);
+    if (a !== b) throw new Error(`${outDir}: the given config differs from the run's ${RUN_FILES.config} at ${configDiff(JSON.parse(a), JSON.parse(b)).join(', ')} (only train.epochs may change on --resume)`);
     if (opts.epochs === undefined) cfg = { ...cfg, train: { ...cfg.train, epochs: Math.max(cfg.train.epochs, saved.train.epochs) } };
   }
   const rng = new Rng(cfg.train.seed);
@@ -308,7 +310,8 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
       return out;
     },
     checkpointFile: ckptFile,
-    checkpointMeta: { config: cfg },
+    // the sources' fingerprints and columns: evaluate/predict check that the data are still the run's
+    checkpointMeta: { config: cfg, ...(data.files?.length ? { sources: fingerprintFiles(data.files), columns: data.columns } : {}) },
     logFile: path.join(outDir, RUN_FILES.log),
     logStart: { engine: opts.engine ?? engineInfo(), config: cfg, params: model.params.count(), data: data.describe },
     progress: opts.progress,
@@ -384,15 +387,21 @@ export interface RunPrediction {
  * the truth and scored).
  * @throws Error when the model has no q(y | x) or the file's columns differ from the run's.
  */
-export function predictRun(run: { config: RunConfig; model: RunnableModel }, file: string): RunPrediction {
+export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?: Record<string, unknown> }, file: string): RunPrediction {
   const { config, model } = run;
   if (!model.classify) throw new Error(`a ${config.model.type} model has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
   const labelColumn = config.sources?.labelled?.labelColumn;
   const t = readTable(file);
   const hasLabel = labelColumn !== undefined && t.columns.includes(labelColumn);
-  const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) } }, process.cwd(), 0);
+  const bernoulli = (config.model as { likelihood?: string }).likelihood === 'bernoulli';
+  const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) } }, process.cwd(), 0, bernoulli ? { unitInterval: 'Bernoulli' } : {});
   const D = model.inputDim;
   if (s.columns.length !== D) throw new DataFileError(`${file}: ${s.columns.length} input columns, but the model was trained on ${D}${labelColumn ? ` (label column '${labelColumn}' ${hasLabel ? 'removed' : 'not present'})` : ''}`);
+  const trained = run.meta ? runColumns(run.meta) : undefined;
+  if (trained && trained.length === D) {
+    const j = s.columns.findIndex((c, k) => c !== trained[k] && !/^c\d+$/.test(c));
+    if (j >= 0) throw new DataFileError(`${file}: input column ${j + 1} is '${s.columns[j]}' but the run was trained with '${trained[j]}' there; the columns must be the training table's, in the same order`);
+  }
   const x = s.unlabelled!.x;
   const n = t.n;
   const K = model.classes;
@@ -411,10 +420,43 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel }, fil
   let truth: RunPrediction['truth'];
   if (hasLabel) {
     const j = t.columns.indexOf(labelColumn!);
-    const y = Int32Array.from({ length: n }, (_, i) => t.data[i * t.width + j]);
+    const y = Int32Array.from({ length: n }, (_, i) => {
+      const v = t.data[i * t.width + j];
+      if (!Number.isInteger(v) || v < 0 || v >= K) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is ${v}, not a class of this model (0…${K - 1})`);
+      return v;
+    });
     let wrong = 0;
     for (let i = 0; i < n; i++) if (y[i] !== predicted[i]) wrong++;
     truth = { y, error: wrong / n };
   }
   return { ids: t.ids, probs, classes: K, predicted, ...(truth ? { truth } : {}) };
+}
+
+/** The key paths (a.b.c) where two parsed configs differ. */
+export function configDiff(a: unknown, b: unknown, at = ''): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) return [at || '(top level)'];
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return [...new Set([...Object.keys(ra), ...Object.keys(rb)])].flatMap((k) => configDiff(ra[k], rb[k], at ? `${at}.${k}` : k));
+}
+
+/**
+ * Checks that the table files a run was trained on are unchanged (their SHA-256 as stored in the
+ * checkpoint): evaluate and sample re-read them to rebuild the test split.
+ * @throws Error naming the changed file.
+ */
+export function checkRunSources(dir: string, meta: Record<string, unknown>): void {
+  const saved = (meta.user as { sources?: Record<string, string> } | undefined)?.sources;
+  if (!saved) return;
+  const now = fingerprintFiles(Object.keys(saved).filter((f) => fs.existsSync(f)));
+  for (const [f, h] of Object.entries(saved)) {
+    if (!(f in now)) throw new Error(`${dir} was trained on ${f}, which is gone; its test rows cannot be rebuilt (restore the file)`);
+    if (now[f] !== h) throw new Error(`${f} has changed since ${dir} was trained (SHA-256 differs): its test split would not be the run's; restore the file or train again`);
+  }
+}
+
+/** The input columns a run was trained on (tables), as stored in its checkpoint. */
+export function runColumns(meta: Record<string, unknown>): string[] | undefined {
+  return (meta.user as { columns?: string[] } | undefined)?.columns;
 }

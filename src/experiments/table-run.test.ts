@@ -100,7 +100,7 @@ test('table sources: a missing label column, a class with no row, and Bernoulli 
   const f = path.join(d, 't.csv');
   fs.writeFileSync(f, 'id,a,b,label\nr1,0.1,0.2,0\nr2,0.3,0.4,2\nr3,0.5,1.6,0\n');
   assert.throws(() => loadSources({ labelled: { x: f, labelColumn: 'class' } }, d, 0), /t\.csv: no column 'class'/);
-  assert.throws(() => loadSources({ labelled: { x: f, labelColumn: 'label' } }, d, 0), /class 1 of 0…2 has no labelled row/);
+  assert.throws(() => loadSources({ labelled: { x: f, labelColumn: 'label' } }, d, 0), /class 1 of 0…2 \(from the largest label\) has no row/);
   assert.throws(() => loadSources({ unlabelled: { x: f, labelColumn: 'label' } }, d, 0, { unitInterval: 'Bernoulli' }), /t\.csv: line 4 \(id 'r3'\), column 'b' is 1\.6\d*, outside \[0, 1\]/);
   const ok = loadSources({ unlabelled: { x: f, labelColumn: 'label' } }, d, 0);
   assert.equal(ok.unlabelled!.dim, 2);
@@ -120,7 +120,7 @@ test('perClass keeps n labelled rows per class and makes the rest unlabelled; a 
 });
 
 test('an unknown model type names the registered ones', () => {
-  assert.throws(() => validateConfig(RunConfigSchema, { model: { type: 'lvae' } }, 'c.json'), /model\.type: .*'vae' \| 'avae' \| 'm2' \| 'adgm' \| 'sdgm'/);
+  assert.throws(() => validateConfig(RunConfigSchema, { model: { type: 'lvae' } }, 'c.json'), /model\.type: 'lvae' is not one of the valid values; valid: 'vae', 'avae', 'm2', 'adgm', 'sdgm'/);
 });
 
 test('the untapped model trains from examples/untapped-table.json; evaluate --json on test rows, predict and generate run on it', () => {
@@ -155,9 +155,9 @@ test('inconsistent sources are errors naming the file or key: columns differ, an
   fs.writeFileSync(b, 'id,x1,x3\nu1,0.1,0.2\n');
   fs.writeFileSync(t, 'id,x1,x2,class\nt1,0.1,0.2,2\n');
   assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, unlabelled: { x: b } }, d, 0), /b\.csv: input column 2 is 'x3' but 'x2' in .*a\.csv/);
-  assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, test: { x: t, labelColumn: 'class' } }, d, 0), /t\.csv: test row 1 has class 2, but the labelled rows have classes 0…1 only/);
+  assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, test: { x: t, labelColumn: 'class' } }, d, 0), /t\.csv: line 2 \(id 't1'\): class 2, but the labelled rows have classes 0…1 only/);
   assert.throws(() => loadSources({ labelled: { x: a } }, d, 0), /sources\.labelled: give the labels as labelColumn/);
-  assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, test: { fraction: 0.9 } }, d, 0), /leaves 4 test rows|leaves \d+ test rows/);
+  assert.throws(() => loadSources({ labelled: { x: a, labelColumn: 'class' }, test: { fraction: 0.9 } }, d, 0), /sources\.test\.fraction 0\.9 holds out all 2 rows of class 0/);
   assert.throws(() => validateConfig(RunConfigSchema, { data: {}, sources: { unlabelled: { x: a } } }, 'c.json'), /sources: give the data either as data \(MNIST\) or as sources \(tables\), not both/);
   const ssl = validateConfig(RunConfigSchema, { model: { type: 'm2' }, sources: { unlabelled: { x: b } } }, 'c.json');
   assert.throws(() => loadRunData(ssl), /model type 'm2' needs labelled rows/);
@@ -165,4 +165,49 @@ test('inconsistent sources are errors naming the file or key: columns differ, an
   assert.throws(() => loadRunData(cvae), /conditional > 0 models p\(x \| y\): every training row needs a label/);
   const vaeAlpha = validateConfig(RunConfigSchema, { model: { type: 'vae' }, objective: { alpha: 3 }, sources: { unlabelled: { x: b } } }, 'c.json');
   assert.throws(() => modelFamily('vae').checkObjective(vaeAlpha.model as never, vaeAlpha.objective), /objective\.alpha applies to the semi-supervised models/);
+});
+
+test('test.fraction is stratified by class and never takes a whole class; a VAE holds it out of its unlabelled table', () => {
+  const d = tmp();
+  const f = path.join(d, 's.csv');
+  const rows = ['id,a,b,class'];
+  for (let i = 0; i < 20; i++) rows.push(`r${i},${(i % 7) / 10},${(i % 5) / 10},${i < 10 ? 0 : i < 17 ? 1 : 2}`);
+  fs.writeFileSync(f, rows.join('\n') + '\n');
+  const s = loadSources({ labelled: { x: f, labelColumn: 'class' }, test: { fraction: 0.3 } }, d, 4);
+  const count = (y: Int32Array) => [0, 1, 2].map((c) => y.filter((v) => v === c).length);
+  assert.deepEqual(count(s.test!.y), [3, 2, 1], 'round(0.3·n_c) per class: 10, 7, 3 rows');
+  assert.deepEqual(count(s.labelled!.y), [7, 5, 2]);
+  assert.equal(s.classes, 3);
+  assert.throws(() => loadSources({ labelled: { x: f, labelColumn: 'class' }, test: { fraction: 0.9 } }, d, 4), /sources\.test\.fraction 0\.9 holds out all 3 rows of class 2/);
+  assert.throws(() => loadSources({ labelled: { x: f, labelColumn: 'class', perClass: 4 } , test: { fraction: 0.5 } }, d, 4), /sources\.labelled\.perClass is 4, but class 1 has only 3 rows .* after the test rows are held out/);
+  const u = loadSources({ unlabelled: { x: f, labelColumn: 'class' }, test: { fraction: 0.25 } }, d, 4);
+  assert.equal(u.test!.n, 5);
+  assert.equal(u.unlabelled!.n, 15);
+});
+
+test('a run refuses to evaluate on changed data; predict names a label outside the classes and a renamed column; resume names the changed keys', async () => {
+  const d = tmp();
+  const table = path.join(d, 't.csv');
+  fs.copyFileSync(path.join(EXAMPLES, 'table.csv'), table);
+  const base = resolveSourcePaths(readConfigFile(RunConfigSchema, path.join(EXAMPLES, 'm2-table.json')), EXAMPLES);
+  const cfg = validateConfig(RunConfigSchema, { ...base, sources: { ...base.sources, labelled: { ...base.sources!.labelled!, x: table } }, train: { ...base.train, epochs: 1 } }, 'm2.json');
+  const run = await trainRun(cfg, path.join(d, 'run'), { progress: { silent: true } });
+  run.model.dispose();
+  const lines = fs.readFileSync(table, 'utf8').split('\n');
+  const bad = path.join(d, 'bad.csv');
+  fs.writeFileSync(bad, lines.map((l, i) => (i === 3 ? l.replace(/,\d$/, ',5') : l)).join('\n'));
+  let r = cli(['predict', path.join(d, 'run'), '--x', bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /bad\.csv: line 4 \(id '\w+'\), column 'class' is 5, not a class of this model \(0…2\)/);
+  const renamed = path.join(d, 'renamed.csv');
+  fs.writeFileSync(renamed, lines.map((l, i) => (i === 2 ? l.replace('ch3', 'chX') : l)).join('\n'));
+  r = cli(['predict', path.join(d, 'run'), '--x', renamed]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /input column 3 is 'chX' but the run was trained with 'ch3'/);
+  fs.appendFileSync(table, 's999,' + Array(24).fill('0.5').join(',') + ',1\n');
+  r = cli(['evaluate', path.join(d, 'run'), '--json', '--iw', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /t\.csv has changed since .* was trained \(SHA-256 differs\)/);
+  const changed = validateConfig(RunConfigSchema, { ...cfg, model: { ...cfg.model, latent: 3 }, train: { ...cfg.train, seed: 9 } }, 'm2.json');
+  await assert.rejects(trainRun(changed, path.join(d, 'run'), { resume: true, progress: { silent: true } }), /differs from the run's config\.json at model\.latent, train\.seed/);
 });

@@ -6,7 +6,7 @@ import { UsageError, engine, intArg, log } from '../common.js';
 import { describeScores, loadFitted, oneHotRows, predictFile, scorePrediction } from '../../experiments/fit.js';
 import { readTable } from '../../io/table.js';
 import { Rng } from '../../engine/rng.js';
-import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
+import { checkRunSources, loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
 import { classificationOf } from '../../experiments/report.js';
 import { iwLogLikelihood } from '../../eval/loglik.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../../experiments/ssl.js';
@@ -37,6 +37,7 @@ export function addEvaluateCommand(program: Command): void {
           const t = readTable(o.x);
           const y = o.y ? readTable(o.y) : null;
           const K = m.info.labelNames.length;
+          if (t.width !== m.info.channels.length) throw new UsageError(`${o.x}: ${t.width} columns per row, but ${dir} was fitted on ${m.info.channels.length} channels`);
           if (y && y.n !== t.n) throw new UsageError(`${o.y}: ${y.n} rows of labels for the ${t.n} rows of ${o.x}`);
           const yRows = y ? (y.width === 1 && m.info.labels === 'discrete' ? oneHotRows(y.data, K) : y.data) : null;
           const bounds = m.estimator.score({ unlabelled: { x: { data: t.data, width: t.width } }, ...(yRows ? { labelled: { x: { data: t.data, width: t.width }, y: { data: yRows, width: K } } } : {}) }, o.seed);
@@ -63,7 +64,13 @@ export function addEvaluateCommand(program: Command): void {
         else log(`${dir} (${r.experiment}): test error ${(100 * r.error).toFixed(2)}% on ${r.n} images\n${formatConfusion(r.confusion)}`);
         return;
       }
-      const { config, model } = loadRun(dir);
+      const { config, model, meta } = loadRun(dir);
+      try {
+        checkRunSources(dir, meta);
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
       const data = loadRunData(config, o.n ? { testLimit: o.n } : config.data ? { testLimit: 10000 } : {});
       const on = data.test ? 'test' : 'training';
       const test = data.test ?? data.labelled ?? data.unlabelled!;
@@ -82,7 +89,7 @@ export function addEvaluateCommand(program: Command): void {
         backend: info.backend,
         on,
         n: iw.n,
-        testElbo: elbo,
+        [data.test ? 'testElbo' : 'trainElbo']: elbo,
         iw: { k: iw.k, mean: iw.mean, stderr: iw.stderr },
         ...(cls ? { testError: cls.error, confusion: cls.confusion } : {}),
         ...(units ? { activeUnits: { threshold: units.threshold, active: units.active, activeByVariance: units.activeByVariance, perLayer: units.layers.map((l) => ({ dim: l.dim, active: l.active, activeByVariance: l.activeByVariance })) } } : {}),

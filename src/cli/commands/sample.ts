@@ -1,7 +1,7 @@
 /** `untapped sample DIR`: samples (and reconstructions) of a trained run as PNG. */
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
-import { loadRun, loadRunData } from '../../experiments/run.js';
+import { checkRunSources, loadRun, loadRunData } from '../../experiments/run.js';
 import { writeSampleCsv, writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
 
 /** Adds `untapped sample DIR`. */
@@ -19,7 +19,13 @@ export function addSampleCommand(program: Command): void {
     .action(async (dir: string, o: { n: number; out: string; class?: number; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
       refuseOverwrite([o.out], o.force);
       await engine(cmd);
-      const { config, model } = loadRun(dir);
+      const { config, model, meta } = loadRun(dir);
+      try {
+        checkRunSources(dir, meta);
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
       const csv = o.out.toLowerCase().endsWith('.csv');
       const data = loadRunData(config, config.data ? { testLimit: o.n } : {});
       const image = data.shape.length === 2;

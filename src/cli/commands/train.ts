@@ -19,7 +19,7 @@ export function addTrainCommand(program: Command): void {
     .option('--epochs <n>', 'override train.epochs', intArg('--epochs'))
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--iw <k>', 'importance samples for the final report', intArg('--iw'), 1000)
-    .option('--iw-n <n>', 'test images for the final report\'s IW estimate', intArg('--iw-n'), 1000)
+    .option('--iw-n <n>', 'test rows for the final report\'s IW estimate', intArg('--iw-n'), 1000)
     .option('--no-report', 'skip the final report')
     .action(async (o: { config?: string; out: string; epochs?: number; resume?: boolean; iw: number; iwN: number; report: boolean }, cmd: Command) => {
       const info = await engine(cmd);
