@@ -362,7 +362,11 @@ export class UntappedEstimator {
     return out;
   }
 
-  /** Writes weights and configuration atomically. */
+  /**
+   * Writes weights and configuration atomically: a `.utp` file of kind `untapped-estimator` whose
+   * header `meta` holds `config`, `xMean` (when centring) and `qyProjection` (when q(y | x) reads
+   * components: `mean`, length D, and `map`, D × k row-major), and whose tensors are the weights.
+   */
   save(file: string): void {
     const proj = this.model.qyProjection();
     if (this.model.config.qyComponents > 0 && !proj) throw new Error(`save: q(y | x)'s input map is not fitted yet (fit the estimator first)`);
