@@ -5,7 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setupEngine } from '../testing/helpers.js';
 import { Rng } from '../engine/rng.js';
-import { UntappedEstimator, toMatrix } from './estimator.js';
+import { defaultWeights, PAPER_WEIGHTS, UntappedEstimator, toMatrix } from './estimator.js';
+import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
+import { writeUtp, readUtp } from '../io/format.js';
 
 await setupEngine();
 
@@ -113,4 +115,44 @@ test('estimator: α_r warm-up starts the unfeatured bound at weight 0 and reache
   // a warm-up over one epoch of two: the second epoch runs at full weight, so it differs from both
   const half = await run(1, 1);
   assert.ok(maxDiff(half, off) > 1e-3 && maxDiff(half, on) > 1e-6);
+});
+
+test('estimator: qyComponents fits q(y | x)\'s input map, a PPCA of the labelled and unlabelled rows; later fits keep it; save/load gives the same predictions', async () => {
+  const lab = mixtures(20, 1);
+  const unl = mixtures(40, 2);
+  const k = 2;
+  const est = new UntappedEstimator({ inputDim: D, classes: 3, latent: 1, qyComponents: k, hidden: { qy: [8], qz: [4], px: [8] } }, 1);
+  await est.fit({ labelled: lab, unlabelled: { x: unl.x } }, { epochs: 3, batchSize: 20, seed: 2, progress: { silent: true } });
+  const all = Float64Array.from([...lab.x, ...unl.x].flat());
+  const want = fitPpca(all, D, k);
+  const got = est.model.qyProjection()!;
+  assert.ok(Array.from(got.mean).every((v, j) => Math.abs(v - want.mean[j]) < 1e-5));
+  const P = ppcaPosteriorMap(want);
+  assert.ok(Array.from(got.P).every((v, i) => Math.abs(v - P[i]) < 1e-4 * (1 + Math.abs(P[i]))), 'the map is the PPCA posterior mean');
+  // another fit on other rows keeps the map its weights were trained with
+  await est.fit({ labelled: mixtures(20, 5) }, { epochs: 1, progress: { silent: true } });
+  assert.deepEqual(Array.from(est.model.qyProjection()!.P), Array.from(got.P));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-est-'));
+  const file = path.join(dir, 'm.utp');
+  est.save(file);
+  const back = UntappedEstimator.load(file);
+  assert.equal(back.model.config.qyComponents, k);
+  assert.deepEqual(back.predict(unl.x.slice(0, 5)).mean, est.predict(unl.x.slice(0, 5)).mean);
+  // a file whose q(y | x) reads components but that lacks the map is refused, naming the file
+  const c = readUtp(file);
+  delete (c.meta as { qyProjection?: unknown }).qyProjection;
+  const broken = path.join(dir, 'broken.utp');
+  writeUtp(broken, c);
+  assert.throws(() => UntappedEstimator.load(broken), /broken\.utp: the model's q\(y \| x\) reads 2 components but the file has no qyProjection/);
+  const unfitted = new UntappedEstimator({ inputDim: D, classes: 3, qyComponents: k });
+  assert.throws(() => unfitted.save(path.join(dir, 'u.utp')), /not fitted yet/);
+  await assert.rejects(new UntappedEstimator({ inputDim: D, classes: 3, qyComponents: 5 }).fit({ labelled: mixtures(3, 1) }, { epochs: 1, progress: { silent: true } }), /qyComponents 5 needs at least 5 input rows/);
+  unfitted.dispose();
+  back.dispose();
+  est.dispose();
+});
+
+test('estimator: the default weights put the fan-in prior on q(y | x)\'s first layer; the papers\' weights do not', () => {
+  assert.equal(defaultWeights(401).qyPrior, 1);
+  assert.equal(PAPER_WEIGHTS.qyPrior, 0);
 });

@@ -18,6 +18,7 @@ import { Trainer, type DataSource, type EvalRecord, type SelectOptions, type Tra
 import type { ProgressOptions } from '../train/progress.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { labelWeight } from '../objectives/weights.js';
+import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -74,7 +75,7 @@ export interface FitOptions {
  * The papers' weights: the CRISM setting of `000_…` appendix A.2.2, (α_f, α_f^d, α_r, α_r^d) =
  * (1, 1, 0.01, 1), with the unlabelled bound training q(y | x) in full. The paper experiments use it.
  */
-export const PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 1, alphaFd: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl', unlabelledQy: 1 });
+export const PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 1, alphaFd: 1, alphaR: 0.01, alphaRd: 1, yLoss: 'kl', unlabelledQy: 1, qyPrior: 0 });
 
 /**
  * The library's default weights for inputs of `inputDim` channels (what `fit` and
@@ -83,10 +84,13 @@ export const PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 1, 
  * p(x | y, z) and q(z | x, y) but does not pull q(y | x) towards codes that help reconstruction
  * (see {@link Semi2Weights.unlabelledQy}; the diagnosis is in `docs/semi-supervised-real.md`). Set
  * `unlabelledQy: 1` where y is the dominant factor of x (images of digits, simulated mixtures).
+ * `qyPrior: 1`: a Gaussian prior N(0, 1/fan-in) on the first-layer weights of q(y | x), spread over
+ * the labelled rows (see {@link Semi2Weights.qyPrior}); it keeps q(y | x) from interpolating a few
+ * labelled rows of a wide table with large weights.
  * @throws if `inputDim` is not a positive integer.
  */
 export function defaultWeights(inputDim: number): Semi2Weights {
-  return { alphaF: 1, alphaFd: labelWeight(inputDim), alphaR: 1, alphaRd: 1, yLoss: 'kl', unlabelledQy: 0 };
+  return { alphaF: 1, alphaFd: labelWeight(inputDim), alphaR: 1, alphaRd: 1, yLoss: 'kl', unlabelledQy: 0, qyPrior: 1 };
 }
 
 /** Converts {@link Rows} to a flat array, checking widths and finiteness; `what` names the source. */
@@ -130,7 +134,11 @@ export class UntappedEstimator {
   /** The outcome of the last {@link fit}: epochs, why it stopped, the best evaluation with `select`. */
   lastRun: TrainResult | null = null;
 
-  /** A new estimator; `config` as {@link Semi2ConfigSchema} (with `inputDim`). */
+  /**
+   * A new estimator; `config` as {@link Semi2ConfigSchema} (with `inputDim`). With `qyComponents`
+   * k > 0, the first {@link fit} fits q(y | x)'s input map (a k-component probabilistic PCA of the
+   * labelled and unlabelled inputs); later fits keep it, and {@link save} writes it.
+   */
   constructor(config: Partial<Semi2Config> & { inputDim: number }, seed = 0) {
     this.model = new Semi2Dgm(Semi2ConfigSchema.parse({ type: 'untapped', ...config }), new Rng(seed).fork('init'));
   }
@@ -154,7 +162,6 @@ export class UntappedEstimator {
 
   /** Trains on the given sources; returns the per-epoch records. */
   async fit(data: Semi2Data, opts: FitOptions = {}): Promise<EvalRecord[]> {
-    const m = this.model;
     const bs = opts.batchSize ?? 100;
     const sources: DataSource[] = [];
     // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows
@@ -170,6 +177,22 @@ export class UntappedEstimator {
       }
       this.xMean = n > 0 ? Float32Array.from(mu, (v) => v / n) : null;
     } else this.xMean = null;
+    const m = this.model;
+    const kq = m.config.qyComponents;
+    if (kq > 0 && !m.qyProjection()) {
+      // q(y | x)'s input map: a PPCA of every input row the model sees (labelled and unlabelled), as it sees them
+      const parts = [rawL, rawU].filter((p) => p !== undefined).map((p) => this.centred(p));
+      const nAll = parts.reduce((s, p) => s + p.n, 0);
+      if (nAll < kq) throw new Error(`fit: qyComponents ${kq} needs at least ${kq} input rows (labelled + unlabelled), got ${nAll}`);
+      const all = new Float32Array(nAll * this.D);
+      let off = 0;
+      for (const p of parts) {
+        all.set(p.data, off);
+        off += p.data.length;
+      }
+      const pp = fitPpca(all, this.D, kq);
+      m.setQyProjection(pp.mean, ppcaPosteriorMap(pp));
+    }
     if (rawU) {
       const u = this.centred(rawU);
       sources.push({ name: 'unlabelled', size: u.n, batchSize: Math.min(bs, u.n), batch: (rows) => ({ x: tf.tensor2d(gather(u.data, this.D, rows), [rows.length, this.D]) }) });
@@ -214,7 +237,9 @@ export class UntappedEstimator {
       });
     }
     if (sources.length === 0) throw new Error('fit: give at least one of labelled, unlabelled, unfeatured');
-    const w: Semi2Weights = { ...defaultWeights(this.D), ...opts.weights };
+    // the prior on q(y | x)'s first layer is spread over the labelled rows (or, without labels, the rows of an epoch)
+    const priorRows = rawL?.n ?? sources[0].size;
+    const w: Semi2Weights = { ...defaultWeights(this.D), qyPriorRows: priorRows, ...opts.weights };
     const trainer = new Trainer({
       params: m.params,
       sources,
@@ -337,17 +362,36 @@ export class UntappedEstimator {
     return out;
   }
 
-  /** Writes weights and configuration atomically. */
+  /**
+   * Writes weights and configuration atomically: a `.utp` file of kind `untapped-estimator` whose
+   * header `meta` holds `config`, `xMean` (when centring) and `qyProjection` (when q(y | x) reads
+   * components: `mean`, length D, and `map`, D × k row-major), and whose tensors are the weights.
+   */
   save(file: string): void {
-    writeUtp(file, { kind: 'untapped-estimator', meta: { config: this.model.config, ...(this.xMean ? { xMean: Array.from(this.xMean) } : {}) }, tensors: this.model.params.snapshot() });
+    const proj = this.model.qyProjection();
+    if (this.model.config.qyComponents > 0 && !proj) throw new Error(`save: q(y | x)'s input map is not fitted yet (fit the estimator first)`);
+    writeUtp(file, {
+      kind: 'untapped-estimator',
+      meta: { config: this.model.config, ...(this.xMean ? { xMean: Array.from(this.xMean) } : {}), ...(proj ? { qyProjection: { mean: Array.from(proj.mean), map: Array.from(proj.P) } } : {}) },
+      tensors: this.model.params.snapshot(),
+    });
   }
 
   /** Loads an estimator written by {@link save}; errors name the file. */
   static load(file: string): UntappedEstimator {
     const c = readUtp(file);
     if (c.kind !== 'untapped-estimator') throw new Error(`${file}: holds a '${c.kind}', not an untapped estimator`);
-    const meta = c.meta as { config: Semi2Config & { inputDim: number }; xMean?: number[] };
+    const meta = c.meta as { config: Semi2Config & { inputDim: number }; xMean?: number[]; qyProjection?: { mean: number[]; map: number[] } };
+    // files written before q(y | x) could read a projection have no qyComponents: x itself
     const est = new UntappedEstimator(meta.config);
+    if (est.model.config.qyComponents > 0) {
+      if (!meta.qyProjection) throw new Error(`${file}: the model's q(y | x) reads ${est.model.config.qyComponents} components but the file has no qyProjection`);
+      try {
+        est.model.setQyProjection(meta.qyProjection.mean, meta.qyProjection.map);
+      } catch (e) {
+        throw new Error(`${file}: ${(e as Error).message}`);
+      }
+    }
     if (meta.xMean) {
       if (meta.xMean.length !== meta.config.inputDim) throw new Error(`${file}: xMean has ${meta.xMean.length} values for ${meta.config.inputDim} inputs`);
       est.xMean = Float32Array.from(meta.xMean);

@@ -72,7 +72,7 @@ export interface LibsSeedResult {
 }
 
 /** The weights of appendix A.2.3, (α_f, α_f^d, α_r, α_r^d) = (0.01, 10, 10⁻⁴, 10⁻⁴), the unlabelled bound training q(y | x) in full. */
-export const LIBS_PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 0.01, alphaFd: 10, alphaR: 1e-4, alphaRd: 1e-4, yLoss: 'kl', unlabelledQy: 1 });
+export const LIBS_PAPER_WEIGHTS: Readonly<Semi2Weights> = Object.freeze({ alphaF: 0.01, alphaFd: 10, alphaR: 1e-4, alphaRd: 1e-4, yLoss: 'kl', unlabelledQy: 1, qyPrior: 0 });
 
 /** `n` unfeatured labels: row i has 0.85 on oxide i mod K and 0.15/(K−1) on every other. */
 export function libsUnfeatured(K: number, n: number): number[][] {

@@ -174,7 +174,7 @@ export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<
           batchSize: o.batchSize ?? 10000,
           lr: 0.01,
           seed,
-          weights: { alphaF: 1, alphaFd: 10, alphaR: model === 'm2' ? 0 : 1, alphaRd: 0.1, yLoss: 'ce', unlabelledQy: 1 },
+          weights: { alphaF: 1, alphaFd: 10, alphaR: model === 'm2' ? 0 : 1, alphaRd: 0.1, yLoss: 'ce', unlabelledQy: 1, qyPrior: 0 },
           ...(o.budgetSeconds ? { budgetSeconds: o.budgetSeconds } : {}),
           ...(o.alphaRWarmup && model === 'untapped' ? { alphaRWarmup: o.alphaRWarmup } : {}),
           onEpoch: (r) => o.onEpoch?.(model, seed, r.epoch, r.trainLoss),

@@ -16,7 +16,8 @@
  *
  * Variants (the semi²-supervised model of `models/semi2.ts`, the `fit` network sizes):
  * - `labelled`, `semi`, `semi2`: the library's defaults (`defaultWeights`: (α_f, α_f^d, α_r, α_r^d)
- *   = (1, D, 1, 1) and the unlabelled bound cut from q(y | x)), on the labelled rows only / plus the
+ *   = (1, D, 1, 1), the unlabelled bound cut from q(y | x), and the Gaussian prior N(0, 1/fan-in) on
+ *   q(y | x)'s first layer spread over the labelled rows), on the labelled rows only / plus the
  *   unlabelled rows (M2) / plus 500 unfeatured labels resampled from the labelled ones
  *   (`resampledLabels`: mixtures of two labelled compositions, or labelled classes);
  * - `paper-labelled`, `paper-semi`, `paper-semi2`: the same data with the papers' weights

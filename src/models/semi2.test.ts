@@ -241,3 +241,53 @@ test('unlabelledQy scales exactly the unlabelled bound\'s gradient into q(y | x)
   assert.throws(() => m.loss(batch, new Rng(4), { alphaF: 1, alphaFd: 1, alphaR: 0, alphaRd: 0, unlabelledQy: 1.5 }), /unlabelledQy must be in \[0, 1\]/);
   m.dispose();
 });
+
+test('qyPrior adds exactly c·m·‖W‖² / (2N) to the loss for the first layer W of q(y | x) (fan-in m), and c·m·W / N to its gradient; nothing else', () => {
+  const batch = { labelled: { x: x.slice([0, 0], [3, D]), y: y.slice([0, 0], [3, K]) }, unlabelled: { x: x.slice([3, 0], [2, D]) } };
+  const base = { alphaF: 1, alphaFd: 2, alphaR: 0, alphaRd: 1, unlabelledQy: 0 };
+  for (const [extra, first, fanIn] of [
+    [{}, 'qy.dense0.W', D],
+    [{ hidden: { qy: [], qz: [8], px: [8] } }, 'qy.u.W', D],
+    [{ qyComponents: 2 }, 'qy.dense0.W', 2],
+  ] as const) {
+    const m = make(extra);
+    if ('qyComponents' in extra) m.setQyProjection(Array.from({ length: D }, (_, j) => 0.1 * j), Array.from({ length: 2 * D }, (_, i) => Math.sin(i)));
+    const c = 0.7;
+    const N = 4;
+    const off = gradientsByName(m.params, () => m.loss(batch, new Rng(3), base));
+    const on = gradientsByName(m.params, () => m.loss(batch, new Rng(3), { ...base, qyPrior: c, qyPriorRows: N }));
+    const W = Array.from(m.params.get(first).dataSync());
+    const sq = W.reduce((s, v) => s + v * v, 0);
+    assertClose(on.value - off.value, (c * fanIn * sq) / (2 * N), { rtol: 1e-4, atol: 1e-4 });
+    for (const name of m.params.names()) {
+      const want = name === first ? off.grads[name].map((g, i) => g + (c * fanIn * W[i]) / N) : off.grads[name];
+      assertClose(on.grads[name], want, { atol: 1e-4, rtol: 1e-4 });
+    }
+    assert.throws(() => m.loss(batch, new Rng(3), { ...base, qyPrior: -1 }), /qyPrior must be ≥ 0/);
+    m.dispose();
+  }
+});
+
+test('qyComponents: q(y | x) reads (x − mean) P; without the map it is a clear error; the map is validated', () => {
+  const k = 2;
+  const m = make({ qyComponents: k });
+  assert.throws(() => m.predict(x), /no projection set/);
+  const mean = Array.from({ length: D }, (_, j) => 0.2 * j - 0.5);
+  const P = Array.from({ length: D * k }, (_, i) => Math.cos(i) / 3);
+  m.setQyProjection(mean, P);
+  // the same weights on the projected rows, through a model whose q(y | x) reads k columns
+  const ref = make({ inputDim: k });
+  const qyNames = m.params.names().filter((n) => n.startsWith('qy.'));
+  ref.params.load(new Map([...m.params.snapshot()].map(([n, v]) => [n, qyNames.includes(n) ? v : ref.params.snapshot().get(n)!])), 'test');
+  const proj = tf.matMul(tf.sub(x, tf.tensor1d(mean)), tf.tensor2d(P, [D, k]));
+  assertClose(take(m.predict(x)), take(ref.predict(proj)), { atol: 1e-6 });
+  const back = m.qyProjection()!;
+  assertClose(Array.from(back.mean), mean, { atol: 1e-6 });
+  assert.throws(() => m.setQyProjection(mean.slice(1), P), /need a mean of 6 and a 6 × 2 map/);
+  assert.throws(() => m.setQyProjection(mean, P.map((v, i) => (i === 3 ? NaN : v))), /value 3 is NaN/);
+  assert.throws(() => make().setQyProjection(mean, P), /qyComponents = 0/);
+  assert.throws(() => make({ qyComponents: D + 1 }), /exceeds the input width/);
+  tf.dispose(proj);
+  ref.dispose();
+  m.dispose();
+});

@@ -88,6 +88,13 @@ export const Semi2ConfigShape = z
      * priors, trained as a pair of autoencoders (see {@link Semi2Dgm.loss}). Default true.
      */
     variational: z.boolean().default(true),
+    /**
+     * 0 (default): q(y | x) reads x. k > 0: q(y | x) reads E[s | x], the posterior mean of a
+     * k-component probabilistic PCA of the training inputs (labelled and unlabelled; `eval/ppca.ts`),
+     * set with {@link Semi2Dgm.setQyProjection} before training and saved with the model. The other
+     * networks read x.
+     */
+    qyComponents: z.number().int().min(0).default(0),
     inputDim: z.number().int().min(1).optional(),
   })
   .strict();
@@ -134,6 +141,19 @@ export interface Semi2Weights {
    * (`defaultWeights` in `experiments/estimator.ts`).
    */
   unlabelledQy?: number;
+  /**
+   * Variant, not the papers' objective. Strength c ≥ 0 of a Gaussian prior on the first-layer
+   * weights W of q(y | x) (the layer that reads x, or its projection): each weight ~ N(0, 1/(c·m)),
+   * m the layer's fan-in, so c = 1 is the scale the initialisation draws from (a unit-order
+   * pre-activation for standardised inputs). Its log density enters J once, on the per-row scale
+   * of the labelled source: J −= c·m·‖W‖² / (2 N), N = {@link qyPriorRows}. MAP estimation of q(y | x)
+   * under this prior is ridge-like shrinkage; with D ≫ N labelled rows it keeps q(y | x) from
+   * interpolating the labels with large weights on noise channels (docs/semi-supervised-real.md).
+   * Default 0: none (a flat prior, the papers').
+   */
+  qyPrior?: number;
+  /** N of {@link qyPrior}: the number of labelled rows (the estimator fills it in). Default 1. */
+  qyPriorRows?: number;
 }
 
 /** One training batch from the three sources (each optional). */
@@ -169,13 +189,20 @@ export class Semi2Dgm {
   private readonly qVars: tf.Variable[];
   /** The weights of q(y | x) alone. */
   private readonly qyVars: tf.Variable[];
+  /** The first-layer weights of q(y | x) (those that read its input) and their fan-in, for {@link Semi2Weights.qyPrior}. */
+  private readonly qyFirstW: tf.Variable;
+  private readonly qyFanIn: number;
+  /** x ↦ (x − mean) P, the input of q(y | x) when `qyComponents` > 0 (constants, not trained). */
+  private qyProj: { mean: tf.Tensor1D; P: tf.Tensor2D } | null = null;
 
   constructor(config: Semi2Config, rng: Rng) {
     if (config.inputDim === undefined) throw new Error('untapped model: config.inputDim is required (it is filled in from the data)');
     this.config = { ...config, inputDim: config.inputDim };
     const { inputDim: D, classes: K, latent: Z, hidden, activation: act, minScale } = this.config;
     const ps = this.params;
-    this.qyNet = new Mlp(ps, 'qy', D, hidden.qy, rng, act);
+    const kq = this.config.qyComponents ?? 0;
+    if (kq > D) throw new Error(`untapped model: qyComponents ${kq} exceeds the input width ${D}`);
+    this.qyNet = new Mlp(ps, 'qy', kq > 0 ? kq : D, hidden.qy, rng, act);
     if (config.labels === 'simplex') this.qyGauss = new GaussianHead(ps, 'qy.u', this.qyNet.outDim, K - 1, rng, minScale);
     else this.qyLogits = new Dense(ps, 'qy.logits', this.qyNet.outDim, K, rng, 'linear');
     this.qzNet = new Mlp(ps, 'qz', D + K, hidden.qz, rng, act);
@@ -184,18 +211,50 @@ export class Semi2Dgm {
     this.pxHead = config.likelihood === 'gaussian' ? new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale) : new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng);
     this.qVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') || name.startsWith('qz.') ? [v] : []));
     this.qyVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') ? [v] : []));
+    this.qyFanIn = this.qyNet.inDim;
+    this.qyFirstW = hidden.qy.length ? this.qyNet.layers[0].W : ps.get(config.labels === 'simplex' ? 'qy.u.W' : 'qy.logits.W');
   }
 
   // ---- the shared networks --------------------------------------------------------------------
 
+  /**
+   * Sets the input map of q(y | x), x ↦ (x − mean) P, for a model with `qyComponents` = k > 0:
+   * `mean` of length D, `P` D × k row-major (e.g. `ppcaPosteriorMap` of `eval/ppca.ts`). Replaces
+   * any earlier map.
+   * @throws on wrong lengths or non-finite values, or when the model has `qyComponents` = 0.
+   */
+  setQyProjection(mean: ArrayLike<number>, P: ArrayLike<number>): void {
+    const { inputDim: D, qyComponents: k } = this.config;
+    if (!k) throw new Error('setQyProjection: this model has qyComponents = 0 (q(y | x) reads x)');
+    if (mean.length !== D || P.length !== D * k) throw new Error(`setQyProjection: need a mean of ${D} and a ${D} × ${k} map, got ${mean.length} and ${P.length} values`);
+    for (const a of [mean, P]) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`setQyProjection: value ${i} is ${a[i]}`);
+    this.qyProj?.mean.dispose();
+    this.qyProj?.P.dispose();
+    this.qyProj = { mean: tf.tensor1d(Float32Array.from(mean)), P: tf.tensor2d(Float32Array.from(P), [D, k]) };
+  }
+
+  /** The input map of q(y | x) (copies), or null when q(y | x) reads x. */
+  qyProjection(): { mean: Float32Array; P: Float32Array } | null {
+    if (!this.qyProj) return null;
+    return { mean: Float32Array.from(this.qyProj.mean.dataSync()), P: Float32Array.from(this.qyProj.P.dataSync()) };
+  }
+
+  /** What q(y | x) reads: x, or (x − mean) P with the projection. */
+  private qyIn(x: tf.Tensor): tf.Tensor {
+    if (!this.config.qyComponents) return x;
+    if (!this.qyProj) throw new Error('untapped model: qyComponents > 0 but no projection set (setQyProjection; the estimator sets it when fitting)');
+    const { mean, P } = this.qyProj;
+    return tf.tidy(() => tf.matMul(tf.sub(x, mean), P));
+  }
+
   /** q(y | x) as a logistic normal (simplex labels). */
   private qySimplex(x: tf.Tensor): LogisticNormal {
-    return new LogisticNormal(applyHead(this.qyNet, this.qyGauss!, [x]));
+    return new LogisticNormal(applyHead(this.qyNet, this.qyGauss!, [this.qyIn(x)]));
   }
 
   /** Logits of q(y | x) (discrete labels). */
   private qyLogitsOf(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.qyLogits!.apply(this.qyNet.apply(x)));
+    return tf.tidy(() => this.qyLogits!.apply(this.qyNet.apply(this.qyIn(x))));
   }
 
   /** log q(y | x) of observed labels y [B, K]. */
@@ -210,7 +269,7 @@ export class Semi2Dgm {
   predict(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       if (this.config.labels === 'discrete') return tf.softmax(this.qyLogitsOf(x));
-      const mu = applyHead(this.qyNet, this.qyGauss!, [x]).mean();
+      const mu = applyHead(this.qyNet, this.qyGauss!, [this.qyIn(x)]).mean();
       return tf.softmax(tf.concat([mu, tf.zeros([mu.shape[0], 1])], -1));
     });
   }
@@ -424,12 +483,17 @@ export class Semi2Dgm {
     }
     const u = w.unlabelledQy ?? 1;
     if (!(u >= 0 && u <= 1)) throw new Error(`unlabelledQy must be in [0, 1], got ${u}`);
+    if (!((w.qyPrior ?? 0) >= 0)) throw new Error(`qyPrior must be ≥ 0, got ${w.qyPrior}`);
+    if (!((w.qyPriorRows ?? 1) >= 1)) throw new Error(`qyPriorRows must be ≥ 1, got ${w.qyPriorRows}`);
     return tf.tidy(() => {
       let j: tf.Tensor = tf.scalar(0);
       // terms with weight 0 are not computed at all (so they draw no noise)
       const add = (weight: number, term: () => tf.Tensor) => {
         if (weight !== 0) j = tf.add(j, tf.mul(tf.mean(term()), weight));
       };
+      // the prior on q(y | x)'s first layer: once per step, on the labelled source's per-row scale
+      const prior = w.qyPrior ?? 0;
+      if (prior > 0) add(-(prior * this.qyFanIn) / (2 * (w.qyPriorRows ?? 1)), () => tf.sum(tf.square(this.qyFirstW)));
       if (!this.config.variational) {
         if (batch.labelled) {
           const { x, y } = batch.labelled;
@@ -494,5 +558,8 @@ export class Semi2Dgm {
   /** Frees the model's variables. */
   dispose(): void {
     this.params.dispose();
+    this.qyProj?.mean.dispose();
+    this.qyProj?.P.dispose();
+    this.qyProj = null;
   }
 }

@@ -67,6 +67,7 @@ export class BernoulliHead {
 export function applyHead<T>(net: Mlp, head: { apply(h: tf.Tensor): T }, inputs: tf.Tensor[]): T {
   const h = net.applyParts(inputs);
   const out = head.apply(h);
-  h.dispose();
+  // a network without hidden layers hands back its (only) input itself: that is the caller's
+  if (!inputs.includes(h)) h.dispose();
   return out;
 }

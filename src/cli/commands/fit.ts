@@ -23,6 +23,8 @@ export function addFitCommand(program: Command): void {
     .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15 (the papers\' CRISM setting: 0.01 with α_f^d = 1)', Number, 1)
     .option('--alpha-fd <w>', 'weight α_f^d of the label term, eq 13/15 (default: the number of input channels D; docs/semi-supervised-real.md)', Number)
     .option('--unlabelled-qy <f>', "factor in [0, 1] on the unlabelled bound's gradient into q(y | x) (default 0: unlabelled rows train the generative model only; 1: the papers' objective)", Number)
+    .option('--qy-prior <c>', 'strength of the Gaussian prior N(0, 1/(c · fan-in)) on the first-layer weights of q(y | x), spread over the labelled rows (default 1; 0: none, the papers\' objective; docs/semi-supervised-real.md)', Number)
+    .option('--qy-components <k>', 'q(y | x) reads the posterior mean of a k-component probabilistic PCA of the labelled and unlabelled inputs instead of x (default 0: x itself; saved with the model)', intArg('--qy-components', 0))
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
     .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS)')
     .option('--deterministic', "the reference's non-variational mode: point estimates trained as autoencoders (no posterior spread; predict's sd is 0)")
@@ -38,7 +40,7 @@ export function addFitCommand(program: Command): void {
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
@@ -55,6 +57,7 @@ export function addFitCommand(program: Command): void {
       }
       if (o.alphaFd !== undefined && !(o.alphaFd >= 0)) throw new UsageError(`--alpha-fd must be ≥ 0, got ${o.alphaFd}`);
       if (o.unlabelledQy !== undefined && !(o.unlabelledQy >= 0 && o.unlabelledQy <= 1)) throw new UsageError(`--unlabelled-qy must be in [0, 1], got ${o.unlabelledQy}`);
+      if (o.qyPrior !== undefined && !(o.qyPrior >= 0)) throw new UsageError(`--qy-prior must be ≥ 0, got ${o.qyPrior}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
       const r = await fitFiles({
         x: o.x,
@@ -66,13 +69,13 @@ export function addFitCommand(program: Command): void {
         batchSize: o.batchSize,
         lr: o.lr,
         seed: o.seed,
-        weights: { alphaR: o.alphaR, ...(o.alphaFd !== undefined ? { alphaFd: o.alphaFd } : {}), ...(o.unlabelledQy !== undefined ? { unlabelledQy: o.unlabelledQy } : {}) },
+        weights: { alphaR: o.alphaR, ...(o.alphaFd !== undefined ? { alphaFd: o.alphaFd } : {}), ...(o.unlabelledQy !== undefined ? { unlabelledQy: o.unlabelledQy } : {}), ...(o.qyPrior !== undefined ? { qyPrior: o.qyPrior } : {}) },
         ...(o.unlabelled ? { unlabelled: o.unlabelled } : {}),
         ...(o.unfeatured ? { unfeatured: o.unfeatured } : {}),
         ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}),
         m2: o.m2 ?? false,
         center: o.center ?? false,
-        ...(o.deterministic ? { model: { variational: false } } : {}),
+        ...(o.deterministic || o.qyComponents ? { model: { ...(o.deterministic ? { variational: false } : {}), ...(o.qyComponents ? { qyComponents: o.qyComponents } : {}) } } : {}),
         ...(o.validationX ? { validationX: o.validationX } : {}),
         ...(o.validationY ? { validationY: o.validationY } : {}),
         ...(o.validationFraction !== undefined ? { validationFraction: o.validationFraction } : {}),
