@@ -22,7 +22,7 @@
  * `{ "resample": N }` (N labels resampled from the labelled rows that train) or `"none"`. With file
  * sources and no `unfeatured`, `fit`'s default applies (`{ "resample": 500 }`). Relative paths are
  * taken from the config file's folder. Weights left out take the library's defaults
- * (`defaultWeights`: (α_f, α_f^d, α_r, α_r^d) = (1, D, 1, 1), `unlabelledQy` 0).
+ * (`defaultWeights`: (α_f, α_f^d, α_r, α_r^d) = (1, D, 1, 1), `unlabelledQy` 0, `qyPrior` 1).
  *
  * Validation (as `fit --validation-…`): `"validation": { "x": "vx.csv", "y": "vy.csv" }` (file-labelled
  * data), or `{ "fraction": 0.2 }` held out of the labelled rows, with `"groupSize": 3` or
@@ -87,6 +87,8 @@ export const Semi2RunConfigSchema = z
         reverseLabelled: z.boolean().default(false),
         /** Factor on the unlabelled bound's gradient into q(y | x); default 0 (cut), 1 is the papers' objective. */
         unlabelledQy: z.number().min(0).max(1).optional(),
+        /** Strength c of the Gaussian prior N(0, 1/(c·fan-in)) on q(y | x)'s first layer; default 1, 0 switches it off (`fit --qy-prior`). */
+        qyPrior: z.number().min(0).optional(),
       })
       .strict()
       .default({ alphaF: 1, alphaRd: 1, yLoss: 'kl', reverseLabelled: false }),
