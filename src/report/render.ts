@@ -147,7 +147,7 @@ export async function renderChart(spec: ChartSpec, opts: RenderOptions = {}): Pr
   const scale = opts.scale ?? 1;
   if (!(scale > 0 && scale <= 8)) throw new Error(`renderChart: scale must lie in (0, 8], got ${scale}`);
   installTextMetrics();
-  const view = new vega.View(vega.parse(compileChart(spec)), { renderer: 'none', logLevel: vega.Warn });
+  const view = new vega.View(vega.parse(compileChart(spec)), { renderer: 'none', logLevel: vega.Error });
   let svg: string;
   try {
     svg = await view.toSVG();
