@@ -29,10 +29,10 @@ function embeddedSpecs(html: string): object[] {
 }
 
 test('markdownToHtml: headings, tables with alignment, lists, code, inline markup, escaping', () => {
-  const html = markdownToHtml('# T <x>\n\n| a | b |\n|---|---:|\n| 1 | `2` |\n\n- p **q**\n- r\n\n```\n<tag>\n```\n\ntext [link](u.md) *em*');
+  const html = markdownToHtml('# T <x>\n\n| a | b |\n|---|---:|\n| error of q(y | x) | `2` |\n\n- p **q**\n- r\n\n```\n<tag>\n```\n\ntext [link](u.md) *em*');
   assert.match(html, /<h1>T &lt;x&gt;<\/h1>/);
   assert.match(html, /<th style="text-align:right">b<\/th>/);
-  assert.match(html, /<td style="text-align:right"><code>2<\/code><\/td>/);
+  assert.match(html, /<td style="text-align:left">error of q\(y \| x\)<\/td><td style="text-align:right"><code>2<\/code><\/td>/);
   assert.match(html, /<ul><li>p <strong>q<\/strong><\/li><li>r<\/li><\/ul>/);
   assert.match(html, /<pre><code>&lt;tag&gt;<\/code><\/pre>/);
   assert.match(html, /<a href="u.md">link<\/a> <em>em<\/em>/);

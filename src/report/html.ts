@@ -36,13 +36,31 @@ function inline(text: string, image: (alt: string, src: string) => string): stri
     .join('');
 }
 
-const cells = (line: string) =>
-  line
-    .trim()
-    .replace(/^\|/, '')
-    .replace(/\|$/, '')
-    .split(/(?<!\\)\|/)
-    .map((c) => c.trim().replace(/\\\|/g, '|'));
+/** The cells of a table row: split at `|`, except escaped ones and those inside code spans or parentheses (`q(y | x)`). */
+function cells(line: string): string[] {
+  const t = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+  const out: string[] = [];
+  let cur = '';
+  let depth = 0;
+  let code = false;
+  for (let i = 0; i < t.length; i++) {
+    const ch = t[i];
+    if (ch === '\\' && t[i + 1] === '|') {
+      cur += '|';
+      i++;
+      continue;
+    }
+    if (ch === '`') code = !code;
+    else if (!code && ch === '(') depth++;
+    else if (!code && ch === ')') depth = Math.max(0, depth - 1);
+    if (ch === '|' && !code && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur.trim());
+  return out;
+}
 
 /**
  * The HTML body of a Markdown text: headings, paragraphs, lists, fenced code, tables and inline
