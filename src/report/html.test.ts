@@ -63,11 +63,12 @@ test('report.html: self-contained (Vega inlined, pictures embedded, nothing fetc
   assert.ok(JSON.stringify(specs[0]).includes('tooltip'), 'tooltips');
 });
 
-test('linkChartSvgs: Markdown gains links to the SVGs of charts it does not show', () => {
+test('linkChartSvgs: Markdown links the SVG of every chart, shown or not; pictures stay PNG', () => {
   const { dir, md } = reportDir();
   const out = linkChartSvgs(dir, md);
   assert.ok(out.includes('![latent](latent.svg)'));
-  assert.ok(!out.includes('![curve](curve.svg)'), 'curve is already shown');
+  assert.equal(out.split('(curve.svg)').length, 2, 'the chart the report shows now links its SVG, once');
+  assert.ok(!out.includes('curve.png') && out.includes('![samples](samples.png)'));
   assert.equal(linkChartSvgs(dir, out), out, 'idempotent');
   assert.ok(existsSync(join(dir, 'latent.svg')));
 });

@@ -225,16 +225,20 @@ ${vegaJs}
 }
 
 /**
- * `md` with a "Charts" section linking the SVG of every chart in `dir` (a `NAME.vl.json` beside
- * `NAME.svg`) that it does not already show, for Markdown viewers.
+ * `md` for Markdown viewers: every image link to a chart's PNG (`NAME.png` with `NAME.vl.json`
+ * beside it) points to its SVG instead, and a "Charts" section links the SVG of every chart in
+ * `dir` (`NAME.vl.json` beside `NAME.svg`) that it does not show yet.
  */
 export function linkChartSvgs(dir: string, md: string): string {
   if (!existsSync(dir)) return md;
+  const isChart = (stem: string) => !/^[a-z]+:/i.test(stem) && existsSync(path.join(dir, `${stem}.vl.json`)) && existsSync(path.join(dir, `${stem}.svg`));
+  let out = md.replace(/(!\[[^\]]*\]\()([^)\s]+)\.png\)/g, (m, head: string, stem: string) => (isChart(stem) ? `${head}${stem}.svg)` : m));
   const stems = readdirSync(dir)
-    .filter((f) => f.endsWith('.vl.json') && existsSync(path.join(dir, f.replace(/\.vl\.json$/, '.svg'))))
+    .filter((f) => f.endsWith('.vl.json'))
     .map((f) => f.slice(0, -'.vl.json'.length))
+    .filter(isChart)
     .sort();
-  const missing = stems.filter((s) => !md.includes(`(${s}.svg)`) && !md.includes(`(${s}.png)`));
-  if (!missing.length) return md;
-  return `${md.replace(/\s*$/, '')}\n\n## Charts\n\n${missing.map((s) => `![${s}](${s}.svg)`).join('\n\n')}\n`;
+  const missing = stems.filter((s) => !out.includes(`(${s}.svg)`));
+  if (missing.length) out = `${out.replace(/\s*$/, '')}\n\n## Charts\n\n${missing.map((s) => `![${s}](${s}.svg)`).join('\n\n')}\n`;
+  return out;
 }
