@@ -42,8 +42,9 @@ test('fit --validation-fraction --group-size → fit.json, validation.png; predi
     const info = JSON.parse(fs.readFileSync(path.join(out, 'fit.json'), 'utf8'));
     assert.equal(info.validation.patience, 0);
     assert.equal(info.stoppedBy, 'epochs');
-    r = cli(['predict', out, '--x', f.x, '--y', f.y, '--report', path.join(d, 'rep.json')]);
+    r = cli(['predict', out, '--x', f.x, '--y', f.y, '--report', path.join(d, 'rep.json'), '--plot', path.join(d, 'pv.png')]);
     assert.equal(r.code, 0, r.err);
+    assert.ok(fs.existsSync(path.join(d, 'pv.png')) && fs.readFileSync(path.join(d, 'pv.svg'), 'utf8').includes('stroke-dasharray="6,4"') && fs.readFileSync(path.join(d, 'pv.svg'), 'utf8').includes('predicted against true'), 'predicted-vs-true chart');
     const lines = r.out.trim().split('\n');
     assert.equal(lines[0], 'id,a,b,a_sd,b_sd,a_lo95,a_hi95,b_lo95,b_hi95');
     assert.equal(lines.length, 61);

@@ -34,6 +34,12 @@ for (const name of experimentNames()) {
       const report = path.join(out, spec.report);
       assert.ok(fs.existsSync(report) && fs.statSync(report).size > 0, `${name}: ${spec.report} written`);
       for (const f of r.files) assert.ok(fs.existsSync(f), `${name}: ${f} exists`);
+      // every chart as PNG, SVG and spec; report.html beside the report
+      assert.ok(r.files.includes(path.join(out, 'report.html')) && fs.existsSync(path.join(out, 'report.html')), `${name}: report.html written`);
+      for (const spec of fs.readdirSync(out).filter((f) => f.endsWith('.vl.json'))) {
+        const stem = spec.slice(0, -'.vl.json'.length);
+        assert.ok(fs.existsSync(path.join(out, `${stem}.png`)) && fs.existsSync(path.join(out, `${stem}.svg`)), `${name}: ${stem}.png and .svg`);
+      }
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
       if (process.env.UNTAPPED_TIMING) process.stderr.write(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -5,7 +5,11 @@
  * options of a tiny budget (seconds, for the test that runs every experiment) and `run`. The CLI's
  * `untapped experiment NAME` reads its flags from the schema. Not part of the library API.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
+import { writeFileAtomic } from '../io/format.js';
+import { linkChartSvgs, writeHtmlReport } from '../report/html.js';
 
 /** What an experiment's `run` gets besides its options. */
 export interface ExperimentContext {
@@ -74,5 +78,27 @@ export async function runExperiment(spec: AnyExperimentSpec, options: unknown, c
   const o = spec.options.parse(options);
   const err = spec.check?.(o);
   if (err) throw new Error(err);
-  return spec.run(o, ctx);
+  const r = await spec.run(o, ctx);
+  const html = writeExperimentHtml(spec, ctx.out);
+  return html ? { ...r, files: [...r.files, html] } : r;
+}
+
+/**
+ * After an experiment: its Markdown report links the SVG of every chart it wrote (a "Charts"
+ * section for those it does not show), and `report.html` beside it shows the same report with the
+ * charts as interactive views. A JSON report is shown as code. Returns the HTML file, or undefined
+ * when the experiment wrote no report.
+ */
+export function writeExperimentHtml(spec: Pick<AnyExperimentSpec, 'name' | 'summary' | 'report'>, out: string): string | undefined {
+  const file = path.join(out, spec.report);
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const title = `untapped experiment ${spec.name}`;
+  if (file.endsWith('.md')) {
+    const md = linkChartSvgs(path.dirname(file), text);
+    if (md !== text) writeFileAtomic(file, md);
+    return writeHtmlReport(path.dirname(file), md, { title });
+  }
+  const md = `# ${title}\n\n${spec.summary}\n\n\`${spec.report}\`:\n\n\`\`\`\n${text.trimEnd()}\n\`\`\`\n`;
+  return writeHtmlReport(path.dirname(file), md, { title });
 }

@@ -1,38 +1,30 @@
 /**
- * Line charts (learning curves) and labelled scatter plots as RGB PNG files, drawn pixel by pixel
- * with the built-in 5 × 7 bitmap font of `font.ts` and encoded with `pngjs`. No fonts, canvas or
- * native libraries are needed, so reports can be written on any machine.
+ * Every chart the project draws, as a Vega-Lite spec built in one place: line charts (training
+ * curves with the papers' reference lines, spectra and generated endmembers), scatter plots
+ * (latent means, PCA, predicted against true with the 1:1 line) and heat maps (confusion matrices,
+ * active units). The builders take plain data only (arrays, names, units: never tensors or file
+ * paths), so the same specs serve a browser page; `render.ts` turns a spec into SVG and PNG.
  *
- * Every chart has a title (optional), a plot area with light grid lines at "nice" tick values,
- * axes with numbered ticks, optional axis labels, and a legend to the right of the plot area.
+ * The file writers (`lineChartPng`, `scatterPng`, `heatmapPng`, `writeChart`) write three files
+ * for `NAME.png`: the PNG, `NAME.svg` beside it, and `NAME.vl.json` (the spec, which the HTML
+ * report embeds as an interactive view).
  */
-import { PNG } from 'pngjs';
-import { GLYPH_ADVANCE, GLYPH_H, GLYPH_W, glyph, glyphDrop, textWidth } from './font.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../io/format.js';
 import { writePng } from './png.js';
+import { CHART_FONT, renderChartSync, type ChartSpec, type RenderedChart } from './render.js';
 
-/** An RGB colour, each channel 0..255. */
-export type Rgb = readonly [number, number, number];
+export type { ChartSpec } from './render.js';
 
 /**
  * The colours of series (line charts) and classes (scatter plots), in order: ten hues chosen to be
  * told apart easily on white.
  */
-export const CHART_COLORS: readonly Rgb[] = [
-  [0, 92, 230], // blue
-  [230, 97, 0], // orange
-  [0, 158, 115], // green
-  [213, 0, 50], // red
-  [128, 64, 200], // purple
-  [140, 86, 60], // brown
-  [230, 60, 190], // pink
-  [100, 100, 100], // grey
-  [170, 170, 0], // olive
-  [0, 180, 220], // cyan
-];
+export const CHART_COLORS: readonly string[] = ['#005ce6', '#e66100', '#009e73', '#d50032', '#8040c8', '#8c563c', '#e63cbe', '#646464', '#aaaa00', '#00b4dc'];
 
-const BLACK: Rgb = [0, 0, 0];
-const GRID: Rgb = [232, 232, 232];
-const REF: Rgb = [70, 70, 70];
+/** The colour of reference lines (papers' values, targets). */
+export const REFERENCE_COLOR = '#444444';
 
 /** One curve of a line chart: `y[i]` at `x[i]`. Non-finite `y` values leave a gap. */
 export interface LineSeries {
@@ -47,213 +39,80 @@ export interface HLine {
   label: string;
 }
 
-/** Options shared by both chart kinds. */
+/** Options shared by every chart kind. */
 export interface ChartOptions {
   title?: string;
   xLabel?: string;
   yLabel?: string;
-  /** Image width in pixels (default 720). */
+  /** Width of the whole image in pixels (default 720). */
   width?: number;
-  /** Image height in pixels (default 450). */
+  /** Height of the whole image in pixels (default 450). */
   height?: number;
-  /** Integer magnification of all text except the title (default 1, or 2 for images ≥ 900 × 900). */
-  fontScale?: number;
+  /** PNG pixels per SVG unit (default 1; 2 for print). */
+  scale?: number;
 }
 
-/** Options of {@link lineChart} and {@link lineChartPng}. */
+/** Options of {@link lineChartSpec} and {@link lineChartPng}. */
 export interface LineChartOptions extends ChartOptions {
-  /** Fixed y range [lo, hi]; by default the data (and `hLines`) plus 5% margin. Lines are clipped to it. */
+  /** Fixed y range [lo, hi]; by default the data and `hLines`, with a margin. Lines are clipped to it. */
   yRange?: [number, number];
   /** Horizontal reference lines, drawn dashed in dark grey with their labels. */
   hLines?: HLine[];
+  /** Draw a dot at every point (default: when no series has more than 60 points). */
+  points?: boolean;
 }
 
-/** Options of {@link scatter} and {@link scatterPng}. */
+/** Options of {@link scatterSpec} and {@link scatterPng}. */
 export interface ScatterOptions extends ChartOptions {
   /** Legend text for class c (default: `String(c)`). */
   classNames?: string[];
-  /** Radius of each point's disc in pixels (default 2, or 1 above 2000 points). */
+  /** Radius of each point's disc in pixels (default 2.5, or 1.5 above 2000 points). */
   pointRadius?: number;
+  /** Draw the 1:1 line y = x and give both axes the same range (predicted against true). */
+  diagonal?: boolean;
 }
 
-/** Where a chart's data landed in the image, for tests and for callers that annotate it. */
+/** Options of {@link heatmapSpec} and {@link heatmapPng}. */
+export interface HeatmapOptions extends ChartOptions {
+  /** Names of the rows (default 0, 1, …), shown on the y axis top to bottom. */
+  rowNames?: string[];
+  /** Names of the columns (default 0, 1, …), on the x axis left to right. */
+  colNames?: string[];
+  /** Legend title of the colour scale (default 'value'). */
+  valueLabel?: string;
+  /** Print each cell's value in it (default: up to 400 cells). */
+  showValues?: boolean;
+}
+
+/** What a chart writer wrote and the ranges it drew. */
 export interface ChartFrame {
+  /** Size of the PNG in pixels. */
   width: number;
   height: number;
-  /** The plot area in pixel coordinates, inclusive; data is drawn only inside it. */
-  plot: { left: number; top: number; right: number; bottom: number };
+  /** The scales' domains (the nice-rounded ones of the axes may be a little wider). */
   xRange: [number, number];
   yRange: [number, number];
-  /** The pixel (column, row) of the data point (x, y), rounded. */
-  px(x: number, y: number): [number, number];
-  /** The colour of each series (line chart) or class (scatter plot). */
-  colors: readonly Rgb[];
+  /** The files written: the PNG, the SVG and the Vega-Lite spec. */
+  files: { png: string; svg: string; spec: string };
 }
 
-/** A rendered chart: the PNG bytes and where things are in it. */
-export interface ChartImage {
-  png: Buffer;
-  frame: ChartFrame;
+/** A rendered chart with its spec. */
+export interface ChartImage extends RenderedChart {
+  spec: ChartSpec;
 }
 
-/** An RGB raster, white to begin with, with the few drawing operations the charts need. Out-of-bounds pixels are ignored. */
-class Canvas {
-  readonly data: Uint8Array;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    this.data = new Uint8Array(width * height * 3).fill(255);
-  }
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-  set(x: number, y: number, c: Rgb): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const o = 3 * (y * this.width + x);
-    this.data[o] = c[0];
-    this.data[o + 1] = c[1];
-    this.data[o + 2] = c[2];
-  }
-
-  fillRect(x: number, y: number, w: number, h: number, c: Rgb): void {
-    for (let j = y; j < y + h; j++) for (let i = x; i < x + w; i++) this.set(i, j, c);
-  }
-
-  hLine(x0: number, x1: number, y: number, c: Rgb): void {
-    for (let x = x0; x <= x1; x++) this.set(x, y, c);
-  }
-
-  vLine(x: number, y0: number, y1: number, c: Rgb): void {
-    for (let y = y0; y <= y1; y++) this.set(x, y, c);
-  }
-
-  /** Text with its top-left corner at (x, y); `vertical` turns it 90° anticlockwise (reads upwards from (x, y + …)). */
-  text(s: string, x: number, y: number, c: Rgb, scale: number, vertical = false): void {
-    let pen = 0;
-    for (const ch of s) {
-      const g = glyph(ch);
-      const drop = glyphDrop(ch);
-      for (let r = 0; r < GLYPH_H; r++) {
-        for (let q = 0; q < GLYPH_W; q++) {
-          if (!g[r * GLYPH_W + q]) continue;
-          const gx = (pen + q) * scale;
-          const gy = (r + drop) * scale;
-          if (vertical) this.fillRect(x + gy, y - gx - scale + 1, scale, scale, c);
-          else this.fillRect(x + gx, y + gy, scale, scale, c);
-        }
-      }
-      pen += GLYPH_ADVANCE;
-    }
-  }
-
-  encode(): Buffer {
-    const png = new PNG({ width: this.width, height: this.height });
-    png.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
-    return PNG.sync.write(png, { colorType: 2, inputColorType: 2, bitDepth: 8 });
-  }
-}
-
-/** A segment clipped to the rectangle (Liang–Barsky), or null if it misses it. */
-function clipSegment(
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-  r: { left: number; top: number; right: number; bottom: number },
-): [number, number, number, number] | null {
-  const dx = x1 - x0;
-  const dy = y1 - y0;
-  let t0 = 0;
-  let t1 = 1;
-  const edges: [number, number][] = [
-    [-dx, x0 - r.left],
-    [dx, r.right - x0],
-    [-dy, y0 - r.top],
-    [dy, r.bottom - y0],
-  ];
-  for (const [p, q] of edges) {
-    if (p === 0) {
-      if (q < 0) return null;
-    } else {
-      const t = q / p;
-      if (p < 0) {
-        if (t > t1) return null;
-        if (t > t0) t0 = t;
-      } else {
-        if (t < t0) return null;
-        if (t < t1) t1 = t;
-      }
-    }
-  }
-  return [x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy];
-}
-
-/** Draws a 2-pixel-thick straight line between pixel centres (Bresenham), keeping to `clip`. */
-function drawLine(cv: Canvas, a: [number, number], b: [number, number], c: Rgb, clip: ChartFrame['plot']): void {
-  const seg = clipSegment(a[0], a[1], b[0], b[1], clip);
-  if (!seg) return;
-  let x0 = Math.round(seg[0]);
-  let y0 = Math.round(seg[1]);
-  const x1 = Math.round(seg[2]);
-  const y1 = Math.round(seg[3]);
-  const dx = Math.abs(x1 - x0);
-  const dy = -Math.abs(y1 - y0);
-  const sx = x0 < x1 ? 1 : -1;
-  const sy = y0 < y1 ? 1 : -1;
-  let err = dx + dy;
-  const plot = (x: number, y: number) => {
-    for (const [ox, oy] of [
-      [0, 0],
-      [1, 0],
-      [0, 1],
-      [1, 1],
-    ]) {
-      const px = x + ox;
-      const py = y + oy;
-      if (px >= clip.left && px <= clip.right && py >= clip.top && py <= clip.bottom) cv.set(px, py, c);
-    }
+/** The look shared by all charts: one font, no truncation of titles, legends or labels. */
+function baseConfig() {
+  return {
+    font: CHART_FONT,
+    background: 'white',
+    view: { stroke: '#cccccc' },
+    title: { fontSize: 14, subtitleFontSize: 11, limit: 0 },
+    axis: { labelFontSize: 11, titleFontSize: 12, titleLimit: 0, labelLimit: 0, gridColor: '#e6e6e6' },
+    legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 0, titleLimit: 0, symbolStrokeWidth: 2 },
   };
-  for (;;) {
-    plot(x0, y0);
-    if (x0 === x1 && y0 === y1) break;
-    const e2 = 2 * err;
-    if (e2 >= dy) {
-      err += dy;
-      x0 += sx;
-    }
-    if (e2 <= dx) {
-      err += dx;
-      y0 += sy;
-    }
-  }
-}
-
-/** Ticks at multiples of a 1-2-5 step inside [lo, hi], about `target` of them. */
-export function niceTicks(lo: number, hi: number, target: number): number[] {
-  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [lo];
-  const raw = (hi - lo) / Math.max(1, target);
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const m = raw / p;
-  const step = (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * p;
-  const out: number[] = [];
-  const first = Math.ceil(lo / step - 1e-9);
-  for (let i = first; i * step <= hi + step * 1e-9; i++) out.push(i * step + 0); // + 0 turns −0 into 0
-  return out;
-}
-
-/** Tick labels for evenly spaced `ticks`: fixed decimals from the step, or exponent notation for very large or small values. */
-export function formatTicks(ticks: number[]): string[] {
-  if (ticks.length === 0) return [];
-  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : Math.abs(ticks[0]) || 1;
-  const big = Math.max(...ticks.map(Math.abs));
-  if (big >= 1e6 || step < 1e-4) {
-    const digits = Math.max(0, Math.min(6, Math.ceil(Math.log10(big / step) - 1e-9)));
-    return ticks.map((v) => (v === 0 ? '0' : v.toExponential(digits).replace(/\.?0+e/, 'e').replace('e+', 'e')));
-  }
-  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return ticks.map((v) => {
-    const s = v.toFixed(decimals);
-    return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
-  });
 }
 
 function checkSize(who: string, v: number | undefined, def: number, what: string): number {
@@ -262,239 +121,170 @@ function checkSize(who: string, v: number | undefined, def: number, what: string
   return n;
 }
 
-function truncate(s: string, max: number): string {
-  const chars = [...s];
-  return chars.length <= max ? s : chars.slice(0, max - 2).join('') + '..';
+/**
+ * Splits a title into lines at spaces so that none is much wider than `width` pixels (an estimate
+ * from the average advance of bold DejaVu Sans at 14 px); no word is ever cut or dropped.
+ */
+export function wrapTitle(title: string, width: number): string[] {
+  const perLine = Math.max(12, Math.floor((width - 24) / 8.6));
+  const words = title.split(/\s+/).filter((w) => w.length > 0);
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if (cur && cur.length + 1 + w.length > perLine) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines;
 }
 
-/** A range that is wide enough to map: widens a single value to ±(|v|·0.1 or 1). */
-function widen(lo: number, hi: number): [number, number] {
+/** The frame of a spec: size, autosize to fit the image, title, config. */
+function frame(who: string, opts: ChartOptions) {
+  const width = checkSize(who, opts.width, 720, 'width');
+  const height = checkSize(who, opts.height, 450, 'height');
+  const title = opts.title ? { title: { text: wrapTitle(opts.title, width), anchor: 'middle' as const } } : {};
+  return { $schema: SCHEMA, width, height, autosize: { type: 'fit' as const, contains: 'padding' as const }, padding: 8, ...title, config: baseConfig() };
+}
+
+/** A range wide enough to draw: a single value v becomes v ± one unit of its leading digit (1 for 0). */
+export function widenRange(lo: number, hi: number): [number, number] {
   if (hi > lo) return [lo, hi];
-  const h = Math.abs(lo) * 0.1 || 1;
+  const h = lo === 0 ? 1 : 10 ** Math.floor(Math.log10(Math.abs(lo)));
   return [lo - h, hi + h];
 }
 
-interface LegendEntry {
-  name: string;
-  color: Rgb;
-  kind: 'line' | 'dot';
+function margin([lo, hi]: [number, number], f = 0.05): [number, number] {
+  const m = f * (hi - lo);
+  return [lo - m, hi + m];
 }
 
-interface Layout {
-  cv: Canvas;
-  frame: ChartFrame;
-  /** The text scale in use. */
-  scale: number;
+/** Distinct legend names: a repeated name gets " (2)", " (3)", … */
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = (seen.get(n) ?? 0) + 1;
+    seen.set(n, k);
+    return k === 1 ? n : `${n} (${k})`;
+  });
 }
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 /**
- * Draws the frame shared by both charts (background, grid, axes, ticks, labels, title, legend) and
- * returns the canvas and the data-to-pixel mapping; the caller then draws the data.
+ * The Vega-Lite spec of a line chart of up to 10 series (colours {@link CHART_COLORS} in order),
+ * with dashed reference lines `hLines` labelled at their right end. Non-finite y values break a line
+ * (a diverged run shows as a gap). The x axis spans the data exactly (a single x value gets a range
+ * around it, integer ticks for integer x such as epochs); the y axis covers the data and the
+ * reference lines. Throws naming the series if its x and y lengths differ, it is empty, or an x
+ * value is not finite; also if there are no series or no finite y at all.
  */
-function drawFrame(
-  who: string,
-  opts: ChartOptions,
-  xr: [number, number],
-  yr: [number, number],
-  legend: LegendEntry[],
-  colors: readonly Rgb[],
-): Layout {
-  const W = checkSize(who, opts.width, 720, 'width');
-  const H = checkSize(who, opts.height, 450, 'height');
-  const s = opts.fontScale ?? (Math.min(W, H) >= 900 ? 2 : 1);
-  if (!Number.isInteger(s) || s < 1 || s > 8) throw new Error(`${who}: fontScale must be an integer in 1..8, got ${s}`);
-  const ts = s + 1;
-  const ch = GLYPH_H * s;
-  const pad = 8;
-  const tick = 4;
-  const title = opts.title ?? '';
-  const xLabel = opts.xLabel ?? '';
-  const yLabel = opts.yLabel ?? '';
-  const names = legend.map((e) => truncate(e.name, 28));
-  const legendW = legend.length ? 20 * s + 6 + Math.max(...names.map((n) => textWidth(n, s))) : 0;
-
-  const top = pad + (title ? GLYPH_H * ts + 8 : 0) + Math.ceil(ch / 2);
-  const bottom = H - 1 - pad - (xLabel ? ch + 6 : 0) - ch - tick - 4;
-  const yTicks = niceTicks(yr[0], yr[1], Math.max(2, Math.min(10, Math.floor((bottom - top) / (12 * ch)) + 2)));
-  const yTickText = formatTicks(yTicks);
-  const left = pad + (yLabel ? ch + 6 : 0) + Math.max(0, ...yTickText.map((t) => textWidth(t, s))) + tick + 4;
-  const right = W - 1 - pad - (legendW ? legendW + 4 * GLYPH_ADVANCE * s : 3 * GLYPH_ADVANCE * s);
-  if (right - left < 40 || bottom - top < 30) {
-    throw new Error(
-      `${who}: a ${W}×${H} image leaves a plot area of only ${right - left}×${bottom - top} pixels after the labels and legend; make it larger`,
-    );
-  }
-  const plot = { left, top, right, bottom };
-  const px = (x: number, y: number): [number, number] => [
-    Math.round(left + ((x - xr[0]) / (xr[1] - xr[0])) * (right - left)),
-    Math.round(bottom - ((y - yr[0]) / (yr[1] - yr[0])) * (bottom - top)),
-  ];
-  const fx = (x: number) => left + ((x - xr[0]) / (xr[1] - xr[0])) * (right - left);
-  const fy = (y: number) => bottom - ((y - yr[0]) / (yr[1] - yr[0])) * (bottom - top);
-
-  const cv = new Canvas(W, H);
-  // Grid lines and y ticks.
-  yTicks.forEach((v, i) => {
-    const y = Math.round(fy(v));
-    if (y < top || y > bottom) return;
-    cv.hLine(left, right, y, GRID);
-    cv.hLine(left - 1 - tick, left - 2, y, BLACK);
-    const t = yTickText[i];
-    cv.text(t, left - 2 - tick - 3 - textWidth(t, s), y - Math.floor(ch / 2), BLACK, s);
-  });
-  const xTicks = niceTicks(xr[0], xr[1], Math.max(2, Math.min(12, Math.floor((right - left) / (14 * GLYPH_ADVANCE * s)) + 1)));
-  const xTickText = formatTicks(xTicks);
-  xTicks.forEach((v, i) => {
-    const x = Math.round(fx(v));
-    if (x < left || x > right) return;
-    cv.vLine(x, top, bottom, GRID);
-    cv.vLine(x, bottom + 2, bottom + 1 + tick, BLACK);
-    const t = xTickText[i];
-    cv.text(t, x - Math.floor(textWidth(t, s) / 2), bottom + 2 + tick + 3, BLACK, s);
-  });
-  // Axes just outside the plot area, so data never hides them and they never hide data.
-  cv.vLine(left - 1, top - 1, bottom + 1, BLACK);
-  cv.hLine(left - 1, right + 1, bottom + 1, BLACK);
-  cv.vLine(right + 1, top - 1, bottom + 1, GRID);
-  cv.hLine(left - 1, right + 1, top - 1, GRID);
-  if (title) cv.text(title, Math.max(pad, Math.floor((W - textWidth(title, ts)) / 2)), pad, BLACK, ts);
-  if (xLabel) cv.text(xLabel, Math.floor((left + right - textWidth(xLabel, s)) / 2), H - 1 - pad - ch + 1, BLACK, s);
-  if (yLabel) cv.text(yLabel, pad, Math.floor((top + bottom + textWidth(yLabel, s)) / 2), BLACK, s, true);
-  // Legend, to the right of the plot area.
-  const lx = W - 1 - pad - legendW;
-  legend.forEach((e, i) => {
-    const y = top + i * (ch + 6 * s);
-    const mid = y + Math.floor(ch / 2);
-    if (e.kind === 'line') cv.fillRect(lx, mid - s, 16 * s, 2 * s, e.color);
-    else cv.fillRect(lx + 5 * s, mid - 3 * s, 6 * s, 6 * s, e.color);
-    cv.text(names[i], lx + 20 * s, y, BLACK, s);
-  });
-  return { cv, frame: { width: W, height: H, plot, xRange: xr, yRange: yr, px, colors }, scale: s };
-}
-
-function checkFile(who: string, file: string): void {
-  if (typeof file !== 'string' || file.length === 0) throw new Error(`${who}: file must be a non-empty path`);
-}
-
-function lineChartImpl(who: string, series: LineSeries[], opts: LineChartOptions): ChartImage {
+export function lineChartSpec(series: LineSeries[], opts: LineChartOptions = {}, who = 'lineChartSpec'): ChartSpec {
   if (!Array.isArray(series) || series.length === 0) throw new Error(`${who}: no series to draw`);
   if (series.length > CHART_COLORS.length) throw new Error(`${who}: at most ${CHART_COLORS.length} series, got ${series.length}`);
+  const base = frame(who, opts);
   let xlo = Infinity;
   let xhi = -Infinity;
   let ylo = Infinity;
   let yhi = -Infinity;
+  let integerX = true;
+  let longest = 0;
+  const names = uniqueNames(series.map((s) => String(s.name)));
+  const rows: { series: string; x: number; y: number | null }[] = [];
   series.forEach((sr, k) => {
     const tag = `series ${k} ('${sr.name}')`;
     if (sr.x.length !== sr.y.length) throw new Error(`${who}: ${tag} has ${sr.x.length} x values but ${sr.y.length} y values`);
     if (sr.x.length === 0) throw new Error(`${who}: ${tag} has no points`);
+    longest = Math.max(longest, sr.x.length);
     for (let i = 0; i < sr.x.length; i++) {
-      const x = sr.x[i];
+      const x = Number(sr.x[i]);
       if (!Number.isFinite(x)) throw new Error(`${who}: ${tag} has x[${i}] = ${x}; x values must be finite`);
+      if (!Number.isInteger(x)) integerX = false;
       xlo = Math.min(xlo, x);
       xhi = Math.max(xhi, x);
-      const y = sr.y[i];
+      const y = Number(sr.y[i]);
       if (Number.isFinite(y)) {
         ylo = Math.min(ylo, y);
         yhi = Math.max(yhi, y);
       }
+      rows.push({ series: names[k], x, y: finiteOrNull(y) });
     }
   });
+  if (ylo === Infinity) throw new Error(`${who}: no finite y value in any series`);
   const hLines = opts.hLines ?? [];
   hLines.forEach((h, i) => {
     if (!Number.isFinite(h.y)) throw new Error(`${who}: hLines[${i}] ('${h.label}') has y = ${h.y}; it must be finite`);
   });
-  let yr: [number, number];
+  let yDomain: [number, number];
+  let fixedY = false;
   if (opts.yRange) {
     const [lo, hi] = opts.yRange;
-    if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) {
-      throw new Error(`${who}: yRange must be two finite numbers [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
-    }
-    yr = [lo, hi];
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) throw new Error(`${who}: yRange must be two finite numbers [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
+    yDomain = [lo, hi];
+    fixedY = true;
   } else {
     for (const h of hLines) {
       ylo = Math.min(ylo, h.y);
       yhi = Math.max(yhi, h.y);
     }
-    if (ylo === Infinity) throw new Error(`${who}: no finite y value in any series`);
-    const [lo, hi] = widen(ylo, yhi);
-    const m = 0.05 * (hi - lo);
-    yr = [lo - m, hi + m];
+    yDomain = margin(widenRange(ylo, yhi));
   }
-  const xr = widen(xlo, xhi);
-  const colors = series.map((_, k) => CHART_COLORS[k]);
-  const legend: LegendEntry[] = series.map((sr, k) => ({ name: sr.name, color: colors[k], kind: 'line' }));
-  const { cv, frame, scale: s } = drawFrame(who, opts, xr, yr, legend, colors);
-  const plot = frame.plot;
-  const fx = (x: number) => plot.left + ((x - xr[0]) / (xr[1] - xr[0])) * (plot.right - plot.left);
-  const fy = (y: number) => plot.bottom - ((y - yr[0]) / (yr[1] - yr[0])) * (plot.bottom - plot.top);
-  // Reference lines, dashed, with their labels right-aligned just above.
-  for (const h of hLines) {
-    if (h.y < yr[0] || h.y > yr[1]) continue;
-    const y = Math.round(fy(h.y));
-    for (let x = plot.left; x <= plot.right; x++) if ((x - plot.left) % 8 < 5) cv.set(x, y, REF);
-    const t = truncate(h.label, 40);
-    const ty = y - GLYPH_H * s - 2 >= plot.top ? y - GLYPH_H * s - 2 : y + 3;
-    cv.text(t, plot.right - 2 - textWidth(t, s), ty, REF, s);
+  const xDomain = widenRange(xlo, xhi);
+  const xTitle = opts.xLabel ?? 'x';
+  const yTitle = opts.yLabel ?? 'y';
+  const showPoints = opts.points ?? longest <= 60;
+  const x = { field: 'x', type: 'quantitative' as const, title: opts.xLabel ?? null, scale: { domain: xDomain, nice: false, zero: false }, axis: integerX ? { tickMinStep: 1, format: 'd' } : {} };
+  const y = { field: 'y', type: 'quantitative' as const, title: opts.yLabel ?? null, scale: { domain: yDomain, nice: !fixedY, zero: false } };
+  const layers: object[] = [
+    {
+      data: { values: rows },
+      params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x', 'y'] }, bind: 'scales' }],
+      mark: { type: 'line', strokeWidth: 2, clip: true, invalid: 'break-paths-show-domains', point: showPoints ? { filled: true, size: 30 } : false, tooltip: true },
+      encoding: {
+        x,
+        y,
+        color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: CHART_COLORS.slice(0, names.length) }, legend: { orient: 'right', symbolType: 'stroke' } },
+        order: { field: 'x', type: 'quantitative' },
+        tooltip: [
+          { field: 'series', type: 'nominal', title: 'series' },
+          { field: 'x', type: 'quantitative', title: xTitle },
+          { field: 'y', type: 'quantitative', title: yTitle, format: '.4~g' },
+        ],
+      },
+    },
+  ];
+  if (hLines.length) {
+    const refs = hLines.map((h) => ({ y: h.y, label: String(h.label) }));
+    layers.push(
+      { data: { values: refs }, mark: { type: 'rule', color: REFERENCE_COLOR, strokeDash: [6, 4], strokeWidth: 1.5, clip: true }, encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: [{ field: 'label', title: 'reference' }, { field: 'y', type: 'quantitative', title: yTitle }] } },
+      { data: { values: refs }, mark: { type: 'text', color: REFERENCE_COLOR, align: 'right', baseline: 'bottom', dx: -4, dy: -3, fontSize: 11, clip: true }, encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 'width' }, text: { field: 'label' } } },
+    );
   }
-  // The series, in order (later ones on top).
-  series.forEach((sr, k) => {
-    const c = colors[k];
-    const n = sr.x.length;
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(sr.y[i])) continue;
-      const a: [number, number] = [fx(sr.x[i]), fy(sr.y[i])];
-      const hasPrev = i > 0 && Number.isFinite(sr.y[i - 1]);
-      const hasNext = i + 1 < n && Number.isFinite(sr.y[i + 1]);
-      if (hasNext) drawLine(cv, a, [fx(sr.x[i + 1]), fy(sr.y[i + 1])], c, plot);
-      else if (!hasPrev) {
-        // An isolated point: a small square so it shows.
-        const [cx, cy] = [Math.round(a[0]), Math.round(a[1])];
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const x = cx + dx;
-            const y = cy + dy;
-            if (x >= plot.left && x <= plot.right && y >= plot.top && y <= plot.bottom) cv.set(x, y, c);
-          }
-        }
-      }
-    }
-  });
-  return { png: cv.encode(), frame };
+  return { ...base, layer: layers } as unknown as ChartSpec;
 }
 
 /**
- * Renders a line chart of up to 10 series (colours {@link CHART_COLORS} in order) and returns the
- * PNG bytes with the chart's {@link ChartFrame}. Non-finite y values break a line (a diverged run
- * shows as a gap). Throws naming the series if its x and y lengths differ, it is empty, or an x
- * value is not finite; also if there are no series or no finite y at all, or the image is too
- * small for its labels.
+ * The Vega-Lite spec of a scatter plot of the `n` points in `points` (`n × 2`, row-major: x then y),
+ * point `i` coloured by class `labels[i]` (an integer in 0..9, colours {@link CHART_COLORS}), with a
+ * legend of the classes present; `diagonal` adds the 1:1 line. Throws on a length mismatch, no
+ * points, a bad label or a non-finite coordinate (naming the point).
  */
-export function lineChart(series: LineSeries[], opts: LineChartOptions = {}): ChartImage {
-  return lineChartImpl('lineChart', series, opts);
-}
-
-/**
- * Writes a line chart (see {@link lineChart}) to `file` as an RGB PNG, atomically (a temporary file
- * renamed over `file`; parent directories are created). Returns the chart's {@link ChartFrame}.
- */
-export function lineChartPng(file: string, series: LineSeries[], opts: LineChartOptions = {}): ChartFrame {
-  checkFile('lineChartPng', file);
-  const { png, frame } = lineChartImpl('lineChartPng', series, opts);
-  writePng(file, png);
-  return frame;
-}
-
-function scatterImpl(who: string, points: Float32Array, labels: ArrayLike<number>, opts: ScatterOptions): ChartImage {
+export function scatterSpec(points: ArrayLike<number>, labels: ArrayLike<number>, opts: ScatterOptions = {}, who = 'scatterSpec'): ChartSpec {
   if (points.length % 2 !== 0) throw new Error(`${who}: points must hold n × 2 values, got ${points.length}`);
   const n = points.length / 2;
   if (n === 0) throw new Error(`${who}: no points to draw`);
   if (labels.length !== n) throw new Error(`${who}: ${n} points but ${labels.length} labels`);
+  const base = frame(who, opts);
   const K = CHART_COLORS.length;
   const present = new Array<boolean>(K).fill(false);
+  const given = opts.classNames ?? [];
+  const className = (c: number) => given[c] ?? String(c);
   let xlo = Infinity;
   let xhi = -Infinity;
   let ylo = Infinity;
   let yhi = -Infinity;
+  const rows: { x: number; y: number; class: string }[] = [];
   for (let i = 0; i < n; i++) {
     const c = labels[i];
     if (!Number.isInteger(c) || c < 0 || c >= K) throw new Error(`${who}: point ${i} has label ${c}; labels must be integers in 0..${K - 1}`);
@@ -506,54 +296,169 @@ function scatterImpl(who: string, points: Float32Array, labels: ArrayLike<number
     xhi = Math.max(xhi, x);
     ylo = Math.min(ylo, y);
     yhi = Math.max(yhi, y);
+    rows.push({ x: +x.toPrecision(7), y: +y.toPrecision(7), class: className(c) });
   }
-  const names = opts.classNames ?? [];
-  const r = opts.pointRadius ?? (n > 2000 ? 1 : 2);
-  if (!Number.isInteger(r) || r < 0 || r > 20) throw new Error(`${who}: pointRadius must be an integer in 0..20, got ${r}`);
-  const pad = (lo: number, hi: number): [number, number] => {
-    const [a, b] = widen(lo, hi);
-    const m = 0.05 * (b - a);
-    return [a - m, b + m];
-  };
-  const xr = pad(xlo, xhi);
-  const yr = pad(ylo, yhi);
-  const legend: LegendEntry[] = [];
-  for (let c = 0; c < K; c++) if (present[c]) legend.push({ name: names[c] ?? String(c), color: CHART_COLORS[c], kind: 'dot' });
-  const { cv, frame } = drawFrame(who, opts, xr, yr, legend, CHART_COLORS);
-  const plot = frame.plot;
-  for (let i = 0; i < n; i++) {
-    const [cx, cy] = frame.px(points[2 * i], points[2 * i + 1]);
-    const c = CHART_COLORS[labels[i]];
-    for (let dy = -r; dy <= r; dy++) {
-      for (let dx = -r; dx <= r; dx++) {
-        if (dx * dx + dy * dy > r * r + r) continue;
-        const x = cx + dx;
-        const y = cy + dy;
-        if (x >= plot.left && x <= plot.right && y >= plot.top && y <= plot.bottom) cv.set(x, y, c);
+  const r = opts.pointRadius ?? (n > 2000 ? 1.5 : 2.5);
+  if (!(r > 0 && r <= 20)) throw new Error(`${who}: pointRadius must lie in (0, 20], got ${r}`);
+  let xDomain = margin(widenRange(xlo, xhi));
+  let yDomain = margin(widenRange(ylo, yhi));
+  if (opts.diagonal) {
+    const both = margin(widenRange(Math.min(xlo, ylo), Math.max(xhi, yhi)));
+    xDomain = both;
+    yDomain = both;
+  }
+  const domain: string[] = [];
+  const range: string[] = [];
+  for (let c = 0; c < K; c++) {
+    if (!present[c]) continue;
+    domain.push(className(c));
+    range.push(CHART_COLORS[c]);
+  }
+  const layers: object[] = [
+    {
+      data: { values: rows },
+      params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x', 'y'] }, bind: 'scales' }],
+      mark: { type: 'circle', size: Math.PI * r * r, opacity: n > 2000 ? 0.6 : 0.85, clip: true, tooltip: true },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: opts.xLabel ?? null, scale: { domain: xDomain, zero: false } },
+        y: { field: 'y', type: 'quantitative', title: opts.yLabel ?? null, scale: { domain: yDomain, zero: false } },
+        color: { field: 'class', type: 'nominal', title: null, scale: { domain, range }, legend: { orient: 'right' } },
+        tooltip: [
+          { field: 'class', type: 'nominal', title: 'class' },
+          { field: 'x', type: 'quantitative', title: opts.xLabel ?? 'x', format: '.4~g' },
+          { field: 'y', type: 'quantitative', title: opts.yLabel ?? 'y', format: '.4~g' },
+        ],
+      },
+    },
+  ];
+  if (opts.diagonal) {
+    const [lo, hi] = xDomain;
+    layers.push({
+      data: { values: [{ x: lo, y: lo, x2: hi, y2: hi, label: '1:1 line' }] },
+      mark: { type: 'rule', color: REFERENCE_COLOR, strokeDash: [6, 4], strokeWidth: 1.5, clip: true },
+      encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, x2: { field: 'x2' }, y2: { field: 'y2' }, tooltip: { field: 'label' } },
+    });
+  }
+  return { ...base, layer: layers } as unknown as ChartSpec;
+}
+
+/**
+ * The Vega-Lite spec of a heat map of `matrix` (rows × columns of finite numbers; NaN leaves a cell
+ * blank), row 0 at the top, with a colour legend and, for small matrices, each value printed in
+ * its cell. Throws on an empty or ragged matrix or names of the wrong count.
+ */
+export function heatmapSpec(matrix: ArrayLike<number>[], opts: HeatmapOptions = {}, who = 'heatmapSpec'): ChartSpec {
+  if (!Array.isArray(matrix) || matrix.length === 0 || matrix[0].length === 0) throw new Error(`${who}: the matrix is empty`);
+  const R = matrix.length;
+  const C = matrix[0].length;
+  matrix.forEach((row, i) => {
+    if (row.length !== C) throw new Error(`${who}: row ${i} has ${row.length} values, row 0 has ${C}`);
+  });
+  const rowNames = uniqueNames(opts.rowNames ?? Array.from({ length: R }, (_, i) => String(i)));
+  const colNames = uniqueNames(opts.colNames ?? Array.from({ length: C }, (_, j) => String(j)));
+  if (rowNames.length !== R) throw new Error(`${who}: ${rowNames.length} row names for ${R} rows`);
+  if (colNames.length !== C) throw new Error(`${who}: ${colNames.length} column names for ${C} columns`);
+  const base = frame(who, opts);
+  const rows: { row: string; col: string; value: number | null }[] = [];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < R; i++) {
+    for (let j = 0; j < C; j++) {
+      const v = Number(matrix[i][j]);
+      if (Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
       }
+      rows.push({ row: rowNames[i], col: colNames[j], value: finiteOrNull(v) });
     }
   }
-  return { png: cv.encode(), frame };
+  if (lo === Infinity) throw new Error(`${who}: no finite value in the matrix`);
+  const valueLabel = opts.valueLabel ?? 'value';
+  const showValues = opts.showValues ?? R * C <= 400;
+  const mid = (lo + hi) / 2;
+  const enc = {
+    x: { field: 'col', type: 'ordinal', title: opts.xLabel ?? null, sort: colNames, axis: { labelAngle: 0 } },
+    y: { field: 'row', type: 'ordinal', title: opts.yLabel ?? null, sort: rowNames },
+  };
+  const layers: object[] = [
+    {
+      mark: { type: 'rect', tooltip: true },
+      encoding: {
+        ...enc,
+        color: { field: 'value', type: 'quantitative', title: valueLabel, scale: { scheme: 'blues', domain: widenRange(lo, hi) } },
+        tooltip: [
+          { field: 'row', type: 'ordinal', title: opts.yLabel ?? 'row' },
+          { field: 'col', type: 'ordinal', title: opts.xLabel ?? 'column' },
+          { field: 'value', type: 'quantitative', title: valueLabel, format: '.4~g' },
+        ],
+      },
+    },
+  ];
+  if (showValues) {
+    layers.push({
+      mark: { type: 'text', fontSize: 10 },
+      encoding: {
+        ...enc,
+        text: { field: 'value', type: 'quantitative', format: '.3~g' },
+        color: { condition: { test: `datum.value > ${mid}`, value: 'white' }, value: 'black' },
+      },
+    });
+  }
+  return { ...base, data: { values: rows }, layer: layers } as unknown as ChartSpec;
+}
+
+function render(spec: ChartSpec, opts: ChartOptions): ChartImage {
+  return { ...renderChartSync(spec, opts.scale === undefined ? {} : { scale: opts.scale }), spec };
+}
+
+/** The scale domains a builder put into `spec` (first layer), for the frame of a writer. */
+function domains(spec: ChartSpec): { x: [number, number]; y: [number, number] } {
+  const enc = (spec as unknown as { layer: { encoding: { x: { scale?: { domain?: unknown } }; y: { scale?: { domain?: unknown } } } }[] }).layer[0].encoding;
+  const d = (v: unknown): [number, number] => (Array.isArray(v) && typeof v[0] === 'number' ? [v[0], v[1]] : [NaN, NaN]);
+  return { x: d(enc.x.scale?.domain), y: d(enc.y.scale?.domain) };
 }
 
 /**
- * Renders a scatter plot of the `n` points in `points` (`n × 2`, row-major: x then y), point `i`
- * coloured by class `labels[i]` (an integer in 0..9, colours {@link CHART_COLORS}), with a legend of
- * the classes present. Points are drawn in order, so later ones lie on top. Returns the PNG bytes
- * and the {@link ChartFrame}. Throws on a length mismatch, no points, a bad label or a non-finite
- * coordinate (naming the point).
+ * Writes a chart for `file` (a `.png` path): the PNG, the SVG beside it (`.svg`) and the spec
+ * (`.vl.json`), each atomically, parent directories created. Returns the frame.
  */
-export function scatter(points: Float32Array, labels: ArrayLike<number>, opts: ScatterOptions = {}): ChartImage {
-  return scatterImpl('scatter', points, labels, opts);
+export function writeChart(file: string, spec: ChartSpec, opts: Pick<ChartOptions, 'scale'> = {}, who = 'writeChart'): ChartFrame {
+  if (typeof file !== 'string' || file.length === 0) throw new Error(`${who}: file must be a non-empty path`);
+  const stem = file.replace(/\.png$/i, '');
+  const files = { png: `${stem}.png`, svg: `${stem}.svg`, spec: `${stem}.vl.json` };
+  const img = render(spec, opts);
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writePng(files.png, img.png);
+  writeFileAtomic(files.svg, img.svg);
+  writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
+  const d = domains(spec);
+  return { width: img.width, height: img.height, xRange: d.x, yRange: d.y, files };
 }
 
-/**
- * Writes a scatter plot (see {@link scatter}) to `file` as an RGB PNG, atomically. Returns the
- * chart's {@link ChartFrame}.
- */
-export function scatterPng(file: string, points: Float32Array, labels: ArrayLike<number>, opts: ScatterOptions = {}): ChartFrame {
-  checkFile('scatterPng', file);
-  const { png, frame } = scatterImpl('scatterPng', points, labels, opts);
-  writePng(file, png);
-  return frame;
+/** Renders a line chart (see {@link lineChartSpec}): spec, SVG and PNG. */
+export function lineChart(series: LineSeries[], opts: LineChartOptions = {}): ChartImage {
+  return render(lineChartSpec(series, opts, 'lineChart'), opts);
+}
+
+/** Writes a line chart (see {@link lineChartSpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
+export function lineChartPng(file: string, series: LineSeries[], opts: LineChartOptions = {}): ChartFrame {
+  if (typeof file !== 'string' || file.length === 0) throw new Error('lineChartPng: file must be a non-empty path');
+  return writeChart(file, lineChartSpec(series, opts, 'lineChartPng'), opts, 'lineChartPng');
+}
+
+/** Renders a scatter plot (see {@link scatterSpec}): spec, SVG and PNG. */
+export function scatter(points: ArrayLike<number>, labels: ArrayLike<number>, opts: ScatterOptions = {}): ChartImage {
+  return render(scatterSpec(points, labels, opts, 'scatter'), opts);
+}
+
+/** Writes a scatter plot (see {@link scatterSpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
+export function scatterPng(file: string, points: ArrayLike<number>, labels: ArrayLike<number>, opts: ScatterOptions = {}): ChartFrame {
+  if (typeof file !== 'string' || file.length === 0) throw new Error('scatterPng: file must be a non-empty path');
+  return writeChart(file, scatterSpec(points, labels, opts, 'scatterPng'), opts, 'scatterPng');
+}
+
+/** Writes a heat map (see {@link heatmapSpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
+export function heatmapPng(file: string, matrix: ArrayLike<number>[], opts: HeatmapOptions = {}): ChartFrame {
+  if (typeof file !== 'string' || file.length === 0) throw new Error('heatmapPng: file must be a non-empty path');
+  return writeChart(file, heatmapSpec(matrix, opts, 'heatmapPng'), opts, 'heatmapPng');
 }

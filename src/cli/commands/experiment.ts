@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { experimentNames, flagName, getExperiment, type AnyExperimentSpec } from '../../experiments/specs/index.js';
+import { writeExperimentHtml } from '../../experiments/registry.js';
 import { UsageError, defaultRunDir, engine, intArg, log } from '../common.js';
 
 /** "a", "a and b", "a, b and c". */
@@ -97,7 +98,8 @@ export function addExperimentCommand(program: Command): void {
       const info = await engine(cmd);
       const out = o.out ?? defaultRunDir(name);
       const r = await spec.run(options, { out, log, backend: info.backend });
-      log(`wrote ${r.files.join(', ')}`);
+      const html = writeExperimentHtml(spec, out);
+      log(`wrote ${[...r.files, ...(html ? [html] : [])].join(', ')}`);
     });
   }
 }

@@ -69,7 +69,7 @@ export function addGenerateCommand(program: Command): void {
         xs.map((x, i) => ({ name: `y = (${names[i].replace(/\//g, ', ')})`, x: x.map((_, j) => j), y: x })),
         { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: 'channel', yLabel: 'value' },
       );
-      log(`wrote ${o.out}.csv and ${o.out}.png (${xs.length} × ${m.info.channels.length})`);
+      log(`wrote ${o.out}.csv, ${o.out}.png and ${o.out}.svg (${xs.length} × ${m.info.channels.length})`);
       m.estimator.dispose();
     });
 }

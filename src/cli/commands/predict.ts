@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
-import { formatCsv, writeFileAtomic } from '../../io/index.js';
+import { formatCsv, readTable, writeFileAtomic, type Table } from '../../io/index.js';
+import { scatterPng } from '../../report/chart.js';
 import { isRunDir, loadRun, predictRun } from '../../experiments/run.js';
 
 /** Adds `untapped predict DIR`. */
@@ -18,9 +19,11 @@ export function addPredictCommand(program: Command): void {
     .option('--level <p>', "nominal coverage of the intervals or sets (default: the fit's, 0.95), recalibrated from the validation scores kept in fit.json", Number)
     .option('--y <file>', 'known labels of the rows of --x (layout as fit --y): report RMSEP (or error and cross-entropy) and the coverage of the intervals or sets')
     .option('--report <file>', 'with --y: write those measures as JSON')
-    .option('--force', 'replace existing --out / --report files')
-    .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out, o.report], o.force);
+    .option('--plot <file.png>', 'with --y, for compositions: predicted against true, one colour per component, with the 1:1 line (PNG, and the SVG beside it)')
+    .option('--force', 'replace existing --out / --report / --plot files')
+    .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; plot?: string; force?: boolean }, cmd: Command) => {
+      refuseOverwrite([o.out, o.report, o.plot], o.force);
+      if (o.plot && !o.y) throw new UsageError('--plot draws predicted against true; give --y FILE');
       await engine(cmd);
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
       if (o.report && !o.y && !isRunDir(dir)) throw new UsageError('--report writes the measures against --y; give --y FILE');
@@ -62,7 +65,29 @@ export function addPredictCommand(program: Command): void {
           writeFileAtomic(o.report, JSON.stringify({ x: o.x, y: o.y, model: dir, ...scores, note: p.note }, null, 2) + '\n');
           log(`wrote ${o.report}`);
         }
+        if (o.plot) {
+          if (!scores.rmsep) throw new UsageError('--plot draws predicted against true compositions; this model predicts classes (see the error and cross-entropy above)');
+          writePredictedVsTrue(o.plot, p.mean, readTable(o.y!), p.labelNames);
+          log(`wrote ${o.plot} and its .svg`);
+        }
       }
       m.estimator.dispose();
     });
+}
+
+/** Predicted against true compositions (each row's true composition normalised to sum 1), one class per component. */
+function writePredictedVsTrue(file: string, mean: number[][], y: Table, names: string[]): void {
+  const K = names.length;
+  if (K > 10) throw new UsageError(`--plot draws at most 10 components, the model has ${K}`);
+  const pts: number[] = [];
+  const cls: number[] = [];
+  for (let i = 0; i < y.n; i++) {
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += y.data[i * y.width + k];
+    for (let k = 0; k < K; k++) {
+      pts.push(y.data[i * y.width + k] / (sum || 1), mean[i][k]);
+      cls.push(k);
+    }
+  }
+  scatterPng(file, pts, cls, { title: `predicted against true composition (${y.n} rows of ${y.file})`, xLabel: 'true', yLabel: 'predicted (mean of q(y | x))', classNames: names, diagonal: true });
 }

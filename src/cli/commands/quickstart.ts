@@ -39,7 +39,7 @@ export function addQuickstartCommand(program: Command): void {
       const run = await trainRun(QUICKSTART_CONFIG, out, { epochs: o.epochs, onEval: printEval, engine: info });
       const rep = writeRunReport(run.dir, run.config, run.model, run.data, run.result.history, { iw: o.iw, iwN: o.iwN, title: 'untapped quickstart: VAE on MNIST' });
       log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} images) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
-      log(`report: ${rep.files.markdown}\nsamples: ${rep.files.samples}\nreconstructions: ${rep.files.reconstructions}`);
+      log(`report: ${rep.files.markdown} (and ${rep.files.html})\nsamples: ${rep.files.samples}\nreconstructions: ${rep.files.reconstructions}`);
       run.model.dispose();
     });
 }

@@ -47,7 +47,7 @@ export function addTrainCommand(program: Command): void {
       if (o.report) {
         const rep = writeRunReport(run.dir, run.config, run.model, run.data, run.result.history, { iw: o.iw, iwN: o.iwN });
         log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} rows) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
-        log(`report: ${rep.files.markdown}`);
+        log(`report: ${rep.files.markdown} (and ${rep.files.html})`);
       }
       run.model.dispose();
     });
