@@ -26,7 +26,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../io/format.js';
 import { checkSameWidth, checkSimplexTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
@@ -576,7 +576,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
       throw new Error(`--resume: the options or inputs differ from the interrupted fit in ${partial} (it had ${JSON.stringify(prev)}); rerun with the same ones, or without --resume to start over`);
     }
   }
-  fs.mkdirSync(partial, { recursive: true });
+  makeDir(partial);
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
   const est = new UntappedEstimator({ ...o.model, inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
   const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
@@ -680,8 +680,13 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   }
   fs.rmSync(path.join(partial, 'checkpoint.utp'), { force: true });
   fs.rmSync(path.join(partial, 'options.json'), { force: true });
+  removeStaleTemps(partial);
   if (fs.existsSync(out)) fs.rmSync(out, { recursive: true, force: true });
-  fs.renameSync(partial, out);
+  try {
+    fs.renameSync(partial, out);
+  } catch (e) {
+    throw new FileWriteError(o.out, e);
+  }
   if (validation) {
     const b = validation.best;
     log(

@@ -30,7 +30,7 @@ import { gather } from '../data/batches.js';
 import { Adam } from '../train/adam.js';
 import { ParamStore } from '../nn/params.js';
 import { imageGrid, writePng } from '../report/png.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
 import { UntappedEstimator } from './estimator.js';
 import { oneHot } from '../dists/categorical.js';
 import { meanSd } from './stats.js';
@@ -138,7 +138,7 @@ export interface MnistUntappedOptions {
 
 /** Runs the experiment and writes `results.json`, `report.md` and `digits-seed<N>.png`. */
 export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<{ runs: MnistUntappedRun[]; files: string[] }> {
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const test = loadMnist('test');
   const D = train.dim;

@@ -23,7 +23,7 @@ import { GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
 import { Adam } from '../train/adam.js';
 import { scatterPng, lineChartPng } from '../report/chart.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
 
 /** U(z) for z [N, 2] → [N] (the energy; the density is exp(−U)). */
 export function potentialEnergy(z: tf.Tensor): tf.Tensor {
@@ -158,7 +158,7 @@ export interface PotentialResult {
  * writes sample scatter plots, the bound curves and `report.md`.
  */
 export function runPotentialExperiment(o: { out: string; steps?: number; seed?: number }): PotentialResult {
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
   const logZ = potentialLogZ();
   const files: string[] = [];
   const fits: PotentialResult['fits'] = [];

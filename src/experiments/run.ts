@@ -23,7 +23,7 @@ import type { ImportanceModel } from '../eval/loglik.js';
 import { bound, logWeights } from '../objectives/bounds.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../train/trainer.js';
-import { readUtp, writeFileAtomic, FormatError } from '../io/format.js';
+import { readUtp, writeFileAtomic, FormatError, makeDir } from '../io/format.js';
 import type { ProgressOptions } from '../train/progress.js';
 
 /** Seed of the one static binarisation of test sets, shared by every run so that numbers compare. */
@@ -157,7 +157,7 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     model.dispose();
     throw new Error(`model.conditional is ${model.numClasses} but the data have ${data.train.numClasses} classes`);
   }
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDir(outDir);
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2) + '\n');
   const obj = cfg.objective;
   const trainer = new Trainer({

@@ -11,6 +11,7 @@ import { bound } from '../objectives/bounds.js';
 import { Trainer, TrainingDivergedError, type DataSource, type Objective } from './trainer.js';
 import { Adam } from './adam.js';
 import { ParamStore } from '../nn/params.js';
+import { decodeUtp } from '../io/format.js';
 
 await setupEngine();
 
@@ -105,7 +106,7 @@ test('NaN in the loss stops with a diagnosis and keeps the last good checkpoint 
   });
   saved = fs.readFileSync(ck);
   assert.ok(atEval !== null && saved.equals(atEval), 'checkpoint changed after the last evaluation');
-  const c = JSON.parse(saved.toString('utf8', 16, 16 + saved.readUInt32LE(12)));
+  const c = decodeUtp(saved, ck) as unknown as { meta: { trainer: { epoch: number } } };
   assert.equal(c.meta.trainer.epoch, 2);
   const recs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(recs.at(-1).type, 'diverged');
