@@ -35,7 +35,6 @@
  * - nuisance by geometry (fig. 6a): the median of q(z | x, ȳ) for every spectrum, and η², the share
  *   of its variance explained by the geometry (1 = z separates the geometries perfectly).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import {

@@ -15,7 +15,6 @@
  * spectrum is subtracted before training, as the reference does. PLS: 2
  * components on the 42 training shots, predictions projected on the simplex.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { LIBS_COMPOUNDS, LIBS_OXIDES, leaveCompoundsOut, simulateLibs, type LibsCompound } from '../data/libs.js';

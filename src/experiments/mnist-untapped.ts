@@ -20,7 +20,6 @@
  * batch 10 000; lr 0.01. Adam's gradients are clipped by global norm (10) rather than elementwise
  * to (−1, 1). Pixel intensities in [0, 1] are used as they are (Bernoulli cross-entropy).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';

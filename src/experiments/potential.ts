@@ -13,7 +13,6 @@
  * - **auxiliary** (eq 4.19): q(a) q(z | a) with p(a | z), bound E_q[−U(z) + log p(a|z) − log q(a) − log q(z|a)].
  * The true log Z is computed on a grid for comparison.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
