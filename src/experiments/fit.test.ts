@@ -333,3 +333,20 @@ test('fit with discrete labels and validation files: selection by cross-entropy,
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fit --deterministic with only labelled rows (issue 24, case 4): trains, writes the model, leaves no .partial', async () => {
+  const dir = tmp();
+  try {
+    const fx = path.join(dir, 'x.csv');
+    const fy = path.join(dir, 'y.csv');
+    fs.writeFileSync(fx, 'a,b,c\n0.1,0.2,0.3\n0.3,0.2,0.1\n');
+    fs.writeFileSync(fy, 'p,q\n1,0\n0,1\n');
+    const out = path.join(dir, 'm');
+    const r = await fitFiles({ x: fx, y: fy, out, epochs: 1, model: { variational: false } });
+    assert.ok(Number.isFinite(r.info.history[0].trainLoss));
+    r.estimator.dispose();
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['m', 'x.csv', 'y.csv']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

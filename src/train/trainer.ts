@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { ParamStore } from '../nn/params.js';
 import { learningRate, type LrSchedule } from '../objectives/schedules.js';
-import { readUtp, writeUtp, type NamedArray } from '../io/format.js';
+import { readUtp, writeUtp, FileWriteError, type NamedArray } from '../io/format.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { Progress, type ProgressOptions } from './progress.js';
 
@@ -353,15 +353,16 @@ export class Trainer {
   trainStep(batch: Batch, ctx: StepContext, lr: number, indexInEpoch = 0): number {
     const varList = this.vars.map((v) => v.variable);
     const { value, grads } = tf.variableGrads(() => this.o.objective(batch, ctx), varList);
-    const gradList = this.vars.map((v) => grads[v.variable.name]);
+    // null: the loss does not depend on this parameter in this step (Adam leaves it unchanged)
+    const gradList: (tf.Tensor | null)[] = this.vars.map((v) => grads[v.variable.name] ?? null);
     const loss = value.dataSync()[0];
     const norm = this.adam.gradNorm(gradList);
     const release = () => {
-      tf.dispose([value, ...gradList]);
+      tf.dispose([value, ...gradList.filter((g): g is tf.Tensor => g !== null)]);
       for (const b of Object.values(batch)) tf.dispose(Object.values(b));
     };
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-      const bad = this.vars.filter((_, i) => !tf.tidy(() => tf.all(tf.isFinite(gradList[i])).dataSync()[0])).map((v) => v.name);
+      const bad = this.vars.filter((_, i) => gradList[i] !== null && !tf.tidy(() => tf.all(tf.isFinite(gradList[i]!)).dataSync()[0])).map((v) => v.name);
       release();
       const last = this.history.at(-1);
       const details = { epoch: this.epochsDone + 1, stepInEpoch: indexInEpoch, step: this.steps, loss, gradNorm: norm, lr, nonFiniteGradients: bad, lastCheckpointEpoch: last?.epoch ?? null };
@@ -403,7 +404,12 @@ export class Trainer {
   }
 
   private log(rec: Record<string, unknown>): void {
-    if (this.o.logFile) fs.appendFileSync(this.o.logFile, JSON.stringify(rec) + '\n');
+    if (!this.o.logFile) return;
+    try {
+      fs.appendFileSync(this.o.logFile, JSON.stringify(rec) + '\n');
+    } catch (e) {
+      throw new FileWriteError(this.o.logFile, e);
+    }
   }
 
   /** Frees the optimiser state (the model's parameters belong to the caller). */
