@@ -46,6 +46,8 @@ export interface FitOptions {
   seed?: number;
   budgetSeconds?: number;
   onEpoch?: (r: EvalRecord) => void;
+  /** Called with a warning of the run (a diverging loss); default: printed on stderr. All are in `lastRun.warnings` too. */
+  onWarning?: (message: string) => void;
   /** Evaluate (call `evaluate`, `onEpoch`) and checkpoint every this many epochs (default 1). */
   evalEvery?: number;
   /** Metrics computed at each evaluation (e.g. a validation error). */
@@ -233,6 +235,7 @@ export class UntappedEstimator {
       seed: opts.seed ?? 0,
       adam: { clipNorm: 10 },
       onEval: opts.onEpoch,
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
       evalEvery: opts.evalEvery ?? 1,
       ...(opts.evaluate ? { evaluate: opts.evaluate } : {}),
       ...(opts.select ? { select: opts.select } : {}),

@@ -350,3 +350,23 @@ test('fit --deterministic with only labelled rows (issue 24, case 4): trains, wr
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a diverging fit (--lr 1e6, issue 24 case 6) is saved with a warning in the log, fit.json and every prediction note', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(40, 1);
+    const out = path.join(dir, 'm');
+    const logged: string[] = [];
+    const r = await fitFiles({ x: write(dir, 'x.csv', ch, x), y: write(dir, 'y.csv', comp, y), out, epochs: 5, lr: 1e6, log: (m) => logged.push(m) });
+    r.estimator.dispose();
+    assert.ok(logged.some((l) => /^fit: warning: the training loss is diverging: .* more than 1000× above its best/.test(l)), logged.join('\n'));
+    const info = JSON.parse(fs.readFileSync(path.join(out, 'fit.json'), 'utf8')) as FitInfo;
+    assert.equal(info.warnings?.length, 1);
+    const m = loadFitted(out);
+    const p = predictFile(m, path.join(dir, 'x.csv'), 5);
+    assert.match(p.note, /^WARNING: .* was saved from a fit whose loss diverged/);
+    m.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

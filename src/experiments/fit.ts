@@ -145,6 +145,8 @@ export interface FitInfo {
   validation?: FitValidation;
   /** The calibration of `predict`'s intervals (or class sets) on the validation rows; absent without them. */
   calibration?: FitCalibration;
+  /** Warnings of the training run (a loss that grew by orders of magnitude: the model may be useless); absent when none. */
+  warnings?: string[];
 }
 
 /** The `validation` section of `fit.json`. */
@@ -622,6 +624,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}),
     ...(valid ? { evaluate: scoreValidation, select: { metric, mode: 'min' as const, patience, minEpochs } } : {}),
     onEpoch: (r) => log(say(r)),
+    onWarning: (m) => log(`fit: warning: ${m}`),
   });
   const runResult = est.lastRun;
   const stoppedBy = runResult?.stoppedBy ?? 'epochs';
@@ -662,6 +665,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     stoppedBy,
     ...(validation ? { validation } : {}),
     ...(calibration ? { calibration } : {}),
+    ...(runResult?.warnings.length ? { warnings: runResult.warnings } : {}),
   };
   est.save(path.join(partial, 'model.utp'));
   writeFileAtomic(path.join(partial, 'fit.json'), JSON.stringify(full, null, 2) + '\n');
@@ -697,6 +701,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     if (calibration) log(`fit: ${describeCalibration(calibration.at, info.labelNames)}`);
   }
   log(`fit: wrote ${o.out} (${files.join(', ')}) after ${full.trainSeconds.toFixed(1)} s of training`);
+  if (full.warnings) log(`fit: warning: ${full.warnings.length === 1 ? 'the training loss diverged' : `${full.warnings.length} warnings`} (see 'warnings' in ${path.join(o.out, 'fit.json')}); the saved model may be useless`);
   return { dir: out, info: full, estimator: est };
 }
 
@@ -760,10 +765,13 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
   const K = m.info.labelNames.length;
   const sd = sdOverDraws(p.samples!, p.mean.length, K);
   const out: FilePrediction = { ids: t.ids, labelNames: m.info.labelNames, mean: p.mean, sd, note: '' };
+  // a model saved from a diverging fit says so first in every note
+  const warn = m.info.warnings?.length ? `WARNING: ${m.dir} was saved from a fit whose loss diverged, its predictions may be useless (${m.info.warnings[0]}). ` : '';
   const cal = m.info.calibration;
   if (opts.level !== undefined && !(opts.level > 0 && opts.level < 1)) throw new Error(`--level must be in (0, 1), got ${opts.level}`);
   if (!cal) {
     out.note =
+      warn +
       `no calibrated ${m.info.labels === 'simplex' ? 'intervals' : 'prediction sets'}: ${m.dir} was fitted without validation rows (fit --validation-fraction, or --validation-x and --validation-y). ` +
       `The sd columns are the spread of q(y | x) over ${samples} draws, not a calibrated uncertainty.`;
     return out;
@@ -772,7 +780,7 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
   if (cal.at.kind === 'split-conformal') {
     const c = level === cal.at.level ? cal.at : intervalsFromScores(cal.scores, level, cal.at.method);
     out.calibration = c;
-    out.note = describeCalibration(c, m.info.labelNames);
+    out.note = warn + describeCalibration(c, m.info.labelNames);
     if (c.quantile.every((q) => q !== null)) {
       out.interval = predictIntervals(c, p.mean, { sd, clip: [0, 1] });
       if (c.method === 'scaled' && cal.samples !== undefined && cal.samples !== samples) out.note += `; calibrated with the sd of ${cal.samples} draws, predicted with ${samples}`;
@@ -780,7 +788,7 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
   } else {
     const c = level === cal.at.level ? cal.at : setsFromScores(cal.scores[0], level);
     out.calibration = c;
-    out.note = describeCalibration(c, m.info.labelNames);
+    out.note = warn + describeCalibration(c, m.info.labelNames);
     if (c.threshold !== null) out.sets = predictionSets(c, p.mean);
   }
   return out;

@@ -48,8 +48,9 @@ export function writeRunReport(
   model: LatentModel,
   test: Dataset,
   history: EvalRecord[],
-  opts: { iw: number; iwN: number; progress?: ProgressOptions; title?: string },
+  opts: { iw: number; iwN: number; progress?: ProgressOptions; title?: string; warnings?: string[] },
 ): RunReport {
+  const warnings = opts.warnings ?? [];
   const files = {
     samples: path.join(dir, 'samples.png'),
     reconstructions: path.join(dir, 'reconstructions.png'),
@@ -76,6 +77,7 @@ export function writeRunReport(
     `Budget: ${last?.epoch ?? 0} epochs, ${last?.step ?? 0} steps, ${(last?.trainSeconds ?? 0).toFixed(0)} s of training, batch ${config.train.batchSize}, seed ${config.train.seed}.`,
     `Engine: ${eng ? `${eng.backend}${eng.fixes.length ? ` (${eng.fixes.join(', ')})` : ''}, tfjs ${eng.versions.tfjs}, node ${eng.versions.node}` : 'unknown'}.`,
     '',
+    ...(warnings.length ? ['## Warnings', '', ...warnings.map((w) => `- **${w}**`), ''] : []),
     '## Numbers (nats per example, higher is better)',
     '',
     '| metric | value |',
@@ -103,6 +105,6 @@ export function writeRunReport(
     '',
   ].join('\n');
   writeFileAtomic(files.markdown, md);
-  writeFileAtomic(files.json, JSON.stringify({ testElbo, iw: report.iw, history, config, engine: eng }, null, 2) + '\n');
+  writeFileAtomic(files.json, JSON.stringify({ testElbo, iw: report.iw, history, config, engine: eng, ...(warnings.length ? { warnings } : {}) }, null, 2) + '\n');
   return report;
 }

@@ -44,10 +44,11 @@ export function addTrainCommand(program: Command): void {
       log(`${o.resume ? 'resuming' : 'training'} ${config.model.type} into ${o.out} (backend ${info.backend})`);
       const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info });
       if (o.report) {
-        const rep = writeRunReport(run.dir, run.config, run.model, run.data.test, run.result.history, { iw: o.iw, iwN: o.iwN });
+        const rep = writeRunReport(run.dir, run.config, run.model, run.data.test, run.result.history, { iw: o.iw, iwN: o.iwN, warnings: run.result.warnings });
         log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} images) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
         log(`report: ${rep.files.markdown}`);
       }
+      if (run.result.warnings.length) log(`warning: the training loss diverged (see ${path.join(run.dir, RUN_FILES.log)}${o.report ? ' and the report' : ''}); the model may be useless`);
       run.model.dispose();
     });
 }
