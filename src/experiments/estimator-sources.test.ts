@@ -57,3 +57,9 @@ test('parameters no source reaches (the encoder q(z|x,y) with unfeatured labels 
   assert.ok(untouched.some((k) => k.startsWith('qz.')), `unchanged: ${untouched.join(', ')}`);
   est.dispose();
 });
+
+test('a Bernoulli estimator refuses inputs outside [0, 1], naming the source, row, column and value', async () => {
+  const est = new UntappedEstimator({ inputDim: 3, classes: 2, latent: 1, likelihood: 'bernoulli', hidden: { qy: [4], qz: [4], px: [4] } }, 0);
+  await assert.rejects(est.fit({ labelled: { x, y }, unlabelled: { x: [[0, 0.5, 1], [0.2, 255, 0]] } }, { epochs: 1, progress: { silent: true } }), /unlabelled x: row 1, column 1 is 255: the Bernoulli likelihood needs inputs in \[0, 1\]/);
+  est.dispose();
+});

@@ -162,6 +162,14 @@ export class UntappedEstimator {
     // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows
     const rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', this.D) : undefined;
     const rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', this.D) : undefined;
+    if (m.config.likelihood === 'bernoulli') {
+      // a Bernoulli p(x | y, z) is a density only on [0, 1]; outside it the bound is meaningless (and can be positive)
+      for (const [what, r] of [['labelled x', rawL], ['unlabelled x', rawU]] as const) {
+        if (!r) continue;
+        const i = r.data.findIndex((v) => !(v >= 0 && v <= 1));
+        if (i >= 0) throw new Error(`${what}: row ${Math.floor(i / r.width)}, column ${i % r.width} is ${r.data[i]}: the Bernoulli likelihood needs inputs in [0, 1]; scale the data or use likelihood 'gaussian'`);
+      }
+    }
     if (opts.center) {
       const mu = new Float64Array(this.D);
       let n = 0;

@@ -370,3 +370,23 @@ test('a diverging fit (--lr 1e6, issue 24 case 6) is saved with a warning in the
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a Bernoulli likelihood with inputs outside [0, 1] is an error naming the file, line, column and value (issue 24, case 1)', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(20, 1);
+    const fy = write(dir, 'y.csv', comp, y);
+    const out = path.join(dir, 'm');
+    const fx = write(dir, 'x255.csv', ch, x.map((r, i) => (i === 3 ? r.map((v, j) => (j === 2 ? 255 : v)) : r)));
+    const bern = { model: { likelihood: 'bernoulli' as const } };
+    await assert.rejects(fitFiles({ x: fx, y: fy, out, epochs: 1, ...bern }), /x255\.csv: line 5 \(id 's3'\), column 'ch2' is 255: the Bernoulli likelihood .* needs inputs in \[0, 1\]/);
+    const fu = write(dir, 'u.csv', ch, x.map((r, i) => (i === 7 ? r.map((v, j) => (j === 0 ? -0.5 : v)) : r)));
+    await assert.rejects(fitFiles({ x: write(dir, 'x.csv', ch, x), y: fy, unlabelled: fu, out, epochs: 1, ...bern }), /u\.csv: line 9 \(id 's7'\), column 'ch0' is -0\.5: the Bernoulli/);
+    assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`), 'nothing written');
+    // the Gaussian likelihood takes any finite value
+    const r = await fitFiles({ x: fx, y: fy, out, epochs: 1 });
+    r.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../io/format.js';
-import { checkSameWidth, checkSimplexTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
+import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
 import type { EvalRecord } from '../train/trainer.js';
@@ -319,16 +319,25 @@ export interface FitInputs {
   labelledIds?: string[];
 }
 
+/** Why a Bernoulli likelihood refuses inputs outside [0, 1] (the end of the error message). */
+export const BERNOULLI_RANGE = "the Bernoulli likelihood (model.likelihood 'bernoulli') needs inputs in [0, 1]: scale the data (e.g. divide 8-bit values by 255) or use likelihood 'gaussian'";
+
 /** Reads and checks every input of a fit; throws a {@link DataFileError} naming the file and row. */
 export function readFitInputs(o: FitFilesOptions): FitInputs {
   const labels = o.labels ?? 'simplex';
   const { x, y, yData, K, labelNames } = readPair(o.x, o.y, labels);
   const D = x.width;
+  // a Bernoulli p(x | y, z) is a density only for x in [0, 1]: anything else is an error here, naming the value
+  const unit = (t: Table) => {
+    if (o.model?.likelihood === 'bernoulli') checkUnitTable(t, BERNOULLI_RANGE);
+  };
+  unit(x);
   const inputs: FitInfo['inputs'] = { x: { file: o.x, rows: x.n, columns: D }, y: { file: o.y, rows: y.n, columns: y.width } };
   const data: Semi2Data = { labelled: { x: { data: x.data, width: D }, y: { data: yData, width: K } } };
   if (o.unlabelled) {
     const u = readTable(o.unlabelled);
     checkSameWidth(x, u, 'channels');
+    unit(u);
     data.unlabelled = { x: { data: u.data, width: D } };
     inputs.unlabelled = { file: o.unlabelled, rows: u.n, columns: u.width };
   }
@@ -372,6 +381,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     if (o.validationFraction !== undefined) throw new DataFileError('give validation rows either as files (--validation-x, --validation-y) or as --validation-fraction, not both');
     const v = readPair(o.validationX, o.validationY, labels, { K, y });
     checkSameWidth(x, v.x, 'channels');
+    unit(v.x);
     out.validation = { x: { data: v.x.data, width: D }, y: { data: v.yData, width: K } };
     inputs.validationX = { file: o.validationX, rows: v.x.n, columns: v.x.width };
     inputs.validationY = { file: o.validationY, rows: v.y.n, columns: v.y.width };
