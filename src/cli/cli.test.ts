@@ -355,3 +355,22 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   assert.equal(r.code, 2);
   assert.match(r.err, /--level needs validation rows/);
 });
+
+test('predict into a pipe closed early (| head -1) ends quietly with status 0 (issue 24, case 13)', async () => {
+  const d = tmp();
+  const rows = (n: number, seed: number) => Array.from({ length: n }, (_, i) => `s${i},${[0, 1, 2].map((j) => (((i * 7 + j * 3 + seed) % 10) / 10).toFixed(2)).join(',')}`);
+  fs.writeFileSync(path.join(d, 'x.csv'), ['id,a,b,c', ...rows(20, 1)].join('\n') + '\n');
+  fs.writeFileSync(path.join(d, 'y.csv'), ['id,p,q', ...Array.from({ length: 20 }, (_, i) => `s${i},${(i % 5) / 5},${1 - (i % 5) / 5}`)].join('\n') + '\n');
+  fs.writeFileSync(path.join(d, 'big.csv'), ['id,a,b,c', ...rows(6000, 2)].join('\n') + '\n');
+  assert.equal(cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--epochs', '1', '--out', path.join(d, 'm')]).code, 0);
+  const child = spawn(process.execPath, [BIN, 'predict', path.join(d, 'm'), '--x', path.join(d, 'big.csv'), '--samples', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString())));
+  child.stdout.destroy(); // the reader goes away, as head does after its line
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.match(first, /^id,p,q,p_sd,q_sd/);
+  assert.equal(code, 0, err);
+  assert.doesNotMatch(err, /EPIPE|Error|at .*\.js/);
+  fs.rmSync(d, { recursive: true });
+});

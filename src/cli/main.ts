@@ -40,8 +40,27 @@ export function buildProgram(): Command {
   return program;
 }
 
+let stdoutGuarded = false;
+
+/**
+ * A closed stdout (`untapped predict … | head -1`) ends the command quietly with status 0, as for
+ * any Unix filter, instead of an uncaught EPIPE with a stack trace. Installed once per process.
+ */
+export function endQuietlyOnClosedStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    log(`untapped: error: cannot write to stdout: ${e.message}`);
+    process.exit(1);
+  });
+  // a closed stderr (`… 2>&1 | head`) loses the progress lines, not the work: the command goes on
+  process.stderr.on('error', () => {});
+}
+
 /** Runs the CLI with `argv` (without node and script); returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
