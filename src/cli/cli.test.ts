@@ -124,7 +124,7 @@ test('train → evaluate --json → sample; a second train into the same directo
   const before = fs.readFileSync(path.join(run, 'checkpoint.utp'));
   r = cli(['train', '--config', cfg, '--out', run]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /already holds a run; use --resume/);
+  assert.match(r.err, /already holds a run \(its checkpoint\.utp\); use --resume/);
   assert.ok(fs.readFileSync(path.join(run, 'checkpoint.utp')).equals(before));
   fs.rmSync(d, { recursive: true });
 });
@@ -372,5 +372,46 @@ test('predict into a pipe closed early (| head -1) ends quietly with status 0 (i
   assert.match(first, /^id,p,q,p_sd,q_sd/);
   assert.equal(code, 0, err);
   assert.doesNotMatch(err, /EPIPE|Error|at .*\.js/);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('train: a second writer refuses naming the first one’s pid; a run stopped before its first checkpoint is taken over or resumed from nothing; a directory of user files is refused (issue 24, cases 7, 10, 11)', async () => {
+  const d = tmp();
+  const cfg = writeJson(path.join(d, 'c.json'), TINY);
+  // the user's own files are not replaced by a run's report
+  const mine = path.join(d, 'mine');
+  fs.mkdirSync(mine);
+  fs.writeFileSync(path.join(mine, 'report.md'), 'my notes\n');
+  let r = cli(['train', '--config', cfg, '--out', mine, '--no-report']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /mine holds files that are not an untapped run \(report\.md\), which the run would replace; choose a new or empty directory/);
+  assert.deepEqual(fs.readdirSync(mine), ['report.md']);
+  assert.equal(fs.readFileSync(path.join(mine, 'report.md'), 'utf8'), 'my notes\n');
+  // another live writer holds the directory
+  const run = path.join(d, 'run');
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  await new Promise((res) => other.once('spawn', res));
+  fs.writeFileSync(`${run}.lock`, JSON.stringify({ pid: other.pid, host: os.hostname(), started: new Date().toISOString(), argv: ['train'] }));
+  r = cli(['train', '--config', cfg, '--out', run, '--no-report']);
+  other.kill('SIGKILL');
+  await new Promise((res) => other.once('exit', res));
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`run directory .*run is in use by another untapped process \\(pid ${other.pid}, since`));
+  assert.ok(!fs.existsSync(run), 'nothing written');
+  // its process gone, the lock is stale: a run goes ahead and releases the lock at the end
+  r = cli(['train', '--config', cfg, '--out', run, '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(!fs.existsSync(`${run}.lock`));
+  // killed before its first checkpoint: only config.json (and the start of a log) are left
+  fs.rmSync(path.join(run, 'checkpoint.utp'));
+  r = cli(['train', '--config', cfg, '--out', run, '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /taking over a run that stopped before its first checkpoint/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').split('\n')[0]).type, 'start');
+  fs.rmSync(path.join(run, 'checkpoint.utp'));
+  r = cli(['train', '--out', run, '--resume', '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /stopped before its first checkpoint; it starts again from the beginning/);
+  assert.ok(fs.existsSync(path.join(run, 'checkpoint.utp')));
   fs.rmSync(d, { recursive: true });
 });

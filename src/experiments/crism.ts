@@ -53,6 +53,7 @@ import {
 import { fitPls } from '../eval/pls.js';
 import { compositionKl, endmemberError } from '../eval/composition.js';
 import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { cornerLabels } from './fit.js';
 import { PAPER_WEIGHTS, UntappedEstimator } from './estimator.js';
@@ -167,6 +168,7 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
   const data = simulateCrism({ seed: o.dataSeed ?? 0, endmembers });
   const truth = endmemberSpectra({ endmembers });
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const centreMax = o.centreMax ?? 0.5;
   if (!(centreMax >= 1 / 3 && centreMax <= 1)) throw new Error(`crism: centreMax must be in [1/3, 1], got ${o.centreMax}`);
   const centre = new Set(centreGridPoints(0.2, centreMax));

@@ -390,3 +390,18 @@ test('a Bernoulli likelihood with inputs outside [0, 1] is an error naming the f
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fit: a model directory another live process is fitting into is refused, naming its pid; nothing is touched', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(20, 1);
+    const out = path.join(dir, 'm');
+    fs.mkdirSync(`${out}.partial`);
+    fs.writeFileSync(path.join(`${out}.partial`, 'options.json'), '{}');
+    fs.writeFileSync(`${out}.lock`, JSON.stringify({ pid: process.ppid, host: os.hostname(), started: '2026-11-29T00:00:00Z' }));
+    await assert.rejects(fitFiles({ x: write(dir, 'x.csv', ch, x), y: write(dir, 'y.csv', comp, y), out, epochs: 1, force: true }), new RegExp(`model directory .*m is in use by another untapped process \\(pid ${process.ppid}, since 2026-11-29T00:00:00Z\\)`));
+    assert.deepEqual(fs.readdirSync(`${out}.partial`), ['options.json']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

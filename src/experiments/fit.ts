@@ -27,6 +27,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
@@ -492,6 +493,16 @@ const CALIBRATION_SAMPLES = 100;
  * source is required (its z̄ is the default z of `generate`).
  */
 export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: FitDataOptions): Promise<FittedModel> {
+  // one writer at a time for --out and its .partial: a second fit refuses, naming the first's pid
+  const unlock = lockDir(o.out, `model directory ${o.out}`);
+  try {
+    return await fitDataLocked(data, info, K, D, o);
+  } finally {
+    unlock();
+  }
+}
+
+async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: FitDataOptions): Promise<FittedModel> {
   checkOutDir(o);
   if (!data.labelled) throw new Error('fit: a labelled source is required');
   const log = o.log ?? (() => {});

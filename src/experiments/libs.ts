@@ -21,6 +21,7 @@ import { LIBS_COMPOUNDS, LIBS_OXIDES, leaveCompoundsOut, simulateLibs, type Libs
 import { fitPls } from '../eval/pls.js';
 import { compositionKl } from '../eval/composition.js';
 import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { lineChartPng } from '../report/chart.js';
 import { defaultWeights, UntappedEstimator } from './estimator.js';
 import type { Semi2Weights } from '../models/semi2.js';
@@ -86,6 +87,7 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
   const nSeeds = o.seeds ?? 5;
   const first = o.seed ?? 0;
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const K = LIBS_OXIDES.length;
   const results: LibsSeedResult[] = [];
   const files: string[] = [];

@@ -30,6 +30,7 @@ import { Adam } from '../train/adam.js';
 import { ParamStore } from '../nn/params.js';
 import { imageGrid, writePng } from '../report/png.js';
 import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { UntappedEstimator } from './estimator.js';
 import { oneHot } from '../dists/categorical.js';
 import { meanSd } from './stats.js';
@@ -138,6 +139,7 @@ export interface MnistUntappedOptions {
 /** Runs the experiment and writes `results.json`, `report.md` and `digits-seed<N>.png`. */
 export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<{ runs: MnistUntappedRun[]; files: string[] }> {
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const test = loadMnist('test');
   const D = train.dim;

@@ -23,6 +23,7 @@ import { Normal } from '../dists/normal.js';
 import { Adam } from '../train/adam.js';
 import { scatterPng, lineChartPng } from '../report/chart.js';
 import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 
 /** U(z) for z [N, 2] → [N] (the energy; the density is exp(−U)). */
 export function potentialEnergy(z: tf.Tensor): tf.Tensor {
@@ -158,6 +159,7 @@ export interface PotentialResult {
  */
 export function runPotentialExperiment(o: { out: string; steps?: number; seed?: number }): PotentialResult {
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const logZ = potentialLogZ();
   const files: string[] = [];
   const fits: PotentialResult['fits'] = [];

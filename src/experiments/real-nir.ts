@@ -37,6 +37,7 @@ import { Rng } from '../engine/rng.js';
 import { readTable, type Table } from '../io/table.js';
 import { fitPls } from '../eval/pls.js';
 import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Weights } from '../models/semi2.js';
 import { resampledLabels } from '../data/unfeatured.js';
@@ -313,6 +314,7 @@ export async function realNirExperiment(o: RealNirOptions): Promise<{ runs: Real
   const epochs = o.epochs ?? 1000;
   const seeds = Array.from({ length: o.seeds ?? 5 }, (_, i) => (o.seed ?? 0) + i);
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const runs: RealNirRun[] = [];
   const pls: Record<string, { seed: number; error: number; components: number }[]> = {};
   const baselines: Record<string, number[]> = {};

@@ -23,6 +23,7 @@ import { Vae } from '../models/vae.js';
 import { pca2 } from '../eval/pca.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { readUtp, writeFileAtomic, writeUtp, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { confusionMatrix, errorRate, formatConfusion } from '../eval/classify.js';
 import { imageGrid, writePng } from '../report/png.js';
 
@@ -315,6 +316,7 @@ export interface MoonsComparisonOptions {
  */
 export async function runMoonsComparison(o: MoonsComparisonOptions): Promise<{ curves: Record<string, { epoch: number; testError: number; seconds: number }[]>; files: string[] }> {
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const types = o.types ?? ['adgm', 'm2'];
   const curves: Record<string, { epoch: number; testError: number; seconds: number }[]> = {};
   const files: string[] = [];
@@ -418,6 +420,7 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   if (!o.resume && fs.existsSync(checkpointFile)) throw new Error(`${o.out} holds a run (${MNIST100_CHECKPOINT}); continue it with resume (--resume) or choose another directory`);
   if (o.resume && !fs.existsSync(checkpointFile)) throw new Error(`${o.out}: no ${MNIST100_CHECKPOINT} to resume from`);
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const seed = o.seed ?? 0;
   const full = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const keep = complementColumns(lowVarianceColumns(full.x, full.dim, 0.1), full.dim);
@@ -504,6 +507,7 @@ export const MNIST100_PAPER_M1M2 = 0.0333;
  */
 export async function mnist100M1M2(o: M1M2Options): Promise<SslRunResult & { files: string[] }> {
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const seed = o.seed ?? 0;
   const rng = new Rng(seed);
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});

@@ -44,6 +44,7 @@ import { activeUnits } from '../eval/active-units.js';
 import { imageGrid, pairsGrid, writePng } from '../report/png.js';
 import { writeLatentScatterPng, writeManifoldPng } from '../report/latent.js';
 import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { TEST_BINARIZE_SEED } from './run.js';
 import { DigitClassifier } from './mnist-untapped.js';
 
@@ -414,6 +415,7 @@ export async function vaeTableExperiment(opts: VaeTableOptions): Promise<VaeTabl
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
   makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const test = binarizeStatic(loadMnist('test', { limit: o.testLimit }), new Rng(TEST_BINARIZE_SEED));
   log(`vae-table: ${o.variants.length} variant(s) × ${o.latents.length} latent size(s), ${o.budgetEpochs} epoch(s) on ${train.n} training images; IW-${o.iw} on ${test.n} test images`);

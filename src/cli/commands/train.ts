@@ -42,7 +42,7 @@ export function addTrainCommand(program: Command): void {
       }
       const config = readConfigFile(RunConfigSchema, cfgFile);
       log(`${o.resume ? 'resuming' : 'training'} ${config.model.type} into ${o.out} (backend ${info.backend})`);
-      const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info });
+      const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info, log });
       if (o.report) {
         const rep = writeRunReport(run.dir, run.config, run.model, run.data.test, run.result.history, { iw: o.iw, iwN: o.iwN, warnings: run.result.warnings });
         log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} images) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
