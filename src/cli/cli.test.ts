@@ -121,6 +121,18 @@ test('train → evaluate --json → sample; a second train into the same directo
   r = cli(['sample', run, '--n', '16', '--out', path.join(d, 'g.png')]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual([...fs.readFileSync(path.join(d, 'g.png')).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+  // an existing PNG is not replaced without --force (issue 24, case 7); the run's own files never
+  const png = fs.readFileSync(path.join(d, 'g.png'));
+  r = cli(['sample', run, '--n', '4', '--out', path.join(d, 'g.png')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /g\.png already exists; choose another name or pass --force/);
+  assert.ok(fs.readFileSync(path.join(d, 'g.png')).equals(png));
+  r = cli(['sample', run, '--n', '4', '--out', path.join(run, 'checkpoint.utp'), '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /checkpoint\.utp is an input of this command/);
+  r = cli(['sample', run, '--n', '4', '--seed', '3', '--out', path.join(d, 'g.png'), '--force']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(!fs.readFileSync(path.join(d, 'g.png')).equals(png));
   const before = fs.readFileSync(path.join(run, 'checkpoint.utp'));
   r = cli(['train', '--config', cfg, '--out', run]);
   assert.equal(r.code, 1);
@@ -331,6 +343,18 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   assert.match(r.err, /g\.csv and .*g\.png already exist/);
   r = cli(['generate', out, '--y', 'corners', '--out', path.join(d, 'g'), '--force']);
   assert.equal(r.code, 0, r.err);
+  // --force never replaces an input (the data, the model's own files) or a directory
+  const xBefore = fs.readFileSync(path.join(d, 'x.csv'));
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv'), '--out', path.join(d, 'x.csv'), '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /x\.csv is an input of this command/);
+  assert.ok(fs.readFileSync(path.join(d, 'x.csv')).equals(xBefore));
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv'), '--out', path.join(out, 'fit.json'), '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /fit\.json is an input of this command/);
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv'), '--out', out, '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /is a directory; give a file name/);
   // an interrupted fit's checkpoint is not discarded silently
   fs.mkdirSync(path.join(d, 'm2.partial'));
   fs.writeFileSync(path.join(d, 'm2.partial', 'checkpoint.utp'), 'x');

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, intArg, log } from './common.js';
+import { RefusedOutputError } from '../io/replace.js';
 import { addTrainCommand } from './commands/train.js';
 import { addEvaluateCommand } from './commands/evaluate.js';
 import { addSampleCommand } from './commands/sample.js';
@@ -67,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof RefusedOutputError) {
       log(`untapped: error: ${e.message}`);
       return 2;
     }

@@ -405,3 +405,39 @@ test('fit: a model directory another live process is fitting into is refused, na
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fit --force replaces only a model directory fit wrote: never the current directory, an input file or a directory of other files (issue 24, case 8)', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(20, 1);
+    const fx = write(dir, 'x.csv', ch, x);
+    const fy = write(dir, 'y.csv', comp, y);
+    const base = { x: fx, y: fy, epochs: 1, force: true };
+    await assert.rejects(fitFiles({ ...base, out: '.' }), /--out \. is the current directory; give a new directory name/);
+    await assert.rejects(fitFiles({ ...base, out: path.dirname(process.cwd()) }), /is the current directory or holds it/);
+    await assert.rejects(fitFiles({ ...base, out: fx }), /--out .*x\.csv is an input file of this fit/);
+    await assert.rejects(fitFiles({ ...base, out: dir }), /--out .* holds an input of this fit \(.*x\.csv\)/);
+    const userDir = path.join(dir, 'results');
+    fs.mkdirSync(userDir);
+    fs.writeFileSync(path.join(userDir, 'notes.md'), 'mine');
+    await assert.rejects(fitFiles({ ...base, out: userDir }), /--out .*results is not a model directory written by `untapped fit` \(no fit\.json of one\); --force replaces only those/);
+    assert.equal(fs.readFileSync(path.join(userDir, 'notes.md'), 'utf8'), 'mine');
+    const userFile = path.join(dir, 'other.txt');
+    fs.writeFileSync(userFile, 'mine');
+    await assert.rejects(fitFiles({ ...base, out: userFile }), /is a file, not a model directory/);
+    // a .partial holding the user's files is not emptied
+    fs.mkdirSync(path.join(dir, 'm.partial'));
+    fs.writeFileSync(path.join(dir, 'm.partial', 'data.csv'), 'mine');
+    await assert.rejects(fitFiles({ ...base, out: path.join(dir, 'm') }), /m\.partial holds files that an unfinished fit does not write \(data\.csv\)/);
+    fs.rmSync(path.join(dir, 'm.partial'), { recursive: true });
+    // a model directory is replaced
+    const m = path.join(dir, 'm');
+    (await fitFiles({ ...base, out: m })).estimator.dispose();
+    const first = fs.readFileSync(path.join(m, 'fit.json'), 'utf8');
+    (await fitFiles({ ...base, out: m, seed: 5 })).estimator.dispose();
+    assert.notEqual(fs.readFileSync(path.join(m, 'fit.json'), 'utf8'), first);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['m', 'other.txt', 'results', 'x.csv', 'y.csv']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -28,6 +28,7 @@ import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../io/format.js';
 import { lockDir } from '../io/lock.js';
+import { checkModelDirOut, isPartialFitDir, RefusedOutputError } from '../io/replace.js';
 import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
@@ -402,7 +403,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
 
 /** Fits the model to the files in `o` and writes the model directory `o.out` (see the module doc). */
 export async function fitFiles(o: FitFilesOptions): Promise<FittedModel> {
-  checkOutDir(o);
+  checkOutDir(o, [o.x, o.y, o.unlabelled, o.unfeatured, o.validationX, o.validationY, o.groups].filter((f): f is string => f !== undefined && fs.existsSync(f)));
   const r = readFitInputs(o);
   const { x: _x, y: _y, validationX: _vx, validationY: _vy, groups: _g, ...rest } = o;
   return fitData(r.data, r.info, r.K, r.D, {
@@ -425,12 +426,20 @@ export type FitDataOptions = Omit<FitFilesOptions, 'x' | 'y' | 'validationX' | '
   labelledIds?: string[];
 };
 
-/** Refuses to overwrite `o.out` (without `force`) and to resume without a checkpoint. */
-function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }): void {
+/**
+ * Refuses to overwrite `o.out` (without `force`; with it, anything but a model directory this tool
+ * wrote, the current directory and the inputs) and to resume without a checkpoint; `inputs` are the
+ * files the fit reads.
+ */
+function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }, inputs: string[]): void {
   const out = path.resolve(o.out);
-  if (fs.existsSync(out) && !o.force) throw new Error(`${o.out} already exists; choose another --out or pass --force to replace it`);
-  if (o.resume && !fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${out}.partial (no checkpoint.utp)`);
-  if (!o.resume && !o.force && fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp'))) {
+  checkModelDirOut(o.out, o.force, inputs);
+  const partial = `${out}.partial`;
+  if (fs.existsSync(partial) && !isPartialFitDir(partial)) {
+    throw new RefusedOutputError(`${o.out}.partial holds files that an unfinished fit does not write (${fs.readdirSync(partial).slice(0, 3).join(', ')}); move them away or choose another --out`);
+  }
+  if (o.resume && !fs.existsSync(path.join(partial, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${out}.partial (no checkpoint.utp)`);
+  if (!o.resume && !o.force && fs.existsSync(path.join(partial, 'checkpoint.utp'))) {
     throw new Error(`${o.out}.partial holds an interrupted fit; pass --resume to continue it, or --force to start over (its checkpoint is then deleted)`);
   }
 }
@@ -503,7 +512,10 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
 }
 
 async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: FitDataOptions): Promise<FittedModel> {
-  checkOutDir(o);
+  checkOutDir(
+    o,
+    Object.values(info.inputs).flatMap((s) => (s && 'file' in s && fs.existsSync(s.file) ? [s.file] : [])),
+  );
   if (!data.labelled) throw new Error('fit: a labelled source is required');
   const log = o.log ?? (() => {});
   const out = path.resolve(o.out);

@@ -2,3 +2,4 @@
 export * from './format.js';
 export * from './table.js';
 export * from './lock.js';
+export * from './replace.js';

@@ -1,4 +1,5 @@
 /** `untapped predict DIR`: labels with their uncertainty from a fitted model. */
+import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
@@ -19,7 +20,7 @@ export function addPredictCommand(program: Command): void {
     .option('--report <file>', 'with --y: write those measures as JSON')
     .option('--force', 'replace existing --out / --report files')
     .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out, o.report], o.force);
+      refuseOverwrite([o.out, o.report], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
       await engine(cmd);
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
       if (o.report && !o.y) throw new UsageError('--report writes the measures against --y; give --y FILE');

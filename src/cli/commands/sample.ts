@@ -1,7 +1,8 @@
 /** `untapped sample DIR`: samples (and reconstructions) of a trained run as PNG. */
 import { Command } from 'commander';
-import { engine, intArg, log } from '../common.js';
-import { loadRun, loadRunData } from '../../experiments/run.js';
+import * as path from 'node:path';
+import { engine, intArg, log, refuseOverwrite } from '../common.js';
+import { loadRun, loadRunData, RUN_FILES } from '../../experiments/run.js';
 import { writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
 
 /** Adds `untapped sample DIR`. */
@@ -14,7 +15,9 @@ export function addSampleCommand(program: Command): void {
     .requiredOption('-o, --out <file>', 'PNG file to write')
     .option('--reconstruct', 'reconstruct the first N test images instead of sampling')
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
-    .action(async (dir: string, o: { n: number; out: string; reconstruct?: boolean; seed: number }, cmd: Command) => {
+    .option('--force', 'replace an existing --out file')
+    .action(async (dir: string, o: { n: number; out: string; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
+      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint)]);
       await engine(cmd);
       const { config, model } = loadRun(dir);
       if (o.reconstruct) {
