@@ -75,6 +75,14 @@ test('Vae: train → dispose gives every tensor back', async () => {
   });
 });
 
+test('Vae, convolutional with batch norm: train → dispose gives every tensor back', async () => {
+  const X64 = Float32Array.from({ length: N * 64 }, (_, i) => ((i * 5) % 10) / 10);
+  await cycle(() => {
+    const m = new Vae(VaeConfigSchema.parse({ type: 'vae', arch: 'conv', channels: [2, 3], latent: [2], hidden: [[]], inputDim: 64, activation: 'tanh' }), new Rng(1));
+    return { params: m.params, dispose: () => m.dispose(), sources: [source('unlabelled', 64, 'x', X64)], loss: (b, ctx) => tf.neg(tf.mean(bound(m.terms(b.unlabelled.x, 1, ctx.rng), { kind: 'elbo' }))) as tf.Scalar };
+  });
+});
+
 test('Avae: train → dispose gives every tensor back', async () => {
   await cycle(() => {
     const m = new Avae(AvaeConfigSchema.parse({ type: 'avae', latent: 2, auxiliary: 2, hidden: [6], inputDim: D }), new Rng(1));
