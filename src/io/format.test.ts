@@ -135,3 +135,19 @@ test('temporary files of killed writers (dead pids) are removed by the next writ
   assert.deepEqual(removeStaleTemps(dir), []);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('atomic write through a symbolic link replaces the file it points to; a device is written into, never replaced', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'utp-'));
+  fs.writeFileSync(path.join(dir, 'real.csv'), 'old');
+  fs.symlinkSync(path.join(dir, 'real.csv'), path.join(dir, 'link.csv'));
+  writeFileAtomic(path.join(dir, 'link.csv'), 'new');
+  assert.ok(fs.lstatSync(path.join(dir, 'link.csv')).isSymbolicLink(), 'the link stays');
+  assert.equal(fs.readFileSync(path.join(dir, 'real.csv'), 'utf8'), 'new');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['link.csv', 'real.csv']);
+  if (fs.existsSync('/dev/null')) {
+    writeFileAtomic('/dev/null', 'discarded');
+    assert.ok(fs.statSync('/dev/null').isCharacterDevice(), '/dev/null is still the device');
+    assert.ok(!fs.readdirSync('/dev').some((n) => n.startsWith('.null.tmp-')));
+  }
+  fs.rmSync(dir, { recursive: true });
+});

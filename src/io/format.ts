@@ -238,18 +238,29 @@ export function makeDir(dir: string): void {
  * Temporary files left by writers that were killed (dead pids) in the same directory are removed.
  */
 export function writeFileAtomic(file: string, bytes: Buffer | string): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    // not there yet
+  }
+  if (st && !st.isFile() && !st.isDirectory()) {
+    // a device, FIFO or socket (/dev/null, /dev/stdout, a named pipe): written into, never replaced
+    try {
+      fs.writeFileSync(file, bytes);
+    } catch (e) {
+      throw new FileWriteError(file, e);
+    }
+    return;
+  }
+  // through a symbolic link, the file it points to is replaced (the link stays)
+  const real = st ? fs.realpathSync(file) : file;
+  const dir = path.dirname(real);
+  const tmp = path.join(dir, `.${path.basename(real)}.tmp-${process.pid}`);
   removeStaleTemps(dir);
   let created = false;
   try {
-    let isDir = false;
-    try {
-      isDir = fs.statSync(file).isDirectory();
-    } catch {
-      // not there yet
-    }
-    if (isDir) throw Object.assign(new Error(`EISDIR: ${file}`), { code: 'EISDIR' });
+    if (st?.isDirectory()) throw Object.assign(new Error(`EISDIR: ${file}`), { code: 'EISDIR' });
     const fd = fs.openSync(tmp, 'w');
     created = true;
     try {
@@ -258,7 +269,7 @@ export function writeFileAtomic(file: string, bytes: Buffer | string): void {
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp, real);
     created = false;
   } catch (e) {
     if (created) {

@@ -77,7 +77,8 @@ export function checkOutputFiles(files: (string | undefined)[], force: boolean |
     if (fs.existsSync(f) && fs.statSync(f).isDirectory()) throw new RefusedOutputError(`${f} is a directory; give a file name to write`);
   }
   if (force) return;
-  const there = outs.filter((f) => fs.existsSync(f));
+  // a device or pipe (/dev/null, /dev/stdout) is written into, not replaced: no --force needed
+  const there = outs.filter((f) => fs.existsSync(f) && fs.statSync(f).isFile());
   if (there.length) throw new RefusedOutputError(`${there.join(' and ')} already ${there.length === 1 ? 'exists' : 'exist'}; choose another name or pass --force to replace`);
 }
 
