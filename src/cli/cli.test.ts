@@ -285,6 +285,24 @@ test('experiment crism: a bad endmember file names the file and the key, and lea
   }
 });
 
+test('experiment --out: a directory of the user’s files (or the current directory) is refused before anything runs (issue 24, case 7)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-cli-exp-'));
+  try {
+    const mine = path.join(dir, 'mine');
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, 'report.md'), 'my notes\n');
+    let r = cli(['experiment', 'potential-avae', '--out', mine]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--out .*mine holds files that are not the output of an untapped experiment \(report\.md\); choose a new or empty directory/);
+    assert.deepEqual(fs.readdirSync(mine), ['report.md']);
+    r = cli(['experiment', 'potential-avae', '--out', '.']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--out \. is the current directory/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bench: an unknown benchmark name is a usage error listing the valid ones', () => {
   const r = cli(['bench', '--only', 'vae,gan']);
   assert.equal(r.code, 2);
