@@ -121,10 +121,22 @@ test('train → evaluate --json → sample; a second train into the same directo
   r = cli(['sample', run, '--n', '16', '--out', path.join(d, 'g.png')]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual([...fs.readFileSync(path.join(d, 'g.png')).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+  // an existing PNG is not replaced without --force (issue 24, case 7); the run's own files never
+  const png = fs.readFileSync(path.join(d, 'g.png'));
+  r = cli(['sample', run, '--n', '4', '--out', path.join(d, 'g.png')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /g\.png already exists; choose another name or pass --force/);
+  assert.ok(fs.readFileSync(path.join(d, 'g.png')).equals(png));
+  r = cli(['sample', run, '--n', '4', '--out', path.join(run, 'checkpoint.utp'), '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /checkpoint\.utp is an input of this command/);
+  r = cli(['sample', run, '--n', '4', '--seed', '3', '--out', path.join(d, 'g.png'), '--force']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(!fs.readFileSync(path.join(d, 'g.png')).equals(png));
   const before = fs.readFileSync(path.join(run, 'checkpoint.utp'));
   r = cli(['train', '--config', cfg, '--out', run]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /already holds a run; use --resume/);
+  assert.match(r.err, /already holds a run \(its checkpoint\.utp\); use --resume/);
   assert.ok(fs.readFileSync(path.join(run, 'checkpoint.utp')).equals(before));
   fs.rmSync(d, { recursive: true });
 });
@@ -273,6 +285,24 @@ test('experiment crism: a bad endmember file names the file and the key, and lea
   }
 });
 
+test('experiment --out: a directory of the user’s files (or the current directory) is refused before anything runs (issue 24, case 7)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-cli-exp-'));
+  try {
+    const mine = path.join(dir, 'mine');
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, 'report.md'), 'my notes\n');
+    let r = cli(['experiment', 'potential-avae', '--out', mine]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--out .*mine holds files that are not the output of an untapped experiment \(report\.md\); choose a new or empty directory/);
+    assert.deepEqual(fs.readdirSync(mine), ['report.md']);
+    r = cli(['experiment', 'potential-avae', '--out', '.']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--out \. is the current directory/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bench: an unknown benchmark name is a usage error listing the valid ones', () => {
   const r = cli(['bench', '--only', 'vae,gan']);
   assert.equal(r.code, 2);
@@ -331,6 +361,18 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   assert.match(r.err, /g\.csv and .*g\.png already exist/);
   r = cli(['generate', out, '--y', 'corners', '--out', path.join(d, 'g'), '--force']);
   assert.equal(r.code, 0, r.err);
+  // --force never replaces an input (the data, the model's own files) or a directory
+  const xBefore = fs.readFileSync(path.join(d, 'x.csv'));
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv'), '--out', path.join(d, 'x.csv'), '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /x\.csv is an input of this command/);
+  assert.ok(fs.readFileSync(path.join(d, 'x.csv')).equals(xBefore));
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv'), '--out', path.join(out, 'fit.json'), '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /fit\.json is an input of this command/);
+  r = cli(['predict', out, '--x', path.join(d, 'x.csv'), '--out', out, '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /is a directory; give a file name/);
   // an interrupted fit's checkpoint is not discarded silently
   fs.mkdirSync(path.join(d, 'm2.partial'));
   fs.writeFileSync(path.join(d, 'm2.partial', 'checkpoint.utp'), 'x');
@@ -354,4 +396,64 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--level', '0.9', '--out', path.join(d, 'm5'), '--epochs', '2']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--level needs validation rows/);
+});
+
+test('predict into a pipe closed early (| head -1) ends quietly with status 0 (issue 24, case 13)', async () => {
+  const d = tmp();
+  const rows = (n: number, seed: number) => Array.from({ length: n }, (_, i) => `s${i},${[0, 1, 2].map((j) => (((i * 7 + j * 3 + seed) % 10) / 10).toFixed(2)).join(',')}`);
+  fs.writeFileSync(path.join(d, 'x.csv'), ['id,a,b,c', ...rows(20, 1)].join('\n') + '\n');
+  fs.writeFileSync(path.join(d, 'y.csv'), ['id,p,q', ...Array.from({ length: 20 }, (_, i) => `s${i},${(i % 5) / 5},${1 - (i % 5) / 5}`)].join('\n') + '\n');
+  fs.writeFileSync(path.join(d, 'big.csv'), ['id,a,b,c', ...rows(6000, 2)].join('\n') + '\n');
+  assert.equal(cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--epochs', '1', '--out', path.join(d, 'm')]).code, 0);
+  const child = spawn(process.execPath, [BIN, 'predict', path.join(d, 'm'), '--x', path.join(d, 'big.csv'), '--samples', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString())));
+  child.stdout.destroy(); // the reader goes away, as head does after its line
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.match(first, /^id,p,q,p_sd,q_sd/);
+  assert.equal(code, 0, err);
+  assert.doesNotMatch(err, /EPIPE|Error|at .*\.js/);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('train: a second writer refuses naming the first one’s pid; a run stopped before its first checkpoint is taken over or resumed from nothing; a directory of user files is refused (issue 24, cases 7, 10, 11)', async () => {
+  const d = tmp();
+  const cfg = writeJson(path.join(d, 'c.json'), TINY);
+  // the user's own files are not replaced by a run's report
+  const mine = path.join(d, 'mine');
+  fs.mkdirSync(mine);
+  fs.writeFileSync(path.join(mine, 'report.md'), 'my notes\n');
+  let r = cli(['train', '--config', cfg, '--out', mine, '--no-report']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /mine holds files that are not an untapped run \(report\.md\), which the run would replace; choose a new or empty directory/);
+  assert.deepEqual(fs.readdirSync(mine), ['report.md']);
+  assert.equal(fs.readFileSync(path.join(mine, 'report.md'), 'utf8'), 'my notes\n');
+  // another live writer holds the directory
+  const run = path.join(d, 'run');
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  await new Promise((res) => other.once('spawn', res));
+  fs.writeFileSync(`${run}.lock`, JSON.stringify({ pid: other.pid, host: os.hostname(), started: new Date().toISOString(), argv: ['train'] }));
+  r = cli(['train', '--config', cfg, '--out', run, '--no-report']);
+  other.kill('SIGKILL');
+  await new Promise((res) => other.once('exit', res));
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`run directory .*run is in use by another untapped process \\(pid ${other.pid}, since`));
+  assert.ok(!fs.existsSync(run), 'nothing written');
+  // its process gone, the lock is stale: a run goes ahead and releases the lock at the end
+  r = cli(['train', '--config', cfg, '--out', run, '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(!fs.existsSync(`${run}.lock`));
+  // killed before its first checkpoint: only config.json (and the start of a log) are left
+  fs.rmSync(path.join(run, 'checkpoint.utp'));
+  r = cli(['train', '--config', cfg, '--out', run, '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /taking over a run that stopped before its first checkpoint/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8').split('\n')[0]).type, 'start');
+  fs.rmSync(path.join(run, 'checkpoint.utp'));
+  r = cli(['train', '--out', run, '--resume', '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /stopped before its first checkpoint; it starts again from the beginning/);
+  assert.ok(fs.existsSync(path.join(run, 'checkpoint.utp')));
+  fs.rmSync(d, { recursive: true });
 });

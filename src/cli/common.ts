@@ -1,18 +1,23 @@
 /** Helpers shared by the command files of the CLI: usage errors, argument parsers, progress, engine set-up. */
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { initEngine, describeEngine, type EngineInfo } from '../engine/backend.js';
 import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
+import { checkOutputFiles } from '../io/replace.js';
 
 /** An error in how the command was called: printed as `untapped: error: …`, exit status 2. */
 export class UsageError extends Error {}
 
-/** Refuses (usage error) to write over any of `files` that exists, unless `force`. */
-export function refuseOverwrite(files: (string | undefined)[], force: boolean | undefined): void {
-  if (force) return;
-  const there = files.filter((f): f is string => f !== undefined && fs.existsSync(f));
-  if (there.length) throw new UsageError(`${there.join(' and ')} already ${there.length === 1 ? 'exists' : 'exist'}; choose another name or pass --force to replace`);
+/**
+ * Refuses (usage error) to write over any of `files` that exists, unless `force`; and, even with
+ * it, over a directory or one of `inputs` (the files the command reads: data, the model's files).
+ */
+export function refuseOverwrite(files: (string | undefined)[], force: boolean | undefined, inputs: (string | undefined)[] = []): void {
+  try {
+    checkOutputFiles(files, force, inputs);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** A commander parser for an integer flag ≥ `min` (0 or 1). */

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, intArg, log } from './common.js';
+import { RefusedOutputError } from '../io/replace.js';
 import { addTrainCommand } from './commands/train.js';
 import { addEvaluateCommand } from './commands/evaluate.js';
 import { addSampleCommand } from './commands/sample.js';
@@ -40,15 +41,34 @@ export function buildProgram(): Command {
   return program;
 }
 
+let stdoutGuarded = false;
+
+/**
+ * A closed stdout (`untapped predict … | head -1`) ends the command quietly with status 0, as for
+ * any Unix filter, instead of an uncaught EPIPE with a stack trace. Installed once per process.
+ */
+export function endQuietlyOnClosedStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    log(`untapped: error: cannot write to stdout: ${e.message}`);
+    process.exit(1);
+  });
+  // a closed stderr (`… 2>&1 | head`) loses the progress lines, not the work: the command goes on
+  process.stderr.on('error', () => {});
+}
+
 /** Runs the CLI with `argv` (without node and script); returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof RefusedOutputError) {
       log(`untapped: error: ${e.message}`);
       return 2;
     }

@@ -176,6 +176,13 @@ test('MNIST: missing directory and mismatched counts are clear errors', () => {
   writeFileSync(join(d4, 't10k-images-idx3-ubyte'), encodeIdx([3, 27, 28], new Uint8Array(3 * 27 * 28)));
   writeFileSync(join(d4, 't10k-labels-idx1-ubyte'), encodeIdx([3], Uint8Array.from([1, 1, 2])));
   assert.throws(() => loadMnist('test', { dir: d4 }), /expected ubyte \(or float\) images of shape n×28×28, got ubyte 3×27×28/);
+  // float images outside [0, 1] (8-bit values stored as floats): the file, image, pixel and value
+  const d5 = mkdtempSync(join(tmp, 'mnistbad-'));
+  const px = new Float32Array(2 * 784).fill(0.5);
+  px[784 + 30] = 255;
+  writeFileSync(join(d5, 't10k-images-idx3-ubyte'), encodeIdx([2, 28, 28], px));
+  writeFileSync(join(d5, 't10k-labels-idx1-ubyte'), encodeIdx([2], Uint8Array.from([1, 2])));
+  assert.throws(() => loadMnist('test', { dir: d5 }), /t10k-images-idx3-ubyte: image 1 \(from 0\), pixel 30 \(row 1, column 2\) is 255: float images must be intensities in \[0, 1\]/);
 });
 
 // ---------------------------------------------------------------- dataset helpers

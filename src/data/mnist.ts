@@ -70,8 +70,18 @@ function parseSplit(split: MnistSplit, dir: string, named: boolean): Dataset {
     x = new Float32Array(pix.length);
     for (let i = 0; i < pix.length; i++) x[i] = lut[pix[i]];
   } else {
-    // Float images are taken as they are (expected in [0, 1]); callers check them with checkFinite.
+    // Float images are taken as they are, and must be intensities in [0, 1] like the byte images
+    // (a Bernoulli likelihood or a binarisation of anything else is meaningless).
     x = Float32Array.from(images.data as Float32Array | Float64Array);
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      // NaN and ±Infinity are left to checkFinite, whose message says so
+      if (Number.isFinite(v) && (v < 0 || v > 1)) {
+        const img = Math.floor(i / 784);
+        const p = i - 784 * img;
+        throw new Error(`${imagesPath}: image ${img} (from 0), pixel ${p} (row ${Math.floor(p / 28)}, column ${p % 28}) is ${v}: float images must be intensities in [0, 1] (divide 8-bit values by 255, or store them as ubyte)`);
+      }
+    }
   }
   return { name: named ? imagesPath : `mnist-${split}`, x, y, n, dim: 784, shape: [28, 28], numClasses: 10 };
 }

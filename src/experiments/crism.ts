@@ -35,7 +35,6 @@
  * - nuisance by geometry (fig. 6a): the median of q(z | x, ȳ) for every spectrum, and η², the share
  *   of its variance explained by the geometry (1 = z separates the geometries perfectly).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import {
@@ -53,7 +52,8 @@ import {
 } from '../data/spectra.js';
 import { fitPls } from '../eval/pls.js';
 import { compositionKl, endmemberError } from '../eval/composition.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
 import { cornerLabels } from './fit.js';
 import { PAPER_WEIGHTS, UntappedEstimator } from './estimator.js';
@@ -167,7 +167,8 @@ export async function crismExperiment(o: CrismExperimentOptions): Promise<{ seed
   const endmembers = typeof o.endmembers === 'string' ? CRISM_SIMULATIONS[o.endmembers] : (o.endmembers ?? CRISM_SIMULATIONS[CRISM_DEFAULT_SIMULATION]);
   const data = simulateCrism({ seed: o.dataSeed ?? 0, endmembers });
   const truth = endmemberSpectra({ endmembers });
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const centreMax = o.centreMax ?? 0.5;
   if (!(centreMax >= 1 / 3 && centreMax <= 1)) throw new Error(`crism: centreMax must be in [1/3, 1], got ${o.centreMax}`);
   const centre = new Set(centreGridPoints(0.2, centreMax));

@@ -28,9 +28,9 @@ export interface Semi2TermDiagnostics {
   decoderSigma: number;
 }
 
-/** Global norm of the gradients, read back once. */
+/** Global norm of the gradients, read back once (a parameter the term does not depend on has a null gradient: 0). */
 function norm(grads: tf.NamedTensorMap): number {
-  const gs = Object.values(grads);
+  const gs = Object.values(grads).filter((g): g is tf.Tensor => g != null);
   if (gs.length === 0) return 0;
   return Math.sqrt(tf.tidy(() => tf.addN(gs.map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
 }
@@ -39,7 +39,7 @@ function norm(grads: tf.NamedTensorMap): number {
 function termAndGrad(f: () => tf.Scalar, vars: tf.Variable[]): [number, number] {
   const { value, grads } = tf.variableGrads(f, vars);
   const out: [number, number] = [value.dataSync()[0], norm(grads)];
-  tf.dispose([value, ...Object.values(grads)]);
+  tf.dispose([value, ...Object.values(grads).filter((g): g is tf.Tensor => g != null)]);
   return out;
 }
 

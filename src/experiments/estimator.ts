@@ -47,6 +47,8 @@ export interface FitOptions {
   seed?: number;
   budgetSeconds?: number;
   onEpoch?: (r: EvalRecord) => void;
+  /** Called with a warning of the run (a diverging loss); default: printed on stderr. All are in `lastRun.warnings` too. */
+  onWarning?: (message: string) => void;
   /** Evaluate (call `evaluate`, `onEpoch`) and checkpoint every this many epochs (default 1). */
   evalEvery?: number;
   /** Metrics computed at each evaluation (e.g. a validation error). */
@@ -167,6 +169,14 @@ export class UntappedEstimator {
     // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows
     const rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', this.D) : undefined;
     const rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', this.D) : undefined;
+    if (this.model.config.likelihood === 'bernoulli') {
+      // a Bernoulli p(x | y, z) is a density only on [0, 1]; outside it the bound is meaningless (and can be positive)
+      for (const [what, r] of [['labelled x', rawL], ['unlabelled x', rawU]] as const) {
+        if (!r) continue;
+        const i = r.data.findIndex((v) => !(v >= 0 && v <= 1));
+        if (i >= 0) throw new Error(`${what}: row ${Math.floor(i / r.width)}, column ${i % r.width} is ${r.data[i]}: the Bernoulli likelihood needs inputs in [0, 1]; scale the data or use likelihood 'gaussian'`);
+      }
+    }
     if (opts.center) {
       const mu = new Float64Array(this.D);
       let n = 0;
@@ -258,6 +268,7 @@ export class UntappedEstimator {
       seed: opts.seed ?? 0,
       adam: { clipNorm: 10 },
       onEval: opts.onEpoch,
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
       evalEvery: opts.evalEvery ?? 1,
       ...(opts.evaluate ? { evaluate: opts.evaluate } : {}),
       ...(opts.select ? { select: opts.select } : {}),

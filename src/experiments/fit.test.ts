@@ -333,3 +333,111 @@ test('fit with discrete labels and validation files: selection by cross-entropy,
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fit --deterministic with only labelled rows (issue 24, case 4): trains, writes the model, leaves no .partial', async () => {
+  const dir = tmp();
+  try {
+    const fx = path.join(dir, 'x.csv');
+    const fy = path.join(dir, 'y.csv');
+    fs.writeFileSync(fx, 'a,b,c\n0.1,0.2,0.3\n0.3,0.2,0.1\n');
+    fs.writeFileSync(fy, 'p,q\n1,0\n0,1\n');
+    const out = path.join(dir, 'm');
+    const r = await fitFiles({ x: fx, y: fy, out, epochs: 1, model: { variational: false } });
+    assert.ok(Number.isFinite(r.info.history[0].trainLoss));
+    r.estimator.dispose();
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['m', 'x.csv', 'y.csv']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a diverging fit (--lr 1e6, issue 24 case 6) is saved with a warning in the log, fit.json and every prediction note', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(40, 1);
+    const out = path.join(dir, 'm');
+    const logged: string[] = [];
+    const r = await fitFiles({ x: write(dir, 'x.csv', ch, x), y: write(dir, 'y.csv', comp, y), out, epochs: 5, lr: 1e6, log: (m) => logged.push(m) });
+    r.estimator.dispose();
+    assert.ok(logged.some((l) => /^fit: warning: the training loss is diverging: .* more than 1000× above its best/.test(l)), logged.join('\n'));
+    const info = JSON.parse(fs.readFileSync(path.join(out, 'fit.json'), 'utf8')) as FitInfo;
+    assert.equal(info.warnings?.length, 1);
+    const m = loadFitted(out);
+    const p = predictFile(m, path.join(dir, 'x.csv'), 5);
+    assert.match(p.note, /^WARNING: .* was saved from a fit whose loss diverged/);
+    m.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a Bernoulli likelihood with inputs outside [0, 1] is an error naming the file, line, column and value (issue 24, case 1)', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(20, 1);
+    const fy = write(dir, 'y.csv', comp, y);
+    const out = path.join(dir, 'm');
+    const fx = write(dir, 'x255.csv', ch, x.map((r, i) => (i === 3 ? r.map((v, j) => (j === 2 ? 255 : v)) : r)));
+    const bern = { model: { likelihood: 'bernoulli' as const } };
+    await assert.rejects(fitFiles({ x: fx, y: fy, out, epochs: 1, ...bern }), /x255\.csv: line 5 \(id 's3'\), column 'ch2' is 255: the Bernoulli likelihood .* needs inputs in \[0, 1\]/);
+    const fu = write(dir, 'u.csv', ch, x.map((r, i) => (i === 7 ? r.map((v, j) => (j === 0 ? -0.5 : v)) : r)));
+    await assert.rejects(fitFiles({ x: write(dir, 'x.csv', ch, x), y: fy, unlabelled: fu, out, epochs: 1, ...bern }), /u\.csv: line 9 \(id 's7'\), column 'ch0' is -0\.5: the Bernoulli/);
+    assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.partial`), 'nothing written');
+    // the Gaussian likelihood takes any finite value
+    const r = await fitFiles({ x: fx, y: fy, out, epochs: 1 });
+    r.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fit: a model directory another live process is fitting into is refused, naming its pid; nothing is touched', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(20, 1);
+    const out = path.join(dir, 'm');
+    fs.mkdirSync(`${out}.partial`);
+    fs.writeFileSync(path.join(`${out}.partial`, 'options.json'), '{}');
+    fs.writeFileSync(`${out}.lock`, JSON.stringify({ pid: process.ppid, host: os.hostname(), started: '2026-11-29T00:00:00Z' }));
+    await assert.rejects(fitFiles({ x: write(dir, 'x.csv', ch, x), y: write(dir, 'y.csv', comp, y), out, epochs: 1, force: true }), new RegExp(`model directory .*m is in use by another untapped process \\(pid ${process.ppid}, since 2026-11-29T00:00:00Z\\)`));
+    assert.deepEqual(fs.readdirSync(`${out}.partial`), ['options.json']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fit --force replaces only a model directory fit wrote: never the current directory, an input file or a directory of other files (issue 24, case 8)', async () => {
+  const dir = tmp();
+  try {
+    const { x, y } = toy(20, 1);
+    const fx = write(dir, 'x.csv', ch, x);
+    const fy = write(dir, 'y.csv', comp, y);
+    const base = { x: fx, y: fy, epochs: 1, force: true };
+    await assert.rejects(fitFiles({ ...base, out: '.' }), /--out \. is the current directory; give a new directory name/);
+    await assert.rejects(fitFiles({ ...base, out: path.dirname(process.cwd()) }), /is the current directory or holds it/);
+    await assert.rejects(fitFiles({ ...base, out: fx }), /--out .*x\.csv is an input file of this fit/);
+    await assert.rejects(fitFiles({ ...base, out: dir }), /--out .* holds an input of this fit \(.*x\.csv\)/);
+    const userDir = path.join(dir, 'results');
+    fs.mkdirSync(userDir);
+    fs.writeFileSync(path.join(userDir, 'notes.md'), 'mine');
+    await assert.rejects(fitFiles({ ...base, out: userDir }), /--out .*results is not a model directory written by `untapped fit` \(no fit\.json of one\); --force replaces only those/);
+    assert.equal(fs.readFileSync(path.join(userDir, 'notes.md'), 'utf8'), 'mine');
+    const userFile = path.join(dir, 'other.txt');
+    fs.writeFileSync(userFile, 'mine');
+    await assert.rejects(fitFiles({ ...base, out: userFile }), /is a file, not a model directory/);
+    // a .partial holding the user's files is not emptied
+    fs.mkdirSync(path.join(dir, 'm.partial'));
+    fs.writeFileSync(path.join(dir, 'm.partial', 'data.csv'), 'mine');
+    await assert.rejects(fitFiles({ ...base, out: path.join(dir, 'm') }), /m\.partial holds files that an unfinished fit does not write \(data\.csv\)/);
+    fs.rmSync(path.join(dir, 'm.partial'), { recursive: true });
+    // a model directory is replaced
+    const m = path.join(dir, 'm');
+    (await fitFiles({ ...base, out: m })).estimator.dispose();
+    const first = fs.readFileSync(path.join(m, 'fit.json'), 'utf8');
+    (await fitFiles({ ...base, out: m, seed: 5 })).estimator.dispose();
+    assert.notEqual(fs.readFileSync(path.join(m, 'fit.json'), 'utf8'), first);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['m', 'other.txt', 'results', 'x.csv', 'y.csv']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

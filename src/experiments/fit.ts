@@ -26,8 +26,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
-import { writeFileAtomic } from '../io/format.js';
-import { checkSameWidth, checkSimplexTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
+import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
+import { checkModelDirOut, isPartialFitDir, RefusedOutputError } from '../io/replace.js';
+import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
 import type { EvalRecord } from '../train/trainer.js';
@@ -145,6 +147,8 @@ export interface FitInfo {
   validation?: FitValidation;
   /** The calibration of `predict`'s intervals (or class sets) on the validation rows; absent without them. */
   calibration?: FitCalibration;
+  /** Warnings of the training run (a loss that grew by orders of magnitude: the model may be useless); absent when none. */
+  warnings?: string[];
 }
 
 /** The `validation` section of `fit.json`. */
@@ -317,16 +321,25 @@ export interface FitInputs {
   labelledIds?: string[];
 }
 
+/** Why a Bernoulli likelihood refuses inputs outside [0, 1] (the end of the error message). */
+export const BERNOULLI_RANGE = "the Bernoulli likelihood (model.likelihood 'bernoulli') needs inputs in [0, 1]: scale the data (e.g. divide 8-bit values by 255) or use likelihood 'gaussian'";
+
 /** Reads and checks every input of a fit; throws a {@link DataFileError} naming the file and row. */
 export function readFitInputs(o: FitFilesOptions): FitInputs {
   const labels = o.labels ?? 'simplex';
   const { x, y, yData, K, labelNames } = readPair(o.x, o.y, labels);
   const D = x.width;
+  // a Bernoulli p(x | y, z) is a density only for x in [0, 1]: anything else is an error here, naming the value
+  const unit = (t: Table) => {
+    if (o.model?.likelihood === 'bernoulli') checkUnitTable(t, BERNOULLI_RANGE);
+  };
+  unit(x);
   const inputs: FitInfo['inputs'] = { x: { file: o.x, rows: x.n, columns: D }, y: { file: o.y, rows: y.n, columns: y.width } };
   const data: Semi2Data = { labelled: { x: { data: x.data, width: D }, y: { data: yData, width: K } } };
   if (o.unlabelled) {
     const u = readTable(o.unlabelled);
     checkSameWidth(x, u, 'channels');
+    unit(u);
     data.unlabelled = { x: { data: u.data, width: D } };
     inputs.unlabelled = { file: o.unlabelled, rows: u.n, columns: u.width };
   }
@@ -370,6 +383,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     if (o.validationFraction !== undefined) throw new DataFileError('give validation rows either as files (--validation-x, --validation-y) or as --validation-fraction, not both');
     const v = readPair(o.validationX, o.validationY, labels, { K, y });
     checkSameWidth(x, v.x, 'channels');
+    unit(v.x);
     out.validation = { x: { data: v.x.data, width: D }, y: { data: v.yData, width: K } };
     inputs.validationX = { file: o.validationX, rows: v.x.n, columns: v.x.width };
     inputs.validationY = { file: o.validationY, rows: v.y.n, columns: v.y.width };
@@ -389,7 +403,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
 
 /** Fits the model to the files in `o` and writes the model directory `o.out` (see the module doc). */
 export async function fitFiles(o: FitFilesOptions): Promise<FittedModel> {
-  checkOutDir(o);
+  checkOutDir(o, [o.x, o.y, o.unlabelled, o.unfeatured, o.validationX, o.validationY, o.groups].filter((f): f is string => f !== undefined && fs.existsSync(f)));
   const r = readFitInputs(o);
   const { x: _x, y: _y, validationX: _vx, validationY: _vy, groups: _g, ...rest } = o;
   return fitData(r.data, r.info, r.K, r.D, {
@@ -412,12 +426,20 @@ export type FitDataOptions = Omit<FitFilesOptions, 'x' | 'y' | 'validationX' | '
   labelledIds?: string[];
 };
 
-/** Refuses to overwrite `o.out` (without `force`) and to resume without a checkpoint. */
-function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }): void {
+/**
+ * Refuses to overwrite `o.out` (without `force`; with it, anything but a model directory this tool
+ * wrote, the current directory and the inputs) and to resume without a checkpoint; `inputs` are the
+ * files the fit reads.
+ */
+function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }, inputs: string[]): void {
   const out = path.resolve(o.out);
-  if (fs.existsSync(out) && !o.force) throw new Error(`${o.out} already exists; choose another --out or pass --force to replace it`);
-  if (o.resume && !fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${out}.partial (no checkpoint.utp)`);
-  if (!o.resume && !o.force && fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp'))) {
+  checkModelDirOut(o.out, o.force, inputs);
+  const partial = `${out}.partial`;
+  if (fs.existsSync(partial) && !isPartialFitDir(partial)) {
+    throw new RefusedOutputError(`${o.out}.partial holds files that an unfinished fit does not write (${fs.readdirSync(partial).slice(0, 3).join(', ')}); move them away or choose another --out`);
+  }
+  if (o.resume && !fs.existsSync(path.join(partial, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${out}.partial (no checkpoint.utp)`);
+  if (!o.resume && !o.force && fs.existsSync(path.join(partial, 'checkpoint.utp'))) {
     throw new Error(`${o.out}.partial holds an interrupted fit; pass --resume to continue it, or --force to start over (its checkpoint is then deleted)`);
   }
 }
@@ -480,7 +502,20 @@ const CALIBRATION_SAMPLES = 100;
  * source is required (its z̄ is the default z of `generate`).
  */
 export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: FitDataOptions): Promise<FittedModel> {
-  checkOutDir(o);
+  // one writer at a time for --out and its .partial: a second fit refuses, naming the first's pid
+  const unlock = lockDir(o.out, `model directory ${o.out}`);
+  try {
+    return await fitDataLocked(data, info, K, D, o);
+  } finally {
+    unlock();
+  }
+}
+
+async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | 'labelNames' | 'labels' | 'inputs'>, K: number, D: number, o: FitDataOptions): Promise<FittedModel> {
+  checkOutDir(
+    o,
+    Object.values(info.inputs).flatMap((s) => (s && 'file' in s && fs.existsSync(s.file) ? [s.file] : [])),
+  );
   if (!data.labelled) throw new Error('fit: a labelled source is required');
   const log = o.log ?? (() => {});
   const out = path.resolve(o.out);
@@ -576,7 +611,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
       throw new Error(`--resume: the options or inputs differ from the interrupted fit in ${partial} (it had ${JSON.stringify(prev)}); rerun with the same ones, or without --resume to start over`);
     }
   }
-  fs.mkdirSync(partial, { recursive: true });
+  makeDir(partial);
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
   const est = new UntappedEstimator({ ...o.model, inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
   const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
@@ -622,6 +657,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     ...(o.budgetMinutes ? { budgetSeconds: o.budgetMinutes * 60 } : {}),
     ...(valid ? { evaluate: scoreValidation, select: { metric, mode: 'min' as const, patience, minEpochs } } : {}),
     onEpoch: (r) => log(say(r)),
+    onWarning: (m) => log(`fit: warning: ${m}`),
   });
   const runResult = est.lastRun;
   const stoppedBy = runResult?.stoppedBy ?? 'epochs';
@@ -662,6 +698,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     stoppedBy,
     ...(validation ? { validation } : {}),
     ...(calibration ? { calibration } : {}),
+    ...(runResult?.warnings.length ? { warnings: runResult.warnings } : {}),
   };
   est.save(path.join(partial, 'model.utp'));
   writeFileAtomic(path.join(partial, 'fit.json'), JSON.stringify(full, null, 2) + '\n');
@@ -680,8 +717,13 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
   }
   fs.rmSync(path.join(partial, 'checkpoint.utp'), { force: true });
   fs.rmSync(path.join(partial, 'options.json'), { force: true });
+  removeStaleTemps(partial);
   if (fs.existsSync(out)) fs.rmSync(out, { recursive: true, force: true });
-  fs.renameSync(partial, out);
+  try {
+    fs.renameSync(partial, out);
+  } catch (e) {
+    throw new FileWriteError(o.out, e);
+  }
   if (validation) {
     const b = validation.best;
     log(
@@ -692,6 +734,7 @@ export async function fitData(data: Semi2Data, info: Pick<FitInfo, 'channels' | 
     if (calibration) log(`fit: ${describeCalibration(calibration.at, info.labelNames)}`);
   }
   log(`fit: wrote ${o.out} (${files.join(', ')}) after ${full.trainSeconds.toFixed(1)} s of training`);
+  if (full.warnings) log(`fit: warning: ${full.warnings.length === 1 ? 'the training loss diverged' : `${full.warnings.length} warnings`} (see 'warnings' in ${path.join(o.out, 'fit.json')}); the saved model may be useless`);
   return { dir: out, info: full, estimator: est };
 }
 
@@ -755,10 +798,13 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
   const K = m.info.labelNames.length;
   const sd = sdOverDraws(p.samples!, p.mean.length, K);
   const out: FilePrediction = { ids: t.ids, labelNames: m.info.labelNames, mean: p.mean, sd, note: '' };
+  // a model saved from a diverging fit says so first in every note
+  const warn = m.info.warnings?.length ? `WARNING: ${m.dir} was saved from a fit whose loss diverged, its predictions may be useless (${m.info.warnings[0]}). ` : '';
   const cal = m.info.calibration;
   if (opts.level !== undefined && !(opts.level > 0 && opts.level < 1)) throw new Error(`--level must be in (0, 1), got ${opts.level}`);
   if (!cal) {
     out.note =
+      warn +
       `no calibrated ${m.info.labels === 'simplex' ? 'intervals' : 'prediction sets'}: ${m.dir} was fitted without validation rows (fit --validation-fraction, or --validation-x and --validation-y). ` +
       `The sd columns are the spread of q(y | x) over ${samples} draws, not a calibrated uncertainty.`;
     return out;
@@ -767,7 +813,7 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
   if (cal.at.kind === 'split-conformal') {
     const c = level === cal.at.level ? cal.at : intervalsFromScores(cal.scores, level, cal.at.method);
     out.calibration = c;
-    out.note = describeCalibration(c, m.info.labelNames);
+    out.note = warn + describeCalibration(c, m.info.labelNames);
     if (c.quantile.every((q) => q !== null)) {
       out.interval = predictIntervals(c, p.mean, { sd, clip: [0, 1] });
       if (c.method === 'scaled' && cal.samples !== undefined && cal.samples !== samples) out.note += `; calibrated with the sd of ${cal.samples} draws, predicted with ${samples}`;
@@ -775,7 +821,7 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
   } else {
     const c = level === cal.at.level ? cal.at : setsFromScores(cal.scores[0], level);
     out.calibration = c;
-    out.note = describeCalibration(c, m.info.labelNames);
+    out.note = warn + describeCalibration(c, m.info.labelNames);
     if (c.threshold !== null) out.sets = predictionSets(c, p.mean);
   }
   return out;

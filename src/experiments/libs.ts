@@ -15,13 +15,13 @@
  * spectrum is subtracted before training, as the reference does. PLS: 2
  * components on the 42 training shots, predictions projected on the simplex.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { LIBS_COMPOUNDS, LIBS_OXIDES, leaveCompoundsOut, simulateLibs, type LibsCompound } from '../data/libs.js';
 import { fitPls } from '../eval/pls.js';
 import { compositionKl } from '../eval/composition.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { lineChartPng } from '../report/chart.js';
 import { defaultWeights, UntappedEstimator } from './estimator.js';
 import type { Semi2Weights } from '../models/semi2.js';
@@ -86,7 +86,8 @@ export async function libsExperiment(o: LibsExperimentOptions): Promise<{ seeds:
   const epochs = o.epochs ?? 500;
   const nSeeds = o.seeds ?? 5;
   const first = o.seed ?? 0;
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const K = LIBS_OXIDES.length;
   const results: LibsSeedResult[] = [];
   const files: string[] = [];

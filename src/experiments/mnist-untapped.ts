@@ -20,7 +20,6 @@
  * batch 10 000; lr 0.01. Adam's gradients are clipped by global norm (10) rather than elementwise
  * to (−1, 1). Pixel intensities in [0, 1] are used as they are (Bernoulli cross-entropy).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
@@ -30,7 +29,8 @@ import { gather } from '../data/batches.js';
 import { Adam } from '../train/adam.js';
 import { ParamStore } from '../nn/params.js';
 import { imageGrid, writePng } from '../report/png.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { UntappedEstimator } from './estimator.js';
 import { oneHot } from '../dists/categorical.js';
 import { meanSd } from './stats.js';
@@ -138,7 +138,8 @@ export interface MnistUntappedOptions {
 
 /** Runs the experiment and writes `results.json`, `report.md` and `digits-seed<N>.png`. */
 export async function mnistUntappedExperiment(o: MnistUntappedOptions): Promise<{ runs: MnistUntappedRun[]; files: string[] }> {
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const test = loadMnist('test');
   const D = train.dim;

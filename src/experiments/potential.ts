@@ -13,7 +13,6 @@
  * - **auxiliary** (eq 4.19): q(a) q(z | a) with p(a | z), bound E_q[−U(z) + log p(a|z) − log q(a) − log q(z|a)].
  * The true log Z is computed on a grid for comparison.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
@@ -23,7 +22,8 @@ import { GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
 import { Adam } from '../train/adam.js';
 import { scatterPng, lineChartPng } from '../report/chart.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 
 /** U(z) for z [N, 2] → [N] (the energy; the density is exp(−U)). */
 export function potentialEnergy(z: tf.Tensor): tf.Tensor {
@@ -158,7 +158,8 @@ export interface PotentialResult {
  * writes sample scatter plots, the bound curves and `report.md`.
  */
 export function runPotentialExperiment(o: { out: string; steps?: number; seed?: number }): PotentialResult {
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const logZ = potentialLogZ();
   const files: string[] = [];
   const fits: PotentialResult['fits'] = [];

@@ -37,7 +37,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { readTable, type Table } from '../io/table.js';
 import { fitPls } from '../eval/pls.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Weights } from '../models/semi2.js';
 import { resampledLabels } from '../data/unfeatured.js';
@@ -313,7 +314,8 @@ export async function realNirExperiment(o: RealNirOptions): Promise<{ runs: Real
   const variants = o.variants ?? [...REAL_NIR_VARIANTS];
   const epochs = o.epochs ?? 1000;
   const seeds = Array.from({ length: o.seeds ?? 5 }, (_, i) => (o.seed ?? 0) + i);
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const runs: RealNirRun[] = [];
   const pls: Record<string, { seed: number; error: number; components: number }[]> = {};
   const baselines: Record<string, number[]> = {};

@@ -107,8 +107,9 @@ export function writeRunReport(
   model: RunnableModel,
   data: RunData,
   history: EvalRecord[],
-  opts: { iw: number; iwN: number; progress?: ProgressOptions; title?: string },
+  opts: { iw: number; iwN: number; progress?: ProgressOptions; title?: string; warnings?: string[] },
 ): RunReport {
+  const warnings = opts.warnings ?? [];
   const image = data.shape.length === 2;
   const test = data.test ?? data.labelled ?? data.unlabelled!;
   const on = data.test ? 'test' : 'training';
@@ -152,6 +153,7 @@ export function writeRunReport(
     `Budget: ${last?.epoch ?? 0} epochs, ${last?.step ?? 0} steps, ${(last?.trainSeconds ?? 0).toFixed(0)} s of training, batch ${config.train.batchSize}, seed ${config.train.seed}.`,
     `Engine: ${eng ? `${eng.backend}${eng.fixes.length ? ` (${eng.fixes.join(', ')})` : ''}, tfjs ${eng.versions.tfjs}, node ${eng.versions.node}` : 'unknown'}.`,
     '',
+    ...(warnings.length ? ['## Warnings', '', ...warnings.map((w) => `- **${w}**`), ''] : []),
     '## Numbers (nats per example, higher is better)',
     '',
     '| metric | value |',
@@ -174,7 +176,7 @@ export function writeRunReport(
   ].join('\n');
   writeFileAtomic(files.markdown, md);
   writeHtmlReport(dir, md, { title: opts.title ?? 'untapped run report' });
-  writeFileAtomic(files.json, JSON.stringify({ testElbo, iw: report.iw, ...(classification ? { classification } : {}), history, config, engine: eng }, null, 2) + '\n');
+  writeFileAtomic(files.json, JSON.stringify({ testElbo, iw: report.iw, ...(classification ? { classification } : {}), history, config, engine: eng, ...(warnings.length ? { warnings } : {}) }, null, 2) + '\n');
   return report;
 }
 

@@ -27,7 +27,8 @@ import type { ImportanceModel } from '../eval/loglik.js';
 import { bound, logWeights } from '../objectives/bounds.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../train/trainer.js';
-import { readUtp, writeFileAtomic, FormatError } from '../io/format.js';
+import { readUtp, writeFileAtomic, FormatError, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import type { ProgressOptions } from '../train/progress.js';
 
 /** Seed of the one static binarisation of test sets, shared by every run so that numbers compare. */
@@ -231,6 +232,8 @@ export interface TrainRunOptions {
   /** Called after each evaluation with its record. */
   onEval?: (r: EvalRecord) => void;
   engine?: EngineInfo | null;
+  /** Progress messages (e.g. a run taken over); none when omitted. */
+  log?: (message: string) => void;
 }
 
 /** A trained run: its config, model and history. */
@@ -248,14 +251,57 @@ export interface TrainedRun {
  * must then equal the saved one (apart from `train.epochs`).
  */
 export async function trainRun(config: RunConfig, outDir: string, opts: TrainRunOptions = {}): Promise<TrainedRun> {
+  // one writer at a time: a second run into the same directory refuses, naming the first's pid
+  const unlock = lockDir(outDir, `run directory ${outDir}`);
+  try {
+    return await trainRunLocked(config, outDir, opts);
+  } finally {
+    unlock();
+  }
+}
+
+/** Files that make a directory recognisably an untapped run (what `train` writes). */
+const RUN_OUTPUTS: readonly string[] = [
+  ...Object.values(RUN_FILES),
+  'report.md',
+  'report.json',
+  'report.html',
+  'samples.png',
+  'samples.csv',
+  'reconstructions.png',
+  ...['curve', 'error', 'confusion'].flatMap((c) => [`${c}.png`, `${c}.svg`, `${c}.vl.json`]),
+];
+
+/**
+ * Refuses an `--out` that exists but is not a run directory: a file, or a directory holding files
+ * this tool did not write (the user's own `report.md` would otherwise be replaced by the report).
+ */
+export function checkRunDir(outDir: string): void {
+  if (!fs.existsSync(outDir)) return;
+  if (!fs.statSync(outDir).isDirectory()) throw new Error(`${outDir} exists and is not a directory; choose another --out`);
+  const names = fs.readdirSync(outDir).filter((n) => !/^\..*\.tmp-\d+$/.test(n));
+  if (names.length === 0 || names.includes(RUN_FILES.config) || names.includes(RUN_FILES.checkpoint)) return;
+  const clash = names.filter((n) => RUN_OUTPUTS.includes(n));
+  const shown = (clash.length ? clash : names).slice(0, 3).join(', ');
+  throw new Error(`${outDir} holds files that are not an untapped run (${shown}${names.length > 3 ? ', …' : ''})${clash.length ? ', which the run would replace' : ''}; choose a new or empty directory for --out`);
+}
+
+async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunOptions): Promise<TrainedRun> {
   const cfgFile = path.join(outDir, RUN_FILES.config);
   const ckptFile = path.join(outDir, RUN_FILES.checkpoint);
   let cfg: RunConfig = structuredClone(config);
   if (opts.epochs !== undefined) cfg.train.epochs = opts.epochs;
-  if (!opts.resume && (fs.existsSync(ckptFile) || fs.existsSync(cfgFile))) {
-    throw new Error(`${outDir} already holds a run; use --resume to continue it, or choose another --out`);
+  checkRunDir(outDir);
+  const hasCheckpoint = fs.existsSync(ckptFile);
+  if (!opts.resume && hasCheckpoint) {
+    throw new Error(`${outDir} already holds a run (its ${RUN_FILES.checkpoint}); use --resume to continue it, or choose another --out`);
   }
-  if (opts.resume && !fs.existsSync(ckptFile)) throw new Error(`${outDir}: nothing to resume (no ${RUN_FILES.checkpoint}); start a new run without --resume`);
+  if (opts.resume && !hasCheckpoint && !fs.existsSync(cfgFile)) throw new Error(`${outDir}: nothing to resume (no ${RUN_FILES.checkpoint}); start a new run without --resume`);
+  // A run stopped before its first checkpoint left only config.json (and the start of its log): a
+  // fresh train takes the directory over, and --resume resumes from nothing (same config).
+  const fromNothing = !hasCheckpoint && fs.existsSync(cfgFile);
+  if (fromNothing && opts.resume) opts.log?.(`${outDir}: the run stopped before its first checkpoint; it starts again from the beginning`);
+  if (fromNothing && !opts.resume) opts.log?.(`${outDir}: taking over a run that stopped before its first checkpoint`);
   const family = modelFamily(cfg.model.type);
   family.checkObjective(cfg.model as never, cfg.objective);
   const data = loadRunData(cfg);
@@ -276,7 +322,8 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
   }
   const rng = new Rng(cfg.train.seed);
   const model = family.create(cfg.model as never, { inputDim: D, classes: data.classes }, rng.fork('init'));
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDir(outDir);
+  if (fromNothing) fs.rmSync(path.join(outDir, RUN_FILES.log), { force: true }); // the stopped run's log, of no checkpoint
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2) + '\n');
   const obj = cfg.objective;
   const bs = cfg.train.batchSize;
@@ -319,7 +366,7 @@ export async function trainRun(config: RunConfig, outDir: string, opts: TrainRun
     ...(cfg.train.budgetMinutes ? { budgetSeconds: cfg.train.budgetMinutes * 60 } : {}),
   });
   try {
-    if (opts.resume) trainer.restore(ckptFile);
+    if (opts.resume && hasCheckpoint) trainer.restore(ckptFile);
     const result = await trainer.run();
     return { dir: outDir, config: cfg, model, result, data };
   } catch (e) {

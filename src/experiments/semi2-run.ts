@@ -137,6 +137,7 @@ export function loadSemi2Sources(cfg: Semi2RunConfig, baseDir: string): FitInput
       y: rel(src.labelled.y),
       out: '',
       labels,
+      ...(cfg.model.likelihood ? { model: { likelihood: cfg.model.likelihood } } : {}),
       ...(src.unlabelled && 'x' in src.unlabelled ? { unlabelled: rel(src.unlabelled.x) } : {}),
       ...(src.unfeatured ? { unfeatured: unfeaturedArg(src.unfeatured, rel) } : {}),
       ...(v && 'x' in v ? { validationX: rel(v.x), validationY: rel(v.y) } : {}),

@@ -22,7 +22,8 @@ import { bound } from '../objectives/bounds.js';
 import { Vae } from '../models/vae.js';
 import { pca2 } from '../eval/pca.js';
 import { lineChartPng, scatterPng } from '../report/chart.js';
-import { readUtp, writeFileAtomic, writeUtp } from '../io/format.js';
+import { readUtp, writeFileAtomic, writeUtp, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { confusionMatrix, errorRate, formatConfusion } from '../eval/classify.js';
 import { imageGrid, writePng } from '../report/png.js';
 
@@ -314,7 +315,8 @@ export interface MoonsComparisonOptions {
  * and `aux-pca.png` (first two principal components of E[q(a|x)], fig. 2d), and `report.md`.
  */
 export async function runMoonsComparison(o: MoonsComparisonOptions): Promise<{ curves: Record<string, { epoch: number; testError: number; seconds: number }[]>; files: string[] }> {
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const types = o.types ?? ['adgm', 'm2'];
   const curves: Record<string, { epoch: number; testError: number; seconds: number }[]> = {};
   const files: string[] = [];
@@ -417,7 +419,8 @@ export async function mnist100Experiment(o: Mnist100Options): Promise<SslRunResu
   const checkpointFile = path.join(o.out, MNIST100_CHECKPOINT);
   if (!o.resume && fs.existsSync(checkpointFile)) throw new Error(`${o.out} holds a run (${MNIST100_CHECKPOINT}); continue it with resume (--resume) or choose another directory`);
   if (o.resume && !fs.existsSync(checkpointFile)) throw new Error(`${o.out}: no ${MNIST100_CHECKPOINT} to resume from`);
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const seed = o.seed ?? 0;
   const full = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const keep = complementColumns(lowVarianceColumns(full.x, full.dim, 0.1), full.dim);
@@ -503,7 +506,8 @@ export const MNIST100_PAPER_M1M2 = 0.0333;
  * the M2 phase. Writes `curve.json`, `curve.png`, `confusion.md`.
  */
 export async function mnist100M1M2(o: M1M2Options): Promise<SslRunResult & { files: string[] }> {
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const seed = o.seed ?? 0;
   const rng = new Rng(seed);
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});

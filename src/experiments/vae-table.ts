@@ -43,7 +43,8 @@ import { iwLogLikelihood } from '../eval/loglik.js';
 import { activeUnits } from '../eval/active-units.js';
 import { imageGrid, pairsGrid, writePng } from '../report/png.js';
 import { writeLatentScatterPng, writeManifoldPng } from '../report/latent.js';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic, makeDir } from '../io/format.js';
+import { lockDir } from '../io/lock.js';
 import { TEST_BINARIZE_SEED } from './run.js';
 import { DigitClassifier } from './mnist-untapped.js';
 
@@ -289,7 +290,7 @@ function classifierAccuracy(clf: DigitClassifier, ds: Dataset): number {
 
 /** Sample grid, reconstructions and (2-D latents) latent views of a trained model into `dir`. */
 function writePictures(model: Vae, variant: VaeVariant, test: Dataset, dir: string, seed: number): string[] {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const [h, w] = test.shape;
   const files: string[] = [];
   const C = model.numClasses;
@@ -413,7 +414,8 @@ export async function vaeTableExperiment(opts: VaeTableOptions): Promise<VaeTabl
   const o = checkVaeTableOptions(opts);
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
-  fs.mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
+  lockDir(o.out, `output directory ${o.out}`); // held until the process ends: a second run into it refuses
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const test = binarizeStatic(loadMnist('test', { limit: o.testLimit }), new Rng(TEST_BINARIZE_SEED));
   log(`vae-table: ${o.variants.length} variant(s) × ${o.latents.length} latent size(s), ${o.budgetEpochs} epoch(s) on ${train.n} training images; IW-${o.iw} on ${test.n} test images`);

@@ -284,6 +284,21 @@ export function checkSimplexTable(t: Table, tol = 1e-3): void {
   }
 }
 
+/**
+ * Checks that every value of `t` lies in [0, 1] (the support of a Bernoulli likelihood, whose
+ * log-density of a value outside it is meaningless and can be positive). Throws naming the file,
+ * row, column and value; `why` says what needs the range.
+ */
+export function checkUnitTable(t: Table, why: string): void {
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i];
+    if (!(v >= 0 && v <= 1)) {
+      const r = Math.floor(i / t.width);
+      throw new DataFileError(`${rowLocation(t, r)}, column '${t.columns[i - r * t.width]}' is ${v}: ${why}`);
+    }
+  }
+}
+
 /** Checks that tables holding the same kind of rows have the same number of columns. */
 export function checkSameWidth(a: Table, b: Table, what: string): void {
   if (a.width !== b.width) throw new DataFileError(`${b.file}: ${b.width} ${what} per row, but ${a.file} has ${a.width}; the files must have the same columns`);

@@ -98,6 +98,6 @@ test('writePng writes atomically and creates the directory', () => {
   writePng(path, buf2);
   assert.deepEqual(readFileSync(path), buf2);
   // A directory in the way is a clear error and leaves no temp file.
-  assert.throws(() => writePng(join(tmp, 'sub'), buf), /writePng: cannot write .*sub/);
+  assert.throws(() => writePng(join(tmp, 'sub'), buf), /cannot write .*sub: it is a directory/);
   assert.ok(!existsSync(join(tmp, 'sub.tmp')));
 });

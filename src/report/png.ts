@@ -1,9 +1,9 @@
 /**
  * Grayscale image grids as PNG files (samples, reconstructions), encoded with `pngjs`.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
+import { makeDir, writeFileAtomic } from '../io/format.js';
 
 /** Layout options for {@link imageGrid} and {@link pairsGrid}. */
 export interface GridOptions {
@@ -117,17 +117,10 @@ export function pairsGrid(
 }
 
 /**
- * Writes `buffer` to `path` atomically: first to `path + '.tmp'`, then renamed over `path`, so
- * readers never see a half-written file. Creates the parent directory if needed.
+ * Writes `buffer` to `path` atomically (see {@link writeFileAtomic}: a temporary file renamed over
+ * `path`, removed on any failure). Creates the parent directory if needed; errors name `path`.
  */
 export function writePng(path: string, buffer: Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  mkdirSync(dirname(path), { recursive: true });
-  try {
-    writeFileSync(tmp, buffer);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`writePng: cannot write ${path}: ${(e as Error).message}`);
-  }
+  makeDir(dirname(path));
+  writeFileAtomic(path, Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength));
 }

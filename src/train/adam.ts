@@ -42,18 +42,20 @@ export class Adam {
     if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) throw new Error('Adam: beta1 and beta2 must lie in [0, 1)');
     if (!(this.epsilon > 0)) throw new Error('Adam: epsilon must be > 0');
     if (!(this.clipNorm >= 0)) throw new Error(`Adam: clipNorm must be ≥ 0, got ${this.clipNorm}`);
-    this.m = vars.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.v = vars.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.m = vars.map((p) => zeroVariable(p.variable));
+    this.v = vars.map((p) => zeroVariable(p.variable));
   }
 
   /**
    * Global L2 norm of `grads` over every parameter (accumulated in double precision on the native
    * path, in float32 by tfjs otherwise).
    */
-  gradNorm(grads: tf.Tensor[]): number {
+  gradNorm(grads: (tf.Tensor | null | undefined)[]): number {
+    const present = grads.filter((g): g is tf.Tensor => g != null);
+    if (present.length === 0) return 0;
     const nat = nativeAdam();
-    if (nat) return Math.sqrt(grads.reduce((s, g) => s + nat.sumSquares(g), 0));
-    return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+    if (nat) return Math.sqrt(present.reduce((s, g) => s + nat.sumSquares(g), 0));
+    return tf.tidy(() => tf.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
   }
 
   /** The factor min(1, clipNorm / norm) that clipping applies to every gradient (1 when off). */
@@ -66,8 +68,10 @@ export class Adam {
    * global gradient norm ({@link gradNorm}); it is computed here when not given and only matters
    * when clipping is on. With native kernels active the whole update of a variable is one native
    * call; otherwise it is a few tfjs ops per variable. Both compute the same float32 formula.
+   * A variable whose gradient is `null` (the loss does not depend on it in this step, e.g. the
+   * encoder of a source absent from the batch) is left unchanged, and so are its moments.
    */
-  apply(grads: tf.Tensor[], lr: number, norm?: number): void {
+  apply(grads: (tf.Tensor | null | undefined)[], lr: number, norm?: number): void {
     if (grads.length !== this.vars.length) throw new Error(`Adam.apply: ${grads.length} gradients for ${this.vars.length} variables`);
     const gScale = this.clipNorm > 0 ? this.clipScale(norm ?? this.gradNorm(grads)) : 1;
     this.t += 1;
@@ -75,15 +79,19 @@ export class Adam {
     const b2 = this.beta2;
     const stepSize = (lr * Math.sqrt(1 - Math.pow(b2, this.t))) / (1 - Math.pow(b1, this.t));
     const nat = nativeAdam();
-    if (nat && grads.every((g) => g.dtype === 'float32')) {
+    if (nat && grads.every((g) => g == null || g.dtype === 'float32')) {
       for (let i = 0; i < grads.length; i++) {
-        nat.update(grads[i], this.m[i], this.v[i], this.vars[i].variable, { beta1: b1, beta2: b2, epsilon: this.epsilon, stepSize, gScale });
+        const g = grads[i];
+        if (g == null) continue;
+        nat.update(g, this.m[i], this.v[i], this.vars[i].variable, { beta1: b1, beta2: b2, epsilon: this.epsilon, stepSize, gScale });
       }
       return;
     }
     tf.tidy(() => {
       for (let i = 0; i < grads.length; i++) {
-        const g = gScale === 1 ? grads[i] : tf.mul(grads[i], gScale);
+        const gi = grads[i];
+        if (gi == null) continue;
+        const g = gScale === 1 ? gi : tf.mul(gi, gScale);
         const m = tf.add(tf.mul(this.m[i], b1), tf.mul(g, 1 - b1));
         const v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.square(g), 1 - b2));
         this.m[i].assign(m);
@@ -117,8 +125,16 @@ export class Adam {
     this.t = t;
   }
 
-  /** Frees the optimiser's state. */
+  /** Frees the optimiser's state (every tensor it made: `tf.memory()` is back where it was before construction). */
   dispose(): void {
     for (const x of [...this.m, ...this.v]) x.dispose();
   }
+}
+
+/** A non-trainable variable of zeros shaped like `like`; the zeros tensor it is made from is freed (the variable keeps the data). */
+function zeroVariable(like: tf.Tensor): tf.Variable {
+  const z = tf.zerosLike(like);
+  const v = tf.variable(z, false);
+  z.dispose();
+  return v;
 }

@@ -11,6 +11,7 @@ import { bound } from '../objectives/bounds.js';
 import { Trainer, TrainingDivergedError, type DataSource, type Objective } from './trainer.js';
 import { Adam } from './adam.js';
 import { ParamStore } from '../nn/params.js';
+import { decodeUtp } from '../io/format.js';
 
 await setupEngine();
 
@@ -105,7 +106,7 @@ test('NaN in the loss stops with a diagnosis and keeps the last good checkpoint 
   });
   saved = fs.readFileSync(ck);
   assert.ok(atEval !== null && saved.equals(atEval), 'checkpoint changed after the last evaluation');
-  const c = JSON.parse(saved.toString('utf8', 16, 16 + saved.readUInt32LE(12)));
+  const c = decodeUtp(saved, ck) as unknown as { meta: { trainer: { epoch: number } } };
   assert.equal(c.meta.trainer.epoch, 2);
   const recs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(recs.at(-1).type, 'diverged');
@@ -255,6 +256,49 @@ test('select: no early stop before minEpochs, even when patience has run out', a
   assert.equal(r.stoppedBy, 'patience');
   assert.equal(r.epochs, 8);
   assert.deepEqual(r.best, { metric: 'val', epoch: 4, value: 2 });
+  trainer.dispose();
+  model.dispose();
+});
+
+test('a loss that grows by orders of magnitude (but stays finite) is a warning: log, callback, result, and kept across a resume', async () => {
+  const dir = tmp();
+  const ck = path.join(dir, 'c.utp');
+  const log = path.join(dir, 'log.jsonl');
+  const model = new Vae(VaeConfigSchema.parse({ type: 'vae', latent: [2], hidden: [[8]], inputDim: D }), new Rng(1));
+  // from global step 8 (epoch 2) on the loss is 1e6 times larger: finite, but diverged
+  const objective: Objective = (b, ctx) =>
+    tf.tidy(() => {
+      const l = tf.neg(tf.mean(bound(model.terms(b.unlabelled.x, 1, ctx.rng), { kind: 'elbo' })));
+      return (ctx.step >= 8 ? tf.mul(l, 1e6) : l) as tf.Scalar;
+    });
+  const said: string[] = [];
+  const make = (epochs: number) => new Trainer({ params: model.params, objective, sources: [source], epochs, lr: 1e-9, seed: 1, checkpointFile: ck, logFile: log, progress: { silent: true }, onWarning: (m) => said.push(m) });
+  const t1 = make(2);
+  const r1 = await t1.run();
+  t1.dispose();
+  assert.equal(said.length, 1);
+  assert.match(said[0], /the training loss is diverging: .* at epoch 2 \(global step 8\), more than 1000× above its best, .* at epoch [12] .*lower learning rate/);
+  assert.deepEqual(r1.warnings, said);
+  assert.equal(r1.lossWatch.first!.step, 8);
+  const recs = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(recs.filter((r) => r.type === 'warning' && r.kind === 'divergence').length, 1);
+  assert.deepEqual(recs.at(-1).warnings, said);
+  // resumed: the warning is still the run's (not repeated)
+  const t2 = make(3);
+  t2.restore(ck);
+  const r2 = await t2.run();
+  t2.dispose();
+  assert.equal(said.length, 1);
+  assert.deepEqual(r2.warnings, r1.warnings);
+  model.dispose();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('an ordinary run (loss falling, noisy) has no warning', async () => {
+  const { model, trainer } = setup(1, { epochs: 3, onWarning: () => assert.fail('no warning expected') });
+  const r = await trainer.run();
+  assert.deepEqual(r.warnings, []);
+  assert.equal(r.lossWatch.first, null);
   trainer.dispose();
   model.dispose();
 });

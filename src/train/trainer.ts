@@ -22,12 +22,28 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { ParamStore } from '../nn/params.js';
 import { learningRate, type LrSchedule } from '../objectives/schedules.js';
-import { readUtp, writeUtp, type NamedArray } from '../io/format.js';
+import { readUtp, writeUtp, FileWriteError, type NamedArray } from '../io/format.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { Progress, type ProgressOptions } from './progress.js';
 
 /** Name prefix of the best weights' tensors in a checkpoint. */
 const BEST_PREFIX = 'best:';
+
+/**
+ * A step loss more than this many times above its best so far (by the best's magnitude, at least 1:
+ * loss > best + DIVERGENCE_FACTOR · max(|best|, 1)) is reported as divergence: a warning in the log,
+ * through `onWarning`, and in {@link TrainResult.warnings}.
+ */
+export const DIVERGENCE_FACTOR = 1e3;
+
+/** The watch on the training loss behind the divergence warning (kept in checkpoints). */
+export interface LossWatch {
+  /** Lowest step loss so far, with its epoch (1-based) and global step. */
+  best: { loss: number; epoch: number; step: number } | null;
+  /** The first step whose loss was past the threshold, and the highest loss since. */
+  first: { loss: number; epoch: number; step: number } | null;
+  worst: { loss: number; epoch: number; step: number } | null;
+}
 
 /** A source of training rows (labelled pairs, unlabelled inputs, unfeatured labels, …). */
 export interface DataSource {
@@ -124,6 +140,11 @@ export interface TrainerOptions {
   progress?: ProgressOptions;
   /** Called after each evaluation. */
   onEval?: (r: EvalRecord) => void;
+  /**
+   * Called with a warning (a loss that grew by orders of magnitude: see {@link DIVERGENCE_FACTOR});
+   * default: printed on stderr as `untapped: warning: …`.
+   */
+  onWarning?: (message: string) => void;
   /** Stop after this many seconds of training (checked at the end of each epoch, which is then evaluated and checkpointed). */
   budgetSeconds?: number;
   /**
@@ -153,6 +174,10 @@ export interface TrainResult {
   stoppedBy: 'epochs' | 'budget' | 'patience';
   /** With `select`: the best evaluation (whose weights the parameters hold unless `restoreBest` is false). */
   best?: { metric: string; epoch: number; value: number };
+  /** Warnings of the run (over resumed segments): a loss that grew by orders of magnitude; empty when none. */
+  warnings: string[];
+  /** The loss watch behind the divergence warning (`first` is null when the loss never diverged). */
+  lossWatch: LossWatch;
 }
 
 /** Minibatch trainer with Adam, schedules, evaluation, checkpoints, resume and NaN guard. */
@@ -165,6 +190,8 @@ export class Trainer {
   private history: EvalRecord[] = [];
   private sel: SelectState | null = null;
   private bestWeights: Map<string, NamedArray> | null = null;
+  private watch: LossWatch = { best: null, first: null, worst: null };
+  private warnings: string[] = [];
 
   constructor(private readonly o: TrainerOptions) {
     if (!(o.epochs >= 0) || !Number.isInteger(o.epochs)) throw new Error(`epochs must be a non-negative integer, got ${o.epochs}`);
@@ -212,7 +239,7 @@ export class Trainer {
       if (k.startsWith(BEST_PREFIX)) best.set(k.slice(BEST_PREFIX.length), v);
       else (k.startsWith('adam.') ? opt : params).set(k, v);
     }
-    const tr = c.meta.trainer as { epoch: number; step: number; adamT: number; trainSeconds: number; history: EvalRecord[]; seed: number; select?: SelectState };
+    const tr = c.meta.trainer as { epoch: number; step: number; adamT: number; trainSeconds: number; history: EvalRecord[]; seed: number; select?: SelectState; lossWatch?: LossWatch; warnings?: string[] };
     if (tr.seed !== this.o.seed) throw new Error(`${file}: the checkpoint was trained with seed ${tr.seed}, this run has seed ${this.o.seed}; resuming would not repeat the run`);
     const want = this.sel;
     const had = tr.select ?? null;
@@ -236,6 +263,8 @@ export class Trainer {
     this.steps = tr.step;
     this.trainSeconds = tr.trainSeconds;
     this.history = tr.history;
+    this.watch = tr.lossWatch ?? { best: null, first: null, worst: null };
+    this.warnings = tr.warnings ?? [];
     this.log({ type: 'resume', epoch: tr.epoch, step: tr.step, file });
     return (c.meta.user as Record<string, unknown>) ?? {};
   }
@@ -296,6 +325,7 @@ export class Trainer {
       for (let i = 0; i < spe; i++) {
         lr = learningRate(o.lr, schedule, e + i / spe, o.epochs);
         const loss = this.step(orders, erng, { epoch: e + i / spe, step: this.steps }, lr, i);
+        this.watchLoss(loss, e + 1, this.steps - 1, lr);
         lossSum += loss;
         lossCount += 1;
         bar.tick(1, `loss ${(lossSum / lossCount).toFixed(3)}`);
@@ -327,8 +357,33 @@ export class Trainer {
     const s = this.sel;
     const best = s && s.bestEpoch !== null && s.bestValue !== null ? { metric: s.metric, epoch: s.bestEpoch, value: s.bestValue } : undefined;
     if (best && this.bestWeights && o.select?.restoreBest !== false) this.o.params.load(this.bestWeights, 'best weights');
-    this.log({ type: 'end', epoch: this.epochsDone, step: this.steps, stoppedBy, trainSeconds: this.trainSeconds, ...(best ? { best } : {}) });
-    return { epochs: this.epochsDone, steps: this.steps, history: this.history, stoppedBy, ...(best ? { best } : {}) };
+    this.log({ type: 'end', epoch: this.epochsDone, step: this.steps, stoppedBy, trainSeconds: this.trainSeconds, ...(best ? { best } : {}), ...(this.warnings.length ? { warnings: this.warnings } : {}) });
+    return { epochs: this.epochsDone, steps: this.steps, history: this.history, stoppedBy, ...(best ? { best } : {}), warnings: [...this.warnings], lossWatch: structuredClone(this.watch) };
+  }
+
+  /** The warnings so far (after {@link restore}, including the checkpoint's); a copy. */
+  warningsSoFar(): string[] {
+    return [...this.warnings];
+  }
+
+  /** Follows the step loss; the first time it exceeds its best by orders of magnitude, warns. */
+  private watchLoss(loss: number, epoch: number, step: number, lr: number): void {
+    const w = this.watch;
+    const at = { loss, epoch, step };
+    if (!w.best || loss < w.best.loss) w.best = at;
+    const b = w.best;
+    if (loss <= b.loss + DIVERGENCE_FACTOR * Math.max(Math.abs(b.loss), 1)) return;
+    if (!w.worst || loss > w.worst.loss) w.worst = at;
+    if (w.first) return;
+    w.first = at;
+    const msg =
+      `the training loss is diverging: ${loss.toPrecision(3)} at epoch ${epoch} (global step ${step}), more than ${DIVERGENCE_FACTOR}× above its best, ` +
+      `${b.loss.toPrecision(3)} at epoch ${b.epoch} (step ${b.step}); learning rate ${lr}. The weights may be useless: ` +
+      'try a lower learning rate, gradient clipping (clipNorm), KL warm-up, or check the data for extreme values.';
+    this.warnings.push(msg);
+    this.log({ type: 'warning', kind: 'divergence', epoch, step, loss, best: b, lr, message: msg });
+    if (this.o.onWarning) this.o.onWarning(msg);
+    else process.stderr.write(`untapped: warning: ${msg}\n`);
   }
 
   private step(orders: { s: DataSource; perm: Int32Array; pos: number }[], erng: Rng, ctx: { epoch: number; step: number }, lr: number, indexInEpoch: number): number {
@@ -353,15 +408,16 @@ export class Trainer {
   trainStep(batch: Batch, ctx: StepContext, lr: number, indexInEpoch = 0): number {
     const varList = this.vars.map((v) => v.variable);
     const { value, grads } = tf.variableGrads(() => this.o.objective(batch, ctx), varList);
-    const gradList = this.vars.map((v) => grads[v.variable.name]);
+    // null: the loss does not depend on this parameter in this step (Adam leaves it unchanged)
+    const gradList: (tf.Tensor | null)[] = this.vars.map((v) => grads[v.variable.name] ?? null);
     const loss = value.dataSync()[0];
     const norm = this.adam.gradNorm(gradList);
     const release = () => {
-      tf.dispose([value, ...gradList]);
+      tf.dispose([value, ...gradList.filter((g): g is tf.Tensor => g !== null)]);
       for (const b of Object.values(batch)) tf.dispose(Object.values(b));
     };
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-      const bad = this.vars.filter((_, i) => !tf.tidy(() => tf.all(tf.isFinite(gradList[i])).dataSync()[0])).map((v) => v.name);
+      const bad = this.vars.filter((_, i) => gradList[i] !== null && !tf.tidy(() => tf.all(tf.isFinite(gradList[i]!)).dataSync()[0])).map((v) => v.name);
       release();
       const last = this.history.at(-1);
       const details = { epoch: this.epochsDone + 1, stepInEpoch: indexInEpoch, step: this.steps, loss, gradNorm: norm, lr, nonFiniteGradients: bad, lastCheckpointEpoch: last?.epoch ?? null };
@@ -396,14 +452,29 @@ export class Trainer {
       kind: 'checkpoint',
       meta: {
         user: this.o.checkpointMeta ?? {},
-        trainer: { epoch: this.epochsDone, step: this.steps, adamT: st.t, trainSeconds: this.trainSeconds, history: this.history, seed: this.o.seed, ...(this.sel ? { select: this.sel } : {}) },
+        trainer: {
+          epoch: this.epochsDone,
+          step: this.steps,
+          adamT: st.t,
+          trainSeconds: this.trainSeconds,
+          history: this.history,
+          seed: this.o.seed,
+          ...(this.sel ? { select: this.sel } : {}),
+          lossWatch: this.watch,
+          ...(this.warnings.length ? { warnings: this.warnings } : {}),
+        },
       },
       tensors,
     });
   }
 
   private log(rec: Record<string, unknown>): void {
-    if (this.o.logFile) fs.appendFileSync(this.o.logFile, JSON.stringify(rec) + '\n');
+    if (!this.o.logFile) return;
+    try {
+      fs.appendFileSync(this.o.logFile, JSON.stringify(rec) + '\n');
+    } catch (e) {
+      throw new FileWriteError(this.o.logFile, e);
+    }
   }
 
   /** Frees the optimiser state (the model's parameters belong to the caller). */

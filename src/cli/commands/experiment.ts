@@ -2,11 +2,15 @@
  * `untapped experiment NAME [options]`: one subcommand per registered experiment
  * (`experiments/specs`), its flags read from the experiment's options schema.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { experimentNames, flagName, getExperiment, type AnyExperimentSpec } from '../../experiments/specs/index.js';
 import { writeExperimentHtml } from '../../experiments/registry.js';
 import { UsageError, defaultRunDir, engine, intArg, log } from '../common.js';
+import { writeFileAtomic } from '../../io/format.js';
+import { holdsCwd, RefusedOutputError } from '../../io/replace.js';
 
 /** "a", "a and b", "a, b and c". */
 const joinAnd = (xs: string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
@@ -95,13 +99,32 @@ export function addExperimentCommand(program: Command): void {
       if (options.resume === true && o.out === undefined) throw new UsageError('--resume needs --out DIR, the run to continue');
       const err = spec.check?.(options);
       if (err) throw new UsageError(err);
+      if (o.out !== undefined && options.resume !== true) checkExperimentOut(o.out, name);
       const info = await engine(cmd);
       const out = o.out ?? defaultRunDir(name);
       const r = await spec.run(options, { out, log, backend: info.backend });
+      writeFileAtomic(path.join(out, EXPERIMENT_MARK), JSON.stringify({ experiment: name, finished: new Date().toISOString() }) + '\n');
       const html = writeExperimentHtml(spec, out);
       log(`wrote ${[...r.files, ...(html ? [html] : [])].join(', ')}`);
     });
   }
+}
+
+/** The file that marks a directory as the output of an experiment (written when it finishes). */
+const EXPERIMENT_MARK = '.untapped-experiment.json';
+
+/**
+ * Refuses an `--out` that exists but is not an experiment's output: a file, or a directory holding
+ * files but neither the mark of a finished experiment nor a checkpoint of an interrupted one (the
+ * user's own `report.md` would otherwise be replaced).
+ */
+function checkExperimentOut(out: string, name: string): void {
+  if (!fs.existsSync(out)) return;
+  if (holdsCwd(out)) throw new RefusedOutputError(`--out ${out} is the current directory${path.resolve(out) === process.cwd() ? '' : ' or holds it'}; give a new directory name for the experiment`);
+  if (!fs.statSync(out).isDirectory()) throw new RefusedOutputError(`--out ${out} is a file, not a directory`);
+  const names = fs.readdirSync(out).filter((n) => !/^\..*\.tmp-\d+$/.test(n));
+  if (names.length === 0 || names.includes(EXPERIMENT_MARK) || names.includes('checkpoint.utp')) return;
+  throw new RefusedOutputError(`--out ${out} holds files that are not the output of an untapped experiment (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}); choose a new or empty directory for experiment ${name}`);
 }
 
 /** An experiment's subcommand: an unknown option names the experiments that have it, and this one's options. */

@@ -18,7 +18,7 @@ export function addGenerateCommand(program: Command): void {
     .option('-o, --out <prefix>', 'writes PREFIX.csv and PREFIX.png', 'generated')
     .option('--force', 'replace existing PREFIX.csv / PREFIX.png')
     .action(async (dir: string, o: { y: string; z?: string; out: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([`${o.out}.csv`, `${o.out}.png`], o.force);
+      refuseOverwrite([`${o.out}.csv`, `${o.out}.png`], o.force, [path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
       await engine(cmd);
       if (isRunDir(dir)) {
         // a train run: the typical input of each class (m2, adgm, sdgm)

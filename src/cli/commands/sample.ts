@@ -1,7 +1,8 @@
 /** `untapped sample DIR`: samples (and reconstructions) of a trained run as PNG. */
 import { Command } from 'commander';
+import * as path from 'node:path';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
-import { checkRunSources, loadRun, loadRunData } from '../../experiments/run.js';
+import { checkRunSources, loadRun, loadRunData, RUN_FILES } from '../../experiments/run.js';
 import { writeSampleCsv, writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
 
 /** Adds `untapped sample DIR`. */
@@ -17,7 +18,7 @@ export function addSampleCommand(program: Command): void {
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
     .option('--force', 'replace an existing --out file')
     .action(async (dir: string, o: { n: number; out: string; class?: number; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out], o.force);
+      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint)]);
       await engine(cmd);
       const { config, model, meta } = loadRun(dir);
       try {

@@ -43,12 +43,13 @@ export function addTrainCommand(program: Command): void {
       // table sources are read relative to the config file's folder, and saved with absolute paths
       const config = resolveSourcePaths(readConfigFile(RunConfigSchema, cfgFile), path.dirname(path.resolve(cfgFile)));
       log(`${o.resume ? 'resuming' : 'training'} ${config.model.type} into ${o.out} (backend ${info.backend})`);
-      const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info });
+      const run = await trainRun(config, o.out, { resume: o.resume, epochs: o.epochs, onEval: printEval, engine: info, log });
       if (o.report) {
-        const rep = writeRunReport(run.dir, run.config, run.model, run.data, run.result.history, { iw: o.iw, iwN: o.iwN });
+        const rep = writeRunReport(run.dir, run.config, run.model, run.data, run.result.history, { iw: o.iw, iwN: o.iwN, warnings: run.result.warnings });
         log(`test ELBO ${rep.testElbo.toFixed(2)}; log-likelihood (IW ${rep.iw.k}, ${rep.iw.n} rows) ${rep.iw.mean.toFixed(2)} ± ${rep.iw.stderr.toFixed(2)}`);
         log(`report: ${rep.files.markdown} (and ${rep.files.html})`);
       }
+      if (run.result.warnings.length) log(`warning: the training loss diverged (see ${path.join(run.dir, RUN_FILES.log)}${o.report ? ' and the report' : ''}); the model may be useless`);
       run.model.dispose();
     });
 }
