@@ -21,10 +21,14 @@ export function addTrainCommand(program: Command): void {
     .option('--iw <k>', 'importance samples for the final report', intArg('--iw'), 1000)
     .option('--iw-n <n>', 'test rows for the final report\'s IW estimate', intArg('--iw-n'), 1000)
     .option('--no-report', 'skip the final report')
-    .action(async (o: { config?: string; out: string; epochs?: number; resume?: boolean; iw: number; iwN: number; report: boolean }, cmd: Command) => {
+    .option('--force', 'model type untapped: replace the model directory in --out (one that fit or train wrote), as fit --force')
+    .action(async (o: { config?: string; out: string; epochs?: number; resume?: boolean; iw: number; iwN: number; report: boolean; force?: boolean }, cmd: Command) => {
       const info = await engine(cmd);
       const cfgFile = o.config ?? (o.resume ? path.join(o.out, RUN_FILES.config) : undefined);
       if (!cfgFile) throw new UsageError('train needs --config FILE (or --resume with an existing run directory)');
+      if (!o.config && (fs.existsSync(path.join(o.out, 'fit.json')) || fs.existsSync(`${o.out}.partial`))) {
+        throw new UsageError(`${o.out} holds a model of type untapped: it resumes with the same config, --config FILE --resume`);
+      }
       let raw: unknown = null;
       try {
         raw = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
@@ -36,10 +40,11 @@ export function addTrainCommand(program: Command): void {
         if (!o.config) throw new UsageError('an untapped-model run resumes with the same --config FILE --resume');
         const cfg = readSemi2Config(o.config);
         log(`${o.resume ? 'resuming' : 'training'} the untapped model into ${o.out} (backend ${info.backend})`);
-        const r = await trainSemi2(cfg, o.config, o.out, { resume: o.resume ?? false, ...(o.epochs ? { epochs: o.epochs } : {}), log });
+        const r = await trainSemi2(cfg, o.config, o.out, { resume: o.resume ?? false, force: o.force ?? false, ...(o.epochs ? { epochs: o.epochs } : {}), log });
         r.estimator.dispose();
         return;
       }
+      if (o.force) throw new UsageError('--force applies to model type untapped; a run directory is never replaced (choose another --out, or --resume)');
       // table sources are read relative to the config file's folder, and saved with absolute paths
       const config = resolveSourcePaths(readConfigFile(RunConfigSchema, cfgFile), path.dirname(path.resolve(cfgFile)));
       log(`${o.resume ? 'resuming' : 'training'} ${config.model.type} into ${o.out} (backend ${info.backend})`);
