@@ -52,3 +52,13 @@ test('a live process’s lock refuses, naming its pid; a dead process’s (stale
   assert.ok(!fs.existsSync(`${run}.lock`));
   fs.rmSync(d, { recursive: true });
 });
+
+test('a lock for a directory whose parent does not exist yet creates the parent (a fresh clone has no runs/)', () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-lock-'));
+  const dir = path.join(base, 'runs', 'quickstart-1');
+  const unlock = lockDir(dir);
+  assert.ok(fs.existsSync(lockFileOf(dir)), 'the lock file exists');
+  unlock();
+  assert.ok(!fs.existsSync(lockFileOf(dir)));
+  fs.rmSync(base, { recursive: true });
+});

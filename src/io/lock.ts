@@ -73,6 +73,12 @@ export function lockDir(dir: string, what = path.resolve(dir)): () => void {
     held.set(file, n + 1);
     return once(() => release(file));
   }
+  // the lock sits beside the directory: its parent must exist (a fresh clone has no runs/ yet)
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    throw new FileWriteError(file, e);
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const owner: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), argv: process.argv.slice(2) };
