@@ -1,11 +1,13 @@
 /**
- * A training run from a config: data → model → objective → trainer, into a run directory.
+ * The one run pipeline: a config of any registered model type (`models/registry.ts`) → its data
+ * (MNIST via `data`, tables via `sources`) → the family's model and objective → the trainer, into a
+ * run directory; and back: {@link loadRun} for evaluate, sample, predict and generate.
  *
  * Run directory layout (documented in docs/format.md):
- * - `config.json`   the validated run config, defaults filled in (what the run was trained with);
- * - `checkpoint.utp` weights + optimiser state + history, rewritten atomically at every evaluation;
- * - `log.jsonl`     one JSON record per start / evaluation / resume / end / divergence;
- * - `report.md`, `report.json`, `samples.png`, `reconstructions.png` after training.
+ * - `config.json`   the validated run config, defaults and data-derived sizes filled in, source paths absolute;
+ * - `checkpoint.utp` weights + optimiser state + history (+ the sources' SHA-256 and columns), rewritten atomically at every evaluation;
+ * - `log.jsonl`     one JSON record per start / evaluation / resume / end / warning / divergence;
+ * - `report.md`, `report.json`, `report.html`, charts, `samples.png` or `samples.csv`, `reconstructions.png` after training.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
