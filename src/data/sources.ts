@@ -176,7 +176,17 @@ export function loadSources(src: Sources, baseDir: string, seed: number, opts: {
     labelled = dataset(t.file, s.x, s.columns.length, s.y);
     describe.labelled = `${t.file} (${t.n} rows)`;
     // the class count from every labelled row, before any split (a loop: no argument-count limit)
-    for (let i = 0; i < labelled.n; i++) if (labelled.y[i] + 1 > K) K = labelled.y[i] + 1;
+    let at = 0;
+    for (let i = 0; i < labelled.n; i++) {
+      if (labelled.y[i] + 1 > K) {
+        K = labelled.y[i] + 1;
+        at = i;
+      }
+    }
+    if (K > labelled.n) {
+      // more classes than rows: some class has no row; say so before allocating K of anything
+      throw new DataFileError(`${t.file}: labelled row ${at + 1} (${t.ids[at]}) has class ${K - 1}, which makes ${K} classes (0…${K - 1}) for ${labelled.n} rows, so at least ${K - labelled.n} classes have no row (a typo in a label?)`);
+    }
     const counts = new Int32Array(K);
     for (let i = 0; i < labelled.n; i++) counts[labelled.y[i]]++;
     const empty = [...counts.keys()].filter((c) => counts[c] === 0);

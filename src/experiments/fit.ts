@@ -284,7 +284,14 @@ function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', 
     labelNames = y.columns;
   } else if (y.width === 1) {
     K = known?.K ?? y.data.reduce((m, v) => (v > m ? v : m), -Infinity) + 1;
+    const bad = y.data.findIndex((v) => !Number.isInteger(v) || v < 0);
+    if (bad >= 0) throw new DataFileError(`${rowLocation(y, bad)}: class ${y.data[bad]} is not an integer ≥ 0 (one class 0..K−1 per row)`);
     if (!Number.isInteger(K) || K < 2) throw new DataFileError(`${yFile}: one integer class per row expected (0..K−1), with at least two classes`);
+    if (!known && K > y.n) {
+      // more classes than rows: some class has no row; say so before allocating K of anything
+      const at = y.data.indexOf(K - 1);
+      throw new DataFileError(`${rowLocation(y, at)}: class ${K - 1} makes ${K} classes (0..${K - 1}), but there are only ${y.n} rows, so at least ${K - y.n} classes have no row (a typo in a class value?)`);
+    }
     yData = classesToOneHot(y, K);
     if (!known) {
       // K comes from the largest class: a class with no row means 1-based labels or a typo

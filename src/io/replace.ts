@@ -97,4 +97,20 @@ export function checkModelDirOut(out: string, force: boolean | undefined, inputs
   if (!force) throw new RefusedOutputError(`${out} already exists; choose another --out or pass --force to replace it`);
   if (!fs.statSync(out).isDirectory()) throw new RefusedOutputError(`--out ${out} is a file, not a model directory; --force replaces only a model directory written by \`untapped fit\``);
   if (!isModelDir(out)) throw new RefusedOutputError(`--out ${out} is not a model directory written by \`untapped fit\` (no fit.json of one); --force replaces only those: choose another --out`);
+  // a model directory that also holds the user's own files is not replaced (they would be deleted with it)
+  const other = fs.readdirSync(out).filter((n) => !isFitOutput(n));
+  if (other.length) throw new RefusedOutputError(`--out ${out} is a model directory but also holds files fit did not write (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); --force would delete them: move them away or choose another --out`);
+}
+
+/** Whether a file name is one that `untapped fit` writes into its model directory (charts with their SVG and spec, temporaries). */
+export function isFitOutput(name: string): boolean {
+  if (PARTIAL_FILES.has(name) || /^\..*\.tmp-\d+$/.test(name)) return true;
+  return /^(loss|validation)\.(png|svg|vl\.json)$/.test(name) || name === 'report.html';
+}
+
+/** A chart's companion files (`NAME.svg`, `NAME.vl.json`) beside `NAME.png`: outputs too, to be checked like it. */
+export function chartFiles(png: string | undefined): string[] {
+  if (png === undefined) return [];
+  const base = png.replace(/\.png$/i, '');
+  return [png, `${base}.svg`, `${base}.vl.json`];
 }

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, log, refuseOverwrite } from '../common.js';
+import { chartFiles } from '../../io/replace.js';
 import { generateFromFit, loadFitted, parseLabelArg } from '../../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../../io/index.js';
 import { checkRunSources, isRunDir, loadRun, loadRunData } from '../../experiments/run.js';
@@ -18,7 +19,7 @@ export function addGenerateCommand(program: Command): void {
     .option('-o, --out <prefix>', 'writes PREFIX.csv and PREFIX.png', 'generated')
     .option('--force', 'replace existing PREFIX.csv / PREFIX.png')
     .action(async (dir: string, o: { y: string; z?: string; out: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([`${o.out}.csv`, `${o.out}.png`], o.force, [path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
+      refuseOverwrite([`${o.out}.csv`, ...chartFiles(`${o.out}.png`)], o.force, [path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
       await engine(cmd);
       if (isRunDir(dir)) {
         // a train run: the typical input of each class (m2, adgm, sdgm)

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
+import { chartFiles } from '../../io/replace.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
 import { formatCsv, readTable, writeFileAtomic, type Table } from '../../io/index.js';
 import { scatterPng } from '../../report/chart.js';
@@ -23,7 +24,7 @@ export function addPredictCommand(program: Command): void {
     .option('--plot <file.png>', 'with --y, for compositions: predicted against true, one colour per component, with the 1:1 line (PNG, and the SVG beside it)')
     .option('--force', 'replace existing --out / --report / --plot files')
     .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; plot?: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out, o.report, o.plot], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
+      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot)], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
       if (o.plot && !o.y) throw new UsageError('--plot draws predicted against true; give --y FILE');
       await engine(cmd);
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);

@@ -1,0 +1,57 @@
+/**
+ * Members of issue 24's kinds found by a review after the fixes: a huge class value fails at once
+ * (no allocation of a billion classes), `fit --force` never deletes the user's files inside a model
+ * directory, and a chart's SVG and spec beside its PNG are outputs that need --force too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSources } from '../data/sources.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/untapped');
+const cli = (args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+test('a class value of 1e9 is an error naming its line at once, in fit and in table sources', () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-mend-'));
+  fs.writeFileSync(path.join(d, 'x.csv'), 'id,a,b\nr0,0.1,0.2\nr1,0.3,0.1\nr2,0.5,0.6\n');
+  fs.writeFileSync(path.join(d, 'l.csv'), 'id,label\nr0,0\nr1,1\nr2,1e9\n');
+  const r = cli(['fit', '--labels', 'discrete', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'l.csv'), '--epochs', '1', '--out', path.join(d, 'm')]);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /l\.csv: line 4 \(id 'r2'\): class 1000000000 makes 1000000001 classes/);
+  fs.writeFileSync(path.join(d, 't.csv'), 'id,a,b,class\nr0,0.1,0.2,0\nr1,0.3,0.1,1\nr2,0.5,0.6,1000000000\n');
+  assert.throws(() => loadSources({ labelled: { x: path.join(d, 't.csv'), labelColumn: 'class' } }, d, 0), /labelled row 3 \(r2\) has class 1000000000, which makes 1000000001 classes .* for 3 rows/);
+});
+
+test('fit --force refuses a model directory that holds the user\'s files; generate and predict --plot refuse an existing SVG or spec without --force', () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-mend-'));
+  const rows = Array.from({ length: 12 }, (_, i) => `r${i},${(i % 5) / 5},${(i % 3) / 3},${(i % 4) / 4}`);
+  fs.writeFileSync(path.join(d, 'x.csv'), 'id,a,b,c\n' + rows.join('\n') + '\n');
+  fs.writeFileSync(path.join(d, 'y.csv'), 'id,p,q\n' + rows.map((_, i) => `r${i},${(i % 4) / 4},${1 - (i % 4) / 4}`).join('\n') + '\n');
+  const m = path.join(d, 'm');
+  let r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--epochs', '1', '--out', m]);
+  assert.equal(r.code, 0, r.err);
+  fs.writeFileSync(path.join(m, 'notes.md'), 'mine\n');
+  r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--epochs', '1', '--out', m, '--force']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /also holds files fit did not write \(notes\.md\); --force would delete them/);
+  assert.equal(fs.readFileSync(path.join(m, 'notes.md'), 'utf8'), 'mine\n');
+  fs.rmSync(path.join(m, 'notes.md'));
+  r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--epochs', '1', '--out', m, '--force']);
+  assert.equal(r.code, 0, `a model directory of fit's own files is replaced: ${r.err}`);
+  fs.writeFileSync(path.join(d, 'g.svg'), 'mine\n');
+  r = cli(['generate', m, '--y', '0.5,0.5', '--out', path.join(d, 'g')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /g\.svg already exists/);
+  assert.equal(fs.readFileSync(path.join(d, 'g.svg'), 'utf8'), 'mine\n');
+  fs.writeFileSync(path.join(d, 'pl.vl.json'), 'mine\n');
+  r = cli(['predict', m, '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--plot', path.join(d, 'pl.png')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /pl\.vl\.json already exists/);
+});
