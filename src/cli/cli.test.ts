@@ -358,7 +358,7 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   assert.equal(fs.readFileSync(path.join(d, 'keep.csv'), 'utf8'), 'precious\n');
   r = cli(['generate', out, '--y', 'corners', '--out', path.join(d, 'g')]);
   assert.equal(r.code, 2);
-  assert.match(r.err, /g\.csv and .*g\.png already exist/);
+  assert.match(r.err, /g\.csv and .*g\.png and .*g\.svg and .*g\.vl\.json already exist/);
   r = cli(['generate', out, '--y', 'corners', '--out', path.join(d, 'g'), '--force']);
   assert.equal(r.code, 0, r.err);
   // --force never replaces an input (the data, the model's own files) or a directory
