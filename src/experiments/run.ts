@@ -23,10 +23,10 @@ import { checkFinite, subsetRows, type Dataset } from '../data/dataset.js';
 import { labelledSubset } from '../data/subset.js';
 import { concatRows, fingerprintFiles, loadSources } from '../data/sources.js';
 import { DataFileError, readTable, rowLocation } from '../io/table.js';
-import { modelFamily, type LatentModel } from '../models/registry.js';
+import { modelFamily } from '../models/registry.js';
 import type { RunnableModel } from '../models/family.js';
 import type { ImportanceModel } from '../eval/loglik.js';
-import { bound, logWeights } from '../objectives/bounds.js';
+import { argmaxRows, errorRate } from '../eval/classify.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../train/trainer.js';
 import { readUtp, writeFileAtomic, FormatError, makeDir } from '../io/format.js';
@@ -115,21 +115,12 @@ export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): 
   checkFinite(test);
   if (data.binarize === 'static') train = binarizeStatic(train, new Rng(cfg.train.seed).fork('static-binarize'));
   if (data.binarize !== 'none') test = binarizeStatic(test, new Rng(TEST_BINARIZE_SEED));
-  if (data.binarize === 'none' && likelihood === 'bernoulli') checkUnit(train);
   if (data.perClass !== undefined && use !== 'semi-supervised') throw new Error(`data.perClass applies to the semi-supervised models (m2, adgm, sdgm), not to model type '${cfg.model.type}'`);
   const base = { test, testLabelled: true, classes: train.numClasses, shape: train.shape, columns: [], dynamic: data.binarize === 'dynamic', describe: { train: train.name, test: test.name } };
   if (use === 'none') return { ...base, unlabelled: train };
   if (use === 'conditional') return { ...base, labelled: train };
   const sub = labelledSubset(train, data.perClass ?? 10, new Rng(cfg.train.seed).fork('labelled'));
   return { ...base, labelled: sub.labelled, unlabelled: sub.rest };
-}
-
-/** Bernoulli support check of grey-level MNIST-format data read without binarisation. */
-function checkUnit(ds: Dataset): void {
-  for (let i = 0; i < ds.x.length; i++) {
-    const v = ds.x[i];
-    if (!(v >= 0 && v <= 1)) throw new Error(`${ds.name}: image ${Math.floor(i / ds.dim)}, pixel ${i % ds.dim} is ${v}, outside [0, 1], the support of the Bernoulli likelihood; use "binarize": "dynamic" or "static", scale the images, or "likelihood": "gaussian"`);
-  }
 }
 
 /**
@@ -164,14 +155,14 @@ export function unlabelledSource(ds: Dataset, batchSize: number, dynamic: boolea
  * The test bound (ELBO, or IWAE(k) for k > 1) averaged over a dataset, in nats. A conditional
  * model is given the rows' labels.
  */
-export function datasetBound(model: RunnableModel | LatentModel, ds: Dataset, k: number, rng: Rng, batchSize = 500): number {
-  const m = asRunnable(model);
+export function datasetBound(model: RunnableModel, ds: Dataset, k: number, rng: Rng, batchSize = 500): number {
+  const labels = needsLabels(model);
   let sum = 0;
   for (let s = 0; s < ds.n; s += batchSize) {
     const b = Math.min(batchSize, ds.n - s);
     const v = tf.tidy(() => {
       const x = tf.tensor2d(ds.x.subarray(s * ds.dim, (s + b) * ds.dim), [b, ds.dim]);
-      return tf.sum(m.bound(x, k, rng, m.needsLabels ? ds.y.subarray(s, s + b) : undefined));
+      return tf.sum(model.bound(x, k, rng, labels ? ds.y.subarray(s, s + b) : undefined));
     });
     sum += v.dataSync()[0];
     v.dispose();
@@ -189,32 +180,19 @@ export function datasetError(model: RunnableModel, ds: Dataset, batchSize = 1000
     pred.set(p.dataSync() as Int32Array, s);
     p.dispose();
   }
-  let wrong = 0;
-  for (let i = 0; i < ds.n; i++) if (pred[i] !== ds.y[i]) wrong++;
-  return { error: wrong / ds.n, predicted: pred };
-}
-
-/** A {@link LatentModel} (older registry) seen through the run contract's bound/logWeights, or a runnable as is. */
-function asRunnable(model: RunnableModel | LatentModel): { bound: RunnableModel['bound']; logWeights: RunnableModel['logWeights']; needsLabels: boolean } {
-  if ('bound' in model) return { bound: (x, k, r, y) => model.bound(x, k, r, y), logWeights: (x, k, r, y) => model.logWeights(x, k, r, y), needsLabels: model.classes > 0 && !model.classify };
-  const cond = (model.numClasses ?? 0) > 0;
-  return {
-    bound: (x, k, r, y) => bound(model.terms(x, k, r, cond ? y : undefined), { kind: k > 1 ? 'iwae' : 'elbo' }),
-    logWeights: (x, k, r, y) => logWeights(model.terms(x, k, r, cond ? y : undefined)),
-    needsLabels: cond,
-  };
+  return { error: errorRate(ds.y, pred), predicted: pred };
 }
 
 /**
  * Makes the importance-weight function of a model (β = 1), for {@link iwLogLikelihood}; a
  * conditional model needs the labels passed as the estimator's `labels` option.
  */
-export function importanceModel(model: RunnableModel | LatentModel): ImportanceModel {
-  const m = asRunnable(model);
+export function importanceModel(model: RunnableModel): ImportanceModel {
+  const labels = needsLabels(model);
   return {
     logWeights: (x, k, rng, y) => {
-      if (m.needsLabels && !y) throw new Error('importanceModel: a conditional model needs the labels (the labels option of iwLogLikelihood)');
-      return tf.tidy(() => m.logWeights(x, k, rng, m.needsLabels ? y : undefined));
+      if (labels && !y) throw new Error('importanceModel: a conditional model needs the labels (the labels option of iwLogLikelihood)');
+      return tf.tidy(() => model.logWeights(x, k, rng, labels ? y : undefined));
     },
   };
 }
@@ -385,8 +363,11 @@ function shapeOfConfig(m: RunConfig['model']): { inputDim: number; classes: numb
   return { inputDim: c.inputDim ?? 0, classes: c.classes ?? c.conditional ?? 0 };
 }
 
-/** Loads a trained run directory: config and model weights (optimiser state is ignored). */
-export function loadRun(dir: string): { config: RunConfig; model: RunnableModel; meta: Record<string, unknown> } {
+/**
+ * Loads a trained run directory: config and model weights (optimiser state is ignored). With
+ * `checkSources`, the run's table files must be unchanged ({@link checkRunSources}).
+ */
+export function loadRun(dir: string, opts: { checkSources?: boolean } = {}): { config: RunConfig; model: RunnableModel; meta: Record<string, unknown> } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: no such run directory`);
   const cfgFile = path.join(dir, RUN_FILES.config);
   const ckptFile = path.join(dir, RUN_FILES.checkpoint);
@@ -402,6 +383,8 @@ export function loadRun(dir: string): { config: RunConfig; model: RunnableModel;
     throw new FormatError(ckptFile, `was written by a different config than ${cfgFile}`);
   }
   if (config.model.inputDim === undefined) throw new FormatError(cfgFile, 'model.inputDim is missing (it is written by `untapped train`)');
+  // commands that re-read the sources (evaluate, sample, generate) refuse changed data before any model is built
+  if (opts.checkSources) checkRunSources(dir, c.meta);
   const model = modelFamily(config.model.type).create(config.model as never, shapeOfConfig(config.model), new Rng(0));
   const weights = new Map([...c.tensors].filter(([k]) => !k.startsWith('adam.')));
   try {
@@ -461,11 +444,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
     probs.set(p.dataSync() as Float32Array, s0 * K);
     p.dispose();
   }
-  const predicted = Int32Array.from({ length: n }, (_, i) => {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (probs[i * K + k] > probs[i * K + best]) best = k;
-    return best;
-  });
+  const predicted = argmaxRows(probs, K);
   let truth: RunPrediction['truth'];
   if (hasLabel) {
     const j = t.columns.indexOf(labelColumn!);
@@ -474,9 +453,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
       if (!Number.isInteger(v) || v < 0 || v >= K) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is ${v}, not a class of this model (0…${K - 1})`);
       return v;
     });
-    let wrong = 0;
-    for (let i = 0; i < n; i++) if (y[i] !== predicted[i]) wrong++;
-    truth = { y, error: wrong / n };
+    truth = { y, error: errorRate(y, predicted) };
   }
   return { ids: t.ids, probs, classes: K, predicted, ...(truth ? { truth } : {}) };
 }

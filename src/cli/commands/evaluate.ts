@@ -6,7 +6,7 @@ import { UsageError, engine, intArg, log } from '../common.js';
 import { describeScores, loadFitted, oneHotRows, predictFile, scorePrediction } from '../../experiments/fit.js';
 import { readTable } from '../../io/table.js';
 import { Rng } from '../../engine/rng.js';
-import { checkRunSources, loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
+import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
 import { classificationOf } from '../../experiments/report.js';
 import { iwLogLikelihood } from '../../eval/loglik.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../../experiments/ssl.js';
@@ -64,13 +64,7 @@ export function addEvaluateCommand(program: Command): void {
         else log(`${dir} (${r.experiment}): test error ${(100 * r.error).toFixed(2)}% on ${r.n} images\n${formatConfusion(r.confusion)}`);
         return;
       }
-      const { config, model, meta } = loadRun(dir);
-      try {
-        checkRunSources(dir, meta);
-      } catch (e) {
-        model.dispose();
-        throw e;
-      }
+      const { config, model } = loadRun(dir, { checkSources: true });
       const data = loadRunData(config, o.n ? { testLimit: o.n } : config.data ? { testLimit: 10000 } : {});
       const on = data.test ? 'test' : 'training';
       const test = data.test ?? data.labelled ?? data.unlabelled!;

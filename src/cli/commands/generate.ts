@@ -5,7 +5,7 @@ import { UsageError, engine, log, refuseOverwrite } from '../common.js';
 import { chartFiles } from '../../io/replace.js';
 import { generateFromFit, loadFitted, parseLabelArg } from '../../experiments/fit.js';
 import { formatCsv, writeFileAtomic } from '../../io/index.js';
-import { checkRunSources, isRunDir, loadRun, loadRunData } from '../../experiments/run.js';
+import { isRunDir, loadRun, loadRunData } from '../../experiments/run.js';
 import { lineChartPng } from '../../report/chart.js';
 
 /** Adds `untapped generate DIR`. */
@@ -24,9 +24,8 @@ export function addGenerateCommand(program: Command): void {
       if (isRunDir(dir)) {
         // a train run: the typical input of each class (m2, adgm, sdgm)
         if (o.z !== undefined) throw new UsageError('--z applies to models written by untapped fit');
-        const run = loadRun(dir);
+        const run = loadRun(dir, { checkSources: true });
         try {
-          checkRunSources(dir, run.meta);
           if (!run.model.generate) throw new UsageError(`a ${run.config.model.type} run has no label to generate from${run.model.classes > 0 ? ' at the prior mean (use sample --class K for draws)' : ' (use sample)'}`);
           const K = run.model.classes;
           const ys = o.y.split(/[;,]/).map((v, i) => {

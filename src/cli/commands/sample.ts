@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import * as path from 'node:path';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
-import { checkRunSources, loadRun, loadRunData, RUN_FILES } from '../../experiments/run.js';
+import { loadRun, loadRunData, RUN_FILES } from '../../experiments/run.js';
 import { writeSampleCsv, writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
 
 /** Adds `untapped sample DIR`. */
@@ -20,13 +20,7 @@ export function addSampleCommand(program: Command): void {
     .action(async (dir: string, o: { n: number; out: string; class?: number; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
       refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint)]);
       await engine(cmd);
-      const { config, model, meta } = loadRun(dir);
-      try {
-        checkRunSources(dir, meta);
-      } catch (e) {
-        model.dispose();
-        throw e;
-      }
+      const { config, model } = loadRun(dir, { checkSources: true });
       const csv = o.out.toLowerCase().endsWith('.csv');
       const data = loadRunData(config, config.data ? { testLimit: o.n } : {});
       const image = data.shape.length === 2;
