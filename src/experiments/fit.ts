@@ -32,6 +32,7 @@ import { checkModelDirOut, isPartialFitDir, RefusedOutputError } from '../io/rep
 import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
 import { lineChartPng } from '../report/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
+import { Semi2Runnable } from '../models/semi2-runnable.js';
 import type { EvalRecord } from '../train/trainer.js';
 import { gather } from '../data/batches.js';
 import {
@@ -772,6 +773,18 @@ export function loadFitted(dir: string): FittedModel {
   const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as FitInfo;
   if (info.kind !== 'untapped-fit') throw new Error(`${infoFile}: not written by \`untapped fit\``);
   return { dir, info, estimator: UntappedEstimator.load(path.join(dir, 'model.utp')) };
+}
+
+/**
+ * A fitted model behind the run contract (`models/family.ts`), for the commands that work on every
+ * run (`evaluate`'s IW log-likelihood, `sample`): the estimator's model with its input mean, the
+ * labelled rows' mean nuisance z̄ and the weights it was fitted with. Disposing it frees the
+ * estimator's model.
+ */
+export function fittedRunnable(m: FittedModel): Semi2Runnable {
+  const w = (m.info.options as { weights?: Partial<Semi2Weights> }).weights;
+  const D = m.info.channels.length;
+  return new Semi2Runnable(m.estimator.model, { xMean: m.estimator.xMean, zMean: m.info.zMean, weights: { ...defaultWeights(D), ...w } });
 }
 
 /** What {@link predictFile} returns. */

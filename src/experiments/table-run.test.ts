@@ -123,7 +123,7 @@ test('an unknown model type names the registered ones', () => {
   assert.throws(() => validateConfig(RunConfigSchema, { model: { type: 'lvae' } }, 'c.json'), /model\.type: 'lvae' is not one of the valid values; valid: 'vae', 'avae', 'm2', 'adgm', 'sdgm'/);
 });
 
-test('the untapped model trains from examples/untapped-table.json; evaluate --json on test rows, predict and generate run on it', () => {
+test('the untapped model trains from examples/untapped-table.json; evaluate --json on test rows and on its own rows (IW log-likelihood), sample, predict and generate run on it', () => {
   const d = tmp();
   const run = path.join(d, 'untapped');
   let r = cli(['train', '--config', path.join(EXAMPLES, 'untapped-table.json'), '--epochs', '1', '--out', run]);
@@ -135,9 +135,27 @@ test('the untapped model trains from examples/untapped-table.json; evaluate --js
   assert.equal(ev.n, 60);
   assert.ok(Number.isFinite(ev.bounds.labelled) && Number.isFinite(ev.bounds.unlabelled));
   assert.ok(ev.scores.error >= 0 && ev.scores.error <= 1);
-  r = cli(['evaluate', run]);
+  // without --x: on the rows it was fitted on, with the IW log-likelihood as for every run
+  r = cli(['evaluate', run, '--json', '--iw', '20']);
+  assert.equal(r.code, 0, r.err);
+  const own = JSON.parse(r.out.trim()) as { on: string; n: number; bounds: { unlabelled: number }; iw: { k: number; mean: number } };
+  assert.equal(own.on, 'training');
+  assert.equal(own.n, 30, 'the 30 labelled rows of table-labelled-x.csv');
+  assert.equal(own.iw.k, 20);
+  // IWAE(20) of log p(x) lies above the unlabelled bound (8) on the same rows (up to Monte Carlo noise)
+  assert.ok(own.iw.mean >= own.bounds.unlabelled - 0.5, `IW ${own.iw.mean} vs bound (8) ${own.bounds.unlabelled}`);
+  r = cli(['evaluate', run, '--y', path.join(EXAMPLES, 'table-test-y.csv')]);
   assert.equal(r.code, 2);
-  assert.match(r.err, /give the rows to evaluate on, --x FILE/);
+  assert.match(r.err, /--y gives the labels of the --x rows; give --x too/);
+  const samples = path.join(d, 'u.csv');
+  r = cli(['sample', run, '--out', samples, '--n', '5', '--class', '1']);
+  assert.equal(r.code, 0, r.err);
+  const lines = fs.readFileSync(samples, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 6);
+  assert.ok(lines.slice(1).every((l) => l.endsWith(',1')), 'every draw is of class 1');
+  r = cli(['sample', run, '--out', path.join(d, 'u.png')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /write the samples as CSV/);
   r = cli(['predict', run, '--x', path.join(EXAMPLES, 'table-test-x.csv')]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out.trim().split('\n').length, 61);

@@ -7,3 +7,4 @@ export * from './avae.js';
 export * from './semi2.js';
 export * from './family.js';
 export * from './families.js';
+export * from './semi2-runnable.js';

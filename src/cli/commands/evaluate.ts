@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log } from '../common.js';
-import { describeScores, loadFitted, oneHotRows, predictFile, scorePrediction } from '../../experiments/fit.js';
+import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictFile, scorePrediction } from '../../experiments/fit.js';
 import { readTable } from '../../io/table.js';
 import { Rng } from '../../engine/rng.js';
 import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
@@ -18,39 +18,69 @@ import type { Vae } from '../../models/vae.js';
 export function addEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .description('evaluate a trained run (any model type) on its test rows (MNIST test set, or the sources.test table): ELBO, importance-weighted log-likelihood, active units (VAE), and for models with q(y | x) the test error and confusion matrix; a model from untapped fit on the rows of --x (bounds (7) and (8); with --y, RMSEP or error and interval coverage); also the directory of a semi-supervised MNIST experiment')
+    .description('evaluate a trained run (any model type) on its test rows (MNIST test set, or the sources.test table): ELBO, importance-weighted log-likelihood, active units (VAE), and for models with q(y | x) the test error and confusion matrix; a model from untapped fit on the rows of --x, else on its own labelled rows (bounds (7) and (8), IW log-likelihood; with labels, RMSEP or error and interval coverage); also the directory of a semi-supervised MNIST experiment')
     .argument('<dir>', 'run directory')
     .option('--iw <k>', 'importance samples per test image', intArg('--iw'), 5000)
-    .option('--n <count>', 'evaluate only the first N test rows (MNIST default: 10000)', intArg('--n'))
+    .option('--n <count>', 'evaluate only the first N test rows (MNIST default: 10000; a model from untapped fit: the IW log-likelihood on the first N rows)', intArg('--n'))
     .option('--seed <s>', 'seed of the importance sampler', intArg('--seed', 0), 1)
     .option('--json', 'print one JSON object on stdout')
-    .option('--x <file>', 'a model from untapped fit: the rows to evaluate on (its channels)')
+    .option('--x <file>', 'a model from untapped fit: the rows to evaluate on (its channels; default: the rows it was fitted on)')
     .option('--y <file>', 'a model from untapped fit: the labels of the --x rows (layout as fit --y)')
     .action(async (dir: string, o: { iw: number; n?: number; seed: number; json?: boolean; x?: string; y?: string }, cmd: Command) => {
       const info = await engine(cmd);
       if (fs.existsSync(path.join(dir, 'fit.json'))) {
-        // the semi²-supervised model of `untapped fit` (or a train config of type untapped)
-        if (!o.x) throw new UsageError(`${dir} holds a model written by untapped fit: give the rows to evaluate on, --x FILE (and their labels, --y FILE)`);
+        // the semi²-supervised model of `untapped fit` (or a train config of type untapped): on the rows
+        // of --x, else on the fit's own labelled rows (the files it was trained on)
         const m = loadFitted(dir);
+        const model = fittedRunnable(m);
         try {
+          let xFile = o.x;
+          let yFile = o.y;
+          let on = 'given';
+          if (!xFile) {
+            const ix = m.info.inputs.x;
+            const iy = m.info.inputs.y;
+            if (!ix || !('file' in ix) || !fs.existsSync(ix.file)) throw new UsageError(`${dir}: give the rows to evaluate on, --x FILE (and their labels, --y FILE); the fit's own labelled rows${ix && 'file' in ix ? ` (${ix.file})` : ''} are not a file here`);
+            if (o.y) throw new UsageError('--y gives the labels of the --x rows; give --x too');
+            xFile = ix.file;
+            yFile = iy && 'file' in iy && fs.existsSync(iy.file) ? iy.file : undefined;
+            on = 'training';
+          }
           const t0 = performance.now();
-          const t = readTable(o.x);
-          const y = o.y ? readTable(o.y) : null;
+          const t = readTable(xFile);
+          const y = yFile ? readTable(yFile) : null;
           const K = m.info.labelNames.length;
-          if (t.width !== m.info.channels.length) throw new UsageError(`${o.x}: ${t.width} columns per row, but ${dir} was fitted on ${m.info.channels.length} channels`);
-          if (y && y.n !== t.n) throw new UsageError(`${o.y}: ${y.n} rows of labels for the ${t.n} rows of ${o.x}`);
+          if (t.width !== m.info.channels.length) throw new UsageError(`${xFile}: ${t.width} columns per row, but ${dir} was fitted on ${m.info.channels.length} channels`);
+          if (y && y.n !== t.n) throw new UsageError(`${yFile}: ${y.n} rows of labels for the ${t.n} rows of ${xFile}`);
           const yRows = y ? (y.width === 1 && m.info.labels === 'discrete' ? oneHotRows(y.data, K) : y.data) : null;
           const bounds = m.estimator.score({ unlabelled: { x: { data: t.data, width: t.width } }, ...(yRows ? { labelled: { x: { data: t.data, width: t.width }, y: { data: yRows, width: K } } } : {}) }, o.seed);
-          const p = predictFile(m, o.x, 100, o.seed);
-          const scores = o.y ? scorePrediction(m, p, o.y) : null;
-          const out = { dir, type: 'untapped', backend: info.backend, n: t.n, bounds, ...(scores ? { scores } : {}), seconds: (performance.now() - t0) / 1000 };
+          const p = predictFile(m, xFile, 100, o.seed);
+          const scores = yFile ? scorePrediction(m, p, yFile) : null;
+          // importance-weighted log p(x) (y summed exactly for classes), as for every run; a deterministic model has no densities
+          const rows = Math.min(o.n ?? t.n, t.n);
+          const iw = m.estimator.model.config.variational ? iwLogLikelihood(importanceModel(model), t.data.subarray(0, rows * t.width), t.width, { k: o.iw, rng: new Rng(o.seed) }) : null;
+          const out = {
+            dir,
+            type: 'untapped',
+            backend: info.backend,
+            on,
+            file: xFile,
+            n: t.n,
+            bounds,
+            ...(iw ? { iw: { k: iw.k, n: iw.n, mean: iw.mean, stderr: iw.stderr } } : {}),
+            ...(scores ? { scores } : {}),
+            seconds: (performance.now() - t0) / 1000,
+          };
           if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
           else {
-            log(`${dir} (untapped) on ${o.x} (${t.n} rows): unlabelled bound (8) ${bounds.unlabelled?.toFixed(2)}${bounds.labelled !== undefined ? `, labelled bound (7) ${bounds.labelled.toFixed(2)}` : ''} nats per row`);
-            if (scores) for (const line of describeScores(scores, m.info.labelNames, o.y!)) log(line);
+            log(`${dir} (untapped) on ${xFile} (${t.n} ${on === 'training' ? 'training ' : ''}rows): unlabelled bound (8) ${bounds.unlabelled?.toFixed(2)}${bounds.labelled !== undefined ? `, labelled bound (7) ${bounds.labelled.toFixed(2)}` : ''} nats per row`);
+            if (iw) log(`log-likelihood log p(x) (IW ${iw.k}, ${iw.n} rows) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats`);
+            else log('no log-likelihood: a deterministic model (variational: false) has no densities');
+            if (on === 'training') log('(no --x given: these numbers are on the rows the model was fitted on)');
+            if (scores) for (const line of describeScores(scores, m.info.labelNames, yFile!)) log(line);
           }
         } finally {
-          m.estimator.dispose();
+          model.dispose();
         }
         return;
       }

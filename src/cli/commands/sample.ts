@@ -1,25 +1,45 @@
 /** `untapped sample DIR`: samples (and reconstructions) of a trained run as PNG. */
 import { Command } from 'commander';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
 import { loadRun, loadRunData, RUN_FILES } from '../../experiments/run.js';
 import { writeSampleCsv, writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
+import { fittedRunnable, loadFitted } from '../../experiments/fit.js';
 
 /** Adds `untapped sample DIR`. */
 export function addSampleCommand(program: Command): void {
   program
     .command('sample')
-    .description('draw samples from a trained run (any model type): a PNG grid for image data, a CSV of rows (.csv) for table data or on request; or reconstructions of test images (VAE family)')
+    .description('draw samples from a trained run (any model type, also a model directory of untapped fit): a PNG grid for image data, a CSV of rows (.csv) for table data or on request; or reconstructions of test images (VAE family)')
     .argument('<dir>', 'run directory')
     .option('--n <count>', 'number of samples', intArg('--n'), 64)
     .requiredOption('-o, --out <file>', 'file to write: .png (images) or .csv (rows; the class of each draw in a last column where the model has classes)')
-    .option('--class <k>', 'draw every sample from class k (models with classes: conditional VAE, m2, adgm, sdgm)', intArg('--class', 0))
+    .option('--class <k>', 'draw every sample from class k (models with classes: conditional VAE, m2, adgm, sdgm, untapped with discrete labels)', intArg('--class', 0))
     .option('--reconstruct', 'reconstruct the first N test images instead of sampling')
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
     .option('--force', 'replace an existing --out file')
     .action(async (dir: string, o: { n: number; out: string; class?: number; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint)]);
+      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint), path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
       await engine(cmd);
+      if (fs.existsSync(path.join(dir, 'fit.json'))) {
+        // the semi²-supervised model (untapped fit, or a train config of type untapped): rows of p(x | y, z), z ~ p(z)
+        if (o.reconstruct) throw new UsageError('--reconstruct applies to the VAE family; the untapped model has no deterministic reconstruction (use sample)');
+        if (!o.out.toLowerCase().endsWith('.csv')) throw new UsageError(`${dir} holds a model fitted on table data: write the samples as CSV (--out FILE.csv)`);
+        const m = loadFitted(dir);
+        const model = fittedRunnable(m);
+        try {
+          const simplex = m.info.labels === 'simplex';
+          if (o.class !== undefined && simplex) throw new UsageError('--class: the model has compositions, not classes; its draws take y from the Dirichlet prior (untapped generate --y gives a chosen composition)');
+          if (o.class !== undefined && o.class >= model.classes) throw new UsageError(`--class ${o.class}: the model has classes 0…${model.classes - 1}`);
+          const y = o.class !== undefined ? new Int32Array(o.n).fill(o.class) : undefined;
+          writeSampleCsv(model, o.n, m.info.channels, o.out, o.seed, y, { classColumn: !simplex });
+        } finally {
+          model.dispose();
+        }
+        log(`wrote ${o.out}`);
+        return;
+      }
       const { config, model } = loadRun(dir, { checkSources: true });
       const csv = o.out.toLowerCase().endsWith('.csv');
       const data = loadRunData(config, config.data ? { testLimit: o.n } : {});
