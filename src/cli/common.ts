@@ -29,6 +29,15 @@ export function intArg(name: string, min = 1) {
   };
 }
 
+/** A commander parser for a number flag: anything that is not a finite number is a usage error naming the flag. */
+export function numArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${name} must be a number, got '${v}'`);
+    return n;
+  };
+}
+
 /** A progress line on stderr. */
 export function log(msg: string): void {
   process.stderr.write(msg + '\n');

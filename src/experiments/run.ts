@@ -299,6 +299,11 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
     const b = JSON.stringify({ ...cfg, train: { ...cfg.train, epochs: 0 } });
     if (a !== b) throw new Error(`${outDir}: the given config differs from the run's ${RUN_FILES.config} at ${configDiff(JSON.parse(a), JSON.parse(b)).join(', ')} (only train.epochs may change on --resume)`);
     if (opts.epochs === undefined) cfg = { ...cfg, train: { ...cfg.train, epochs: Math.max(cfg.train.epochs, saved.train.epochs) } };
+    // fewer epochs than the checkpoint has done would leave nothing to train (and config.json would under-state the run)
+    const done = hasCheckpoint ? (readUtp(ckptFile).meta.trainer as { epoch?: number } | undefined)?.epoch : undefined;
+    if (done !== undefined && opts.epochs !== undefined && opts.epochs < done) {
+      throw new Error(`${outDir}: the run has already trained ${done} epochs; --epochs ${opts.epochs} is fewer (give more than ${done} to train on, or leave --epochs out)`);
+    }
   }
   const rng = new Rng(cfg.train.seed);
   const model = family.create(cfg.model as never, { inputDim: D, classes: data.classes }, rng.fork('init'));

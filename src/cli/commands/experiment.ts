@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { experimentNames, flagName, getExperiment, type AnyExperimentSpec } from '../../experiments/specs/index.js';
 import { writeExperimentHtml } from '../../experiments/registry.js';
-import { UsageError, defaultRunDir, engine, intArg, log } from '../common.js';
+import { UsageError, defaultRunDir, engine, intArg, log, numArg } from '../common.js';
 import { writeFileAtomic } from '../../io/format.js';
 import { holdsCwd, RefusedOutputError } from '../../io/replace.js';
 
@@ -43,7 +43,7 @@ function flagOf(key: string, schema: z.ZodType): FlagInfo {
   }
   if (t === 'number') {
     const n = inner as unknown as z.ZodNumber;
-    const option = n.isInt ? new Option(`--${name} <n>`, help).argParser(intArg(`--${name}`, (n.minValue ?? 0) >= 1 ? 1 : 0)) : new Option(`--${name} <x>`, help).argParser(Number);
+    const option = n.isInt ? new Option(`--${name} <n>`, help).argParser(intArg(`--${name}`, (n.minValue ?? 0) >= 1 ? 1 : 0)) : new Option(`--${name} <x>`, help).argParser(numArg(`--${name}`));
     if (def !== undefined) option.default(def);
     return { key, flag: `--${name}`, option };
   }

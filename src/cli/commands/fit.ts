@@ -1,6 +1,6 @@
 /** `untapped fit`: the semi²-supervised model from your own files. */
 import { Command, Option } from 'commander';
-import { UsageError, engine, intArg, log } from '../common.js';
+import { UsageError, engine, intArg, log, numArg } from '../common.js';
 import { fitFiles } from '../../experiments/fit.js';
 
 /** Adds `untapped fit`. */
@@ -17,25 +17,25 @@ export function addFitCommand(program: Command): void {
     .option('--latent <d>', 'dimension of the nuisance z', intArg('--latent'), 1)
     .option('--epochs <n>', 'epochs (passes over the unlabelled set, or the labelled set when there is none)', intArg('--epochs'), 2000)
     .option('--batch-size <n>', 'rows per source per step', intArg('--batch-size'), 100)
-    .option('--lr <rate>', 'Adam learning rate', Number, 3e-3)
+    .option('--lr <rate>', 'Adam learning rate', numArg('--lr'), 3e-3)
     .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
-    .option('--budget-minutes <m>', 'stop after this many minutes of training', Number)
-    .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15 (the papers\' CRISM setting: 0.01 with α_f^d = 1)', Number, 1)
-    .option('--alpha-fd <w>', 'weight α_f^d of the label term, eq 13/15 (default: the number of input channels D; docs/semi-supervised-real.md)', Number)
-    .option('--unlabelled-qy <f>', "factor in [0, 1] on the unlabelled bound's gradient into q(y | x) (default 0: unlabelled rows train the generative model only; 1: the papers' objective)", Number)
-    .option('--qy-prior <c>', 'strength of the Gaussian prior N(0, 1/(c · fan-in)) on the first-layer weights of q(y | x), spread over the labelled rows (default 1; 0: none, the papers\' objective; docs/semi-supervised-real.md)', Number)
+    .option('--budget-minutes <m>', 'stop after this many minutes of training', numArg('--budget-minutes'))
+    .option('--alpha-r <w>', 'weight α_r of the reverse (unfeatured) bound, eq 15 (the papers\' CRISM setting: 0.01 with α_f^d = 1)', numArg('--alpha-r'), 1)
+    .option('--alpha-fd <w>', 'weight α_f^d of the label term, eq 13/15 (default: the number of input channels D; docs/semi-supervised-real.md)', numArg('--alpha-fd'))
+    .option('--unlabelled-qy <f>', "factor in [0, 1] on the unlabelled bound's gradient into q(y | x) (default 0: unlabelled rows train the generative model only; 1: the papers' objective)", numArg('--unlabelled-qy'))
+    .option('--qy-prior <c>', 'strength of the Gaussian prior N(0, 1/(c · fan-in)) on the first-layer weights of q(y | x), spread over the labelled rows (default 1; 0: none, the papers\' objective; docs/semi-supervised-real.md)', numArg('--qy-prior'))
     .option('--qy-components <k>', 'q(y | x) reads the posterior mean of a k-component probabilistic PCA of the labelled and unlabelled inputs instead of x (default 0: x itself; saved with the model)', intArg('--qy-components', 0))
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
     .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS)')
     .option('--deterministic', "the reference's non-variational mode: point estimates trained as autoencoders (no posterior spread; predict's sd is 0)")
     .option('--validation-x <file>', 'held-out labelled inputs (same channels as --x): scored every evaluation, they choose the saved weights and calibrate the intervals of `predict`')
     .option('--validation-y <file>', 'labels of the rows of --validation-x (same layout as --y)')
-    .option('--validation-fraction <f>', 'hold out this fraction of the labelled rows (whole groups, chosen by --seed) instead of --validation-x/-y', Number)
+    .option('--validation-fraction <f>', 'hold out this fraction of the labelled rows (whole groups, chosen by --seed) instead of --validation-x/-y', numArg('--validation-fraction'))
     .option('--group-size <n>', 'with --validation-fraction: consecutive rows of --x are replicates of one sample in groups of N, held out together', intArg('--group-size'))
     .option('--groups <file>', 'with --validation-fraction: one group value per row of --x (one numeric column, optional id column); rows sharing a value are held out together')
     .option('--patience <n>', 'stop after N evaluations (every 2% of the epochs) without a better validation score; 0 = never (default: 20% of the evaluations)', intArg('--patience', 0))
     .option('--min-epochs <n>', 'no early stop before this many epochs (default: 25% of --epochs, at least the α_r warm-up)', intArg('--min-epochs', 0))
-    .option('--level <p>', 'nominal coverage of the calibrated intervals (or class sets) that predict reports', Number, 0.95)
+    .option('--level <p>', 'nominal coverage of the calibrated intervals (or class sets) that predict reports', numArg('--level'), 0.95)
     .addOption(new Option('--interval-method <m>', "conformal scores: 'absolute' residuals |ŷ − y| per component (the same width for every row) or residuals 'scaled' by the sd of q(y | x) (wider where the model is less sure)").choices(['absolute', 'scaled']).default('absolute'))
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')

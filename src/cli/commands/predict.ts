@@ -1,7 +1,7 @@
 /** `untapped predict DIR`: labels with their uncertainty from a fitted model. */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
+import { UsageError, engine, intArg, log, numArg, refuseOverwrite } from '../common.js';
 import { chartFiles } from '../../io/replace.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
 import { formatCsv, readTable, writeFileAtomic, type Table } from '../../io/index.js';
@@ -18,7 +18,7 @@ export function addPredictCommand(program: Command): void {
     .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component, its sd, then <name>_lo95 and <name>_hi95 per component (compositions) or <name>_in95set (1 when the class is in the 95% set)')
     .option('--samples <n>', 'draws of q(y | x) for the sd', intArg('--samples'), 100)
     .option('--seed <n>', 'seed of the draws', intArg('--seed', 0), 0)
-    .option('--level <p>', "nominal coverage of the intervals or sets (default: the fit's, 0.95), recalibrated from the validation scores kept in fit.json", Number)
+    .option('--level <p>', "nominal coverage of the intervals or sets (default: the fit's, 0.95), recalibrated from the validation scores kept in fit.json", numArg('--level'))
     .option('--y <file>', 'known labels of the rows of --x (layout as fit --y): report RMSEP (or error and cross-entropy) and the coverage of the intervals or sets')
     .option('--report <file>', 'with --y: write those measures as JSON')
     .option('--plot <file.png>', 'with --y, for compositions: predicted against true, one colour per component, with the 1:1 line (PNG, and the SVG beside it)')
