@@ -1,11 +1,12 @@
 /**
  * Members of issue 24's kinds found by a review after the fixes: a huge class value fails at once
  * (no allocation of a billion classes), `fit --force` never deletes the user's files inside a model
- * directory, and a chart's SVG and spec beside its PNG are outputs that need --force too.
+ * directory, and a chart's SVG and spec beside its PNG are outputs that need --force too. Later
+ * mends: number flags, fit --resume while another fit holds the lock, train --resume with fewer epochs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -54,4 +55,34 @@ test('fit --force refuses a model directory that holds the user\'s files; genera
   r = cli(['predict', m, '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--plot', path.join(d, 'pl.png')]);
   assert.equal(r.code, 2);
   assert.match(r.err, /pl\.vl\.json already exists/);
+});
+
+test('a number flag that is not a number names the flag; fit --resume while another fit writes --out names that process; train --resume --epochs below the done epochs refuses', async () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-mend-'));
+  const EX = path.resolve(path.dirname(BIN), '../examples');
+  const fitArgs = ['fit', '--labels', 'discrete', '--x', path.join(EX, 'table-labelled-x.csv'), '--y', path.join(EX, 'table-labelled-y.csv'), '--epochs', '2'];
+  let r = cli([...fitArgs, '--lr', 'abc', '--out', path.join(d, 'm')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--lr must be a number, got 'abc'/);
+  // a live process holds the lock of --out: resume and a fresh fit both name it (not "no interrupted fit")
+  const out = path.join(d, 'busy');
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  await new Promise((res) => other.once('spawn', res));
+  try {
+    fs.writeFileSync(`${out}.lock`, JSON.stringify({ pid: other.pid, host: os.hostname(), started: '2026-01-01T00:00:00Z', argv: ['fit', '--out', out] }));
+    for (const extra of [['--resume'], []]) {
+      r = cli([...fitArgs, '--out', out, ...extra]);
+      assert.equal(r.code, 1, extra.join(' '));
+      assert.match(r.err, new RegExp(`model directory .*busy is in use by another untapped process \\(pid ${other.pid}`), extra.join(' '));
+    }
+  } finally {
+    other.kill('SIGKILL');
+    await new Promise((res) => other.once('exit', res));
+  }
+  const run = path.join(d, 'run');
+  r = cli(['train', '--config', path.join(EX, 'vae-table.json'), '--epochs', '2', '--out', run, '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  r = cli(['train', '--resume', '--out', run, '--epochs', '1', '--no-report']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /has already trained 2 epochs; --epochs 1 is fewer/);
 });

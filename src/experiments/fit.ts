@@ -411,6 +411,16 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
 
 /** Fits the model to the files in `o` and writes the model directory `o.out` (see the module doc). */
 export async function fitFiles(o: FitFilesOptions): Promise<FittedModel> {
+  // the lock first: while another fit writes --out, its .partial is not an interrupted fit (fitData takes it again, re-entrantly)
+  const unlock = lockDir(o.out, `model directory ${o.out}`);
+  try {
+    return await fitFilesLocked(o);
+  } finally {
+    unlock();
+  }
+}
+
+async function fitFilesLocked(o: FitFilesOptions): Promise<FittedModel> {
   checkOutDir(o, [o.x, o.y, o.unlabelled, o.unfeatured, o.validationX, o.validationY, o.groups].filter((f): f is string => f !== undefined && fs.existsSync(f)));
   const r = readFitInputs(o);
   const { x: _x, y: _y, validationX: _vx, validationY: _vy, groups: _g, ...rest } = o;
