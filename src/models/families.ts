@@ -3,8 +3,9 @@
  * - {@link latentFamily}: any unsupervised (or conditional) latent-variable model that returns
  *   {@link LogTerms} — the VAE family (1–2 layers, conv, conditional, denoising, β) and the AVAE;
  *   the loss is the ELBO or IWAE(k) of `objectives/bounds.ts`.
- * - {@link semiSupervisedFamily}: M2, ADGM and SDGM (`models/ssl.ts`); the loss is J^α of
- *   `objectives/semi-supervised.ts`, the importance weights sum y out exactly.
+ * - {@link semiSupervisedFamily}: any semi-supervised model with a discrete y that returns the
+ *   log-terms of `objectives/semi-supervised.ts` (M2, ADGM and SDGM, `models/ssl.ts`); the loss is
+ *   J^α, the importance weights sum y out exactly.
  *
  * A new model of either kind is one model file plus one line in `models/registry.ts`, e.g.
  * `latentFamily('lvae', 'ladder VAE (Sønderby et al. 2016)', LvaeConfigSchema, (c, D, rng) => new Lvae({ ...c, inputDim: D }, rng))`.
@@ -15,6 +16,8 @@ import type { Rng } from '../engine/rng.js';
 import type { ParamStore } from '../nn/params.js';
 import { oneHot } from '../dists/categorical.js';
 import { bound, iwaeFromLogWeights, logWeights, type LogTerms } from '../objectives/bounds.js';
+import { semiSupervisedLogWeights, semiSupervisedObjective, unlabelledPart, type SemiSupervisedTermsModel } from '../objectives/semi-supervised.js';
+import { labelWeight } from '../objectives/weights.js';
 import type { DataShape, LabelUse, ModelFamily, ObjectiveSettings, RunnableModel, StepBatch } from './family.js';
 import { SemiSupervisedDgm, type SslConfig } from './ssl.js';
 
@@ -85,8 +88,31 @@ export function latentFamily<C extends { type: string }>(
   };
 }
 
-/** The M2 / ADGM / SDGM family of type `type` (`models/ssl.ts`), trained with J^α. */
-export function semiSupervisedFamily<C extends { type: string }>(type: 'm2' | 'adgm' | 'sdgm', description: string, schema: z.ZodType<C>): ModelFamily<C> {
+/**
+ * What {@link semiSupervisedFamily} needs of a model beyond its log-terms
+ * ({@link SemiSupervisedTermsModel}, `objectives/semi-supervised.ts`): parameters, q(y | x), and
+ * the means of p(x | ·) for given classes.
+ */
+export interface SemiSupervisedModel extends SemiSupervisedTermsModel {
+  readonly params: ParamStore;
+  /** Class probabilities q(y | x), [B, K]. */
+  classify(x: tf.Tensor): tf.Tensor;
+  /** n draws of the means of p(x | y, ·) for one-hot y [n, K], the other latent variables from their priors, [n, D]. */
+  samplePrior(y: tf.Tensor, rng: Rng): tf.Tensor;
+  /** The typical input of each one-hot y [n, K]: the mean of p(x | y, ·) at the prior means of the other latent variables, [n, D]. */
+  typical(y: tf.Tensor): tf.Tensor;
+  dispose(): void;
+}
+
+/**
+ * A family of semi-supervised models with a discrete y: trained with J^α
+ * (`objectives/semi-supervised.ts`: y summed exactly or with a Concrete sample, as the model's
+ * `yEstimator` says), evaluated with IWAE(k) of log p(x) (y summed exactly in each weight),
+ * classified with q(y | x). M2, ADGM and SDGM (`models/ssl.ts`) are registered with it; a new model
+ * writes its log-terms ({@link SemiSupervisedModel}) and one line in `models/registry.ts`.
+ * @param build the model for a parsed config, the data's input width D and K classes.
+ */
+export function semiSupervisedFamily<C extends { type: string }>(type: string, description: string, schema: z.ZodType<C>, build: (config: C, shape: { inputDim: number; classes: number }, rng: Rng) => SemiSupervisedModel): ModelFamily<C> {
   return {
     type,
     description,
@@ -97,11 +123,11 @@ export function semiSupervisedFamily<C extends { type: string }>(type: 'm2' | 'a
       if (o.samples !== 1) throw new Error(`objective.samples: ${type} takes its Monte Carlo samples from model.samples`);
     },
     create(config, shape: DataShape, rng): RunnableModel {
-      const c = config as unknown as Omit<SslConfig, 'classes'> & { classes?: number };
+      const c = config as unknown as { classes?: number };
       if (shape.classes < 2) throw new Error(`${type} needs labels with at least 2 classes; the labelled source has ${shape.classes}`);
       if (c.classes !== undefined && c.classes < shape.classes) throw new Error(`model.classes is ${c.classes} but the labels have ${shape.classes} classes`);
       const K = c.classes ?? shape.classes;
-      const m = new SemiSupervisedDgm({ ...c, classes: K, inputDim: shape.inputDim }, rng);
+      const m = build(config, { inputDim: shape.inputDim, classes: K }, rng);
       return {
         params: m.params,
         inputDim: shape.inputDim,
@@ -109,39 +135,30 @@ export function semiSupervisedFamily<C extends { type: string }>(type: 'm2' | 'a
         loss(batch: StepBatch, ctx) {
           return tf.tidy(() => {
             const lab = batch.labelled ? { x: batch.labelled.x, y: oneHot(batch.labelled.y, K) } : undefined;
-            return m.loss({ ...(lab ? { labelled: lab } : {}), ...(batch.unlabelled ? { unlabelled: batch.unlabelled } : {}) }, ctx.rng, {
-              ...(ctx.objective.alpha !== undefined ? { alpha: ctx.objective.alpha } : {}),
+            return semiSupervisedObjective(m, { ...(lab ? { labelled: lab } : {}), ...(batch.unlabelled ? { unlabelled: batch.unlabelled } : {}) }, ctx.rng, {
+              alpha: ctx.objective.alpha ?? labelWeight(shape.inputDim),
               ...(ctx.objective.unlabelledQy !== undefined ? { unlabelledQy: ctx.objective.unlabelledQy } : {}),
               beta: ctx.beta,
             });
           });
         },
-        logWeights: (x, k, rng, y) => m.logWeights(x, k, rng, y),
-        bound: (x, k, rng) => (k > 1 ? tf.tidy(() => iwaeFromLogWeights(m.logWeights(x, k, rng))) : m.unlabelled(x, rng)),
+        logWeights: (x, k, rng, y) => tf.tidy(() => semiSupervisedLogWeights(m, x, k, rng, y ? oneHot(y, K) : undefined)),
+        bound: (x, k, rng) => tf.tidy(() => (k > 1 ? iwaeFromLogWeights(semiSupervisedLogWeights(m, x, k, rng)) : unlabelledPart(m, x, rng))),
         instance: m,
         classify: (x) => m.classify(x),
         sample(n, rng, y) {
           const labels = y ?? Int32Array.from({ length: n }, (_, i) => i % K);
           if (labels.length !== n) throw new Error(`${type}.sample: ${labels.length} labels for ${n} draws`);
-          return tf.tidy(() => {
-            const yOne = oneHot(labels, K);
-            const zz = rng.normal([n, c.latent]);
-            // SDGM: p(x | a, z, y) needs a ~ p(a | z, y)
-            const a = type === 'sdgm' ? m.auxPrior(zz, yOne).sample(rng) : undefined;
-            return m.decodeMean(zz, yOne, a);
-          });
+          return tf.tidy(() => m.samplePrior(oneHot(labels, K), rng));
         },
-        generate(y) {
-          return tf.tidy(() => {
-            const yOne = oneHot(y, K);
-            const zz = tf.zeros([y.length, c.latent]);
-            // SDGM: a at the mean of p(a | z, y)
-            const a = type === 'sdgm' ? m.auxPrior(zz, yOne).mean() : undefined;
-            return m.decodeMean(zz, yOne, a);
-          });
-        },
+        generate: (y) => tf.tidy(() => m.typical(oneHot(y, K))),
         dispose: () => m.dispose(),
       };
     },
   };
+}
+
+/** The M2 / ADGM / SDGM model of `models/ssl.ts` for a parsed `model` section (`classes` filled in from the data). */
+export function buildSsl(config: Omit<SslConfig, 'classes'> & { classes?: number }, shape: { inputDim: number; classes: number }, rng: Rng): SemiSupervisedDgm {
+  return new SemiSupervisedDgm({ ...config, classes: shape.classes, inputDim: shape.inputDim }, rng);
 }

@@ -15,7 +15,7 @@ import { Vae, VaeConfigSchema, type VaeConfig } from './vae.js';
 import { Avae, AvaeConfigSchema, type AvaeConfig } from './avae.js';
 import { SslConfigSchema } from './ssl.js';
 import type { ModelFamily } from './family.js';
-import { latentFamily, semiSupervisedFamily } from './families.js';
+import { buildSsl, latentFamily, semiSupervisedFamily } from './families.js';
 
 /** What the run machinery needs of an unsupervised latent-variable model. */
 export interface LatentModel {
@@ -95,9 +95,9 @@ export function onRegister(f: () => void): void {
 // ---- the registered families: one line each ----
 registerFamily(latentFamily('vae', 'VAE (Kingma & Welling 2014; thesis 003 ch. 3): 1–2 stochastic layers, MLP or conv, β, denoising, conditional', VaeConfigSchema, (c, D, rng) => new Vae({ ...c, inputDim: D }, rng), (c) => c.conditional));
 registerFamily(latentFamily('avae', 'auxiliary VAE (Maaløe et al. 2016, appendix A eqs 19–20)', AvaeConfigSchema, (c, D, rng) => new Avae({ ...c, inputDim: D }, rng)));
-registerFamily(semiSupervisedFamily('m2', 'M2 (Kingma et al. 2014; thesis 003 §4.1): p(y)p(z)p(x|y,z), q(y|x)q(z|x,y)', sslRunSchema('m2')));
-registerFamily(semiSupervisedFamily('adgm', 'auxiliary deep generative model (Maaløe et al. 2016; thesis 003 §4.2)', sslRunSchema('adgm')));
-registerFamily(semiSupervisedFamily('sdgm', 'skip deep generative model (Maaløe et al. 2016)', sslRunSchema('sdgm')));
+registerFamily(semiSupervisedFamily('m2', 'M2 (Kingma et al. 2014; thesis 003 §4.1): p(y)p(z)p(x|y,z), q(y|x)q(z|x,y)', sslRunSchema('m2'), buildSsl));
+registerFamily(semiSupervisedFamily('adgm', 'auxiliary deep generative model (Maaløe et al. 2016; thesis 003 §4.2)', sslRunSchema('adgm'), buildSsl));
+registerFamily(semiSupervisedFamily('sdgm', 'skip deep generative model (Maaløe et al. 2016)', sslRunSchema('sdgm'), buildSsl));
 
 /** A parsed `model` section of any built-in type. */
 export type RunModelConfig = VaeConfig | AvaeConfig | SslRunModelConfig;

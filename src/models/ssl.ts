@@ -50,7 +50,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
-import { ParamStore, withGradientScale } from '../nn/params.js';
+import { ParamStore } from '../nn/params.js';
 import { labelWeight } from '../objectives/weights.js';
 import { ACTIVATIONS, Dense, Mlp, repeatRows } from '../nn/layers.js';
 import { withoutStatUpdates } from '../nn/conv.js';
@@ -62,16 +62,14 @@ import { Categorical, oneHot } from '../dists/categorical.js';
 import { enumerateClasses, enumeratedLabels } from '../objectives/enumerate.js';
 import { iwaeFromLogWeights } from '../objectives/bounds.js';
 import {
-  classificationLoss,
-  enumeratedLogWeights,
-  labelledBound,
-  labelledLogWeights,
-  sampleMean,
-  semiSupervisedLoss,
-  unlabelledBound,
-  type EnumeratedTerms,
+  labelledParts,
+  semiSupervisedAnomalyScore,
+  semiSupervisedLogLikelihood,
+  semiSupervisedLogWeights,
+  semiSupervisedObjective,
+  unlabelledPart,
   type LabelledTerms,
-  type SemiSupervisedParts,
+  type SemiSupervisedTermsModel,
   type UnlabelledTerms,
 } from '../objectives/semi-supervised.js';
 
@@ -136,7 +134,7 @@ export interface SslLossWeights {
 }
 
 /** M2, ADGM or SDGM (see the module doc). */
-export class SemiSupervisedDgm {
+export class SemiSupervisedDgm implements SemiSupervisedTermsModel {
   readonly params = new ParamStore();
   readonly config: SslConfig & { inputDim: number };
   private readonly aux: boolean;
@@ -181,6 +179,11 @@ export class SemiSupervisedDgm {
     this.qzHead = new GaussianHead(ps, 'qz.z', this.qzNet.outDim, Z, rng, minScale);
     this.pxNet = new Mlp(ps, 'px', Z + K + (this.skip ? A : 0), hidden, rng, act, bn);
     this.pxHead = config.likelihood === 'bernoulli' ? new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng) : new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale);
+  }
+
+  /** The variables of q(y | a, x), for the objective's `unlabelledQy` gradient scale. */
+  get qyVariables(): readonly tf.Variable[] {
+    return this.qyVars;
   }
 
   /** Number of classes. */
@@ -326,17 +329,12 @@ export class SemiSupervisedDgm {
    * per example [B], for x [B, D] and one-hot y [B, K] (`objectives/semi-supervised.ts`).
    */
   labelled(x: tf.Tensor, y: tf.Tensor, rng: Rng, beta = 1): { bound: tf.Tensor; crossEntropy: tf.Tensor } {
-    const S = this.config.samples;
-    return tf.tidy(() => {
-      const t = this.labelledTerms(x, y, rng, S);
-      return { bound: sampleMean(labelledBound(t, beta), S), crossEntropy: sampleMean(classificationLoss(t.qyLogits, t.y), S) };
-    });
+    return labelledParts(this, x, y, rng, beta);
   }
 
   /** Unlabelled bound −U(x) per example [B], for x [B, D] (`objectives/semi-supervised.ts`). */
   unlabelled(x: tf.Tensor, rng: Rng, beta = 1): tf.Tensor {
-    const S = this.config.samples;
-    return tf.tidy(() => sampleMean(unlabelledBound(this.unlabelledTerms(x, rng, S), beta), S));
+    return unlabelledPart(this, x, rng, beta);
   }
 
   /**
@@ -345,17 +343,7 @@ export class SemiSupervisedDgm {
    * {@link semiSupervisedLoss}).
    */
   loss(batch: { labelled?: { x: tf.Tensor; y: tf.Tensor }; unlabelled?: { x: tf.Tensor } }, rng: Rng, w: SslLossWeights): tf.Scalar {
-    const alpha = w.alpha ?? labelWeight(this.config.inputDim);
-    if (!(alpha >= 0)) throw new Error(`alpha must be ≥ 0, got ${alpha}`);
-    const u = w.unlabelledQy ?? 1;
-    if (!(u >= 0 && u <= 1)) throw new Error(`unlabelledQy must be in [0, 1], got ${u}`);
-    const beta = w.beta ?? 1;
-    return tf.tidy(() => {
-      const parts: SemiSupervisedParts = {};
-      if (batch.labelled) parts.labelled = this.labelled(batch.labelled.x, batch.labelled.y, rng, beta);
-      if (batch.unlabelled) parts.unlabelled = withGradientScale(this.qyVars, u, () => this.unlabelled(batch.unlabelled!.x, rng, beta));
-      return semiSupervisedLoss(parts, alpha);
-    });
+    return semiSupervisedObjective(this, batch, rng, { alpha: w.alpha ?? labelWeight(this.config.inputDim), ...(w.unlabelledQy !== undefined ? { unlabelledQy: w.unlabelledQy } : {}), ...(w.beta !== undefined ? { beta: w.beta } : {}) });
   }
 
   /**
@@ -367,16 +355,7 @@ export class SemiSupervisedDgm {
    * @throws Error when k is not an integer ≥ 1 or y does not fit x.
    */
   logWeights(x: tf.Tensor, k: number, rng: Rng, y?: Int32Array | tf.Tensor): tf.Tensor {
-    this.checkSamples('logWeights', k);
-    return tf.tidy(() => {
-      if (y !== undefined) {
-        const yOne = y instanceof tf.Tensor ? y : oneHot(y, this.config.classes);
-        const t = this.labelledTerms(x, yOne, rng, k);
-        return labelledLogWeights(t, k);
-      }
-      const t = this.unlabelledTerms(x, rng, k, 'enumerate') as EnumeratedTerms;
-      return enumeratedLogWeights(t, this.config.classes, k);
-    });
+    return tf.tidy(() => semiSupervisedLogWeights(this, x, k, rng, y === undefined ? undefined : this.oneHotOf(y)));
   }
 
   /**
@@ -399,23 +378,17 @@ export class SemiSupervisedDgm {
    * @throws Error when k is not an integer ≥ 1 or y does not fit x.
    */
   logLikelihood(x: tf.Tensor, y: Int32Array | tf.Tensor | undefined, k: number, rng: Rng, maxRows = 20000): tf.Tensor {
-    this.checkSamples('logLikelihood', k);
-    const B = x.shape[0];
-    const perSample = B * (y === undefined ? this.config.classes : 1);
-    const chunk = Math.max(1, Math.min(k, Math.floor(maxRows / perSample)));
-    let acc: tf.Tensor | undefined;
-    for (let done = 0; done < k; done += chunk) {
-      const c = Math.min(chunk, k - done);
-      const next = tf.tidy(() => {
-        const lse = tf.logSumExp(this.logWeights(x, c, rng, y), 0);
-        return acc ? tf.logSumExp(tf.stack([acc, lse]), 0) : lse;
-      });
-      acc?.dispose();
-      acc = next;
+    const yOne = y === undefined ? undefined : this.oneHotOf(y);
+    try {
+      return semiSupervisedLogLikelihood(this, x, yOne, k, rng, maxRows);
+    } finally {
+      if (yOne !== y) yOne?.dispose();
     }
-    const out = tf.sub(acc!, Math.log(k));
-    acc!.dispose();
-    return out;
+  }
+
+  /** One-hot rows [B, K] of class indices (a tensor is taken as it is). */
+  private oneHotOf(y: Int32Array | tf.Tensor): tf.Tensor {
+    return y instanceof tf.Tensor ? y : oneHot(y, this.config.classes);
   }
 
   /**
@@ -438,8 +411,26 @@ export class SemiSupervisedDgm {
    * training data (the ELBO-based detector of thesis ch. 6).
    */
   anomalyScore(x: tf.Tensor, rng: Rng, draws = 10): tf.Tensor {
-    if (!Number.isInteger(draws) || draws < 1) throw new Error(`anomalyScore: draws must be an integer ≥ 1, got ${draws}`);
-    return tf.tidy(() => tf.neg(tf.div(tf.addN(Array.from({ length: draws }, () => this.unlabelled(x, rng))), draws)));
+    return semiSupervisedAnomalyScore(this, x, rng, draws);
+  }
+
+  /**
+   * n draws of the means of p(x | ·) for one-hot y [n, K]: z ~ p(z) = N(0, I) and, for the SDGM, a ~
+   * p(a | z, y) (p(x | a, z, y) needs it), [n, D].
+   */
+  samplePrior(y: tf.Tensor, rng: Rng): tf.Tensor {
+    return tf.tidy(() => {
+      const zz = rng.normal([y.shape[0], this.config.latent]);
+      return this.decodeMean(zz, y, this.skip ? this.auxPrior(zz, y).sample(rng) : undefined);
+    });
+  }
+
+  /** The typical input of each one-hot y [n, K]: the mean of p(x | ·) at z = 0 (and, SDGM, a at the mean of p(a | z, y)), [n, D]. */
+  typical(y: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const zz = tf.zeros([y.shape[0], this.config.latent]);
+      return this.decodeMean(zz, y, this.skip ? this.auxPrior(zz, y).mean() : undefined);
+    });
   }
 
   /**

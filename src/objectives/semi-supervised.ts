@@ -25,7 +25,9 @@
  * that `tf.tidy` can return them.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../engine/rng.js';
 import { Categorical } from '../dists/categorical.js';
+import { withGradientScale } from '../nn/params.js';
 import { elboFromLogWeights } from './bounds.js';
 import { enumeratedElbo, enumeratedLogMarginal } from './enumerate.js';
 import { concreteElbo } from './concrete.js';
@@ -219,4 +221,130 @@ export function enumeratedLogWeights(t: Pick<EnumeratedTerms, 'perClass' | 'logQ
     if (t.logQa) lw = tf.sub(lw, t.logQa);
     return tf.reshape(lw, [k, B]);
   });
+}
+
+// ---- the objective over any model that returns these terms ----------------------------------------
+
+/**
+ * What a semi-supervised model with a discrete y must provide for the objectives below (and, through
+ * `semiSupervisedFamily` in `models/families.ts`, for the run pipeline and every command): its
+ * networks' log-terms with y observed ({@link LabelledTerms}) or not ({@link UnlabelledTerms}), for
+ * S Monte Carlo draws per example. M2, ADGM and SDGM (`models/ssl.ts`) are one such model; a new one
+ * writes these two methods and inherits J^α, IWAE(k), the IW log-likelihood and the anomaly score.
+ */
+export interface SemiSupervisedTermsModel {
+  /** K classes, input width D, S draws per example in training, and how training sums over y. */
+  readonly config: { classes: number; inputDim: number; samples: number; yEstimator: 'enumerate' | 'concrete' };
+  /** The variables of q(y | ·), whose gradient from the unlabelled bound {@link SemiSupervisedWeights.unlabelledQy} scales. */
+  readonly qyVariables: readonly tf.Variable[];
+  /** Terms for x [B, D] with one-hot y [B, K], S draws: [S·B] each, sample-major. */
+  labelledTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng, samples: number): LabelledTerms;
+  /** Terms for x [B, D] with y unobserved, S draws, y summed by `estimator`. */
+  unlabelledTerms(x: tf.Tensor, rng: Rng, samples: number, estimator: 'enumerate' | 'concrete'): UnlabelledTerms;
+}
+
+/** Weights of J^α. */
+export interface SemiSupervisedWeights {
+  /** α of the classification term (eq 4.10). */
+  alpha: number;
+  /** β of the latent terms (warm-up); 1 is the bound. Default 1. */
+  beta?: number;
+  /** Factor in [0, 1] on the unlabelled bound's gradient into q(y | ·). Default 1 (the papers'). */
+  unlabelledQy?: number;
+}
+
+function checkDraws(fn: string, k: number): void {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: the number of samples must be an integer ≥ 1, got ${k}`);
+}
+
+/** −L(x, y) per example [B] and −log q(y | ·) per example [B], averaged over the model's S draws (eqs 4.9, 4.10). */
+export function labelledParts(m: SemiSupervisedTermsModel, x: tf.Tensor, y: tf.Tensor, rng: Rng, beta = 1): { bound: tf.Tensor; crossEntropy: tf.Tensor } {
+  const S = m.config.samples;
+  return tf.tidy(() => {
+    const t = m.labelledTerms(x, y, rng, S);
+    return { bound: sampleMean(labelledBound(t, beta), S), crossEntropy: sampleMean(classificationLoss(t.qyLogits, t.y), S) };
+  });
+}
+
+/** −U(x) per example [B], averaged over the model's S draws, y summed as `config.yEstimator` says (eq 4.8). */
+export function unlabelledPart(m: SemiSupervisedTermsModel, x: tf.Tensor, rng: Rng, beta = 1): tf.Tensor {
+  const S = m.config.samples;
+  return tf.tidy(() => sampleMean(unlabelledBound(m.unlabelledTerms(x, rng, S, m.config.yEstimator), beta), S));
+}
+
+/**
+ * J^α for a labelled batch (x_l [B_l, D], one-hot y_l [B_l, K]) and an unlabelled batch x_u
+ * [B_u, D] (either may be absent): {@link semiSupervisedLoss} of {@link labelledParts} and
+ * {@link unlabelledPart}, the latter's gradient into q(y | ·) scaled by `unlabelledQy`.
+ * @throws Error when α < 0 or `unlabelledQy` is outside [0, 1].
+ */
+export function semiSupervisedObjective(
+  m: SemiSupervisedTermsModel,
+  batch: { labelled?: { x: tf.Tensor; y: tf.Tensor }; unlabelled?: { x: tf.Tensor } },
+  rng: Rng,
+  w: SemiSupervisedWeights,
+): tf.Scalar {
+  if (!(w.alpha >= 0)) throw new Error(`alpha must be ≥ 0, got ${w.alpha}`);
+  const u = w.unlabelledQy ?? 1;
+  if (!(u >= 0 && u <= 1)) throw new Error(`unlabelledQy must be in [0, 1], got ${u}`);
+  const beta = w.beta ?? 1;
+  return tf.tidy(() => {
+    const parts: SemiSupervisedParts = {};
+    if (batch.labelled) parts.labelled = labelledParts(m, batch.labelled.x, batch.labelled.y, rng, beta);
+    if (batch.unlabelled) parts.unlabelled = withGradientScale(m.qyVariables as tf.Variable[], u, () => unlabelledPart(m, batch.unlabelled!.x, rng, beta));
+    return semiSupervisedLoss(parts, w.alpha);
+  });
+}
+
+/**
+ * Importance log-weights [k, B] for x [B, D]: of log p(x, y) when one-hot labels `y` [B, K] are
+ * given ({@link labelledLogWeights}), of log p(x) otherwise, y summed exactly inside each weight
+ * whatever the training estimator ({@link enumeratedLogWeights}; K·k·B rows at once).
+ * @throws Error when k is not an integer ≥ 1.
+ */
+export function semiSupervisedLogWeights(m: SemiSupervisedTermsModel, x: tf.Tensor, k: number, rng: Rng, y?: tf.Tensor): tf.Tensor {
+  checkDraws('logWeights', k);
+  return tf.tidy(() => {
+    if (y !== undefined) return labelledLogWeights(m.labelledTerms(x, y, rng, k), k);
+    const t = m.unlabelledTerms(x, rng, k, 'enumerate') as EnumeratedTerms;
+    return enumeratedLogWeights(t, m.config.classes, k);
+  });
+}
+
+/**
+ * The importance-weighted log-likelihood per example [B] with k samples (log p(x, y) with one-hot
+ * `y` [B, K], log p(x) without), the k samples run in chunks of at most `maxRows` network rows
+ * whose log-sum-exps are combined, so memory stays bounded for k in the thousands. Equals
+ * IWAE(k) of the same draws up to round-off; no gradient intended.
+ * @throws Error when k is not an integer ≥ 1.
+ */
+export function semiSupervisedLogLikelihood(m: SemiSupervisedTermsModel, x: tf.Tensor, y: tf.Tensor | undefined, k: number, rng: Rng, maxRows = 20000): tf.Tensor {
+  checkDraws('logLikelihood', k);
+  const B = x.shape[0];
+  const perSample = B * (y === undefined ? m.config.classes : 1);
+  const chunk = Math.max(1, Math.min(k, Math.floor(maxRows / perSample)));
+  let acc: tf.Tensor | undefined;
+  for (let done = 0; done < k; done += chunk) {
+    const c = Math.min(chunk, k - done);
+    const next = tf.tidy(() => {
+      const lse = tf.logSumExp(semiSupervisedLogWeights(m, x, c, rng, y), 0);
+      return acc ? tf.logSumExp(tf.stack([acc, lse]), 0) : lse;
+    });
+    acc?.dispose();
+    acc = next;
+  }
+  const out = tf.sub(acc!, Math.log(k));
+  acc!.dispose();
+  return out;
+}
+
+/**
+ * Anomaly score per example [B]: −U(x), the negative unlabelled bound (an upper bound on −log p(x),
+ * nats), averaged over `draws` Monte Carlo draws; higher is less like the training data (the
+ * ELBO-based detector of thesis `003_…` ch. 6).
+ * @throws Error when `draws` is not an integer ≥ 1.
+ */
+export function semiSupervisedAnomalyScore(m: SemiSupervisedTermsModel, x: tf.Tensor, rng: Rng, draws = 10): tf.Tensor {
+  if (!Number.isInteger(draws) || draws < 1) throw new Error(`anomalyScore: draws must be an integer ≥ 1, got ${draws}`);
+  return tf.tidy(() => tf.neg(tf.div(tf.addN(Array.from({ length: draws }, () => unlabelledPart(m, x, rng))), draws)));
 }
