@@ -11,12 +11,29 @@ import { binarizeInto } from '../data/binarize.js';
 import { gather } from '../data/batches.js';
 import { Vae, VaeConfigSchema } from '../models/vae.js';
 import { bound } from '../objectives/bounds.js';
+import { unitActivityCells, type ChartSpec } from '../report/chart.js';
 import { DigitClassifier } from './mnist-untapped.js';
-import { REPORT_TABLE1, VAE_VARIANTS, checkVaeTableOptions, vaeTableExperiment, variantSetup } from './vae-table.js';
+import { REPORT_TABLE1, VAE_VARIANTS, checkVaeTableOptions, vaeTableExperiment, vaeTableRowName, variantSetup, type VaeTableRow } from './vae-table.js';
 
 await setupEngine();
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-vae-table-'));
+
+/**
+ * The heat map of active units holds one cell per (row, unit), and per row as many cells above
+ * the threshold (log10 > −2, the value the colour shows) as the row's covariance count of active units.
+ */
+function checkActivityChart(specFile: string, rows: VaeTableRow[]): void {
+  const cells = unitActivityCells(JSON.parse(fs.readFileSync(specFile, 'utf8')) as ChartSpec);
+  assert.equal(cells.length, rows.reduce((n, r) => n + r.activeUnits.total, 0), 'one cell per (row, unit)');
+  assert.deepEqual([...new Set(cells.map((c) => c.model))], rows.map(vaeTableRowName), 'one heat-map row per table row, in order');
+  for (const r of rows) {
+    const mine = cells.filter((c) => c.model === vaeTableRowName(r));
+    assert.equal(new Set(mine.map((c) => c.unit)).size, r.activeUnits.total, `${vaeTableRowName(r)}: distinct units`);
+    assert.equal(mine.filter((c) => c.log10 > Math.log10(0.01)).length, r.activeUnits.variance, `${vaeTableRowName(r)}: cells above the threshold = active units (cov.)`);
+    assert.ok(mine.every((c) => c.row.endsWith(`: ${r.activeUnits.variance} of ${r.activeUnits.total} active`)), `${vaeTableRowName(r)}: the count in the row label`);
+  }
+}
 
 test('vae-table: bad options are refused before any training, naming what is valid', () => {
   const ok = { out: '/tmp/x', budgetEpochs: 1, latents: [2] };
@@ -57,23 +74,37 @@ test('vae-table: a tiny run writes the table, the report numbers beside ours, an
     assert.ok(row.seconds.wall >= row.seconds.train);
     for (const f of row.files) assert.ok(fs.existsSync(f), f);
     assert.equal(row.files.length, row.latent === 2 ? 4 : 2, 'latent views only for 2-D latents');
+    assert.equal(row.activeUnits.unitVariance.flat().length, row.activeUnits.total);
+    assert.equal(row.activeUnits.unitKl.flat().length, row.activeUnits.total);
   }
+  // the heat map of active units, one for the whole table: PNG, SVG and spec beside table.md
+  assert.deepEqual(Object.values(r.files.activeUnits).map((f) => path.basename(f)), ['active-units.png', 'active-units.svg', 'active-units.vl.json']);
+  for (const f of Object.values(r.files.activeUnits)) assert.ok(fs.existsSync(f) && fs.statSync(f).size > 0, f);
+  assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('active-units.')).length, 3);
+  checkActivityChart(r.files.activeUnits.spec, r.rows);
   assert.deepEqual(r.rows[2].report, { CVAE: REPORT_TABLE1.CVAE[3] });
   assert.deepEqual(r.rows[0].report, {}, 'the report has no N_z = 2');
   assert.ok(r.rows[0].conditionalAccuracy && r.rows[0].conditionalAccuracy.perLabel.length === 10);
   const md = fs.readFileSync(r.files.markdown, 'utf8');
   assert.match(md, /\| cvae \| 3 \| -\d+\.\d\d \| \d+\.\d\d \| -\d+\.\d\d \| -116\.27 \(CVAE\)/);
   assert.match(md, /!\[manifold\]\(cvae-z2\/manifold\.png\)/);
+  assert.match(md, /## Active units\n\n!\[active units\]\(active-units\.png\)/);
   const json = JSON.parse(fs.readFileSync(r.files.json, 'utf8'));
   assert.equal(json.rows.length, 4);
   assert.equal(json.report004Table1['VAE CNN'][20], -77.78);
   assert.ok(lines.some((l) => /cvae N_z=2: training 1 epoch/.test(l)) && lines.some((l) => /wrote .*table\.md/.test(l)), 'progress goes through log');
   // a rerun into the same directory with the same settings reuses finished rows instead of training
+  // (a row of an older table.json without the per-unit activity is trained again, not reused)
+  const saved = JSON.parse(fs.readFileSync(r.files.json, 'utf8'));
+  delete saved.rows.find((x: VaeTableRow) => x.variant === 'conv' && x.latent === 3).activeUnits.unitVariance;
+  fs.writeFileSync(r.files.json, JSON.stringify(saved));
   const again: string[] = [];
   const r2 = await vaeTableExperiment({ out: dir, budgetEpochs: 1, latents: [3], variants: ['conv', 'cvae'], trainLimit: 200, testLimit: 20, iw: 5, log: (s) => again.push(s) });
   assert.deepEqual(r2.rows.map((x) => `${x.variant}${x.latent}`), ['conv3', 'cvae3']);
   assert.equal(r2.rows[1].iw.mean, r.rows[2].iw.mean);
-  assert.ok(again.some((l) => /cvae N_z=3: reusing/.test(l)) && !again.some((l) => /training 1 epoch/.test(l)), again.join('\n'));
+  assert.ok(again.some((l) => /cvae N_z=3: reusing/.test(l)) && !again.some((l) => /cvae N_z=3: training/.test(l)), again.join('\n'));
+  assert.ok(again.some((l) => /conv N_z=3: training 1 epoch/.test(l)), again.join('\n'));
+  checkActivityChart(r2.files.activeUnits.spec, r2.rows); // reused rows keep their per-unit activity
   // ... but not when a setting differs
   const other: string[] = [];
   await vaeTableExperiment({ out: dir, budgetEpochs: 1, latents: [3], variants: ['cvae'], trainLimit: 200, testLimit: 20, iw: 6, log: (s) => other.push(s) });

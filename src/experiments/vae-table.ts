@@ -16,7 +16,8 @@
  * seed; the test images binarised once with the seed shared by every run (`TEST_BINARIZE_SEED`).
  * Evaluation on the first `testLimit` test images: the ELBO (k = 1) and the importance-weighted
  * log-likelihood log p(x) with `iw` samples (5000 by default, `eval/loglik.ts`), the number of active
- * latent units (`eval/active-units.ts`), a sample grid and reconstructions, for 2-D latents the
+ * latent units (`eval/active-units.ts`) with a heat map of every unit's activity over all rows
+ * (`active-units.png`), a sample grid and reconstructions, for 2-D latents the
  * manifold and the scatter of encodings (`report/latent.ts`), and for the conditional VAE the rate
  * at which a softmax-regression digit classifier (trained on the same training images) reads each
  * fixed label back from the samples.
@@ -43,6 +44,7 @@ import { iwLogLikelihood } from '../eval/loglik.js';
 import { activeUnits } from '../eval/active-units.js';
 import { imageGrid, pairsGrid, writePng } from '../report/png.js';
 import { writeLatentScatterPng, writeManifoldPng } from '../report/latent.js';
+import { unitActivityPng } from '../report/chart.js';
 import { writeFileAtomic, makeDir } from '../io/format.js';
 import { lockDir } from '../io/lock.js';
 import { TEST_BINARIZE_SEED } from './run.js';
@@ -98,7 +100,7 @@ export const THESIS_REFERENCE: Partial<Record<VaeVariant, { value: number; what:
 
 /** Options of {@link vaeTableExperiment}. */
 export interface VaeTableOptions {
-  /** Output directory (created; table.md, table.json and one folder of pictures per row). */
+  /** Output directory (created; table.md, table.json, the active-units heat map and one folder of pictures per row). */
   out: string;
   /** Training epochs of every run. */
   budgetEpochs: number;
@@ -130,8 +132,11 @@ export interface VaeTableRow {
   iw: { k: number; n: number; mean: number; stderr: number };
   /** Test ELBO (k = 1), nats per image. */
   testElbo: number;
-  /** Active units (KL > 0.01) and Burda's covariance count, over all stochastic layers. */
-  activeUnits: { kl: number; variance: number; total: number };
+  /**
+   * Active units (KL > 0.01) and Burda's covariance count, over all stochastic layers, and per unit
+   * (one array per layer, bottom first) Burda's A_u = Cov_x(E_q[u | x]) and the mean KL in nats.
+   */
+  activeUnits: { kl: number; variance: number; total: number; unitVariance: number[][]; unitKl: number[][] };
   /** The report's table-1 numbers at this N_z (row name → value), when it has them. */
   report: Record<string, number>;
   thesis: { value: number; what: string } | null;
@@ -148,11 +153,25 @@ export interface VaeTableRow {
 /** What {@link vaeTableExperiment} returns. */
 export interface VaeTableResult {
   rows: VaeTableRow[];
-  files: { markdown: string; json: string };
+  /** The tables and the heat map of the units' activity (`active-units.png`, its `.svg` and `.vl.json`). */
+  files: { markdown: string; json: string; activeUnits: { png: string; svg: string; spec: string } };
 }
 
 const LR = 1e-3;
 const BATCH = 100;
+/** Burda et al.'s threshold on A_u (and the KL threshold): the one `activeUnits` uses by default. */
+const ACTIVE_THRESHOLD = 0.01;
+
+/** The name of a row in the heat map of active units. */
+export const vaeTableRowName = (r: Pick<VaeTableRow, 'variant' | 'latent'>): string => `${r.variant} N_z=${r.latent}`;
+
+/** Writes the heat map of every row's per-unit activity (log10 A_u; rows of an old table.json without it are not reused). */
+function writeActivityChart(file: string, rows: VaeTableRow[]): void {
+  unitActivityPng(file, rows.map((r) => ({ name: vaeTableRowName(r), layers: r.activeUnits.unitVariance })), {
+    threshold: ACTIVE_THRESHOLD,
+    title: 'Active units: Cov_x(E_q[z_u | x]) of each latent unit over the test images (Burda et al.)',
+  });
+}
 
 /** The IWAE paper's L = 2 architecture (`004_…` §4.2.4): latents N_z and ⌈N_z/2⌉, tanh layers 200-200 and 100-100. */
 function iwaeArch(nz: number): VaeConfigInput {
@@ -366,6 +385,17 @@ function markdown(rows: VaeTableRow[], o: ReturnType<typeof checkVaeTableOptions
     }
     lines.push('', `${cv[0].conditionalAccuracy!.samplesPerLabel} samples per label (means of p(x | z, y), z from the prior).`, '');
   }
+  if (rows.length) {
+    lines.push(
+      '## Active units',
+      '',
+      '![active units](active-units.png)',
+      '',
+      `Each cell is one latent unit u of one row: log10 of A_u = Cov_x(E_q[u | x]) over the test images (Burda et al.'s activity statistic; units of the second stochastic layer of \`vae-l2\` / \`iwae-l2\` are labelled z2:…). ` +
+        `A unit is active when A_u > ${ACTIVE_THRESHOLD} (log10 > ${String(Math.log10(ACTIVE_THRESHOLD)).replace('-', '−')}): active units are blue, inactive ones grey, and each row's label gives its count (the covariance count of the table above). A_u below 10⁻¹⁰ is drawn at −10.`,
+      '',
+    );
+  }
   lines.push('## Pictures', '');
   for (const r of rows) {
     lines.push(`### ${r.variant}, N_z = ${r.latent}`, '');
@@ -400,7 +430,8 @@ function reusableRows(file: string, o: ReturnType<typeof checkVaeTableOptions>, 
     const setup = variantSetup(r.variant, r.latent, o.iwaeK);
     const want = { ...VaeConfigSchema.parse(setup.model), inputDim: dim } as Record<string, unknown>;
     const same = Object.keys(want).every((k) => JSON.stringify(want[k]) === JSON.stringify(r.model[k])) && JSON.stringify(setup.objective) === JSON.stringify(r.objective);
-    if (same && r.files.every((f) => fs.existsSync(f))) out.set(`${r.variant}/${r.latent}`, r);
+    const perUnit = Array.isArray(r.activeUnits?.unitVariance) && r.activeUnits.unitVariance.reduce((n, l) => n + (Array.isArray(l) ? l.length : NaN), 0) === r.activeUnits.total;
+    if (same && perUnit && r.files.every((f) => fs.existsSync(f))) out.set(`${r.variant}/${r.latent}`, r);
   }
   return out;
 }
@@ -419,12 +450,14 @@ export async function vaeTableExperiment(opts: VaeTableOptions): Promise<VaeTabl
   const train = loadMnist('train', o.trainLimit ? { limit: o.trainLimit } : {});
   const test = binarizeStatic(loadMnist('test', { limit: o.testLimit }), new Rng(TEST_BINARIZE_SEED));
   log(`vae-table: ${o.variants.length} variant(s) × ${o.latents.length} latent size(s), ${o.budgetEpochs} epoch(s) on ${train.n} training images; IW-${o.iw} on ${test.n} test images`);
-  const files = { markdown: path.join(o.out, 'table.md'), json: path.join(o.out, 'table.json') };
+  const chart = path.join(o.out, 'active-units.png');
+  const files = { markdown: path.join(o.out, 'table.md'), json: path.join(o.out, 'table.json'), activeUnits: { png: chart, svg: path.join(o.out, 'active-units.svg'), spec: path.join(o.out, 'active-units.vl.json') } };
   const rows: VaeTableRow[] = [];
   const earlier = reusableRows(files.json, o, train.dim);
   let reusedSeconds = 0; // wall time of the rows taken from the earlier run, counted in the total
   const writeTables = (): void => {
     const total = (performance.now() - t0) / 1000 + reusedSeconds;
+    if (rows.length) writeActivityChart(chart, rows);
     writeFileAtomic(files.markdown, markdown(rows, o, total));
     writeFileAtomic(files.json, JSON.stringify({ options: { ...o, log: undefined }, engine: engineInfo(), totalSeconds: total, report004Table1: REPORT_TABLE1, thesis003: THESIS_REFERENCE, rows }, null, 2) + '\n');
   };
@@ -475,7 +508,7 @@ export async function vaeTableExperiment(opts: VaeTableOptions): Promise<VaeTabl
           const maxRows = model.config.arch === 'conv' ? 1000 : 10000;
           const iw = iwOverData(model, test, o.iw, erng, maxRows, log, tag);
           log(`  ${tag}: test log p(x) ≈ ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} (IW-${o.iw})`);
-          const au = activeUnits(model, test.x, test.dim, { rng: erng, labels: model.numClasses > 0 ? test.y : undefined });
+          const au = activeUnits(model, test.x, test.dim, { threshold: ACTIVE_THRESHOLD, rng: erng, labels: model.numClasses > 0 ? test.y : undefined });
           const rowDir = path.join(o.out, `${variant}-z${nz}`);
           const pics = writePictures(model, variant, test, rowDir, o.seed);
           let cond: VaeTableRow['conditionalAccuracy'];
@@ -500,7 +533,13 @@ export async function vaeTableExperiment(opts: VaeTableOptions): Promise<VaeTabl
             objective: obj,
             iw: { k: o.iw, n: iw.n, mean: iw.mean, stderr: iw.stderr },
             testElbo: elbo,
-            activeUnits: { kl: au.active, variance: au.activeByVariance, total: au.layers.reduce((s, l) => s + l.dim, 0) },
+            activeUnits: {
+              kl: au.active,
+              variance: au.activeByVariance,
+              total: au.layers.reduce((s, l) => s + l.dim, 0),
+              unitVariance: au.layers.map((l) => Array.from(l.meanVariance)),
+              unitKl: au.layers.map((l) => Array.from(l.kl)),
+            },
             report,
             thesis: THESIS_REFERENCE[variant] ?? null,
             ...(cond ? { conditionalAccuracy: cond } : {}),
@@ -522,7 +561,7 @@ export async function vaeTableExperiment(opts: VaeTableOptions): Promise<VaeTabl
   } finally {
     (clf as { model: DigitClassifier } | null)?.model.dispose();
   }
-  log(`vae-table: wrote ${files.markdown} and ${files.json} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  log(`vae-table: wrote ${files.markdown}, ${files.json} and ${files.activeUnits.png} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   return { rows, files };
 }
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { CHART_COLORS, chartFontFiles, compileChart, fontAdvances, heatmapPng, heatmapSpec, lineChart, lineChartPng, lineChartSpec, scatter, scatterPng, scatterSpec, widenRange, wrapTitle, type ChartSpec } from './index.js';
+import { CHART_COLORS, chartFontFiles, compileChart, fontAdvances, heatmapPng, heatmapSpec, lineChart, lineChartPng, lineChartSpec, scatter, scatterPng, scatterSpec, unitActivityCells, unitActivityPng, unitActivitySpec, UNIT_ACTIVITY_LOG10_FLOOR, widenRange, wrapTitle, type ChartSpec } from './index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'untapped-chart-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -145,6 +145,41 @@ test('heat map: every cell and value; names on the axes; ragged input refused', 
   assert.equal((svg.match(/<path[^>]*role-mark|class="mark-rect/g) ?? []).length >= 1, true);
   assert.throws(() => heatmapSpec([[1, 2], [3]]), /row 1 has 1 values, row 0 has 2/);
   assert.throws(() => heatmapSpec([[1]], { rowNames: ['a', 'b'] }), /2 row names for 1 rows/);
+});
+
+test('unit-activity heat map: one cell per (row, unit), log10 with the threshold as the colour break, counts in the row labels', () => {
+  const rows = [
+    { name: 'vae', layers: [[0.5, 0.01, 0.0100001, 1e-5, 0]] },
+    { name: 'iwae-l2', layers: [[2, 3e-3], [0.04]] },
+  ];
+  const spec = unitActivitySpec(rows, { title: 'active units' });
+  const cells = unitActivityCells(spec);
+  assert.equal(cells.length, 8);
+  const vae = cells.filter((c) => c.model === 'vae');
+  assert.deepEqual(vae.map((c) => c.active), [true, false, true, false, false], 'active means strictly above 0.01');
+  assert.deepEqual(vae.map((c) => c.log10 > -2), [true, false, true, false, false], 'the drawn value is above log10(0.01) exactly for the active units');
+  assert.equal(vae[4].log10, UNIT_ACTIVITY_LOG10_FLOOR, 'a variance of 0 is drawn at the floor');
+  assert.ok(Math.abs(vae[3].log10 + 5) < 1e-12);
+  assert.deepEqual(cells.map((c) => c.unit), ['z1:1', 'z1:2', 'z1:3', 'z1:4', 'z1:5', 'z1:1', 'z1:2', 'z2:1'], 'layer:index when some row has two layers');
+  assert.equal(vae[0].row, 'vae: 2 of 5 active');
+  assert.equal(cells[7].row, 'iwae-l2: 2 of 3 active');
+  assert.deepEqual(unitActivityCells(unitActivitySpec([{ name: 'a', layers: [[1, 2]] }])).map((c) => c.unit), ['1', '2']);
+  // the colour scale breaks at the threshold: greys up to it, blues above
+  const color = (spec as unknown as { layer: { encoding: { color: { scale: { domain: number[]; range: string[] } } } }[] }).layer[0].encoding.color.scale;
+  assert.equal(color.domain.length, 4);
+  assert.equal(color.domain[1], -2);
+  assert.ok(color.domain[0] <= UNIT_ACTIVITY_LOG10_FLOOR && color.domain[2] > -2 && color.domain[2] - color.domain[1] < 1e-4 && color.domain[3] >= Math.log10(2));
+  const file = join(tmp, 'active.png');
+  const f = unitActivityPng(file, rows, { title: 'active units' });
+  assert.ok(existsSync(f.files.svg) && existsSync(f.files.spec));
+  const texts = svgTexts(readFileSync(f.files.svg, 'utf8'));
+  for (const v of ['vae: 2 of 5 active', 'iwae-l2: 2 of 3 active', 'active units']) assert.ok(texts.includes(v), `'${v}' in the SVG: ${texts.join(' | ')}`);
+  assert.ok(texts.some((t) => t.endsWith('active above −2 (0.01)')), 'the threshold in the legend title');
+  assert.ok(texts.some((t) => /^[−-]2$/.test(t)), 'the threshold is a legend tick');
+  assert.throws(() => unitActivitySpec([]), /no rows to draw/);
+  assert.throws(() => unitActivitySpec([{ name: 'a', layers: [[1, NaN]] }]), /row 0 \('a'\), layer 1, unit 2 has activity NaN/);
+  assert.throws(() => unitActivitySpec([{ name: 'a', layers: [[]] }]), /layer without units/);
+  assert.throws(() => unitActivitySpec(rows, { threshold: 0 }), /threshold must be a finite number > 0/);
 });
 
 test('titles wrap at spaces without losing words; specs compile to Vega; font metrics are DejaVu Sans', () => {

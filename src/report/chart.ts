@@ -407,6 +407,139 @@ export function heatmapSpec(matrix: ArrayLike<number>[], opts: HeatmapOptions = 
   return { ...base, data: { values: rows }, layer: layers } as unknown as ChartSpec;
 }
 
+/** One model's row of {@link unitActivitySpec}: its name and each unit's activity, one array per stochastic layer (bottom layer first). */
+export interface UnitActivityRow {
+  name: string;
+  layers: ArrayLike<number>[];
+}
+
+/** Options of {@link unitActivitySpec} and {@link unitActivityPng}. */
+export interface UnitActivityOptions extends ChartOptions {
+  /** A unit is active when its activity exceeds this (default 0.01, Burda et al.'s). */
+  threshold?: number;
+  /** Name of the statistic in the legend and tooltips (default 'Cov_x(E_q[z_u | x])'). */
+  valueLabel?: string;
+}
+
+/** Activities are drawn on a log10 scale; a value below 10^this (a variance of exactly 0) is drawn at it. */
+export const UNIT_ACTIVITY_LOG10_FLOOR = -10;
+
+/** One cell of a unit-activity heat map, as it stands in the spec's data. */
+export interface UnitActivityCell {
+  /** The row's name, as given. */
+  model: string;
+  /** The y-axis label: the name and its count of active units. */
+  row: string;
+  /** The x-axis label: the unit's index (1-based), prefixed by its layer (`z2:5`) when some row has several layers. */
+  unit: string;
+  layer: number;
+  index: number;
+  /** The activity as given. */
+  activity: number;
+  /** log10 of the activity, at least {@link UNIT_ACTIVITY_LOG10_FLOOR}: the value the colour shows. */
+  log10: number;
+  /** activity > threshold. */
+  active: boolean;
+}
+
+/**
+ * The Vega-Lite spec of a heat map of per-unit activity (`rect` marks): one row per model, one
+ * column per latent unit (layer by layer), coloured by log10 of the activity — by default Burda et
+ * al.'s A_u = Cov_x(E_q[z_u | x]). The colour scale breaks at the threshold: inactive units
+ * (≤ threshold) in greys, paler the lower, active ones in blues, darker the higher, so the boundary
+ * shows as a change of hue; the legend marks the threshold and each row's label gives its count of
+ * active units. Rows may have different numbers of units (a cell is drawn only where a unit
+ * exists). Throws on no rows, a row without units, or an activity that is negative or not finite
+ * (naming row, layer and unit).
+ */
+export function unitActivitySpec(models: UnitActivityRow[], opts: UnitActivityOptions = {}, who = 'unitActivitySpec'): ChartSpec {
+  if (!Array.isArray(models) || models.length === 0) throw new Error(`${who}: no rows to draw`);
+  const threshold = opts.threshold ?? 0.01;
+  if (!(threshold > 0 && Number.isFinite(threshold))) throw new Error(`${who}: threshold must be a finite number > 0, got ${threshold}`);
+  const t = Math.log10(threshold);
+  const names = uniqueNames(models.map((m) => String(m.name)));
+  const multiLayer = models.some((m) => m.layers.length > 1);
+  const unitName = (l: number, i: number) => (multiLayer ? `z${l + 1}:${i + 1}` : String(i + 1));
+  const columns: { layer: number; index: number }[] = [];
+  const seen = new Set<string>();
+  const cells: UnitActivityCell[] = [];
+  let lo = Infinity;
+  let hi = -Infinity;
+  const rowLabels: string[] = [];
+  models.forEach((m, r) => {
+    const tag = `row ${r} ('${m.name}')`;
+    if (!Array.isArray(m.layers) || m.layers.length === 0 || m.layers.some((l) => l.length === 0)) throw new Error(`${who}: ${tag} has a layer without units (or no layers)`);
+    const mine: Omit<UnitActivityCell, 'row'>[] = [];
+    m.layers.forEach((vals, l) => {
+      for (let i = 0; i < vals.length; i++) {
+        const a = Number(vals[i]);
+        if (!Number.isFinite(a) || a < 0) throw new Error(`${who}: ${tag}, layer ${l + 1}, unit ${i + 1} has activity ${a}; it must be finite and ≥ 0`);
+        const v = a > 0 ? Math.max(UNIT_ACTIVITY_LOG10_FLOOR, Math.log10(a)) : UNIT_ACTIVITY_LOG10_FLOOR;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+        if (!seen.has(`${l}:${i}`)) {
+          seen.add(`${l}:${i}`);
+          columns.push({ layer: l, index: i });
+        }
+        mine.push({ model: names[r], unit: unitName(l, i), layer: l + 1, index: i + 1, activity: a, log10: v, active: a > threshold });
+      }
+    });
+    const label = `${names[r]}: ${mine.filter((c) => c.active).length} of ${mine.length} active`;
+    rowLabels.push(label);
+    for (const c of mine) cells.push({ ...c, row: label });
+  });
+  columns.sort((a, b) => a.layer - b.layer || a.index - b.index);
+  const colNames = columns.map((c) => unitName(c.layer, c.index));
+  // about ten labelled units: the first of each layer and every `stride`-th (a 1-2-5 step)
+  const nice = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+  const stride = nice.find((k) => colNames.length / k <= 12) ?? Math.ceil(colNames.length / 12);
+  const shownUnits = columns.filter((c) => c.index === 0 || (c.index + 1) % stride === 0).map((c) => unitName(c.layer, c.index));
+  // the colour domain holds the threshold strictly inside, with at least half a decade either side
+  const dlo = Math.min(lo, t - 0.5);
+  const dhi = Math.max(hi, t + 0.5);
+  const eps = 1e-6 * (dhi - dlo);
+  const step = Math.max(1, Math.ceil((Math.floor(dhi) - Math.ceil(dlo)) / 5));
+  const ticks = new Set<number>([+t.toFixed(6)]);
+  for (let v = Math.ceil(dlo); v <= dhi; v += step) if (Math.abs(v - t) >= 0.3 * step) ticks.add(v);
+  const width = checkSize(who, opts.width, 720, 'width');
+  const height = opts.height ?? Math.min(900, Math.max(160, 110 + 26 * models.length + (opts.title ? 22 * wrapTitle(opts.title, width).length : 0)));
+  const base = frame(who, { ...opts, width, height });
+  const valueLabel = opts.valueLabel ?? 'Cov_x(E_q[z_u | x])';
+  const fmtT = (v: number) => String(+v.toPrecision(4)).replace('-', '−');
+  const thin = colNames.length <= 60;
+  const layers: object[] = [
+    {
+      mark: { type: 'rect', tooltip: true, ...(thin ? { stroke: 'white', strokeWidth: 0.5 } : {}) },
+      encoding: {
+        x: { field: 'unit', type: 'ordinal', title: opts.xLabel ?? (multiLayer ? 'latent unit (layer:index)' : 'latent unit'), sort: colNames, axis: { labelAngle: 0, labelOverlap: 'greedy', values: shownUnits } },
+        y: { field: 'row', type: 'ordinal', title: opts.yLabel ?? null, sort: rowLabels },
+        color: {
+          field: 'log10',
+          type: 'quantitative',
+          title: [`log10 ${valueLabel}`, `active above ${fmtT(t)} (${threshold})`],
+          scale: { type: 'linear', domain: [dlo, t, t + eps, dhi], range: ['#f4f4f4', '#b4b4b4', '#9ecae1', '#08306b'], interpolate: 'rgb' },
+          legend: { values: [...ticks].sort((a, b) => a - b), format: '.3~g', gradientLength: Math.max(60, Math.min(200, height - 70)) },
+        },
+        tooltip: [
+          { field: 'model', type: 'nominal', title: 'model' },
+          { field: 'unit', type: 'ordinal', title: 'unit' },
+          { field: 'activity', type: 'quantitative', title: valueLabel, format: '.4~g' },
+          { field: 'log10', type: 'quantitative', title: 'log10', format: '.3~f' },
+          { field: 'active', type: 'nominal', title: `active (> ${threshold})` },
+        ],
+      },
+    },
+  ];
+  return { ...base, data: { values: cells }, layer: layers } as unknown as ChartSpec;
+}
+
+/** The cells of a spec made by {@link unitActivitySpec} (its data), for checks and tests. */
+export function unitActivityCells(spec: ChartSpec): UnitActivityCell[] {
+  const d = (spec as unknown as { data?: { values?: unknown } }).data?.values;
+  if (!Array.isArray(d)) throw new Error('unitActivityCells: the spec has no inline data');
+  return d as UnitActivityCell[];
+}
+
 function render(spec: ChartSpec, opts: ChartOptions): ChartImage {
   return { ...renderChartSync(spec, opts.scale === undefined ? {} : { scale: opts.scale }), spec };
 }
@@ -455,6 +588,12 @@ export function scatter(points: ArrayLike<number>, labels: ArrayLike<number>, op
 export function scatterPng(file: string, points: ArrayLike<number>, labels: ArrayLike<number>, opts: ScatterOptions = {}): ChartFrame {
   if (typeof file !== 'string' || file.length === 0) throw new Error('scatterPng: file must be a non-empty path');
   return writeChart(file, scatterSpec(points, labels, opts, 'scatterPng'), opts, 'scatterPng');
+}
+
+/** Writes a unit-activity heat map (see {@link unitActivitySpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
+export function unitActivityPng(file: string, models: UnitActivityRow[], opts: UnitActivityOptions = {}): ChartFrame {
+  if (typeof file !== 'string' || file.length === 0) throw new Error('unitActivityPng: file must be a non-empty path');
+  return writeChart(file, unitActivitySpec(models, opts, 'unitActivityPng'), opts, 'unitActivityPng');
 }
 
 /** Writes a heat map (see {@link heatmapSpec}) as `file` (PNG), its `.svg` and `.vl.json`. */

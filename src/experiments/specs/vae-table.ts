@@ -28,6 +28,6 @@ export const vaeTable = defineExperiment({
     const latents = list(o.latents).map(Number);
     log(`vae-table: VAE variants on binarised MNIST, ${o.budgetEpochs} epochs each, latents ${latents.join(', ')} → ${out}`);
     const r = await vaeTableExperiment({ out, budgetEpochs: o.budgetEpochs, latents, seed: o.seed, ...(o.variants ? { variants: list(o.variants) } : {}), ...(o.trainLimit ? { trainLimit: o.trainLimit } : {}), testLimit: o.testLimit, iw: o.iw, log });
-    return { ...r, files: [r.files.markdown, r.files.json] };
+    return { ...r, files: [r.files.markdown, r.files.json, r.files.activeUnits.png, r.files.activeUnits.svg, r.files.activeUnits.spec] };
   },
 });
