@@ -10,7 +10,9 @@
  * the logistic flow, `002_…` appendix A); x Gaussian or Bernoulli; q(x) = U(−γ, γ)^D (eq 4), a
  * constant −D·log 2γ.
  *
- * Bounds, per example (each returned by its own method):
+ * Bounds, per example (each returned by its own method; the model runs the networks and returns
+ * their log-densities — `forwardTerms`, `unlabelledTerms`, `reverseLabelledTerms`,
+ * `unfeaturedTerms` — and the units of `objectives/semi2.ts` form every bound and loss from them):
  * - (7)  labelled, forward:  E_q(z|x,y)[log p(x|y,z) − log q(z|x,y) + log p(y) + log p(z)]
  * - (8)  unlabelled x:       E_q(y,z|x)[log p(x|y,z) − log q(y|x) − log q(z|x,y) + log p(y) + log p(z)]
  * - (9)  labelled, reverse:  E_p(z)[log q(y|x) + log q(z|x,y) − log p(z) + log q(x)]   (off by default)
@@ -18,7 +20,7 @@
  * - (20) unfeatured (y, z):  E_p(x|y,z)[log q(y|x) + log q(z|x,y) − log p(x|y,z) + log q(x)]
  * and the discriminative losses (13) L(ȳ, y), ȳ the mean of q(y | x), and (14) ‖x̄ − x‖², x̄ the
  * mean of p(x | y, z), z ~ p(z). The objective (15) J = α_f J_f − α_f^d J_f^d + α_r J_r − α_r^d J_r^d
- * is maximised; {@link Semi2Dgm.loss} returns −J with per-source batch means.
+ * is maximised; {@link Semi2Dgm.loss} returns −J with per-source batch means (`semi2Loss`).
  *
  * Choices where the papers are silent or loose (written down here, as the issue asks):
  * - x ~ p(x | y, z) in (10)/(20) is reparameterised for Gaussian x. For Bernoulli x it is a binary
@@ -51,7 +53,26 @@ import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn
 import { Normal } from '../dists/normal.js';
 import { Concrete } from '../dists/concrete.js';
 import { BoxNormal, LogisticNormal, logGamma } from '../dists/flows.js';
-import { enumerateClasses, enumeratedElbo, enumeratedLabels } from '../objectives/enumerate.js';
+import { enumerateClasses, enumeratedLabels } from '../objectives/enumerate.js';
+import {
+  forwardLabelledBound,
+  forwardUnlabelledBound,
+  inputLoss,
+  labelLoss,
+  reconstructionLoss,
+  reverseLabelledBound,
+  semi2EnumeratedLogWeights,
+  semi2LabelledLogWeights,
+  semi2Loss,
+  semi2PointLoss,
+  semi2SampledLogWeights,
+  unfeaturedBound,
+  type Semi2ForwardTerms,
+  type Semi2ReverseLabelledTerms,
+  type Semi2UnfeaturedTerms,
+  type Semi2UnlabelledTerms,
+  type Semi2Weights,
+} from '../objectives/semi2.js';
 
 /** The fields of {@link Semi2ConfigSchema}, before its cross-field check (for `.omit` / `.extend`). */
 export const Semi2ConfigShape = z
@@ -108,53 +129,8 @@ export const Semi2ConfigSchema = Semi2ConfigShape.refine(boxIsOrdered, { message
 /** A semi²-supervised model configuration after defaults. */
 export type Semi2Config = z.infer<typeof Semi2ConfigSchema>;
 
-/** Weights of eq 15 and the discriminative losses. */
-export interface Semi2Weights {
-  alphaF: number;
-  alphaFd: number;
-  alphaR: number;
-  alphaRd: number;
-  /** L of eq 13: KL(y ‖ ȳ) (the papers' choice), squared error, or cross-entropy −Σ y log ȳ. */
-  yLoss?: 'kl' | 'l2' | 'ce';
-  /** Include the labelled reverse bound (9) in J_r (off by default, as `002_…` appendix E.3). */
-  reverseLabelled?: boolean;
-  /**
-   * Variant, not the papers' objective. false: the reverse bounds (9), (10), (20) hold q(y | x)
-   * and q(z | x, y) fixed and train only p(x | y, z) — the generated x is pulled towards what the
-   * recognition networks call y, but those networks never fit the generated x. Default true.
-   */
-  reverseTrainsQ?: boolean;
-  /**
-   * Variant, not the papers' objective. false: drop −log p(x | y, z), the decoder's entropy, from
-   * (10) and (20), so the reverse bound does not reward a wide decoder where no x constrains it.
-   * Default true.
-   */
-  reverseEntropy?: boolean;
-  /**
-   * Factor in [0, 1] on the gradient that the unlabelled bound (8) sends into q(y | x) (default 1,
-   * the papers' objective). 0 cuts that feedback: unlabelled x then train p(x | y, z) and
-   * q(z | x, y), and q(y | x) learns from the labels (and, in the semi² model, from the reverse
-   * bounds on generated x) only — "cutting feedback" from a misspecified module (Plummer 2015,
-   * Jacob et al. 2017). On real NIR spectra, where y explains little of x, the full pull makes
-   * q(y | x) map unlabelled rows to codes that help reconstruction rather than to labels
-   * (docs/semi-supervised-real.md); the library's defaults for user tables cut it
-   * (`defaultWeights` in `experiments/estimator.ts`).
-   */
-  unlabelledQy?: number;
-  /**
-   * Variant, not the papers' objective. Strength c ≥ 0 of a Gaussian prior on the first-layer
-   * weights W of q(y | x) (the layer that reads x, or its projection): each weight ~ N(0, 1/(c·m)),
-   * m the layer's fan-in, so c = 1 is the scale the initialisation draws from (a unit-order
-   * pre-activation for standardised inputs). Its log density enters J once, on the per-row scale
-   * of the labelled source: J −= c·m·‖W‖² / (2 N), N = {@link qyPriorRows}. MAP estimation of q(y | x)
-   * under this prior is ridge-like shrinkage; with D ≫ N labelled rows it keeps q(y | x) from
-   * interpolating the labels with large weights on noise channels (docs/semi-supervised-real.md).
-   * Default 0: none (a flat prior, the papers').
-   */
-  qyPrior?: number;
-  /** N of {@link qyPrior}: the number of labelled rows (the estimator fills it in). Default 1. */
-  qyPriorRows?: number;
-}
+/** Weights of eq 15 and the discriminative losses (defined with the objective, `objectives/semi2.ts`). */
+export type { Semi2Weights } from '../objectives/semi2.js';
 
 /** One training batch from the three sources (each optional). */
 export interface Semi2Batch {
@@ -332,42 +308,88 @@ export class Semi2Dgm {
     return rng.uniform([n, this.config.latent], lo, hi);
   }
 
-  // ---- bounds ---------------------------------------------------------------------------------
+  // ---- log-terms (the networks run here; objectives/semi2.ts forms the bounds) -----------------
 
-  /** Bound (7) per example [B]. */
-  boundLabelledForward(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor {
-    this.checkY(y, 'labelled y');
+  /**
+   * The terms of bound (7) for pairs x [N, D], y [N, K]: one z ~ q(z | x, y) per row, log q(z | x, y)
+   * of it, log p(x | y, z), and the constant priors log p(y), log p(z). Labels are not checked
+   * here (the bound methods check them).
+   */
+  forwardTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng): Semi2ForwardTerms {
     return tf.tidy(() => {
       const { z: zz, logProb: logQz } = this.qz(x, y).rsampleWithLogProb(rng);
-      return tf.add(tf.sub(this.px(y, zz).logProb(x), logQz), this.logPriorY() + this.logPriorZ());
+      return { logPx: this.px(y, zz).logProb(x), logQz, logPy: this.logPriorY(), logPz: this.logPriorZ() };
     });
   }
 
   /**
-   * Bound (8) per example [B]. Discrete labels with `yEstimator: 'enumerate'`: the exact
-   * Σ_y q(y | x) [bound (7) at y] + H(q(y | x)) over the K classes (`enumeratedElbo`).
+   * The terms of bound (8) for x [N, D], by label space and estimator: simplex labels, one
+   * reparameterised y ~ q(y | x) and log q(y | x) of it (`sample`); discrete labels, one Concrete
+   * ỹ and q's logits (`concrete`), or the terms of (7) for all K classes, one K× batch (`enumerate`).
    */
-  boundUnlabelled(x: tf.Tensor, rng: Rng): tf.Tensor {
+  unlabelledTerms(x: tf.Tensor, rng: Rng): Semi2UnlabelledTerms {
     return tf.tidy(() => {
       if (this.config.labels === 'discrete' && this.config.yEstimator === 'enumerate') {
         const { y: yk, tiled } = enumerateClasses(this.config.classes, [x]);
-        return enumeratedElbo(this.qyLogitsOf(x), this.boundLabelledForward(tiled[0], yk, rng));
+        const qyLogits = this.qyLogitsOf(x);
+        return { estimator: 'enumerate' as const, qyLogits, perClass: this.forwardTerms(tiled[0], yk, rng) };
       }
-      let y: tf.Tensor;
-      let yTerms: tf.Tensor; // E_q[log p(y) − log q(y|x)] for this sample
       if (this.config.labels === 'simplex') {
         const q = this.qySimplex(x);
-        y = q.rsample(rng);
-        yTerms = tf.sub(this.logPriorY(), q.logProb(tf.clipByValue(y, EPS, 1)));
-      } else {
-        const logits = this.qyLogitsOf(x);
-        y = new Concrete(logits, this.config.temperature).rsample(rng);
-        const logq = tf.logSoftmax(logits);
-        yTerms = tf.neg(tf.add(tf.sum(tf.mul(tf.exp(logq), logq), -1), Math.log(this.config.classes)));
+        const y = q.rsample(rng);
+        const logQy = q.logProb(tf.clipByValue(y, EPS, 1));
+        return { estimator: 'sample' as const, logQy, atSample: this.forwardTerms(x, y, rng) };
       }
-      const { z: zz, logProb: logQz } = this.qz(x, y).rsampleWithLogProb(rng);
-      return tf.add(tf.add(tf.sub(this.px(y, zz).logProb(x), logQz), yTerms), this.logPriorZ());
+      const qyLogits = this.qyLogitsOf(x);
+      const y = new Concrete(qyLogits, this.config.temperature).rsample(rng);
+      const { logPx, logQz, logPz } = this.forwardTerms(x, y, rng);
+      return { estimator: 'concrete' as const, qyLogits, atSample: { logPx, logQz, logPz } };
     });
+  }
+
+  /**
+   * The terms of bound (9) for pairs x [N, D], y [N, K]: one z ~ p(z) per row (clipped inside the
+   * box), log q(y | x), log q(z | x, y) at that z, and the constants log p(z), log q(x).
+   */
+  reverseLabelledTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng): Semi2ReverseLabelledTerms {
+    return tf.tidy(() => {
+      const zz = tf.clipByValue(this.samplePriorZ(x.shape[0], rng), this.config.box[0] + EPS, this.config.box[1] - EPS);
+      return { logQy: this.logQy(x, y), logQz: this.qz(x, y).logProb(zz), logPz: this.logPriorZ(), logQx: this.logQx() };
+    });
+  }
+
+  /**
+   * The terms of bound (20) for labels y [N, K] with observed z [N, d], or of bound (10) with
+   * z ~ p(z) (then with log p(z)): one x ~ p(x | y, z) per row — reparameterised (Gaussian) or a
+   * constant binary draw (Bernoulli) — log q(y | x), log q(z | x, y) (z clipped inside the box),
+   * log p(x | y, z) and log q(x). Inputs are not checked here (the bound methods check them).
+   */
+  unfeaturedTerms(y: tf.Tensor, rng: Rng, zObserved?: tf.Tensor): Semi2UnfeaturedTerms {
+    return tf.tidy(() => {
+      const zz = zObserved ?? this.samplePriorZ(y.shape[0], rng);
+      const p = this.px(y, zz);
+      const x = this.config.likelihood === 'gaussian' ? (p as unknown as Normal).rsample(rng) : constantDraw(p.mean(), rng);
+      const logQy = this.logQy(x, y);
+      const logQz = this.qz(x, y).logProb(tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS));
+      const terms = { logQy, logQz, logPx: p.logProb(x), logQx: this.logQx() };
+      return zObserved ? terms : { ...terms, logPz: this.logPriorZ() };
+    });
+  }
+
+  // ---- bounds (each from its objectives/semi2.ts unit) ----------------------------------------
+
+  /** Bound (7) per example [B] (`forwardLabelledBound`). */
+  boundLabelledForward(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor {
+    this.checkY(y, 'labelled y');
+    return tf.tidy(() => forwardLabelledBound(this.forwardTerms(x, y, rng)));
+  }
+
+  /**
+   * Bound (8) per example [B] (`forwardUnlabelledBound`). Discrete labels with `yEstimator:
+   * 'enumerate'`: the exact Σ_y q(y | x) [bound (7) at y] + H(q(y | x)) over the K classes.
+   */
+  boundUnlabelled(x: tf.Tensor, rng: Rng): tf.Tensor {
+    return tf.tidy(() => forwardUnlabelledBound(this.unlabelledTerms(x, rng)));
   }
 
   /**
@@ -378,88 +400,78 @@ export class Semi2Dgm {
    *   log w = log Σ_y p(x, y, z_y) / q(z_y | x, y) (z drawn per class);
    * - simplex labels, none given: of log p(x) with the proposal q(y | x) q(z | x, y),
    *   log w = log p(x | y, z) + log p(y) + log p(z) − log q(y | x) − log q(z | x, y).
+   * (`semi2LabelledLogWeights`, `semi2EnumeratedLogWeights`, `semi2SampledLogWeights`.)
    * @throws Error for a deterministic model (no densities) or k not an integer ≥ 1.
    */
   logWeights(x: tf.Tensor, k: number, rng: Rng, y?: tf.Tensor): tf.Tensor {
     if (!this.config.variational) throw new Error('a deterministic model (variational: false) has no densities to importance-weight');
     if (!Number.isInteger(k) || k < 1) throw new Error(`logWeights: k must be an integer ≥ 1, got ${k}`);
-    const B = x.shape[0];
     return tf.tidy(() => {
       const xk = tf.tile(x, [k, 1]); // sample-major: row j·B + b
       if (y !== undefined) {
         this.checkY(y, 'labels');
-        return tf.reshape(this.boundLabelledForward(xk, tf.tile(y, [k, 1]), rng), [k, B]);
+        return semi2LabelledLogWeights(this.forwardTerms(xk, tf.tile(y, [k, 1]), rng), k);
       }
       if (this.config.labels === 'discrete') {
         const K = this.config.classes;
-        // [K·k·B] class-major, each class's rows sample-major: fold to [K, k, B] and sum over y
-        const f = this.boundLabelledForward(tf.tile(xk, [K, 1]), enumeratedLabels(K, k * B), rng);
-        return tf.logSumExp(tf.reshape(f, [K, k, B]), 0);
+        // [K·k·B] class-major, each class's rows sample-major
+        return semi2EnumeratedLogWeights(this.forwardTerms(tf.tile(xk, [K, 1]), enumeratedLabels(K, k * x.shape[0]), rng), K, k);
       }
       const q = this.qySimplex(xk);
       const yy = q.rsample(rng);
       const logQy = q.logProb(tf.clipByValue(yy, EPS, 1));
-      return tf.reshape(tf.sub(this.boundLabelledForward(xk, yy, rng), logQy), [k, B]);
+      return semi2SampledLogWeights(this.forwardTerms(xk, yy, rng), logQy, k);
     });
   }
 
-  /** Bound (9) per example [B]: z ~ p(z). */
+  /** Bound (9) per example [B]: z ~ p(z) (`reverseLabelledBound`). */
   boundLabelledReverse(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor {
     this.checkY(y, 'labelled y');
-    return tf.tidy(() => {
-      const zz = tf.clipByValue(this.samplePriorZ(x.shape[0], rng), this.config.box[0] + EPS, this.config.box[1] - EPS);
-      return tf.add(tf.add(this.logQy(x, y), this.qz(x, y).logProb(zz)), this.logQx() - this.logPriorZ());
-    });
+    return tf.tidy(() => reverseLabelledBound(this.reverseLabelledTerms(x, y, rng)));
   }
 
   /**
    * Bound (20) per example [B] when `z` is given (z observed, the papers' experimental choice),
-   * else bound (10) with z ~ p(z). x ~ p(x | y, z) is reparameterised (Gaussian) or a constant
-   * binary draw (Bernoulli). `entropy = false` leaves out −log p(x | y, z) (a variant, see
-   * {@link Semi2Weights.reverseEntropy}).
+   * else bound (10) with z ~ p(z) (`unfeaturedBound`). x ~ p(x | y, z) is reparameterised (Gaussian)
+   * or a constant binary draw (Bernoulli). `entropy = false` leaves out −log p(x | y, z) (a variant,
+   * see {@link Semi2Weights.reverseEntropy}).
    */
   boundUnfeatured(y: tf.Tensor, rng: Rng, zObserved?: tf.Tensor, entropy = true): tf.Tensor {
     this.checkY(y, 'unfeatured y');
     if (zObserved) this.checkZ(zObserved, 'unfeatured z');
-    return tf.tidy(() => {
-      const zz = zObserved ?? this.samplePriorZ(y.shape[0], rng);
-      const p = this.px(y, zz);
-      const x = this.config.likelihood === 'gaussian' ? (p as unknown as Normal).rsample(rng) : constantDraw(p.mean(), rng);
-      let b = tf.add(tf.add(this.logQy(x, y), this.qz(x, y).logProb(tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS))), this.logQx());
-      if (entropy) b = tf.sub(b, p.logProb(x));
-      if (!zObserved) b = tf.sub(b, this.logPriorZ());
-      return b;
-    });
+    return tf.tidy(() => unfeaturedBound(this.unfeaturedTerms(y, rng, zObserved), { entropy }));
   }
 
-  /** Discriminative loss (13) per example [B]: L(ȳ, y). */
+  /** Discriminative loss (13) per example [B]: L(ȳ, y) (`labelLoss`). */
   lossY(x: tf.Tensor, y: tf.Tensor, kind: 'kl' | 'l2' | 'ce' = 'kl'): tf.Tensor {
     this.checkY(y, 'labelled y');
-    return tf.tidy(() => {
-      const yb = tf.clipByValue(this.predict(x), EPS, 1);
-      if (kind === 'l2') return tf.sum(tf.square(tf.sub(yb, y)), -1);
-      if (kind === 'ce') return tf.neg(tf.sum(tf.mul(y, tf.log(yb)), -1));
-      return tf.sum(tf.mul(y, tf.sub(tf.log(tf.clipByValue(y, EPS, 1)), tf.log(yb))), -1); // KL(y ‖ ȳ)
-    });
+    return tf.tidy(() => labelLoss(this.predict(x), y, kind));
   }
 
-  /** Discriminative loss (14) per example [B]: ‖x̄ − x‖², x̄ the mean of p(x | y, z), z ~ p(z). */
+  /** x̄, the mean of p(x | y, z) at z ~ p(z), [B, D]: the input of loss (14). */
+  private generatePrior(y: tf.Tensor, rng: Rng): tf.Tensor {
+    return tf.tidy(() => this.px(y, this.samplePriorZ(y.shape[0], rng)).mean());
+  }
+
+  /** Discriminative loss (14) per example [B]: ‖x̄ − x‖², x̄ the mean of p(x | y, z), z ~ p(z) (`inputLoss`). */
   lossX(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor {
-    return tf.tidy(() => tf.sum(tf.square(tf.sub(this.px(y, this.samplePriorZ(x.shape[0], rng)).mean(), x)), -1));
+    return tf.tidy(() => inputLoss(this.generatePrior(y, rng), x));
+  }
+
+  /** Deterministic mode: x̄ of x → ȳ → z̄ → x̄ (ȳ the mean of q(y | x), z̄ the median of q(z | x, ȳ)), [B, D]. */
+  private reconstruct(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const yb = this.predict(x);
+      return this.px(yb, this.encodeMedian(x, yb)).mean();
+    });
   }
 
   /**
    * Deterministic mode's loss of unlabelled x per example [B]: x → ȳ → z̄ → x̄, scored by the
-   * squared error (Gaussian x) or the cross-entropy (Bernoulli x).
+   * squared error (Gaussian x) or the cross-entropy (Bernoulli x) (`reconstructionLoss`).
    */
   reconstructionX(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const yb = this.predict(x);
-      const xb = this.px(yb, this.encodeMedian(x, yb)).mean();
-      if (this.config.likelihood === 'gaussian') return tf.sum(tf.square(tf.sub(xb, x)), -1);
-      const p = tf.clipByValue(xb, EPS, 1 - EPS);
-      return tf.neg(tf.sum(tf.add(tf.mul(x, tf.log(p)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, p)))), -1));
-    });
+    return tf.tidy(() => reconstructionLoss(this.reconstruct(x), x, this.config.likelihood));
   }
 
   /**
@@ -473,52 +485,71 @@ export class Semi2Dgm {
   }
 
   /**
-   * −J of eq 15 with per-source batch means; sources absent from the batch contribute nothing. In
-   * deterministic mode (`variational: false`) the bounds are replaced by {@link reconstructionX}
-   * and {@link reconstructionY} (see the module doc).
+   * −J of eq 15 with per-source batch means (`semi2Loss`); sources absent from the batch contribute
+   * nothing. This method only names the sources: each runs the networks on its part of the batch
+   * and returns log-terms; `unlabelledQy` and `reverseTrainsQ` scale the gradient reaching q while
+   * those terms are computed. In deterministic mode (`variational: false`) the point estimates go
+   * to `semi2PointLoss` instead (see the module doc).
    */
   loss(batch: Semi2Batch, rng: Rng, w: Semi2Weights): tf.Scalar {
-    for (const [k, v] of Object.entries({ alphaF: w.alphaF, alphaFd: w.alphaFd, alphaR: w.alphaR, alphaRd: w.alphaRd })) {
-      if (!(v >= 0)) throw new Error(`${k} must be ≥ 0, got ${v}`);
+    const qyFirstLayer = { W: this.qyFirstW, fanIn: this.qyFanIn };
+    const lab = batch.labelled;
+    const unl = batch.unlabelled;
+    const unf = batch.unfeatured;
+    const predicted = (x: tf.Tensor, y: tf.Tensor) => {
+      this.checkY(y, 'labelled y');
+      return { yBar: this.predict(x), y };
+    };
+    if (!this.config.variational) {
+      return semi2PointLoss(
+        {
+          qyFirstLayer,
+          labelled: lab && { predicted: () => predicted(lab.x, lab.y), generated: () => ({ xBar: this.generatePrior(lab.y, rng), x: lab.x }) },
+          unlabelled: unl && (() => ({ xBar: this.reconstruct(unl.x), x: unl.x, likelihood: this.config.likelihood })),
+          unfeatured:
+            unf &&
+            (() => {
+              this.checkY(unf.y, 'unfeatured y');
+              if (unf.z) this.checkZ(unf.z, 'unfeatured z');
+              const xBar = this.px(unf.y, unf.z ?? this.samplePriorZ(unf.y.shape[0], rng)).mean();
+              return { yBar: this.predict(xBar), y: unf.y };
+            }),
+        },
+        w,
+      );
     }
-    const u = w.unlabelledQy ?? 1;
-    if (!(u >= 0 && u <= 1)) throw new Error(`unlabelledQy must be in [0, 1], got ${u}`);
-    if (!((w.qyPrior ?? 0) >= 0)) throw new Error(`qyPrior must be ≥ 0, got ${w.qyPrior}`);
-    if (!((w.qyPriorRows ?? 1) >= 1)) throw new Error(`qyPriorRows must be ≥ 1, got ${w.qyPriorRows}`);
-    return tf.tidy(() => {
-      let j: tf.Tensor = tf.scalar(0);
-      // terms with weight 0 are not computed at all (so they draw no noise)
-      const add = (weight: number, term: () => tf.Tensor) => {
-        if (weight !== 0) j = tf.add(j, tf.mul(tf.mean(term()), weight));
-      };
-      // the prior on q(y | x)'s first layer: once per step, on the labelled source's per-row scale
-      const prior = w.qyPrior ?? 0;
-      if (prior > 0) add(-(prior * this.qyFanIn) / (2 * (w.qyPriorRows ?? 1)), () => tf.sum(tf.square(this.qyFirstW)));
-      if (!this.config.variational) {
-        if (batch.labelled) {
-          const { x, y } = batch.labelled;
-          add(-w.alphaFd, () => this.lossY(x, y, w.yLoss ?? 'kl'));
-          add(-w.alphaRd, () => this.lossX(x, y, rng));
-        }
-        if (batch.unlabelled) add(-w.alphaF, () => this.reconstructionX(batch.unlabelled!.x));
-        if (batch.unfeatured) add(-w.alphaR, () => this.reconstructionY(batch.unfeatured!.y, rng, batch.unfeatured!.z, w.yLoss ?? 'kl'));
-        return tf.neg(j) as tf.Scalar;
-      }
-      if (batch.labelled) {
-        const { x, y } = batch.labelled;
-        add(w.alphaF, () => this.boundLabelledForward(x, y, rng));
-        add(-w.alphaFd, () => this.lossY(x, y, w.yLoss ?? 'kl'));
-        if (w.reverseLabelled) add(w.alphaR, () => this.reverse(w, () => this.boundLabelledReverse(x, y, rng)));
-        add(-w.alphaRd, () => this.lossX(x, y, rng));
-      }
-      if (batch.unlabelled) add(w.alphaF, () => withGradientScale(this.qyVars, w.unlabelledQy ?? 1, () => this.boundUnlabelled(batch.unlabelled!.x, rng)));
-      if (batch.unfeatured) add(w.alphaR, () => this.reverse(w, () => this.boundUnfeatured(batch.unfeatured!.y, rng, batch.unfeatured!.z, w.reverseEntropy ?? true)));
-      return tf.neg(j) as tf.Scalar;
-    });
+    return semi2Loss(
+      {
+        qyFirstLayer,
+        labelled: lab && {
+          forward: () => {
+            this.checkY(lab.y, 'labelled y');
+            return this.forwardTerms(lab.x, lab.y, rng);
+          },
+          predicted: () => predicted(lab.x, lab.y),
+          reverse: () =>
+            this.reverse(w, () => {
+              this.checkY(lab.y, 'labelled y');
+              return this.reverseLabelledTerms(lab.x, lab.y, rng);
+            }),
+          generated: () => ({ xBar: this.generatePrior(lab.y, rng), x: lab.x }),
+        },
+        unlabelled: unl && (() => withGradientScale(this.qyVars, w.unlabelledQy ?? 1, () => this.unlabelledTerms(unl.x, rng))),
+        unfeatured:
+          unf &&
+          (() =>
+            this.reverse(w, () => {
+              this.checkY(unf.y, 'unfeatured y');
+              if (unf.z) this.checkZ(unf.z, 'unfeatured z');
+              return this.unfeaturedTerms(unf.y, rng, unf.z);
+            })),
+      },
+      w,
+    );
   }
 
-  /** Computes a reverse-bound term, with the recognition networks held fixed when the weights ask for it. */
-  private reverse(w: Semi2Weights, term: () => tf.Tensor): tf.Tensor {
+  /** Computes reverse-bound terms, with the recognition networks held fixed when the weights ask for it. */
+  private reverse<T>(w: Semi2Weights, term: () => T): T {
     return w.reverseTrainsQ === false ? withFrozen(this.qVars, term) : term();
   }
 

@@ -8,3 +8,4 @@ export * from './enumerate.js';
 export * from './concrete.js';
 export * from './semi-supervised.js';
 export * from './weights.js';
+export * from './semi2.js';
