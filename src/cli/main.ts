@@ -15,6 +15,7 @@ import { addFitCommand } from './commands/fit.js';
 import { addPredictCommand } from './commands/predict.js';
 import { addGenerateCommand } from './commands/generate.js';
 import { addQuickstartCommand } from './commands/quickstart.js';
+import { addSimulateCommand } from './commands/simulate.js';
 
 export { QUICKSTART_CONFIG } from './commands/quickstart.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   addFitCommand(program);
   addPredictCommand(program);
   addGenerateCommand(program);
+  addSimulateCommand(program);
   addQuickstartCommand(program);
   return program;
 }

@@ -1,0 +1,80 @@
+/**
+ * `untapped simulate NAME`: the project's simulators as tables any run can read — half-moons (a
+ * class column, for `train` configs' `sources`), and CRISM-like and LIBS spectra (an x table and a
+ * y table of compositions, as `fit --x/--y` and untapped run configs take them). The same seeds give
+ * the same data as the paper experiments (`experiment moons-adgm`, `crism`, `libs`).
+ */
+import { Command } from 'commander';
+import { UsageError, intArg, log, numArg, refuseOverwrite } from '../common.js';
+import { formatCsv, writeFileAtomic } from '../../io/index.js';
+import { makeMoons } from '../../data/moons.js';
+import { CRISM_SIMULATIONS, isCrismSimulationName, simulateCrism } from '../../data/spectra.js';
+import { simulateLibs } from '../../data/libs.js';
+
+/** Rows of a row-major matrix. */
+function rowsOf(data: ArrayLike<number>, n: number, width: number): number[][] {
+  return Array.from({ length: n }, (_, i) => Array.from({ length: width }, (_, j) => data[i * width + j]));
+}
+
+/** Row ids `PREFIX0001`, … */
+function ids(prefix: string, n: number): string[] {
+  const w = String(n).length;
+  return Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(w, '0')}`);
+}
+
+/** Adds `untapped simulate`. */
+export function addSimulateCommand(program: Command): void {
+  const sim = program
+    .command('simulate')
+    .description("write simulated data as tables any run can read: 'moons' (x1, x2, class), 'crism' and 'libs' (spectra PREFIX-x.csv and compositions PREFIX-y.csv); `untapped simulate NAME --help` lists the options");
+  sim
+    .command('moons')
+    .description('two interleaved half-moons (the ADGM paper\'s toy, appendix A §4.2): columns x1, x2 and class (0 or 1), the classes in equal numbers, rows shuffled')
+    .requiredOption('-o, --out <file>', 'CSV file to write')
+    .option('--n <count>', 'number of points', intArg('--n'), 1000)
+    .option('--noise <sd>', 'standard deviation of the Gaussian noise on each coordinate', numArg('--noise'), 0.1)
+    .option('--seed <s>', 'seed', intArg('--seed', 0), 0)
+    .option('--force', 'replace an existing --out file')
+    .action((o: { out: string; n: number; noise: number; seed: number; force?: boolean }) => {
+      if (!(o.noise >= 0)) throw new UsageError(`--noise must be ≥ 0, got ${o.noise}`);
+      refuseOverwrite([o.out], o.force);
+      const d = makeMoons(o.n, { noise: o.noise, seed: o.seed });
+      const rows = Array.from({ length: d.n }, (_, i) => [d.x[2 * i], d.x[2 * i + 1], d.y[i]]);
+      writeFileAtomic(o.out, formatCsv(['x1', 'x2', 'class'], rows, ids('p', d.n)));
+      log(`wrote ${o.out}: ${d.n} points, 2 classes (noise ${o.noise}, seed ${o.seed}); a train config reads it as { "x": "${o.out}", "labelColumn": "class" }`);
+    });
+  sim
+    .command('crism')
+    .description("CRISM-like reflectance spectra of olivine–diopside–bytownite mixtures (Hapke model, 165 channels 0.9–2.5 µm; 000_… §4): PREFIX-x.csv (columns wl_<µm>) and PREFIX-y.csv (mass fractions)")
+    .requiredOption('-o, --out <prefix>', 'writes PREFIX-x.csv and PREFIX-y.csv')
+    .option('--n <count>', 'number of spectra', intArg('--n'), 5354)
+    .option('--simulation <name>', `endmember set: ${Object.keys(CRISM_SIMULATIONS).join(' or ')}`, 'dusty')
+    .option('--seed <s>', 'seed', intArg('--seed', 0), 0)
+    .option('--force', 'replace existing output files')
+    .action((o: { out: string; n: number; simulation: string; seed: number; force?: boolean }) => {
+      if (!isCrismSimulationName(o.simulation)) throw new UsageError(`--simulation: '${o.simulation}' is not one of ${Object.keys(CRISM_SIMULATIONS).join(', ')}`);
+      const files = [`${o.out}-x.csv`, `${o.out}-y.csv`];
+      refuseOverwrite(files, o.force);
+      const d = simulateCrism({ n: o.n, seed: o.seed, endmembers: CRISM_SIMULATIONS[o.simulation] });
+      const rowIds = ids('s', d.n);
+      writeFileAtomic(files[0], formatCsv(Array.from(d.wavelengths, (w) => `wl_${w.toFixed(4)}`), rowsOf(d.x, d.n, d.channels), rowIds));
+      writeFileAtomic(files[1], formatCsv(d.minerals, rowsOf(d.y, d.n, d.minerals.length), rowIds));
+      log(`wrote ${files.join(' and ')}: ${d.n} spectra × ${d.channels} channels, compositions of ${d.minerals.join(', ')} (${o.simulation}, seed ${o.seed}); untapped fit --x ${files[0]} --y ${files[1]}`);
+    });
+  sim
+    .command('libs')
+    .description('LIBS emission spectra of six compounds (800 channels 240–850 nm; 000_… §5): PREFIX-x.csv (columns nm_<nm>) and PREFIX-y.csv (oxide mass fractions)')
+    .requiredOption('-o, --out <prefix>', 'writes PREFIX-x.csv and PREFIX-y.csv')
+    .option('--per-compound <count>', 'shots per compound', intArg('--per-compound'), 30)
+    .option('--seed <s>', 'seed', intArg('--seed', 0), 0)
+    .option('--force', 'replace existing output files')
+    .action((o: { out: string; perCompound: number; seed: number; force?: boolean }) => {
+      const files = [`${o.out}-x.csv`, `${o.out}-y.csv`];
+      refuseOverwrite(files, o.force);
+      const d = simulateLibs({ perCompound: o.perCompound, seed: o.seed });
+      const rowIds = Array.from({ length: d.n }, (_, i) => `${d.compounds[d.compound[i]]}-${i + 1}`);
+      writeFileAtomic(files[0], formatCsv(Array.from(d.wavelengths, (w) => `nm_${w.toFixed(2)}`), rowsOf(d.x, d.n, d.channels), rowIds));
+      writeFileAtomic(files[1], formatCsv(d.oxides, rowsOf(d.y, d.n, d.oxides.length), rowIds));
+      log(`wrote ${files.join(' and ')}: ${d.n} shots × ${d.channels} channels, ${d.compounds.length} compounds (seed ${o.seed}); untapped fit --x ${files[0]} --y ${files[1]}`);
+    });
+}
