@@ -52,6 +52,7 @@ import {
   type SetCalibration,
 } from '../eval/interval.js';
 import { resampledLabels } from '../data/unfeatured.js';
+import { compositionKl } from '../eval/composition.js';
 import { defaultWeights, toMatrix, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
 
 /**
@@ -135,6 +136,7 @@ export interface FitInfo {
   channels: string[];
   labelNames: string[];
   labels: 'simplex' | 'discrete';
+  /** The sources: files (absolute paths, rows, columns) or generated unfeatured labels. */
   inputs: Record<string, { file: string; rows: number; columns: number } | { corners: number } | { resample: number }>;
   options: Record<string, unknown>;
   /** Mean nuisance of the labelled (training) rows: the default z of `generate` (`000_…` eq 18). */
@@ -342,14 +344,14 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     if (o.model?.likelihood === 'bernoulli') checkUnitTable(t, BERNOULLI_RANGE);
   };
   unit(x);
-  const inputs: FitInfo['inputs'] = { x: { file: o.x, rows: x.n, columns: D }, y: { file: o.y, rows: y.n, columns: y.width } };
+  const inputs: FitInfo['inputs'] = { x: { file: path.resolve(o.x), rows: x.n, columns: D }, y: { file: path.resolve(o.y), rows: y.n, columns: y.width } };
   const data: Semi2Data = { labelled: { x: { data: x.data, width: D }, y: { data: yData, width: K } } };
   if (o.unlabelled) {
     const u = readTable(o.unlabelled);
     checkSameWidth(x, u, 'channels');
     unit(u);
     data.unlabelled = { x: { data: u.data, width: D } };
-    inputs.unlabelled = { file: o.unlabelled, rows: u.n, columns: u.width };
+    inputs.unlabelled = { file: path.resolve(o.unlabelled), rows: u.n, columns: u.width };
   }
   const unfeatured = o.unfeatured ?? DEFAULT_UNFEATURED;
   const resample = /^resample(?::(\d+))?$/.exec(unfeatured);
@@ -381,7 +383,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
         fy = f.data;
       }
       data.unfeatured = { y: { data: fy, width: K } };
-      inputs.unfeatured = { file: unfeatured, rows: f.n, columns: f.width };
+      inputs.unfeatured = { file: path.resolve(unfeatured), rows: f.n, columns: f.width };
     }
   }
   const out: FitInputs = { data, info: { channels: x.columns, labelNames, labels, inputs }, K, D };
@@ -393,8 +395,8 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     checkSameWidth(x, v.x, 'channels');
     unit(v.x);
     out.validation = { x: { data: v.x.data, width: D }, y: { data: v.yData, width: K } };
-    inputs.validationX = { file: o.validationX, rows: v.x.n, columns: v.x.width };
-    inputs.validationY = { file: o.validationY, rows: v.y.n, columns: v.y.width };
+    inputs.validationX = { file: path.resolve(o.validationX), rows: v.x.n, columns: v.x.width };
+    inputs.validationY = { file: path.resolve(o.validationY), rows: v.y.n, columns: v.y.width };
   }
   if (o.groups !== undefined) {
     if (o.validationFraction === undefined) throw new DataFileError('--groups is for --validation-fraction (which rows are held out together)');
@@ -404,7 +406,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     if (g.n !== x.n) throw new DataFileError(`${o.groups}: ${g.n} group values for ${x.n} rows in ${o.x}; each row of x needs its group`);
     checkSameIds(x, g, 'x and the groups');
     out.groupIds = g.data;
-    inputs.groups = { file: o.groups, rows: g.n, columns: 1 };
+    inputs.groups = { file: path.resolve(o.groups), rows: g.n, columns: 1 };
   }
   return out;
 }
@@ -877,6 +879,8 @@ export interface PredictionScores {
   n: number;
   /** Compositions: RMSEP in composition units. */
   rmsep?: { overall: number; perComponent: number[] };
+  /** Compositions: mean KL(true ‖ predicted) in nats (the papers' tables 2–4; `eval/composition.ts`). */
+  kl?: number;
   /** Classes: error (share) and cross-entropy (nats). */
   error?: number;
   crossEntropy?: number;
@@ -908,6 +912,7 @@ export function scorePrediction(m: FittedModel, p: FilePrediction, yFile: string
     checkSimplexTable(y);
     const yy = nested({ data: normaliseRows(y), n: y.n, width: K });
     out.rmsep = rmsep(p.mean, yy);
+    out.kl = compositionKl(yy.flat(), p.mean.flat(), y.n, K);
     if (p.interval) out.coverage = intervalCoverage(p.interval.lower, p.interval.upper, yy);
   } else {
     let oh: Float32Array;
@@ -933,7 +938,7 @@ export function scorePrediction(m: FittedModel, p: FilePrediction, yFile: string
 export function describeScores(sc: PredictionScores, labelNames: string[], yFile: string): string[] {
   const out: string[] = [];
   const lvl = sc.level !== undefined ? `${pct(sc.level)}%` : '';
-  if (sc.rmsep) out.push(`RMSEP against ${yFile} (${sc.n} rows): ${sc.rmsep.overall.toFixed(4)}; per component ${sc.rmsep.perComponent.map((v, k) => `${labelNames[k]} ${v.toFixed(4)}`).join(', ')}`);
+  if (sc.rmsep) out.push(`RMSEP against ${yFile} (${sc.n} rows): ${sc.rmsep.overall.toFixed(4)}; per component ${sc.rmsep.perComponent.map((v, k) => `${labelNames[k]} ${v.toFixed(4)}`).join(', ')}${sc.kl !== undefined ? `; KL(true ‖ predicted) ${sc.kl.toFixed(4)} nats per row` : ''}`);
   if (sc.error !== undefined) out.push(`against ${yFile} (${sc.n} rows): error ${(100 * sc.error).toFixed(2)}%, cross-entropy ${sc.crossEntropy!.toFixed(4)} nats`);
   if (sc.coverage) {
     const c = sc.coverage;
