@@ -1,7 +1,8 @@
 /**
  * `untapped simulate`: the simulators' tables are what the simulators draw (moons: balanced classes,
  * points on the two arcs; CRISM: compositions on the simplex, reflectances in [0, 1]), and they feed
- * the run pipeline as they are: a moons table trains an M2 with 3 labels per class, a CRISM pair fits.
+ * the run pipeline as they are: a moons table trains an M2 with 3 labels per class, a CRISM pair fits
+ * and is evaluated on its own rows (RMSEP and KL).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +57,13 @@ test('simulate crism writes spectra in [0, 1] and compositions on the simplex, w
   for (let i = 0; i < y.n; i++) assert.ok(Math.abs(y.data[3 * i] + y.data[3 * i + 1] + y.data[3 * i + 2] - 1) < 1e-4, `row ${i} on the simplex`);
   r = cli(['fit', '--x', `${pre}-x.csv`, '--y', `${pre}-y.csv`, '--epochs', '2', '--out', path.join(d, 'm')]);
   assert.equal(r.code, 0, r.err);
+  // evaluated on its own rows (found by absolute path from another directory): RMSEP and the papers' KL
+  const ev = spawnSync(process.execPath, [BIN, 'evaluate', path.join(d, 'm'), '--json', '--iw', '5', '--n', '20'], { encoding: 'utf8', cwd: os.tmpdir() });
+  assert.equal(ev.status, 0, ev.stderr);
+  const j = JSON.parse(ev.stdout) as { on: string; scores: { rmsep: { overall: number }; kl: number }; iw: { n: number } };
+  assert.equal(j.on, 'training');
+  assert.equal(j.iw.n, 20);
+  assert.ok(j.scores.kl > 0 && Number.isFinite(j.scores.kl) && j.scores.rmsep.overall > 0, JSON.stringify(j.scores));
   r = cli(['simulate', 'crism', '--out', pre, '--simulation', 'muddy']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--simulation: 'muddy' is not one of dusty, clear/);
