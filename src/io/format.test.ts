@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { mock } from 'node:test';
 import fsCjs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { encodeUtp, decodeUtp, writeUtp, readUtp, writeFileAtomic, removeStaleTemps, pidAlive, FormatError, FileWriteError, UTP_VERSION } from './format.js';
+import { encodeUtp, decodeUtp, FormatError, UTP_VERSION } from './format.js';
+import { writeUtp, readUtp, writeFileAtomic, removeStaleTemps, pidAlive, FileWriteError } from '../node/files.js';
 
 const sample = () => ({
   kind: 'checkpoint',
@@ -62,7 +63,7 @@ test('atomic write replaces the file whole and leaves no temporary behind', () =
 
 test('damage in the header (config, tensor table) is detected by the checksum', () => {
   const c = { ...sample(), meta: { config: { activation: 'tanh' }, note: 'x' } };
-  const buf = encodeUtp(c);
+  const buf = Buffer.from(encodeUtp(c));
   const at = buf.indexOf('tanh');
   assert.ok(at > 0);
   const relu = Buffer.from(buf);

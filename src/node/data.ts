@@ -3,6 +3,7 @@
  * `sources` of a run, with the core's parsers and errors that name the file.
  */
 import * as fs from 'node:fs';
+import './host.js';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';

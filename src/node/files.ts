@@ -7,6 +7,7 @@
  * file is removed on every failure path.
  */
 import * as fs from 'node:fs';
+import './host.js';
 import * as path from 'node:path';
 import { decodeUtp, encodeUtp, FormatError, type UtpContents } from '../io/format.js';
 import type { Storage } from '../io/storage.js';

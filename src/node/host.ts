@@ -1,6 +1,6 @@
 /**
- * The Node host, registered when this module is imported (by the Node entry `untapped/node`, the
- * CLI and every module of `src/node/` that needs it): environment variables from `process.env`,
+ * The Node host, registered when this module is imported: by the Node entry `untapped/node`, the
+ * CLI, the test helpers, and `files.ts` and `data.ts`, so that any use of the Node side registers it: environment variables from `process.env`,
  * progress and warnings on `process.stderr`, the native kernels' addon (`@untapped/native`, loaded
  * with `require`), and the file system as the trainer's storage.
  */
@@ -19,7 +19,10 @@ export const nodeHost: Host = {
     return process.stderr;
   },
   loadNative: () => createRequire(import.meta.url)('@untapped/native') as NativeAddon,
-  storage: fileStorage,
+  // a getter: files.ts imports this module (so that any use of the Node side registers the host)
+  get storage() {
+    return fileStorage;
+  },
 };
 
 setHost(nodeHost);
