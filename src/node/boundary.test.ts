@@ -18,6 +18,14 @@ function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
 }
 
+/** A line without its quoted strings ('…', "…"; the text of `…` templates, keeping their \${…} parts), so prose in messages is not code. */
+function withoutStrings(line: string): string {
+  return line
+    .replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''")
+    .replace(/`(?:[^`\\$]|\\.|\$(?!\{))*(\$\{|`)/g, (m, end: string) => (end === '`' ? '``' : '`${'))
+    .replace(/\}(?:[^`\\$]|\\.|\$(?!\{))*`/g, '}`');
+}
+
 /** What a file does that the core must not: `node:` imports and uses of `process`, with line numbers. */
 export function nodeUses(text: string): string[] {
   const out: string[] = [];
@@ -25,7 +33,8 @@ export function nodeUses(text: string): string[] {
     .split('\n')
     .forEach((line, i) => {
       if (/(from\s*|import\s*\(?\s*|require\s*\(\s*)['"]node:/.test(line)) out.push(`line ${i + 1}: imports a node: module`);
-      if (/\bprocess\s*(\.|\[|\?\.)/.test(line) || /\bprocess\b\s*[,;)]/.test(line)) out.push(`line ${i + 1}: uses process`);
+      const c = withoutStrings(line);
+      if (/\bprocess\s*(\.|\[|\?\.)/.test(c) || /\bprocess\b\s*[,;)]/.test(c)) out.push(`line ${i + 1}: uses process`);
     });
   return out;
 }
@@ -53,6 +62,10 @@ test('the scan finds node: imports and process uses, and not in comments', () =>
   assert.deepEqual(nodeUses("const v = process['env'];"), ['line 1: uses process']);
   assert.deepEqual(nodeUses('/** reads `process.env` through the host */\n// import from node:fs\nconst a = 1;'), []);
   assert.deepEqual(nodeUses("import { Progress } from './progress.js'; // the process of training"), []);
+  assert.deepEqual(nodeUses("throw new Error('held by another process, wait for the process.');"), []);
+  assert.deepEqual(nodeUses('const m = `run by another process; ${n} files`;'), []);
+  assert.deepEqual(nodeUses('const m = `threads: ${process.env.T}`;'), ['line 1: uses process']);
+  assert.deepEqual(nodeUses('const p = process;'), ['line 1: uses process']);
 });
 
 test('no file of src/ outside the Node side imports a node: module or uses process', () => {
