@@ -7,7 +7,7 @@
  * `process.env`, writes to `process.stderr`, loads the native addon and stores files on disk.
  */
 import type { NativeAddon } from './native.js';
-import type { Storage } from '../io/storage.js';
+import type { RunStorage } from '../io/storage.js';
 
 /** Where text such as progress lines and warnings goes (a Node stream satisfies it). */
 export interface TextSink {
@@ -29,7 +29,7 @@ export interface Host {
   /** Loads the native kernels' addon, throwing when it cannot; absent where there is none. */
   loadNative?: () => NativeAddon;
   /** Storage for checkpoints and logs named by path (used when a trainer is given no storage); absent where there is none. */
-  readonly storage?: Storage;
+  readonly storage?: RunStorage;
 }
 
 /** A sink writing whole lines to the console (text is buffered up to each newline). */
@@ -62,7 +62,10 @@ export const browserHost: Host = {
 
 let current: Host = browserHost;
 
-/** Registers the host (the Node entry does this when imported). */
+/**
+ * Registers the host (the Node entry does this when imported). Register it before
+ * `initEngine`: the native kernels are loaded once, when the engine starts.
+ */
 export function setHost(h: Host): void {
   current = h;
 }

@@ -1,5 +1,5 @@
 /**
- * Storage: where the trainer keeps its checkpoint and its log, by name. The core knows files only
+ * RunStorage: where the trainer keeps its checkpoint and its log, by name. The core knows files only
  * through this interface, so it runs in a browser; the Node entry (`untapped/node`) implements it
  * on the file system (`fileStorage`: atomic writes, errors naming the file and the cause) and
  * registers it as the host's storage, which a trainer uses when given none. {@link memoryStorage}
@@ -10,7 +10,7 @@
  */
 
 /** Named byte blobs and append-only text logs. */
-export interface Storage {
+export interface RunStorage {
   /** The bytes stored under `name`; throws when there are none (the error names `name`). */
   read(name: string): Uint8Array;
   /** Whether something is stored under `name`. */
@@ -22,7 +22,7 @@ export interface Storage {
 }
 
 /** Storage in memory: a `Map` from name to bytes. */
-export class MemoryStorage implements Storage {
+export class MemoryStorage implements RunStorage {
   readonly files = new Map<string, Uint8Array>();
 
   read(name: string): Uint8Array {

@@ -1,6 +1,6 @@
 /**
  * Files on disk (Node only): atomic writes, `.utp` files, errors that name the file and the cause,
- * and {@link fileStorage}, the file-system implementation of the core's {@link Storage}.
+ * and {@link fileStorage}, the file-system implementation of the core's {@link RunStorage}.
  *
  * Files are written atomically: to `.name.tmp-<pid>` in the same directory, fsync'd, then renamed
  * over `path`, so a reader (or a run killed mid-write) never sees a half-written file; the temporary
@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import './host.js';
 import * as path from 'node:path';
 import { decodeUtp, encodeUtp, FormatError, type UtpContents } from '../io/format.js';
-import type { Storage } from '../io/storage.js';
+import type { RunStorage } from '../io/storage.js';
 
 /** What an errno code means, in words, for a file the user named. */
 function causeOf(e: unknown, file: string): string {
@@ -170,11 +170,11 @@ export function readUtp(file: string): UtpContents {
 }
 
 /**
- * The file system as the core's {@link Storage}: names are paths; `write` is {@link writeFileAtomic},
+ * The file system as the core's {@link RunStorage}: names are paths; `write` is {@link writeFileAtomic},
  * `append` appends (a failure is a {@link FileWriteError}), `read` of a missing file is a
  * {@link FormatError} saying `file not found`.
  */
-export const fileStorage: Storage = {
+export const fileStorage: RunStorage = {
   read(name: string): Uint8Array {
     if (!fs.existsSync(name)) throw new FormatError(name, 'file not found');
     return fs.readFileSync(name);

@@ -17,7 +17,7 @@
  * evaluations since; after `patience` evaluations without improvement training stops early, and
  * at the end of the run the parameters hold the best weights, not the last.
  *
- * Checkpoints and the log are named by path and kept in a {@link Storage}: the `storage` option,
+ * Checkpoints and the log are named by path and kept in a {@link RunStorage}: the `storage` option,
  * else the host's (the Node entry registers the file system, so in Node they are files as always);
  * a trainer given neither a checkpoint nor a log file needs no storage at all.
  */
@@ -26,7 +26,7 @@ import { Rng } from '../engine/rng.js';
 import type { ParamStore } from '../nn/params.js';
 import { learningRate, type LrSchedule } from '../objectives/schedules.js';
 import { decodeUtp, encodeUtp, type NamedArray } from '../io/format.js';
-import type { Storage } from '../io/storage.js';
+import type { RunStorage } from '../io/storage.js';
 import { host } from '../engine/host.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { Progress, type ProgressOptions } from './progress.js';
@@ -144,7 +144,7 @@ export interface TrainerOptions {
    * Where `checkpointFile` and `logFile` are kept; default: the host's storage (the file system
    * under the Node entry). Needed only with one of them.
    */
-  storage?: Storage;
+  storage?: RunStorage;
   /** Extra fields for the log's `start` record (e.g. engine info). */
   logStart?: Record<string, unknown>;
   progress?: ProgressOptions;
@@ -482,7 +482,7 @@ export class Trainer {
   }
 
   /** The storage of checkpoints and the log: the option's, else the host's. */
-  private storage(): Storage {
+  private storage(): RunStorage {
     const s = this.o.storage ?? host().storage;
     if (!s) throw new Error('the trainer has no storage for its files (pass the storage option)');
     return s;
