@@ -1,7 +1,10 @@
 /**
  * untapped: deep generative models for labelled pairs (x, y), unlabelled inputs x and unfeatured
- * labels y, on TensorFlow.js. This entry re-exports the public API; importing it has no side effects
- * beyond registering the tfjs backends (call {@link initEngine} to choose one).
+ * labels y, on TensorFlow.js. This entry is the browser-safe core: it imports no Node module and
+ * reads no `process`; what it needs from its runtime (environment, native kernels, storage for
+ * checkpoints) it asks of the host (see {@link setHost}). Importing it has no side effects beyond
+ * registering the tfjs backends (call {@link initEngine} to choose one). Files, MNIST, reports,
+ * runs, experiments and benchmarks are in the Node entry, `untapped/node`.
  */
 export * from './engine/index.js';
 export * from './dists/index.js';
@@ -14,5 +17,3 @@ export * from './eval/index.js';
 export * from './io/index.js';
 export * from './config/index.js';
 export * from './report/index.js';
-export * from './experiments/index.js';
-export * from './bench/index.js';

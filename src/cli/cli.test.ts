@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeIdx } from '../data/idx.js';
-import { mnistDataDir } from '../data/mnist.js';
-import { readUtp } from '../io/format.js';
+import { mnistDataDir } from '../node/mnist.js';
+import { readUtp } from '../node/files.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/untapped');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-cli-'));

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { initEngine, describeEngine, type EngineInfo } from '../engine/backend.js';
 import { fmtTime } from '../train/progress.js';
 import type { EvalRecord } from '../train/trainer.js';
-import { checkOutputFiles } from '../io/replace.js';
+import { checkOutputFiles } from '../node/replace.js';
 
 /** An error in how the command was called: printed as `untapped: error: …`, exit status 2. */
 export class UsageError extends Error {}

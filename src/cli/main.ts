@@ -5,7 +5,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, intArg, log } from './common.js';
-import { RefusedOutputError } from '../io/replace.js';
+import '../node/host.js';
+import { RefusedOutputError } from '../node/replace.js';
 import { addTrainCommand } from './commands/train.js';
 import { addEvaluateCommand } from './commands/evaluate.js';
 import { addSampleCommand } from './commands/sample.js';

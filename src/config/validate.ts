@@ -1,8 +1,7 @@
 /**
  * Config validation with clear messages: each problem names its key path, and an unknown key names
- * the valid keys at that level.
+ * the valid keys at that level. (Reading a config file is the Node entry's `readConfigFile`.)
  */
-import * as fs from 'node:fs';
 import { z } from 'zod';
 
 /** Raised for an invalid config; `issues` lists every problem found. */
@@ -82,19 +81,13 @@ export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, s
   );
 }
 
-/** Reads and validates a JSON config file, with errors naming the file (and JSON position). */
-export function readConfigFile<S extends z.ZodType>(schema: S, file: string): z.output<S> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(file, [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
-  }
+/** Parses JSON `text` and validates it; errors name `source` (and the JSON position). Node: `readConfigFile` reads a file. */
+export function parseConfig<S extends z.ZodType>(schema: S, text: string, source: string): z.output<S> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]);
+    throw new ConfigError(source, [`not valid JSON: ${(e as Error).message}`]);
   }
-  return validateConfig(schema, value, file);
+  return validateConfig(schema, value, source);
 }

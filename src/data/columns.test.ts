@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Dataset, checkDataset, complementColumns, loadMnist, lowVarianceColumns, selectColumns } from './index.js';
+import { type Dataset, checkDataset, complementColumns, lowVarianceColumns, selectColumns } from './index.js';
+import { loadMnist } from '../node/index.js';
 
 // 4 rows × 3 columns: column 0 constant, column 1 std exactly 0.5 (population), column 2 tiny spread.
 const X = Float32Array.from([1, 0, 0.5, 1, 1, 0.52, 1, 0, 0.5, 1, 1, 0.52]);

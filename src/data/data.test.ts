@@ -4,25 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../engine/rng.js';
-import {
-  type Dataset,
-  parseIdx,
-  readIdx,
-  encodeIdx,
-  loadMnist,
-  MNIST_SIZES,
-  checkFinite,
-  checkDataset,
-  subsetRows,
-  validationSplit,
-  binarizeInto,
-  binarizeStatic,
-  thresholdBinarize,
-  labelledSubset,
-  epochBatches,
-  numBatches,
-  gather,
-} from './index.js';
+import { type Dataset, parseIdx, encodeIdx, checkFinite, checkDataset, subsetRows, validationSplit, binarizeInto, binarizeStatic, thresholdBinarize, labelledSubset, epochBatches, numBatches, gather } from './index.js';
+import { readIdx, loadMnist, MNIST_SIZES } from '../node/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'untapped-data-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));

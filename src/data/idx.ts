@@ -4,7 +4,6 @@
  * Layout (all multi-byte values big-endian): two zero bytes, a type code byte, a byte giving the
  * number of dimensions `d`; then `d` unsigned 32-bit dimension sizes; then the data, row-major.
  */
-import { readFileSync } from 'node:fs';
 
 /** The IDX element types, by name. */
 export type IdxType = 'ubyte' | 'sbyte' | 'short' | 'int' | 'float' | 'double';
@@ -124,17 +123,6 @@ export function parseIdx(buffer: Uint8Array, source = '<buffer>'): IdxFile {
   return { dims, type: info.name, data };
 }
 
-/** Reads and parses an IDX file from disk; errors name `path`. See {@link parseIdx}. */
-export function readIdx(path: string): IdxFile {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read IDX file: ${(e as Error).message}`);
-  }
-  return parseIdx(buf, path);
-}
-
 function typeOf(data: IdxData): TypeInfo {
   const name: IdxType =
     data instanceof Uint8Array
@@ -156,7 +144,7 @@ function typeOf(data: IdxData): TypeInfo {
  * the array type: `Uint8Array` → ubyte, `Int8Array` → sbyte, `Int16Array` → short, `Int32Array` →
  * int, `Float32Array` → float, `Float64Array` → double.
  */
-export function encodeIdx(dims: number[], data: IdxData): Buffer {
+export function encodeIdx(dims: number[], data: IdxData): Uint8Array {
   if (dims.length < 1 || dims.length > 255) throw new Error(`encodeIdx: need 1..255 dimensions, got ${dims.length}`);
   let count = 1;
   for (const d of dims) {
@@ -168,11 +156,11 @@ export function encodeIdx(dims: number[], data: IdxData): Buffer {
   }
   const info = typeOf(data);
   const header = 4 + 4 * dims.length;
-  const out = Buffer.alloc(header + count * info.size);
+  const out = new Uint8Array(header + count * info.size);
   out[2] = info.code;
   out[3] = dims.length;
-  dims.forEach((d, i) => out.writeUInt32BE(d, 4 + 4 * i));
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
   for (let i = 0; i < count; i++) {
     const p = header + i * info.size;
     switch (info.name) {

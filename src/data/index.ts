@@ -1,7 +1,6 @@
-/** Data layer: IDX files, MNIST, two moons, simulated CRISM and LIBS spectra, dataset helpers, column selection, binarisation, labelled subsets, minibatches. */
+/** Data layer: IDX parsing, two moons, simulated CRISM and LIBS spectra, dataset helpers, column selection, binarisation, labelled subsets, minibatches, table sources. Files and MNIST are the Node entry's. */
 export * from './dataset.js';
 export * from './idx.js';
-export * from './mnist.js';
 export * from './binarize.js';
 export * from './subset.js';
 export * from './batches.js';

@@ -24,13 +24,13 @@
  *
  * Unsupervised models train on the x of every training row (labelled and unlabelled); conditional
  * models on the labelled rows; semi-supervised models on both, each as its kind.
+ *
+ * {@link loadSourcesWith} reads the tables through a {@link TableReader}, so it runs anywhere (in a
+ * browser, on tables held in memory); the Node entry's `loadSources` reads them from files.
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
-import { DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
+import { DataFileError, rowLocation, type Table } from '../io/table.js';
 import type { Dataset } from './dataset.js';
 import { subsetRows, validationSplit } from './dataset.js';
 import { labelledSubset } from './subset.js';
@@ -78,12 +78,20 @@ export interface LoadedSources {
   classes: number;
   /** Where each part came from, for logs and reports. */
   describe: Record<string, string>;
-  /** The files read (absolute or as given), for {@link fingerprintFiles}. */
+  /** The files read (absolute or as given), for `fingerprintFiles` (Node entry). */
   files: string[];
 }
 
+/** How {@link loadSourcesWith} finds and reads the tables a `sources` section names. */
+export interface TableReader {
+  /** The name to read for a path as written in the config (Node: resolved against the config's folder). */
+  resolve(name: string): string;
+  /** The table of a resolved name; throws {@link DataFileError} naming it when it cannot. */
+  read(name: string): Table;
+}
+
 /** x of a table without its label column, and the labels from that column or a label file. */
-function split(t: Table, labelColumn: string | undefined, yFile: string | undefined, where: string, unitLikelihood?: string): { x: Float32Array; columns: string[]; y?: Int32Array } {
+function split(readTable: (name: string) => Table, t: Table, labelColumn: string | undefined, yFile: string | undefined, where: string, unitLikelihood?: string): { x: Float32Array; columns: string[]; y?: Int32Array } {
   const jLabel = labelColumn === undefined ? -1 : t.columns.indexOf(labelColumn);
   if (labelColumn !== undefined && jLabel < 0) throw new DataFileError(`${t.file}: no column '${labelColumn}' (${where}.labelColumn); columns: ${t.columns.slice(0, 8).join(', ')}${t.columns.length > 8 ? ', …' : ''}`);
   if (unitLikelihood !== undefined) {
@@ -138,14 +146,15 @@ function dataset(name: string, x: Float32Array, dim: number, y: Int32Array | und
 }
 
 /**
- * Reads the `sources` of a run config; paths relative to `baseDir`; `seed` draws the test fraction
- * and the per-class labelled rows. With `unitInterval` (the name of a likelihood such as
- * `bernoulli`), every input must lie in [0, 1], that likelihood's support.
+ * Reads the `sources` of a run config through `reader`; `seed` draws the test fraction and the
+ * per-class labelled rows. With `unitInterval` (the name of a likelihood such as `bernoulli`),
+ * every input must lie in [0, 1], that likelihood's support. (Node: `loadSources`, from files.)
  * @throws DataFileError naming the file, line and column of bad data; Error for inconsistent sources.
  */
-export function loadSources(src: Sources, baseDir: string, seed: number, opts: { unitInterval?: string } = {}): LoadedSources {
+export function loadSourcesWith(src: Sources, reader: TableReader, seed: number, opts: { unitInterval?: string } = {}): LoadedSources {
   const u = opts.unitInterval;
-  const rel = (f: string) => (path.isAbsolute(f) ? f : path.join(baseDir, f));
+  const rel = (f: string) => reader.resolve(f);
+  const readTable = (f: string) => reader.read(f);
   const describe: Record<string, string> = {};
   let columns: string[] | undefined;
   let columnsFrom = '';
@@ -171,7 +180,7 @@ export function loadSources(src: Sources, baseDir: string, seed: number, opts: {
     if (l.labelColumn === undefined && l.y === undefined) throw new Error('sources.labelled: give the labels as labelColumn (a column of x) or y (a label file)');
     const t = readTable(rel(l.x));
     files.push(t.file, ...(l.y !== undefined ? [rel(l.y)] : []));
-    const s = split(t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u);
+    const s = split(readTable, t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u);
     checkColumns(s.columns, t.file);
     labelled = dataset(t.file, s.x, s.columns.length, s.y);
     describe.labelled = `${t.file} (${t.n} rows)`;
@@ -217,7 +226,7 @@ export function loadSources(src: Sources, baseDir: string, seed: number, opts: {
   if (src.unlabelled) {
     const t = readTable(rel(src.unlabelled.x));
     files.push(t.file);
-    const s = split(t, src.unlabelled.labelColumn, undefined, 'sources.unlabelled', u);
+    const s = split(readTable, t, src.unlabelled.labelColumn, undefined, 'sources.unlabelled', u);
     checkColumns(s.columns, t.file);
     let d = dataset(t.file, s.x, s.columns.length, undefined);
     describe.unlabelled = `${t.file} (${t.n} rows)`;
@@ -235,7 +244,7 @@ export function loadSources(src: Sources, baseDir: string, seed: number, opts: {
   if (src.test && !('fraction' in src.test)) {
     const t = readTable(rel(src.test.x));
     files.push(t.file, ...(src.test.y !== undefined ? [rel(src.test.y)] : []));
-    const s = split(t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u);
+    const s = split(readTable, t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u);
     checkColumns(s.columns, t.file);
     test = dataset(t.file, s.x, s.columns.length, s.y);
     testLabelled = s.y !== undefined;
@@ -278,16 +287,6 @@ export function stratifiedSplit(ds: Dataset, fraction: number, rng: Rng, key: st
   const testIdx: number[] = [];
   for (let i = 0; i < ds.n; i++) (isTest[i] ? testIdx : trainIdx).push(i);
   return { train: subsetRows(ds, trainIdx, ds.name), test: subsetRows(ds, testIdx, ds.name) };
-}
-
-/**
- * SHA-256 of each source file, so that a run can tell later whether its data changed: `evaluate`
- * re-reads the sources and would otherwise score a different test split without a word.
- */
-export function fingerprintFiles(files: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of files) out[f] = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-  return out;
 }
 
 /** Rows of several datasets of the same width, one after another (labels kept). */

@@ -1,25 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  abundanceGrid,
-  absorptionCoefficient,
-  chandrasekharH,
-  CRISM_CHANNELS,
-  CRISM_ENDMEMBERS,
-  CRISM_ENDMEMBERS_CLEAR,
-  CRISM_ENDMEMBERS_DUSTY,
-  CRISM_SIMULATIONS,
-  CRISM_GEOMETRIES,
-  CRISM_MINERALS,
-  crismWavelengths,
-  endmemberSpectra,
-  hapkeReflectance,
-  mixSpectrum,
-  readEndmembersFile,
-  simulateCrism,
-  singleScatteringAlbedo,
-  type Endmember,
-} from './index.js';
+import { abundanceGrid, absorptionCoefficient, chandrasekharH, CRISM_CHANNELS, CRISM_ENDMEMBERS, CRISM_ENDMEMBERS_CLEAR, CRISM_ENDMEMBERS_DUSTY, CRISM_SIMULATIONS, CRISM_GEOMETRIES, CRISM_MINERALS, crismWavelengths, endmemberSpectra, hapkeReflectance, mixSpectrum, simulateCrism, singleScatteringAlbedo, type Endmember } from './index.js';
+import { readEndmembersFile } from '../node/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

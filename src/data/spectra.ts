@@ -44,7 +44,6 @@
  * **Sampling** ({@link simulateCrism}): see its doc comment for the jitter, grain sizes, noise and
  * the container outliers.
  */
-import fs from 'node:fs';
 import { Rng } from '../engine/rng.js';
 
 /** Number of spectral channels. */
@@ -235,18 +234,13 @@ export function checkEndmembers(who: string, set: readonly Endmember[]): void {
 }
 
 /**
- * Reads an endmember set from a JSON file: either an array of three endmembers or an object whose
+ * Parses an endmember set from JSON text (`file` names it in errors; Node: `readEndmembersFile`
+ * reads the file): either an array of three endmembers or an object whose
  * `endmembers` key is one, each `{ name, refractiveIndex, density, continuum: [first, last],
  * bands: [{ center, width, strength }] }` in the units of {@link Endmember} ({@link CRISM_MINERALS}
  * order). Throws naming the file and the key.
  */
-export function readEndmembersFile(file: string): readonly Endmember[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read the endmember file (${(e as Error).message})`);
-  }
+export function parseEndmembers(text: string, file: string): readonly Endmember[] {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { installKernelFixes, matMulFixActive } from './kernels.js';
+import { host } from './host.js';
 import { installNativeKernels, nativeInfo, setNativeThreads, type NativeInfo } from './native.js';
 
 /** Backends `untapped` knows how to start, best first. */
@@ -25,7 +26,7 @@ export interface EngineInfo {
   forced: boolean;
   /** Kernel fixes active on the chosen backend. */
   fixes: string[];
-  /** Versions of tfjs and Node. */
+  /** Versions of tfjs and Node (the host's runtime: `none` in a browser). */
   versions: { tfjs: string; node: string };
   /** SIMD / threads of the wasm backend, when it is the choice. */
   wasm?: { simd: boolean; threads: boolean };
@@ -63,7 +64,7 @@ async function tryBackend(name: BackendName, threads?: number): Promise<string |
  * @param opts.threads native (OpenBLAS) threads; default `UNTAPPED_THREADS`, else all cores.
  */
 export async function initEngine(opts: { backend?: string; threads?: number } = {}): Promise<EngineInfo> {
-  const forcedName = opts.backend ?? process.env.UNTAPPED_BACKEND ?? '';
+  const forcedName = opts.backend ?? host().env('UNTAPPED_BACKEND') ?? '';
   if (forcedName !== '' && !(BACKENDS as readonly string[]).includes(forcedName)) {
     throw new Error(`unknown backend '${forcedName}' (from ${opts.backend ? 'the backend option' : 'UNTAPPED_BACKEND'}); valid: ${BACKENDS.join(', ')}`);
   }
@@ -84,7 +85,7 @@ export async function initEngine(opts: { backend?: string; threads?: number } = 
         skipped,
         forced: forcedName !== '',
         fixes: name === 'wasm' && matMulFixActive() ? ['wasm-transposed-matmul', 'wasm-shared-identity', 'wasm-block-tile'] : [],
-        versions: { tfjs: tf.version_core, node: process.version },
+        versions: { tfjs: tf.version_core, node: host().runtime },
         ...(name === 'wasm'
           ? { wasm: { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') } }
           : {}),

@@ -50,10 +50,18 @@ test('engine reports the native layer with a reason when it is off', () => {
 });
 
 test('UNTAPPED_NATIVE=0 keeps the addon out and says so; the wasm path still runs', () => {
-  const code = `import('./dist/engine/backend.js').then(async (m) => { const i = await m.initEngine({ backend: 'wasm' }); console.log(m.describeEngine(i)); })`;
+  const code = `import('./dist/node.js').then(async (m) => { const i = await m.initEngine({ backend: 'wasm' }); console.log(m.describeEngine(i)); })`;
   const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, UNTAPPED_NATIVE: '0' }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /native=off \(switched off by UNTAPPED_NATIVE=0\)/);
+});
+
+test('the browser-safe core alone (no Node host) runs without native kernels and says why', () => {
+  const code = `import('./dist/index.js').then(async (m) => { const i = await m.initEngine({ backend: 'wasm' }); console.log(m.describeEngine(i)); })`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /native=off \(no native kernels in this runtime \(they load through the Node entry, untapped\/node\)\)/);
+  assert.match(r.stdout, /node none$/m);
 });
 
 test('native matMul equals the tfjs kernel: transposes, batches, broadcasts, edge sizes', { skip: why || false }, () => {

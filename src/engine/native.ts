@@ -19,10 +19,12 @@
  * Threads: OpenBLAS's pool is the only native pool (the element-wise loops run on the calling
  * thread), sized by {@link setNativeThreads}: `--threads`, else `UNTAPPED_THREADS`, else all cores.
  * `UNTAPPED_NATIVE=0` keeps the addon from loading at all.
+ *
+ * The addon is loaded by the host ({@link Host.loadNative}): the Node entry (`untapped/node`)
+ * registers a loader; in a browser there is none and the engine runs without native kernels.
  */
 import * as tf from '@tensorflow/tfjs';
-import os from 'node:os';
-import { createRequire } from 'node:module';
+import { host } from './host.js';
 import { replaceKernel, type KernelFunc } from './kernels.js';
 
 /** The functions of the addon (see `packages/native/index.d.cts`). */
@@ -72,13 +74,18 @@ const replaced: string[] = [];
 export function loadNative(): NativeAddon | null {
   if (loaded) return addon;
   loaded = true;
-  const env = process.env.UNTAPPED_NATIVE;
+  const env = host().env('UNTAPPED_NATIVE');
   if (env !== undefined && ['0', 'off', 'false', 'no'].includes(env.toLowerCase())) {
     loadReason = `switched off by UNTAPPED_NATIVE=${env}`;
     return null;
   }
+  const load = host().loadNative;
+  if (!load) {
+    loadReason = 'no native kernels in this runtime (they load through the Node entry, untapped/node)';
+    return null;
+  }
   try {
-    addon = createRequire(import.meta.url)('@untapped/native') as NativeAddon;
+    addon = load();
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     loadReason = /Cannot find module '@untapped\/native'/.test(msg) ? 'the @untapped/native package is not installed' : `@untapped/native did not load: ${msg.split('\n')[0]}`;
@@ -89,13 +96,13 @@ export function loadNative(): NativeAddon | null {
 
 /** Threads requested by the environment: `UNTAPPED_THREADS`, else every core. */
 export function defaultThreads(): number {
-  const env = process.env.UNTAPPED_THREADS;
+  const env = host().env('UNTAPPED_THREADS');
   if (env !== undefined && env !== '') {
     const n = Number(env);
     if (!Number.isInteger(n) || n < 1) throw new Error(`UNTAPPED_THREADS must be a positive integer, got '${env}'`);
     return n;
   }
-  return os.availableParallelism();
+  return host().cores();
 }
 
 /** Sets the OpenBLAS thread count (no effect without the addon). */

@@ -52,9 +52,9 @@ import {
 } from '../data/spectra.js';
 import { fitPls } from '../eval/pls.js';
 import { compositionKl, endmemberError } from '../eval/composition.js';
-import { writeFileAtomic, makeDir } from '../io/format.js';
-import { lockDir } from '../io/lock.js';
-import { lineChartPng, scatterPng } from '../report/chart.js';
+import { writeFileAtomic, makeDir } from '../node/files.js';
+import { lockDir } from '../node/lock.js';
+import { lineChartPng, scatterPng } from '../node/chart.js';
 import { cornerLabels } from './fit.js';
 import { PAPER_WEIGHTS, UntappedEstimator } from './estimator.js';
 import { finishReport, fmtMeanSd, isModelList, meanSd, type ComparedModel } from './stats.js';

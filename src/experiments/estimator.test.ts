@@ -7,7 +7,7 @@ import { setupEngine } from '../testing/helpers.js';
 import { Rng } from '../engine/rng.js';
 import { defaultWeights, PAPER_WEIGHTS, UntappedEstimator, toMatrix } from './estimator.js';
 import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
-import { writeUtp, readUtp } from '../io/format.js';
+import { writeUtp, readUtp } from '../node/files.js';
 
 await setupEngine();
 

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { gather } from '../data/batches.js';
-import { readUtp, writeUtp } from '../io/format.js';
+import { readUtp, writeUtp } from '../node/files.js';
 import { Semi2ConfigSchema, Semi2Dgm, type Semi2Config, type Semi2Weights } from '../models/semi2.js';
 import * as fs from 'node:fs';
 import { Trainer, type DataSource, type EvalRecord, type SelectOptions, type TrainResult } from '../train/trainer.js';

@@ -26,11 +26,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
-import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../io/format.js';
-import { lockDir } from '../io/lock.js';
-import { checkModelDirOut, isPartialFitDir, RefusedOutputError } from '../io/replace.js';
-import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, readTable, rowLocation, type Table } from '../io/table.js';
-import { lineChartPng } from '../report/chart.js';
+import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../node/files.js';
+import { lockDir } from '../node/lock.js';
+import { checkModelDirOut, isPartialFitDir, RefusedOutputError } from '../node/replace.js';
+import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, rowLocation, type Table } from '../io/table.js';
+import { readTable } from '../node/data.js';
+import { lineChartPng } from '../node/chart.js';
 import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
 import { Semi2Runnable } from '../models/semi2-runnable.js';
 import type { EvalRecord } from '../train/trainer.js';

@@ -23,14 +23,14 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import { loadMnist } from '../data/mnist.js';
+import { loadMnist } from '../node/mnist.js';
 import type { Dataset } from '../data/dataset.js';
 import { gather } from '../data/batches.js';
 import { Adam } from '../train/adam.js';
 import { ParamStore } from '../nn/params.js';
-import { imageGrid, writePng } from '../report/png.js';
-import { writeFileAtomic, makeDir } from '../io/format.js';
-import { lockDir } from '../io/lock.js';
+import { imageGrid, writePng } from '../node/png.js';
+import { writeFileAtomic, makeDir } from '../node/files.js';
+import { lockDir } from '../node/lock.js';
 import { UntappedEstimator } from './estimator.js';
 import { oneHot } from '../dists/categorical.js';
 import { meanSd } from './stats.js';

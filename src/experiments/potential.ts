@@ -21,9 +21,9 @@ import { Mlp } from '../nn/layers.js';
 import { GaussianHead } from '../nn/heads.js';
 import { Normal } from '../dists/normal.js';
 import { Adam } from '../train/adam.js';
-import { scatterPng, lineChartPng } from '../report/chart.js';
-import { writeFileAtomic, makeDir } from '../io/format.js';
-import { lockDir } from '../io/lock.js';
+import { scatterPng, lineChartPng } from '../node/chart.js';
+import { writeFileAtomic, makeDir } from '../node/files.js';
+import { lockDir } from '../node/lock.js';
 
 /** U(z) for z [N, 2] → [N] (the energy; the density is exp(−U)). */
 export function potentialEnergy(z: tf.Tensor): tf.Tensor {

@@ -8,8 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { writeFileAtomic } from '../io/format.js';
-import { linkChartSvgs, writeHtmlReport } from '../report/html.js';
+import { writeFileAtomic } from '../node/files.js';
+import { linkChartSvgs, writeHtmlReport } from '../node/html.js';
 
 /** What an experiment's `run` gets besides its options. */
 export interface ExperimentContext {

@@ -33,11 +33,11 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
-import { loadMnist } from '../data/mnist.js';
+import { loadMnist } from '../node/mnist.js';
 import { labelledSubset } from '../data/subset.js';
 import { subsetRows } from '../data/dataset.js';
 import { boxIsOrdered, Semi2ConfigShape, type Semi2Weights } from '../models/semi2.js';
-import { readConfigFile } from '../config/validate.js';
+import { readConfigFile } from '../node/data.js';
 import { fitData, oneHotRows, readFitInputs, type FitInfo, type FitInputs, type FittedModel } from './fit.js';
 import type { Semi2Data } from './estimator.js';
 

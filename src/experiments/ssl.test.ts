@@ -9,7 +9,7 @@ import { makeMoons } from '../data/moons.js';
 import type { Dataset } from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
 import { SemiSupervisedDgm, SslConfigSchema } from '../models/ssl.js';
-import { writeUtp } from '../io/format.js';
+import { writeUtp } from '../node/files.js';
 import { MNIST100_CHECKPOINT, auxiliaryActivity, loadSslModel, mnist100Experiment, saveSslModel, spreadMoonLabels, trainSsl } from './ssl.js';
 
 await setupEngine();

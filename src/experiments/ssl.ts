@@ -13,7 +13,7 @@ import { moonsBayesClassify, moonsSplits } from '../data/moons.js';
 import { labelledSubset } from '../data/subset.js';
 import { binarizeInto } from '../data/binarize.js';
 import { oneHot } from '../dists/categorical.js';
-import { loadMnist } from '../data/mnist.js';
+import { loadMnist } from '../node/mnist.js';
 import { lowVarianceColumns, complementColumns, selectColumns } from '../data/columns.js';
 import { SemiSupervisedDgm, SslConfigSchema, type SslConfig } from '../models/ssl.js';
 import { Trainer, type DataSource, type EvalRecord } from '../train/trainer.js';
@@ -21,11 +21,11 @@ import { warmupBeta } from '../objectives/schedules.js';
 import { bound } from '../objectives/bounds.js';
 import { Vae } from '../models/vae.js';
 import { pca2 } from '../eval/pca.js';
-import { lineChartPng, scatterPng } from '../report/chart.js';
-import { readUtp, writeFileAtomic, writeUtp, makeDir } from '../io/format.js';
-import { lockDir } from '../io/lock.js';
+import { lineChartPng, scatterPng } from '../node/chart.js';
+import { readUtp, writeFileAtomic, writeUtp, makeDir } from '../node/files.js';
+import { lockDir } from '../node/lock.js';
 import { confusionMatrix, errorRate, formatConfusion } from '../eval/classify.js';
-import { imageGrid, writePng } from '../report/png.js';
+import { imageGrid, writePng } from '../node/png.js';
 
 /** Options of {@link trainSsl}. */
 export interface SslRunOptions {

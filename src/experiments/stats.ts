@@ -1,6 +1,6 @@
 /** Summaries of results over seeds, shared by the experiments. */
 import path from 'node:path';
-import { writeFileAtomic } from '../io/format.js';
+import { writeFileAtomic } from '../node/files.js';
 
 /** Mean and sample standard deviation (n − 1; 0 for a single value) of `v`. */
 export function meanSd(v: number[]): { mean: number; sd: number } {

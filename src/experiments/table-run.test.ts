@@ -13,9 +13,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { familyTypes, modelFamily } from '../models/registry.js';
 import { RunConfigSchema } from '../config/run.js';
-import { readConfigFile, validateConfig } from '../config/validate.js';
-import { readUtp } from '../io/format.js';
-import { loadSources } from '../data/sources.js';
+import { readConfigFile } from '../node/data.js';
+import { validateConfig } from '../config/validate.js';
+import { readUtp } from '../node/files.js';
+import { loadSources } from '../node/data.js';
 import { loadRunData, resolveSourcePaths, trainRun } from './run.js';
 import { setupEngine } from '../testing/helpers.js';
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { setupEngine } from '../testing/helpers.js';
-import { loadMnist } from '../data/mnist.js';
+import { loadMnist } from '../node/mnist.js';
 import { binarizeInto } from '../data/binarize.js';
 import { gather } from '../data/batches.js';
 import { Vae, VaeConfigSchema } from '../models/vae.js';

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -6,7 +7,8 @@ import * as path from 'node:path';
 import { mock } from 'node:test';
 import fsCjs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { encodeUtp, decodeUtp, writeUtp, readUtp, writeFileAtomic, removeStaleTemps, pidAlive, FormatError, FileWriteError, UTP_VERSION } from './format.js';
+import { encodeUtp, decodeUtp, FormatError, UTP_VERSION } from './format.js';
+import { writeUtp, readUtp, writeFileAtomic, removeStaleTemps, pidAlive, FileWriteError } from '../node/files.js';
 
 const sample = () => ({
   kind: 'checkpoint',
@@ -26,6 +28,17 @@ test('round trip keeps names, shapes, values and metadata', () => {
   assert.deepEqual(c.tensors.get('w')!.shape, [2, 3]);
   assert.deepEqual(Array.from(c.tensors.get('w')!.data), Array.from(sample().tensors.get('w')!.data));
   assert.deepEqual(Array.from(c.tensors.get('b')!.data), [0, -0, 1e30].map((v) => Math.fround(v)));
+});
+
+test('the checksum is SHA-256 as node:crypto computes it (files written before the pure SHA-256 still load)', () => {
+  const buf = Buffer.from(encodeUtp(sample()));
+  const want = createHash('sha256').update(buf.subarray(0, 16)).update(buf.subarray(48)).digest();
+  assert.deepEqual(buf.subarray(16, 48), want);
+  // a file whose checksum node:crypto wrote (as every earlier untapped did) decodes
+  const again = Buffer.from(buf);
+  again.fill(0, 16, 48);
+  createHash('sha256').update(again.subarray(0, 16)).update(again.subarray(48)).digest().copy(again, 16);
+  assert.deepEqual(decodeUtp(again, 'old.utp').tensors.get('w')!.data, sample().tensors.get('w')!.data);
 });
 
 test('damaged, truncated, foreign and future files are clear errors naming the file', () => {
@@ -62,7 +75,7 @@ test('atomic write replaces the file whole and leaves no temporary behind', () =
 
 test('damage in the header (config, tensor table) is detected by the checksum', () => {
   const c = { ...sample(), meta: { config: { activation: 'tanh' }, note: 'x' } };
-  const buf = encodeUtp(c);
+  const buf = Buffer.from(encodeUtp(c));
   const at = buf.indexOf('tanh');
   assert.ok(at > 0);
   const relu = Buffer.from(buf);

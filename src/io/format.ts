@@ -17,13 +17,13 @@
  * The checksum covers the preamble, the header (tensor table, model config, trainer state) and the
  * payload, so damage anywhere is detected on load. Version 1 files (checksum over the payload only,
  * stored in the header) are refused with an error saying so: their header cannot be verified.
- * Files are written atomically: to `.name.tmp-<pid>` in the same directory, fsync'd, then renamed
- * over `path`, so a reader (or a run killed mid-write) never sees a half-written file; the temporary
- * file is removed on every failure path.
+ * This module encodes and decodes bytes (`Uint8Array`) and runs anywhere; the checksum is a pure
+ * SHA-256 ({@link sha256}). Reading and writing files is the Node entry's (`untapped/node`:
+ * `readUtp`, `writeUtp`), which writes atomically: to `.name.tmp-<pid>` in the same directory,
+ * fsync'd, then renamed over `path`, so a reader (or a run killed mid-write) never sees a
+ * half-written file; the temporary file is removed on every failure path.
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { sha256 } from './sha256.js';
 
 /** Current format version written by {@link writeUtp}. */
 export const UTP_VERSION = 2;
@@ -60,7 +60,7 @@ export class FormatError extends Error {
 }
 
 /** Serialises contents to bytes. */
-export function encodeUtp(c: UtpContents): Buffer {
+export function encodeUtp(c: UtpContents): Uint8Array {
   const entries: { name: string; shape: number[]; offset: number; length: number }[] = [];
   let offset = 0;
   for (const [name, t] of c.tensors) {
@@ -69,55 +69,61 @@ export function encodeUtp(c: UtpContents): Buffer {
     entries.push({ name, shape: t.shape, offset, length: n });
     offset += n * 4;
   }
-  const payload = Buffer.alloc(offset);
+  const header = new TextEncoder().encode(JSON.stringify({ kind: c.kind, meta: c.meta, tensors: entries, payloadBytes: offset }));
+  const out = new Uint8Array(START + header.length + padTo4(START + header.length) + offset);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  view.setUint32(8, UTP_VERSION, true);
+  view.setUint32(12, header.length, true);
+  out.set(header, START);
+  const p0 = out.length - offset;
   for (const e of entries) {
     const t = c.tensors.get(e.name)!;
-    const view = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    if (isLittleEndian) view.copy(payload, e.offset);
-    else for (let i = 0; i < t.data.length; i++) payload.writeFloatLE(t.data[i], e.offset + 4 * i);
+    if (isLittleEndian) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p0 + e.offset);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(p0 + e.offset + 4 * i, t.data[i], true);
   }
-  const header = Buffer.from(JSON.stringify({ kind: c.kind, meta: c.meta, tensors: entries, payloadBytes: offset }), 'utf8');
-  const out = Buffer.alloc(START + header.length + padTo4(START + header.length) + payload.length);
-  out.write(MAGIC, 0, 'ascii');
-  out.writeUInt32LE(UTP_VERSION, 8);
-  out.writeUInt32LE(header.length, 12);
-  header.copy(out, START);
-  payload.copy(out, out.length - payload.length);
-  digest(out).copy(out, PRE);
+  out.set(digest(out), PRE);
   return out;
 }
 
 const padTo4 = (n: number): number => (4 - (n % 4)) % 4;
 
 /** SHA-256 of a version-2 file's bytes, leaving out the 32 bytes where it is stored. */
-function digest(buf: Buffer): Buffer {
-  return createHash('sha256').update(buf.subarray(0, PRE)).update(buf.subarray(START)).digest();
+function digest(buf: Uint8Array): Uint8Array {
+  return sha256(buf.subarray(0, PRE), buf.subarray(START));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const isLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Parses bytes produced by {@link encodeUtp}; `file` names the source in errors. */
-export function decodeUtp(buf: Buffer, file: string): UtpContents {
+export function decodeUtp(buf: Uint8Array, file: string): UtpContents {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf.length < 16) throw new FormatError(file, `too short to be an untapped file (${buf.length} bytes)`);
-  if (buf.toString('ascii', 0, 8) !== MAGIC) throw new FormatError(file, 'not an untapped file (bad magic bytes)');
-  const version = buf.readUInt32LE(8);
+  if (String.fromCharCode(...buf.subarray(0, 8)) !== MAGIC) throw new FormatError(file, 'not an untapped file (bad magic bytes)');
+  const version = view.getUint32(8, true);
   if (version === 1) {
     throw new FormatError(file, 'format version 1, written by an earlier untapped whose checksum does not cover the header (tensor table, config, trainer state); this build reads version 2 only: train or fit the model again to write it in the current format');
   }
   if (version !== UTP_VERSION) throw new FormatError(file, `format version ${version} is not supported (this build reads version ${UTP_VERSION})`);
   if (buf.length < START) throw new FormatError(file, `truncated: ${buf.length} bytes is shorter than the ${START}-byte preamble`);
-  const hlen = buf.readUInt32LE(12);
+  const hlen = view.getUint32(12, true);
   if (START + hlen > buf.length) throw new FormatError(file, `truncated or damaged: header of ${hlen} bytes does not fit in ${buf.length} bytes`);
   const start = START + hlen + padTo4(START + hlen);
   const payload = buf.subarray(Math.min(start, buf.length));
   let header: { kind: string; meta: Record<string, unknown>; tensors: { name: string; shape: number[]; offset: number; length: number }[]; payloadBytes: number } | undefined;
   let headerError = '';
   try {
-    header = JSON.parse(buf.toString('utf8', START, START + hlen));
+    header = JSON.parse(new TextDecoder().decode(buf.subarray(START, START + hlen)));
   } catch (e) {
     headerError = (e as Error).message;
   }
-  if (!digest(buf).equals(buf.subarray(PRE, START))) {
+  if (!sameBytes(digest(buf), buf.subarray(PRE, START))) {
     // Name the likely cause: a short payload is a truncated file, anything else damage.
     if (header && typeof header.payloadBytes === 'number' && payload.length !== header.payloadBytes) {
       throw new FormatError(file, `truncated or padded: payload is ${payload.length} bytes, header says ${header.payloadBytes}`);
@@ -138,165 +144,11 @@ export function decodeUtp(buf: Buffer, file: string): UtpContents {
     const data = new Float32Array(n);
     const src = payload.subarray(e.offset, e.offset + 4 * n);
     if (isLittleEndian) new Uint8Array(data.buffer).set(src);
-    else for (let i = 0; i < n; i++) data[i] = src.readFloatLE(4 * i);
+    else {
+      const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      for (let i = 0; i < n; i++) data[i] = sv.getFloat32(4 * i, true);
+    }
     tensors.set(e.name, { shape: e.shape, data });
   }
   return { kind: header.kind, meta: header.meta ?? {}, tensors };
-}
-
-/** What an errno code means, in words, for a file the user named. */
-function causeOf(e: unknown, file: string): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const dir = path.dirname(file);
-  switch (code) {
-    case 'ENOSPC':
-      return 'no space left on the device (disk full)';
-    case 'EDQUOT':
-      return 'disk quota exceeded';
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied (is ${dir} writable?)`;
-    case 'EROFS':
-      return 'read-only file system';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'ENOTDIR':
-      return `a part of the path ${dir} is a file, not a directory`;
-    case 'ENOENT':
-      return `the directory ${dir} does not exist`;
-    default:
-      return (e as Error).message ?? String(e);
-  }
-}
-
-/** An error writing a file the user asked for: names `file` and the cause; `code` is the errno code. */
-export class FileWriteError extends Error {
-  readonly code: string | undefined;
-  constructor(
-    readonly file: string,
-    cause: unknown,
-  ) {
-    super(`cannot write ${file}: ${causeOf(cause, file)}`);
-    this.name = 'FileWriteError';
-    this.code = (cause as NodeJS.ErrnoException).code;
-  }
-}
-
-const TEMP = /^\.(.+)\.tmp-(\d+)$/;
-
-/** Whether a process with this id is running (on this machine). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Removes the temporary files (`.name.tmp-<pid>`) that writers killed mid-write left in `dir`: those
- * of processes no longer running. Best-effort; returns the names removed.
- */
-export function removeStaleTemps(dir: string): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const n of names) {
-    const m = TEMP.exec(n);
-    if (!m) continue;
-    const pid = Number(m[2]);
-    if (pid === process.pid || pidAlive(pid)) continue;
-    try {
-      fs.rmSync(path.join(dir, n), { force: true });
-      removed.push(n);
-    } catch {
-      // another process may be removing it too
-    }
-  }
-  return removed;
-}
-
-/** Creates `dir` (and its parents); an error names the directory and the cause. */
-export function makeDir(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new FileWriteError(dir, e);
-  }
-}
-
-/**
- * Writes `bytes` to `file` atomically: a temporary file in the same directory is written and
- * fsync'd, then renamed over `file`. On any failure (disk full, permission, `file` a directory, …)
- * the temporary file is removed and the error names `file` and the cause ({@link FileWriteError}).
- * Temporary files left by writers that were killed (dead pids) in the same directory are removed.
- */
-export function writeFileAtomic(file: string, bytes: Buffer | string): void {
-  let st: fs.Stats | null = null;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    // not there yet
-  }
-  if (st && !st.isFile() && !st.isDirectory()) {
-    // a device, FIFO or socket (/dev/null, /dev/stdout, a named pipe): written into, never replaced
-    try {
-      fs.writeFileSync(file, bytes);
-    } catch (e) {
-      throw new FileWriteError(file, e);
-    }
-    return;
-  }
-  // through a symbolic link, the file it points to is replaced (the link stays)
-  const real = st ? fs.realpathSync(file) : file;
-  const dir = path.dirname(real);
-  const tmp = path.join(dir, `.${path.basename(real)}.tmp-${process.pid}`);
-  removeStaleTemps(dir);
-  let created = false;
-  try {
-    if (st?.isDirectory()) throw Object.assign(new Error(`EISDIR: ${file}`), { code: 'EISDIR' });
-    const fd = fs.openSync(tmp, 'w');
-    created = true;
-    try {
-      fs.writeFileSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, real);
-    created = false;
-  } catch (e) {
-    if (created) {
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {
-        // nothing more can be done; the error below is the one that matters
-      }
-    }
-    throw new FileWriteError(file, e);
-  }
-  try {
-    const dfd = fs.openSync(dir, 'r');
-    fs.fsyncSync(dfd);
-    fs.closeSync(dfd);
-  } catch {
-    // directory fsync is best-effort (not supported on every platform)
-  }
-}
-
-/** Writes a `.utp` file atomically. */
-export function writeUtp(file: string, c: UtpContents): void {
-  writeFileAtomic(file, encodeUtp(c));
-}
-
-/** Reads a `.utp` file, with clear errors for a missing or damaged file. */
-export function readUtp(file: string): UtpContents {
-  if (!fs.existsSync(file)) throw new FormatError(file, 'file not found');
-  return decodeUtp(fs.readFileSync(file), file);
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkSameWidth, checkSimplexTable, formatCsv, parseCsv, parseJsonTable, parseNpy, readTable } from './table.js';
+import { checkSameWidth, checkSimplexTable, formatCsv, parseCsv, parseJsonTable, parseNpy } from './table.js';
+import { readTable } from '../node/data.js';
 
 /** Builds an NPY v1 buffer for a 2-D float64 or int32 array (written here for the test). */
 function npy(values: number[], shape: number[], descr: '<f8' | '<i4' | '>f4', fortran = false): Buffer {

@@ -18,9 +18,9 @@
  *
  * **NPY** (`.npy`, NumPy format 1.0–3.0): a 1-D or 2-D array of float32, float64, int8/16/32/64 or
  * uint8/16/32, either byte order, C or Fortran order. A 1-D array is one column.
+ *
+ * This module parses bytes and text and runs anywhere; the Node entry's `readTable` reads files.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 /** A numeric table read from a file: `n` rows of `width` float32 values, row-major. */
 export interface Table {
@@ -246,19 +246,24 @@ export function parseNpy(buf: Uint8Array, file: string): Table {
   return { file, ids: Array.from({ length: n }, (_, i) => `row ${i}`), columns: Array.from({ length: width }, (_, j) => `c${j}`), data, n, width, lines: Array.from({ length: n }, (_, i) => i), rowWord: 'row' };
 }
 
-/** Reads a table from a `.csv`/`.tsv`/`.txt`, `.json` or `.npy` file (format by extension). */
-export function readTable(file: string): Table {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new DataFileError(err.code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${err.message})`);
-  }
-  const ext = path.extname(file).toLowerCase();
+/** The extension of a file name, with its dot, lower-cased (`''` when none), as Node's `path.extname`. */
+export function fileExtension(file: string): string {
+  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  const k = base.lastIndexOf('.');
+  if (k <= 0 || /^\.+$/.test(base)) return '';
+  return base.slice(k).toLowerCase();
+}
+
+/**
+ * Parses a table from the bytes of a `.csv`/`.tsv`/`.txt`, `.json` or `.npy` file (format by the
+ * extension of `file`, which also names it in errors). Node: `readTable` reads the file.
+ */
+export function parseTable(bytes: Uint8Array, file: string): Table {
+  const ext = fileExtension(file);
+  const text = () => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
   if (ext === '.npy') return parseNpy(bytes, file);
-  if (ext === '.json') return parseJsonTable(bytes.toString('utf8'), file);
-  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return parseCsv(bytes.toString('utf8'), file);
+  if (ext === '.json') return parseJsonTable(text(), file);
+  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return parseCsv(text(), file);
   throw new DataFileError(`${file}: unknown file type '${ext}'; use .csv, .tsv, .txt, .json or .npy`);
 }
 

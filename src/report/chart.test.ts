@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { CHART_COLORS, chartFontFiles, compileChart, fontAdvances, heatmapPng, heatmapSpec, lineChart, lineChartPng, lineChartSpec, scatter, scatterPng, scatterSpec, unitActivityCells, unitActivityPng, unitActivitySpec, UNIT_ACTIVITY_LOG10_FLOOR, widenRange, wrapTitle, type ChartSpec } from './index.js';
+import { CHART_COLORS, heatmapSpec, lineChartSpec, scatterSpec, unitActivityCells, unitActivitySpec, UNIT_ACTIVITY_LOG10_FLOOR, widenRange, wrapTitle, type ChartSpec } from './index.js';
+import { chartFontFiles, compileChart, fontAdvances, heatmapPng, lineChart, lineChartPng, scatter, scatterPng, unitActivityPng } from '../node/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'untapped-chart-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));

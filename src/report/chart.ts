@@ -3,19 +3,20 @@
  * curves with the papers' reference lines, spectra and generated endmembers), scatter plots
  * (latent means, PCA, predicted against true with the 1:1 line) and heat maps (confusion matrices,
  * active units). The builders take plain data only (arrays, names, units: never tensors or file
- * paths), so the same specs serve a browser page; `render.ts` turns a spec into SVG and PNG.
+ * paths), so the same specs serve a browser page (vega-lite and vega run there as they are).
  *
- * The file writers (`lineChartPng`, `scatterPng`, `heatmapPng`, `writeChart`) write three files
- * for `NAME.png`: the PNG, `NAME.svg` beside it, and `NAME.vl.json` (the spec, which the HTML
- * report embeds as an interactive view).
+ * The Node entry renders a spec to SVG and PNG (`node/render.ts`) and has the file writers
+ * (`lineChartPng`, `scatterPng`, `heatmapPng`, `writeChart`), which write three files for
+ * `NAME.png`: the PNG, `NAME.svg` beside it, and `NAME.vl.json` (the spec, which the HTML report
+ * embeds as an interactive view).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { writeFileAtomic } from '../io/format.js';
-import { writePng } from './png.js';
-import { CHART_FONT, renderChartSync, type ChartSpec, type RenderedChart } from './render.js';
+import type { TopLevelSpec } from 'vega-lite';
 
-export type { ChartSpec } from './render.js';
+/** A Vega-Lite specification (plain JSON). */
+export type ChartSpec = TopLevelSpec;
+
+/** The family name the charts ask for; the PNG renderer maps it (and `sans-serif`) to the DejaVu Sans files. */
+export const CHART_FONT = 'DejaVu Sans';
 
 /**
  * The colours of series (line charts) and classes (scatter plots), in order: ten hues chosen to be
@@ -94,11 +95,6 @@ export interface ChartFrame {
   yRange: [number, number];
   /** The files written: the PNG, the SVG and the Vega-Lite spec. */
   files: { png: string; svg: string; spec: string };
-}
-
-/** A rendered chart with its spec. */
-export interface ChartImage extends RenderedChart {
-  spec: ChartSpec;
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -540,64 +536,9 @@ export function unitActivityCells(spec: ChartSpec): UnitActivityCell[] {
   return d as UnitActivityCell[];
 }
 
-function render(spec: ChartSpec, opts: ChartOptions): ChartImage {
-  return { ...renderChartSync(spec, opts.scale === undefined ? {} : { scale: opts.scale }), spec };
-}
-
 /** The scale domains a builder put into `spec` (first layer), for the frame of a writer. */
-function domains(spec: ChartSpec): { x: [number, number]; y: [number, number] } {
+export function chartDomains(spec: ChartSpec): { x: [number, number]; y: [number, number] } {
   const enc = (spec as unknown as { layer: { encoding: { x: { scale?: { domain?: unknown } }; y: { scale?: { domain?: unknown } } } }[] }).layer[0].encoding;
   const d = (v: unknown): [number, number] => (Array.isArray(v) && typeof v[0] === 'number' ? [v[0], v[1]] : [NaN, NaN]);
   return { x: d(enc.x.scale?.domain), y: d(enc.y.scale?.domain) };
-}
-
-/**
- * Writes a chart for `file` (a `.png` path): the PNG, the SVG beside it (`.svg`) and the spec
- * (`.vl.json`), each atomically, parent directories created. Returns the frame.
- */
-export function writeChart(file: string, spec: ChartSpec, opts: Pick<ChartOptions, 'scale'> = {}, who = 'writeChart'): ChartFrame {
-  if (typeof file !== 'string' || file.length === 0) throw new Error(`${who}: file must be a non-empty path`);
-  const stem = file.replace(/\.png$/i, '');
-  const files = { png: `${stem}.png`, svg: `${stem}.svg`, spec: `${stem}.vl.json` };
-  const img = render(spec, opts);
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  writePng(files.png, img.png);
-  writeFileAtomic(files.svg, img.svg);
-  writeFileAtomic(files.spec, JSON.stringify(spec) + '\n');
-  const d = domains(spec);
-  return { width: img.width, height: img.height, xRange: d.x, yRange: d.y, files };
-}
-
-/** Renders a line chart (see {@link lineChartSpec}): spec, SVG and PNG. */
-export function lineChart(series: LineSeries[], opts: LineChartOptions = {}): ChartImage {
-  return render(lineChartSpec(series, opts, 'lineChart'), opts);
-}
-
-/** Writes a line chart (see {@link lineChartSpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
-export function lineChartPng(file: string, series: LineSeries[], opts: LineChartOptions = {}): ChartFrame {
-  if (typeof file !== 'string' || file.length === 0) throw new Error('lineChartPng: file must be a non-empty path');
-  return writeChart(file, lineChartSpec(series, opts, 'lineChartPng'), opts, 'lineChartPng');
-}
-
-/** Renders a scatter plot (see {@link scatterSpec}): spec, SVG and PNG. */
-export function scatter(points: ArrayLike<number>, labels: ArrayLike<number>, opts: ScatterOptions = {}): ChartImage {
-  return render(scatterSpec(points, labels, opts, 'scatter'), opts);
-}
-
-/** Writes a scatter plot (see {@link scatterSpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
-export function scatterPng(file: string, points: ArrayLike<number>, labels: ArrayLike<number>, opts: ScatterOptions = {}): ChartFrame {
-  if (typeof file !== 'string' || file.length === 0) throw new Error('scatterPng: file must be a non-empty path');
-  return writeChart(file, scatterSpec(points, labels, opts, 'scatterPng'), opts, 'scatterPng');
-}
-
-/** Writes a unit-activity heat map (see {@link unitActivitySpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
-export function unitActivityPng(file: string, models: UnitActivityRow[], opts: UnitActivityOptions = {}): ChartFrame {
-  if (typeof file !== 'string' || file.length === 0) throw new Error('unitActivityPng: file must be a non-empty path');
-  return writeChart(file, unitActivitySpec(models, opts, 'unitActivityPng'), opts, 'unitActivityPng');
-}
-
-/** Writes a heat map (see {@link heatmapSpec}) as `file` (PNG), its `.svg` and `.vl.json`. */
-export function heatmapPng(file: string, matrix: ArrayLike<number>[], opts: HeatmapOptions = {}): ChartFrame {
-  if (typeof file !== 'string' || file.length === 0) throw new Error('heatmapPng: file must be a non-empty path');
-  return writeChart(file, heatmapSpec(matrix, opts, 'heatmapPng'), opts, 'heatmapPng');
 }

@@ -1,5 +1,3 @@
-/** Reporting: image grids (PNG), charts (Vega-Lite specs rendered to SVG and PNG), latent-space views. */
-export * from './png.js';
+/** Reporting: Vega-Lite chart specs and latent-space views, as data (the Node entry renders and writes them: PNG grids, chart files, HTML reports). */
 export * from './chart.js';
-export { chartFontFiles, compileChart, fontAdvances, renderChart, renderChartSync, CHART_FONT, type RenderedChart, type RenderOptions } from './render.js';
 export * from './latent.js';

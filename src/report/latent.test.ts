@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PNG } from 'pngjs';
 import { assertClose, setupEngine } from '../testing/helpers.js';
-import { latentMeans, manifoldPoints, normalQuantile, writeLatentScatterPng, writeManifoldPng } from './latent.js';
+import { latentMeans, manifoldPoints, normalQuantile } from './latent.js';
+import { writeLatentScatterPng, writeManifoldPng } from '../node/latent.js';
 
 await setupEngine();
 

@@ -6,11 +6,10 @@
  *   N(0, I) get equal numbers of cells;
  * - a **scatter of encodings**: the posterior means E[q(z | x)] of test images, coloured by class.
  *
- * Model-agnostic: callers pass the decode and encode functions (tensors in, tensors out).
+ * Model-agnostic: callers pass the decode and encode functions (tensors in, tensors out). The
+ * arrays are computed here; the Node entry writes them (`writeManifoldPng`, `writeLatentScatterPng`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { imageGrid, writePng } from './png.js';
-import { scatterPng, type ChartFrame, type ScatterOptions } from './chart.js';
 
 /**
  * Standard-normal quantile Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation (relative error
@@ -51,7 +50,7 @@ export function manifoldPoints(steps = 20, pMin = 0.05): Float32Array {
   return out;
 }
 
-/** Options of {@link writeManifoldPng}. */
+/** Options of {@link manifoldGrid} (and the Node entry's `writeManifoldPng`). */
 export interface ManifoldOptions {
   /** Grid points per axis (default 20). */
   steps?: number;
@@ -66,17 +65,23 @@ export interface ManifoldOptions {
 }
 
 /**
- * Decodes the manifold grid and writes it to `file` as a grayscale PNG. `decode(z, panel)` maps
- * latent points z [m, 2] to images [m, h·w] (means of p(x | z), values in [0, 1]); with `panels`
- * > 1 each panel is decoded separately (e.g. with the class fixed to the panel index) and the
- * panels are laid out in a grid, one blank cell apart.
+ * Decodes the manifold grid into the pixels of an image grid (cells of h × w, `cols` per row, row
+ * major). `decode(z, panel)` maps latent points z [m, 2] to images [m, h·w] (means of p(x | z),
+ * values in [0, 1]); with `panels` > 1 each panel is decoded separately (e.g. with the class fixed
+ * to the panel index) and the panels are laid out in a grid, one blank cell apart. `who` names the
+ * caller in errors.
  */
-export function writeManifoldPng(file: string, decode: (z: tf.Tensor, panel: number) => tf.Tensor, shape: number[], opts: ManifoldOptions = {}): { steps: number; panels: number } {
+export function manifoldGrid(
+  decode: (z: tf.Tensor, panel: number) => tf.Tensor,
+  shape: number[],
+  opts: ManifoldOptions = {},
+  who = 'manifoldGrid',
+): { pixels: Float32Array; count: number; h: number; w: number; cols: number; steps: number; panels: number } {
   const steps = opts.steps ?? 20;
   const panels = opts.panels ?? 1;
-  if (!Number.isInteger(panels) || panels < 1) throw new Error(`writeManifoldPng: panels must be an integer ≥ 1, got ${panels}`);
+  if (!Number.isInteger(panels) || panels < 1) throw new Error(`${who}: panels must be an integer ≥ 1, got ${panels}`);
   const pc = opts.panelCols ?? Math.min(panels, 5);
-  if (!Number.isInteger(pc) || pc < 1) throw new Error(`writeManifoldPng: panelCols must be an integer ≥ 1, got ${pc}`);
+  if (!Number.isInteger(pc) || pc < 1) throw new Error(`${who}: panelCols must be an integer ≥ 1, got ${pc}`);
   const [h, w] = shape;
   const pix = h * w;
   const pts = manifoldPoints(steps, opts.pMin);
@@ -87,7 +92,7 @@ export function writeManifoldPng(file: string, decode: (z: tf.Tensor, panel: num
     if (out.shape.length !== 2 || out.shape[0] !== m || out.shape[1] !== pix) {
       const shp = out.shape;
       out.dispose();
-      throw new Error(`writeManifoldPng: decode must return [${m}, ${pix}] images of ${h}×${w}, got [${shp}]`);
+      throw new Error(`${who}: decode must return [${m}, ${pix}] images of ${h}×${w}, got [${shp}]`);
     }
     imgs.push(out.dataSync() as Float32Array);
     out.dispose();
@@ -104,8 +109,7 @@ export function writeManifoldPng(file: string, decode: (z: tf.Tensor, panel: num
       grid.set(imgs[p].subarray(i * pix, (i + 1) * pix), cell * pix);
     }
   }
-  writePng(file, imageGrid(grid, rows * cols, h, w, { cols, scale: opts.scale ?? 2 }));
-  return { steps, panels };
+  return { pixels: grid, count: rows * cols, h, w, cols, steps, panels };
 }
 
 /**
@@ -128,20 +132,4 @@ export function latentMeans(encode: (x: tf.Tensor, labels: Int32Array) => tf.Ten
     z.dispose();
   }
   return out;
-}
-
-/**
- * Writes a scatter plot of the posterior means of the rows of `x`, coloured by `labels` (classes
- * 0–9), to `file` (see {@link latentMeans} for `encode`). Returns the chart's frame.
- */
-export function writeLatentScatterPng(
-  file: string,
-  encode: (x: tf.Tensor, labels: Int32Array) => tf.Tensor,
-  x: Float32Array,
-  labels: Int32Array,
-  dim: number,
-  opts: ScatterOptions = {},
-): ChartFrame {
-  const pts = latentMeans(encode, x, labels, dim);
-  return scatterPng(file, pts, labels, { title: 'E[q(z|x)] of test images', xLabel: 'z1', yLabel: 'z2', ...opts });
 }

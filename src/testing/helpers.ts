@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine/backend.js';
+import '../node/host.js';
 
 /** Starts the engine for a test file (honours `UNTAPPED_BACKEND`). */
 export async function setupEngine(): Promise<void> {

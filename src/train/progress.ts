@@ -4,10 +4,12 @@
  * fraction of the work, so logs stay readable.
  */
 
+import { host, type TextSink } from '../engine/host.js';
+
 /** Options of {@link Progress}. */
 export interface ProgressOptions {
-  /** Stream to draw on; default process.stderr. */
-  stream?: NodeJS.WriteStream;
+  /** Stream to draw on; default the host's stderr (Node: standard error). */
+  stream?: TextSink;
   /** Force terminal / plain mode; default: the stream's isTTY. */
   tty?: boolean;
   /** In plain mode, print every this fraction of the total (default 0.25). */
@@ -18,7 +20,7 @@ export interface ProgressOptions {
 
 /** A progress bar for `total` units of work labelled `label`. */
 export class Progress {
-  private readonly stream: NodeJS.WriteStream;
+  private readonly stream: TextSink;
   private readonly tty: boolean;
   private readonly start = performance.now();
   private lastDraw = 0;
@@ -30,7 +32,7 @@ export class Progress {
     private readonly total: number,
     private readonly opts: ProgressOptions = {},
   ) {
-    this.stream = opts.stream ?? process.stderr;
+    this.stream = opts.stream ?? host().stderr;
     this.tty = opts.tty ?? Boolean(this.stream.isTTY);
     this.nextPlain = (opts.plainEvery ?? 0.25) * total;
   }

@@ -12,6 +12,8 @@ import { Trainer, TrainingDivergedError, type DataSource, type Objective } from 
 import { Adam } from './adam.js';
 import { ParamStore } from '../nn/params.js';
 import { decodeUtp } from '../io/format.js';
+import { memoryStorage } from '../io/storage.js';
+import { browserHost, host, setHost } from '../engine/host.js';
 
 await setupEngine();
 
@@ -301,4 +303,54 @@ test('an ordinary run (loss falling, noisy) has no warning', async () => {
   assert.equal(r.lossWatch.first, null);
   trainer.dispose();
   model.dispose();
+});
+
+test('storage: checkpoint and log in memory (as in a browser) resume bit-identically, with the bytes a file gets', async () => {
+  const straight = setup(5);
+  await straight.trainer.run();
+  const want = straight.model.params.snapshot();
+  straight.trainer.dispose();
+  straight.model.dispose();
+
+  const mem = memoryStorage();
+  const first = setup(5, { epochs: 2, checkpointFile: 'run/c.utp', logFile: 'run/log.jsonl', storage: mem });
+  await first.trainer.run();
+  first.trainer.dispose();
+  first.model.dispose();
+  const afterTwo = mem.read('run/c.utp');
+  assert.equal(decodeUtp(afterTwo, 'c').kind, 'checkpoint');
+  assert.deepEqual(mem.text('run/log.jsonl').trim().split('\n').map((l) => JSON.parse(l).type), ['start', 'eval', 'eval', 'end']);
+  const second = setup(5, { epochs: 4, checkpointFile: 'run/c.utp', storage: mem }, 99);
+  second.trainer.restore('run/c.utp');
+  await second.trainer.run();
+  const got = second.model.params.snapshot();
+  for (const [k, v] of want) assert.deepEqual(Array.from(got.get(k)!.data), Array.from(v.data), `parameter ${k}`);
+  second.trainer.dispose();
+  second.model.dispose();
+
+  // the same run into a file writes the same bytes, except the clock (trainSeconds, time) in the metadata
+  const dir = tmp();
+  const ck = path.join(dir, 'c.utp');
+  const onDisk = setup(5, { epochs: 2, checkpointFile: ck });
+  await onDisk.trainer.run();
+  onDisk.trainer.dispose();
+  onDisk.model.dispose();
+  const a = decodeUtp(fs.readFileSync(ck), ck);
+  const b = decodeUtp(afterTwo, 'c');
+  assert.deepEqual([...a.tensors.keys()], [...b.tensors.keys()]);
+  for (const [k, v] of a.tensors) assert.deepEqual(Array.from(v.data), Array.from(b.tensors.get(k)!.data), `tensor ${k}`);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('storage: without one (a browser host), a checkpoint or log file is an error saying what to pass', () => {
+  const saved = host();
+  setHost(browserHost);
+  try {
+    assert.throws(() => setup(1, { checkpointFile: 'c.utp' }), /c\.utp: no storage for the trainer's checkpoint; pass the storage option/);
+    const t = setup(1); // no files: no storage needed
+    t.trainer.dispose();
+    t.model.dispose();
+  } finally {
+    setHost(saved);
+  }
 });

@@ -16,13 +16,18 @@
  * a copy of the weights at the best value so far, carried in every checkpoint with the count of
  * evaluations since; after `patience` evaluations without improvement training stops early, and
  * at the end of the run the parameters hold the best weights, not the last.
+ *
+ * Checkpoints and the log are named by path and kept in a {@link RunStorage}: the `storage` option,
+ * else the host's (the Node entry registers the file system, so in Node they are files as always);
+ * a trainer given neither a checkpoint nor a log file needs no storage at all.
  */
-import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { ParamStore } from '../nn/params.js';
 import { learningRate, type LrSchedule } from '../objectives/schedules.js';
-import { readUtp, writeUtp, FileWriteError, type NamedArray } from '../io/format.js';
+import { decodeUtp, encodeUtp, type NamedArray } from '../io/format.js';
+import type { RunStorage } from '../io/storage.js';
+import { host } from '../engine/host.js';
 import { Adam, type AdamOptions } from './adam.js';
 import { Progress, type ProgressOptions } from './progress.js';
 
@@ -135,6 +140,11 @@ export interface TrainerOptions {
   checkpointMeta?: Record<string, unknown>;
   /** JSONL log file; records are appended. */
   logFile?: string;
+  /**
+   * Where `checkpointFile` and `logFile` are kept; default: the host's storage (the file system
+   * under the Node entry). Needed only with one of them.
+   */
+  storage?: RunStorage;
   /** Extra fields for the log's `start` record (e.g. engine info). */
   logStart?: Record<string, unknown>;
   progress?: ProgressOptions;
@@ -210,6 +220,9 @@ export class Trainer {
       if (o.select.mode !== 'min' && o.select.mode !== 'max') throw new Error(`select.mode must be 'min' or 'max', got '${String(o.select.mode)}'`);
       this.sel = { metric: o.select.metric, mode: o.select.mode, bestEpoch: null, bestValue: null, sinceBest: 0 };
     }
+    if ((o.checkpointFile || o.logFile) && !(o.storage ?? host().storage)) {
+      throw new Error(`${o.checkpointFile ?? o.logFile}: no storage for the trainer's ${o.checkpointFile ? 'checkpoint' : 'log'}; pass the storage option (e.g. memoryStorage()) or run under the Node entry, untapped/node, which stores files`);
+    }
     this.vars = o.params.entries().map(([name, variable]) => ({ name, variable }));
     this.adam = new Adam(this.vars, o.adam);
   }
@@ -230,7 +243,7 @@ export class Trainer {
    * @returns the checkpoint's metadata (`checkpointMeta` as saved) for the caller to compare.
    */
   restore(file: string): Record<string, unknown> {
-    const c = readUtp(file);
+    const c = decodeUtp(this.storage().read(file), file);
     if (c.kind !== 'checkpoint') throw new Error(`${file}: expected a checkpoint, found '${c.kind}'`);
     const params = new Map<string, NamedArray>();
     const opt = new Map<string, NamedArray>();
@@ -383,7 +396,7 @@ export class Trainer {
     this.warnings.push(msg);
     this.log({ type: 'warning', kind: 'divergence', epoch, step, loss, best: b, lr, message: msg });
     if (this.o.onWarning) this.o.onWarning(msg);
-    else process.stderr.write(`untapped: warning: ${msg}\n`);
+    else host().stderr.write(`untapped: warning: ${msg}\n`);
   }
 
   private step(orders: { s: DataSource; perm: Int32Array; pos: number }[], erng: Rng, ctx: { epoch: number; step: number }, lr: number, indexInEpoch: number): number {
@@ -448,7 +461,7 @@ export class Trainer {
     const st = this.adam.state();
     const tensors = new Map<string, NamedArray>([...snap, ...st.tensors]);
     if (this.bestWeights) for (const [k, v] of this.bestWeights) tensors.set(BEST_PREFIX + k, v);
-    writeUtp(file, {
+    this.storage().write(file, encodeUtp({
       kind: 'checkpoint',
       meta: {
         user: this.o.checkpointMeta ?? {},
@@ -465,16 +478,19 @@ export class Trainer {
         },
       },
       tensors,
-    });
+    }));
+  }
+
+  /** The storage of checkpoints and the log: the option's, else the host's. */
+  private storage(): RunStorage {
+    const s = this.o.storage ?? host().storage;
+    if (!s) throw new Error('the trainer has no storage for its files (pass the storage option)');
+    return s;
   }
 
   private log(rec: Record<string, unknown>): void {
     if (!this.o.logFile) return;
-    try {
-      fs.appendFileSync(this.o.logFile, JSON.stringify(rec) + '\n');
-    } catch (e) {
-      throw new FileWriteError(this.o.logFile, e);
-    }
+    this.storage().append(this.o.logFile, JSON.stringify(rec) + '\n');
   }
 
   /** Frees the optimiser state (the model's parameters belong to the caller). */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log } from '../common.js';
 import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictFile, scorePrediction } from '../../experiments/fit.js';
-import { readTable } from '../../io/table.js';
+import { readTable } from '../../node/data.js';
 import { Rng } from '../../engine/rng.js';
 import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
 import { classificationOf } from '../../experiments/report.js';

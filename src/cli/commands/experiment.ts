@@ -9,8 +9,8 @@ import type { z } from 'zod';
 import { experimentNames, flagName, getExperiment, type AnyExperimentSpec } from '../../experiments/specs/index.js';
 import { writeExperimentHtml } from '../../experiments/registry.js';
 import { UsageError, defaultRunDir, engine, intArg, log, numArg } from '../common.js';
-import { writeFileAtomic } from '../../io/format.js';
-import { holdsCwd, RefusedOutputError } from '../../io/replace.js';
+import { writeFileAtomic } from '../../node/files.js';
+import { holdsCwd, RefusedOutputError } from '../../node/replace.js';
 
 /** "a", "a and b", "a, b and c". */
 const joinAnd = (xs: string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);

@@ -2,11 +2,12 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, log, refuseOverwrite } from '../common.js';
-import { chartFiles } from '../../io/replace.js';
+import { chartFiles } from '../../node/replace.js';
 import { generateFromFit, loadFitted, parseLabelArg } from '../../experiments/fit.js';
-import { formatCsv, writeFileAtomic } from '../../io/index.js';
+import { formatCsv } from '../../io/index.js';
+import { writeFileAtomic } from '../../node/index.js';
 import { isRunDir, loadRun, loadRunData } from '../../experiments/run.js';
-import { lineChartPng } from '../../report/chart.js';
+import { lineChartPng } from '../../node/chart.js';
 
 /** Adds `untapped generate DIR`. */
 export function addGenerateCommand(program: Command): void {

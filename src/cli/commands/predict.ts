@@ -2,10 +2,11 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log, numArg, refuseOverwrite } from '../common.js';
-import { chartFiles } from '../../io/replace.js';
+import { chartFiles } from '../../node/replace.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
-import { formatCsv, readTable, writeFileAtomic, type Table } from '../../io/index.js';
-import { scatterPng } from '../../report/chart.js';
+import { formatCsv, type Table } from '../../io/index.js';
+import { readTable, writeFileAtomic } from '../../node/index.js';
+import { scatterPng } from '../../node/chart.js';
 import { isRunDir, loadRun, predictRun } from '../../experiments/run.js';
 
 /** Adds `untapped predict DIR`. */

@@ -6,7 +6,8 @@
  */
 import { Command } from 'commander';
 import { UsageError, intArg, log, numArg, refuseOverwrite } from '../common.js';
-import { formatCsv, writeFileAtomic } from '../../io/index.js';
+import { formatCsv } from '../../io/index.js';
+import { writeFileAtomic } from '../../node/files.js';
 import { makeMoons } from '../../data/moons.js';
 import { CRISM_SIMULATIONS, isCrismSimulationName, simulateCrism } from '../../data/spectra.js';
 import { simulateLibs } from '../../data/libs.js';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log, printEval } from '../common.js';
 import { RunConfigSchema } from '../../config/run.js';
-import { readConfigFile } from '../../config/validate.js';
+import { readConfigFile } from '../../node/data.js';
 import { resolveSourcePaths, trainRun, RUN_FILES } from '../../experiments/run.js';
 import { writeRunReport } from '../../experiments/report.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../../experiments/semi2-run.js';

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { crismExperiment } from '../crism.js';
-import { CRISM_DEFAULT_SIMULATION, CRISM_SIMULATIONS, isCrismSimulationName, readEndmembersFile } from '../../data/spectra.js';
+import { CRISM_DEFAULT_SIMULATION, CRISM_SIMULATIONS, isCrismSimulationName } from '../../data/spectra.js';
+import { readEndmembersFile } from '../../node/data.js';
 import { isModelList } from '../stats.js';
 import { defineExperiment } from '../registry.js';
 import { alphaRWarmup, budgetEpochs, budgetMinutes, list, models, seed, seeds } from './options.js';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pidAlive } from './format.js';
+import { pidAlive } from './files.js';
 import { lockDir, lockFileOf, readLockOwner, LockedError } from './lock.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-lock-'));

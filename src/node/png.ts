@@ -3,7 +3,7 @@
  */
 import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
-import { makeDir, writeFileAtomic } from '../io/format.js';
+import { makeDir, writeFileAtomic } from './files.js';
 
 /** Layout options for {@link imageGrid} and {@link pairsGrid}. */
 export interface GridOptions {

@@ -1,5 +1,5 @@
 /**
- * Rendering of the chart specs of `chart.ts`: a Vega-Lite spec is compiled to Vega with
+ * Rendering of the chart specs of `report/chart.ts` (Node only): a Vega-Lite spec is compiled to Vega with
  * `vega-lite`, laid out and drawn headless to an SVG string by `vega` (its SVG string renderer
  * needs no canvas), and rasterised to PNG by `@resvg/resvg-js` with the DejaVu Sans font files of
  * the `dejavu-fonts-ttf` package (or Debian's `fonts-dejavu-core` where that package is missing).
@@ -13,12 +13,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { compile } from 'vega-lite';
 import * as vega from 'vega';
 import { Resvg } from '@resvg/resvg-js';
 
-/** A Vega-Lite specification (plain JSON; see `chart.ts` for the builders). */
-export type ChartSpec = TopLevelSpec;
+import { CHART_FONT, type ChartSpec } from '../report/chart.js';
 
 /** A rendered chart. */
 export interface RenderedChart {
@@ -37,8 +36,6 @@ export interface RenderOptions {
   scale?: number;
 }
 
-/** The family name the charts ask for; the PNG renderer maps it (and `sans-serif`) to the DejaVu Sans files. */
-export const CHART_FONT = 'DejaVu Sans';
 
 let fontCache: string[] | undefined;
 

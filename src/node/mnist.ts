@@ -3,8 +3,8 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import type { Dataset } from './dataset.js';
-import { readIdx } from './idx.js';
+import type { Dataset } from '../data/dataset.js';
+import { readIdx } from './data.js';
 
 /** The number of examples in each MNIST split. */
 export const MNIST_SIZES = { train: 60000, test: 10000 } as const;

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileWriteError, pidAlive } from './format.js';
+import { FileWriteError, pidAlive } from './files.js';
 
 /** What a lock file holds. */
 export interface LockOwner {

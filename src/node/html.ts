@@ -11,8 +11,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { writeFileAtomic } from '../io/format.js';
-import { compileChart, type ChartSpec } from './render.js';
+import { writeFileAtomic } from './files.js';
+import { compileChart } from './render.js';
+import type { ChartSpec } from '../report/chart.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

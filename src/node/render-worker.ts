@@ -4,7 +4,8 @@
  * thread.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { renderChart, type ChartSpec, type RenderOptions } from './render.js';
+import { renderChart, type RenderOptions } from './render.js';
+import type { ChartSpec } from '../report/chart.js';
 
 const flag = (workerData as { flag: Int32Array }).flag;
 
