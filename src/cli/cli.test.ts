@@ -135,7 +135,7 @@ test('train → evaluate --json → sample; a second train into the same directo
   assert.ok(!fs.readFileSync(path.join(d, 'g.png')).equals(png));
   const before = fs.readFileSync(path.join(run, 'checkpoint.utp'));
   r = cli(['train', '--config', cfg, '--out', run]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.err, /already holds a run \(its checkpoint\.utp\); use --resume/);
   assert.ok(fs.readFileSync(path.join(run, 'checkpoint.utp')).equals(before));
   fs.rmSync(d, { recursive: true });

@@ -86,3 +86,49 @@ test('a number flag that is not a number names the flag; fit --resume while anot
   assert.equal(r.code, 1);
   assert.match(r.err, /has already trained 2 epochs; --epochs 1 is fewer/);
 });
+
+test('review mends: experiment --out refuses a train run or another experiment; fit --resume on a finished fit says so; evaluate without --x leaves the validation rows out; sample of a composition fit writes its y; simulate refuses a directory or .csv as prefix', () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-mend-'));
+  const EX = path.resolve(path.dirname(BIN), '../examples');
+  const run = path.join(d, 'run');
+  let r = cli(['train', '--config', path.join(EX, 'vae-table.json'), '--epochs', '1', '--out', run, '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  r = cli(['experiment', 'potential-avae', '--out', run]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /holds a model \(a train run\), not the output of an experiment/);
+  fs.mkdirSync(path.join(d, 'exp'));
+  fs.writeFileSync(path.join(d, 'exp', '.untapped-experiment.json'), JSON.stringify({ experiment: 'crism' }));
+  r = cli(['experiment', 'potential-avae', '--out', path.join(d, 'exp')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /holds the output of experiment crism, not of potential-avae/);
+  // a composition fit with validation rows
+  const pre = path.join(d, 'c');
+  r = cli(['simulate', 'crism', '--out', pre, '--n', '60']);
+  assert.equal(r.code, 0, r.err);
+  const fitArgs = ['fit', '--x', `${pre}-x.csv`, '--y', `${pre}-y.csv`, '--epochs', '2', '--validation-fraction', '0.25', '--out', path.join(d, 'm')];
+  r = cli(fitArgs);
+  assert.equal(r.code, 0, r.err);
+  r = cli([...fitArgs, '--resume']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /holds a finished fit \(2 epochs\); --resume continues only an interrupted one/);
+  r = cli(['evaluate', path.join(d, 'm'), '--json', '--iw', '3', '--n', '5']);
+  assert.equal(r.code, 0, r.err);
+  const ev = JSON.parse(r.out) as { n: number; validationRowsLeftOut: number; scores: { coverage?: unknown; kl: number } };
+  assert.equal(ev.validationRowsLeftOut, 15);
+  assert.equal(ev.n, 45);
+  assert.equal(ev.scores.coverage, undefined, 'no coverage on training rows');
+  r = cli(['sample', path.join(d, 'm'), '--out', path.join(d, 's.csv'), '--n', '4']);
+  assert.equal(r.code, 0, r.err);
+  const lines = fs.readFileSync(path.join(d, 's.csv'), 'utf8').trim().split('\n');
+  assert.deepEqual(lines[0].split(',').slice(-3), ['y_olivine', 'y_diopside', 'y_bytownite']);
+  for (const l of lines.slice(1)) {
+    const y = l.split(',').slice(-3).map(Number);
+    assert.ok(Math.abs(y[0] + y[1] + y[2] - 1) < 1e-4 && y.every((v) => v >= 0), `a composition: ${y}`);
+  }
+  r = cli(['simulate', 'libs', '--out', path.join(d, 'l.csv')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /give the prefix without \.csv/);
+  r = cli(['simulate', 'crism', '--out', `${d}/`]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /is a directory; give a file prefix/);
+});

@@ -133,7 +133,7 @@ test('fit → predict → generate on a linear-mixing toy; an interrupted fit re
     );
     assert.ok(!fs.existsSync(out) && fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp')));
     assert.throws(() => loadFitted(out), /unfinished fit: rerun .* --resume/);
-    await assert.rejects(fitFiles({ ...opts, epochs: 61, out, resume: true }), /options or inputs differ/);
+    await assert.rejects(fitFiles({ ...opts, epochs: 61, out, resume: true }), /had other options or inputs \(epochs: \d+ then, 61 now\)/);
     await fitFiles({ ...opts, out, resume: true });
     const wa = m.estimator.model.params.snapshot();
     const b = loadFitted(out);
@@ -241,7 +241,7 @@ test('fit with validation: saves the best weights (not the last), stops early, c
       }),
       /killed/,
     );
-    await assert.rejects(fitFiles({ ...opts, patience: 7, out: outB, resume: true }), /options or inputs differ/);
+    await assert.rejects(fitFiles({ ...opts, patience: 7, out: outB, resume: true }), /had other options or inputs \(patience: \d+ then, 7 now\)/);
     assert.ok(fs.existsSync(path.join(`${outB}.partial`, 'checkpoint.utp')));
     const b = await fitFiles({ ...opts, out: outB, resume: true });
     const wa = m.estimator.model.params.snapshot();

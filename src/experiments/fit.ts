@@ -54,6 +54,7 @@ import {
 } from '../eval/interval.js';
 import { resampledLabels } from '../data/unfeatured.js';
 import { compositionKl } from '../eval/composition.js';
+import { configDiff } from './run.js';
 import { defaultWeights, toMatrix, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
 
 /**
@@ -454,6 +455,17 @@ export type FitDataOptions = Omit<FitFilesOptions, 'x' | 'y' | 'validationX' | '
  */
 function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }, inputs: string[]): void {
   const out = path.resolve(o.out);
+  // --resume continues an interrupted fit (DIR.partial); a finished one is not extended
+  if (o.resume && !fs.existsSync(path.join(`${out}.partial`, 'checkpoint.utp')) && fs.existsSync(path.join(out, 'fit.json'))) {
+    let epochs = '';
+    try {
+      const h = (JSON.parse(fs.readFileSync(path.join(out, 'fit.json'), 'utf8')) as FitInfo).history;
+      epochs = h.length ? ` (${h.at(-1)!.epoch} epochs)` : '';
+    } catch {
+      // an unreadable fit.json: the message goes without the epochs
+    }
+    throw new RefusedOutputError(`${o.out} holds a finished fit${epochs}; --resume continues only an interrupted one (${o.out}.partial). To train for longer, fit again into a new --out (or --force to replace this one)`);
+  }
   checkModelDirOut(o.out, o.force, inputs);
   const partial = `${out}.partial`;
   if (fs.existsSync(partial) && !isPartialFitDir(partial)) {
@@ -629,7 +641,11 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   } else {
     const prev = JSON.parse(fs.readFileSync(path.join(partial, 'options.json'), 'utf8')) as { options: unknown; inputs: unknown };
     if (JSON.stringify(prev.options) !== JSON.stringify(options) || JSON.stringify(prev.inputs) !== JSON.stringify(info.inputs)) {
-      throw new Error(`--resume: the options or inputs differ from the interrupted fit in ${partial} (it had ${JSON.stringify(prev)}); rerun with the same ones, or without --resume to start over`);
+      const diff = [...configDiff(prev.options, options), ...configDiff(prev.inputs, info.inputs).map((k) => `inputs.${k}`)];
+      const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+      const at = (o: unknown, k: string) => k.split('.').reduce<unknown>((a, part) => (a && typeof a === 'object' ? (a as Record<string, unknown>)[part] : undefined), o);
+      const parts = diff.slice(0, 4).map((k) => (k.startsWith('inputs.') ? `${k}: ${show(at(prev.inputs, k.slice(7)))} then, ${show(at(info.inputs, k.slice(7)))} now` : `${k}: ${show(at(prev.options, k))} then, ${show(at(options, k))} now`));
+      throw new Error(`--resume: the interrupted fit in ${partial} had other options or inputs (${parts.join('; ')}${diff.length > 4 ? `; and ${diff.length - 4} more` : ''}); rerun with the same ones, or without --resume (and with --force) to start over`);
     }
   }
   makeDir(partial);
@@ -800,6 +816,13 @@ export function fittedRunnable(m: FittedModel): Semi2Runnable {
   return new Semi2Runnable(m.estimator.model, { xMean: m.estimator.xMean, zMean: m.info.zMean, weights: { ...defaultWeights(D), ...w } });
 }
 
+/** The rows `keep` of a table (their ids, lines and values), for evaluating on a subset. */
+export function tableRows(t: Table, keep: number[]): Table {
+  const data = new Float32Array(keep.length * t.width);
+  keep.forEach((r, i) => data.set(t.data.subarray(r * t.width, (r + 1) * t.width), i * t.width));
+  return { ...t, ids: keep.map((r) => t.ids[r]), lines: keep.map((r) => t.lines[r]), data, n: keep.length };
+}
+
 /** What {@link predictFile} returns. */
 export interface FilePrediction {
   ids: string[];
@@ -825,7 +848,12 @@ export interface FilePrediction {
  * stored scores when the level differs.
  */
 export function predictFile(m: FittedModel, file: string, samples = 100, seed = 0, opts: { level?: number } = {}): FilePrediction {
-  const t = readTable(file);
+  return predictTable(m, readTable(file), samples, seed, opts);
+}
+
+/** {@link predictFile} for a table already read (`t.file` names it in messages). */
+export function predictTable(m: FittedModel, t: Table, samples = 100, seed = 0, opts: { level?: number } = {}): FilePrediction {
+  const file = t.file;
   if (t.width !== m.info.channels.length) throw new DataFileError(`${file}: ${t.width} channels per row, but the model in ${m.dir} was fitted on ${m.info.channels.length} (${m.info.inputs.x && 'file' in m.info.inputs.x ? m.info.inputs.x.file : 'x'})`);
   const p = m.estimator.predict({ data: t.data, width: t.width }, { samples, seed });
   const K = m.info.labelNames.length;
@@ -899,7 +927,12 @@ export interface PredictionScores {
  * of the calibrated intervals or sets.
  */
 export function scorePrediction(m: FittedModel, p: FilePrediction, yFile: string): PredictionScores {
-  const y = readTable(yFile);
+  return scoreTable(m, p, readTable(yFile));
+}
+
+/** {@link scorePrediction} against a label table already read (`y.file` names it in messages). */
+export function scoreTable(m: FittedModel, p: FilePrediction, y: Table): PredictionScores {
+  const yFile = y.file;
   if (y.n !== p.ids.length) throw new DataFileError(`${yFile}: ${y.n} rows of labels for ${p.ids.length} predicted rows; each predicted row needs its label`);
   const idsP = !p.ids[0].startsWith('line ') && !p.ids[0].startsWith('row ');
   if (idsP && hasIds(y)) {

@@ -73,10 +73,9 @@ export function writeSampleGrid(model: RunnableModel, n: number, shape: number[]
   writePng(file, imageGrid(sampleRows(model, n, seed, y), n, shape[0], shape[1], { scale: 2 }));
 }
 
-/** Writes n samples as CSV rows (header: the input columns, then `class` where the model has classes, unless `classColumn` is false) to `file`. */
-export function writeSampleCsv(model: RunnableModel, n: number, columns: string[], file: string, seed = 0, y?: Int32Array, opts: { classColumn?: boolean } = {}): void {
-  // a composition model (the semi² model with simplex labels) draws y ~ p(y) itself: no class column
-  const K = opts.classColumn === false ? 0 : model.classes;
+/** Writes n samples as CSV rows (header: the input columns, then `class` where the model has classes) to `file`. */
+export function writeSampleCsv(model: RunnableModel, n: number, columns: string[], file: string, seed = 0, y?: Int32Array): void {
+  const K = model.classes;
   const labels = K > 0 ? (y ?? Int32Array.from({ length: n }, (_, i) => i % K)) : undefined;
   const x = sampleRows(model, n, seed, labels);
   const D = model.inputDim;

@@ -35,6 +35,7 @@ import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../
 import { readUtp, writeFileAtomic, makeDir } from '../node/files.js';
 import { FormatError } from '../io/format.js';
 import { lockDir } from '../node/lock.js';
+import { RefusedOutputError } from '../node/replace.js';
 import type { ProgressOptions } from '../train/progress.js';
 
 /** Seed of the one static binarisation of test sets, shared by every run so that numbers compare. */
@@ -278,7 +279,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
   checkRunDir(outDir);
   const hasCheckpoint = fs.existsSync(ckptFile);
   if (!opts.resume && hasCheckpoint) {
-    throw new Error(`${outDir} already holds a run (its ${RUN_FILES.checkpoint}); use --resume to continue it, or choose another --out`);
+    throw new RefusedOutputError(`${outDir} already holds a run (its ${RUN_FILES.checkpoint}); use --resume to continue it, or choose another --out`);
   }
   if (opts.resume && !hasCheckpoint && !fs.existsSync(cfgFile)) throw new Error(`${outDir}: nothing to resume (no ${RUN_FILES.checkpoint}); start a new run without --resume`);
   // A run stopped before its first checkpoint left only config.json (and the start of its log): a

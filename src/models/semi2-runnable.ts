@@ -114,22 +114,32 @@ export class Semi2Runnable implements RunnableModel {
    * or drawn from p(y) (uniform classes; Dir(1) compositions).
    */
   sample(n: number, rng: Rng, y?: Int32Array): tf.Tensor {
+    const { x, y: yy } = this.sampleWithLabels(n, rng, y);
+    yy.dispose();
+    return x;
+  }
+
+  /**
+   * {@link sample} with the labels it drew from: x [n, D] (means of p(x | y, z)) and y [n, K] (one-hot
+   * classes or compositions).
+   */
+  sampleWithLabels(n: number, rng: Rng, y?: Int32Array): { x: tf.Tensor; y: tf.Tensor } {
     const K = this.classes;
-    return tf.tidy(() => {
-      let yy: tf.Tensor;
-      if (y) {
-        if (y.length !== n) throw new Error(`sample: ${y.length} classes for ${n} draws`);
-        yy = this.labelRows(tf.tensor1d(y, 'int32'));
-      } else if (this.instance.config.labels === 'discrete') {
-        const u = rng.uniform([n]);
-        yy = tf.oneHot(tf.cast(tf.floor(tf.mul(u, K - 1e-6)), 'int32'), K).toFloat();
-      } else {
-        // Dir(1) = normalised Exp(1) draws
+    let yy: tf.Tensor;
+    if (y) {
+      if (y.length !== n) throw new Error(`sample: ${y.length} classes for ${n} draws`);
+      yy = tf.tidy(() => this.labelRows(tf.tensor1d(y, 'int32')));
+    } else if (this.instance.config.labels === 'discrete') {
+      yy = tf.tidy(() => tf.oneHot(tf.cast(tf.floor(tf.mul(rng.uniform([n]), K - 1e-6)), 'int32'), K).toFloat());
+    } else {
+      // Dir(1) = normalised Exp(1) draws
+      yy = tf.tidy(() => {
         const e = tf.neg(tf.log(tf.sub(1, rng.uniform([n, K], 0, 1 - 1e-7))));
-        yy = tf.div(e, tf.sum(e, -1, true));
-      }
-      return this.uncentred(this.instance.generate(yy, this.instance.samplePriorZ(n, rng)));
-    });
+        return tf.div(e, tf.sum(e, -1, true));
+      });
+    }
+    const x = tf.tidy(() => this.uncentred(this.instance.generate(yy, this.instance.samplePriorZ(n, rng))));
+    return { x, y: yy };
   }
 
   /** The mean of p(x | y, z̄) for each class index, z̄ the labelled rows' mean nuisance (eq 18), [n, D]. */

@@ -442,7 +442,8 @@ export interface UnitActivityCell {
  * The Vega-Lite spec of a heat map of per-unit activity (`rect` marks): one row per model, one
  * column per latent unit (layer by layer), coloured by log10 of the activity — by default Burda et
  * al.'s A_u = Cov_x(E_q[z_u | x]). The colour scale breaks at the threshold: inactive units
- * (≤ threshold) in greys, paler the lower, active ones in blues, darker the higher, so the boundary
+ * (≤ threshold) in greys, paler the lower (never white, the colour of a unit a row does not have),
+ * active ones in blues, darker the higher, so the boundary
  * shows as a change of hue; the legend marks the threshold and each row's label gives its count of
  * active units. Rows may have different numbers of units (a cell is drawn only where a unit
  * exists). Throws on no rows, a row without units, or an activity that is negative or not finite
@@ -513,7 +514,7 @@ export function unitActivitySpec(models: UnitActivityRow[], opts: UnitActivityOp
           field: 'log10',
           type: 'quantitative',
           title: [`log10 ${valueLabel}`, `active above ${fmtT(t)} (${threshold})`],
-          scale: { type: 'linear', domain: [dlo, t, t + eps, dhi], range: ['#f4f4f4', '#b4b4b4', '#9ecae1', '#08306b'], interpolate: 'rgb' },
+          scale: { type: 'linear', domain: [dlo, t, t + eps, dhi], range: ['#dedede', '#a6a6a6', '#9ecae1', '#08306b'], interpolate: 'rgb' },
           legend: { values: [...ticks].sort((a, b) => a - b), format: '.3~g', gradientLength: Math.max(60, Math.min(200, height - 70)) },
         },
         tooltip: [

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log } from '../common.js';
-import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictFile, scorePrediction } from '../../experiments/fit.js';
+import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictTable, scoreTable, tableRows } from '../../experiments/fit.js';
 import { readTable } from '../../node/data.js';
+import type { Table } from '../../io/table.js';
 import { Rng } from '../../engine/rng.js';
 import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels } from '../../experiments/run.js';
 import { classificationOf } from '../../experiments/report.js';
@@ -18,13 +19,13 @@ import type { Vae } from '../../models/vae.js';
 export function addEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .description('evaluate a trained run (any model type) on its test rows (MNIST test set, or the sources.test table): ELBO, importance-weighted log-likelihood, active units (VAE), and for models with q(y | x) the test error and confusion matrix; a model from untapped fit on the rows of --x, else on its own labelled rows (bounds (7) and (8), IW log-likelihood; with labels, RMSEP or error and interval coverage); also the directory of a semi-supervised MNIST experiment')
+    .description('evaluate a trained run (any model type) on its test rows (MNIST test set, or the sources.test table): ELBO, importance-weighted log-likelihood, active units (VAE), and for models with q(y | x) the test error and confusion matrix; a model from untapped fit on the rows of --x, else on the labelled rows it was fitted on, validation rows left out (bounds (7) and (8), IW log-likelihood; with labels, RMSEP and KL or error, and interval coverage on --x rows); also the directory of a semi-supervised MNIST experiment')
     .argument('<dir>', 'run directory')
     .option('--iw <k>', 'importance samples per test image', intArg('--iw'), 5000)
     .option('--n <count>', 'evaluate only the first N test rows (MNIST default: 10000; a model from untapped fit: the IW log-likelihood on the first N rows)', intArg('--n'))
     .option('--seed <s>', 'seed of the importance sampler', intArg('--seed', 0), 1)
     .option('--json', 'print one JSON object on stdout')
-    .option('--x <file>', 'a model from untapped fit: the rows to evaluate on (its channels; default: the rows it was fitted on)')
+    .option('--x <file>', 'a model from untapped fit: the rows to evaluate on (its channels; default: the labelled rows it was fitted on, validation rows left out)')
     .option('--y <file>', 'a model from untapped fit: the labels of the --x rows (layout as fit --y)')
     .action(async (dir: string, o: { iw: number; n?: number; seed: number; json?: boolean; x?: string; y?: string }, cmd: Command) => {
       const info = await engine(cmd);
@@ -34,50 +35,68 @@ export function addEvaluateCommand(program: Command): void {
         const m = loadFitted(dir);
         const model = fittedRunnable(m);
         try {
-          let xFile = o.x;
-          let yFile = o.y;
-          let on = 'given';
-          if (!xFile) {
+          let t: Table;
+          let y: Table | null;
+          let on: 'given' | 'training' = 'given';
+          let held = 0;
+          if (o.x) {
+            t = readTable(o.x);
+            y = o.y ? readTable(o.y) : null;
+          } else {
+            if (o.y) throw new UsageError('--y gives the labels of the --x rows; give --x too');
             const ix = m.info.inputs.x;
             const iy = m.info.inputs.y;
-            if (!ix || !('file' in ix) || !fs.existsSync(ix.file)) throw new UsageError(`${dir}: give the rows to evaluate on, --x FILE (and their labels, --y FILE); the fit's own labelled rows${ix && 'file' in ix ? ` (${ix.file})` : ''} are not a file here`);
-            if (o.y) throw new UsageError('--y gives the labels of the --x rows; give --x too');
-            xFile = ix.file;
-            yFile = iy && 'file' in iy && fs.existsSync(iy.file) ? iy.file : undefined;
+            if (!ix || !('file' in ix) || !fs.existsSync(ix.file)) throw new UsageError(`${dir}: give the rows to evaluate on, --x FILE (and their labels, --y FILE); the fit's labelled rows${ix && 'file' in ix ? ` (${ix.file})` : ''} are not a file here`);
+            t = readTable(ix.file);
+            y = iy && 'file' in iy && fs.existsSync(iy.file) ? readTable(iy.file) : null;
             on = 'training';
+            // the rows held out for validation (and calibration) are not training rows
+            const out = new Set(m.info.validation?.heldOut?.index ?? []);
+            if (out.size) {
+              const keep = Array.from({ length: t.n }, (_, r) => r).filter((r) => !out.has(r));
+              held = out.size;
+              t = tableRows(t, keep);
+              if (y) y = tableRows(y, keep);
+            }
           }
           const t0 = performance.now();
-          const t = readTable(xFile);
-          const y = yFile ? readTable(yFile) : null;
           const K = m.info.labelNames.length;
-          if (t.width !== m.info.channels.length) throw new UsageError(`${xFile}: ${t.width} columns per row, but ${dir} was fitted on ${m.info.channels.length} channels`);
-          if (y && y.n !== t.n) throw new UsageError(`${yFile}: ${y.n} rows of labels for the ${t.n} rows of ${xFile}`);
+          if (t.width !== m.info.channels.length) throw new UsageError(`${t.file}: ${t.width} columns per row, but ${dir} was fitted on ${m.info.channels.length} channels`);
+          if (y && y.n !== t.n) throw new UsageError(`${y.file}: ${y.n} rows of labels for the ${t.n} rows of ${t.file}`);
+          const p = predictTable(m, t, 100, o.seed);
+          // the labels are checked against the model (naming file and line) before the bounds use them
+          const scores = y ? scoreTable(m, p, y) : null;
+          if (scores && on === 'training') {
+            delete scores.coverage;
+            delete scores.setCoverage;
+          }
           const yRows = y ? (y.width === 1 && m.info.labels === 'discrete' ? oneHotRows(y.data, K) : y.data) : null;
           const bounds = m.estimator.score({ unlabelled: { x: { data: t.data, width: t.width } }, ...(yRows ? { labelled: { x: { data: t.data, width: t.width }, y: { data: yRows, width: K } } } : {}) }, o.seed);
-          const p = predictFile(m, xFile, 100, o.seed);
-          const scores = yFile ? scorePrediction(m, p, yFile) : null;
           // importance-weighted log p(x) (y summed exactly for classes), as for every run; a deterministic model has no densities
+          const variational = m.estimator.model.config.variational;
           const rows = Math.min(o.n ?? t.n, t.n);
-          const iw = m.estimator.model.config.variational ? iwLogLikelihood(importanceModel(model), t.data.subarray(0, rows * t.width), t.width, { k: o.iw, rng: new Rng(o.seed) }) : null;
+          const iw = variational ? iwLogLikelihood(importanceModel(model), t.data.subarray(0, rows * t.width), t.width, { k: o.iw, rng: new Rng(o.seed) }) : null;
           const out = {
             dir,
             type: 'untapped',
             backend: info.backend,
             on,
-            file: xFile,
+            file: t.file,
             n: t.n,
-            bounds,
+            ...(held ? { validationRowsLeftOut: held } : {}),
+            [variational ? 'bounds' : 'reconstruction']: bounds,
             ...(iw ? { iw: { k: iw.k, n: iw.n, mean: iw.mean, stderr: iw.stderr } } : {}),
             ...(scores ? { scores } : {}),
             seconds: (performance.now() - t0) / 1000,
           };
           if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
           else {
-            log(`${dir} (untapped) on ${xFile} (${t.n} ${on === 'training' ? 'training ' : ''}rows): unlabelled bound (8) ${bounds.unlabelled?.toFixed(2)}${bounds.labelled !== undefined ? `, labelled bound (7) ${bounds.labelled.toFixed(2)}` : ''} nats per row`);
-            if (iw) log(`log-likelihood log p(x) (IW ${iw.k}, ${iw.n} rows) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats`);
-            else log('no log-likelihood: a deterministic model (variational: false) has no densities');
-            if (on === 'training') log('(no --x given: these numbers are on the rows the model was fitted on)');
-            if (scores) for (const line of describeScores(scores, m.info.labelNames, yFile!)) log(line);
+            const where = `${t.file} (${t.n} ${on === 'training' ? 'labelled training ' : ''}row${t.n === 1 ? '' : 's'}${held ? `; the ${held} validation rows left out` : ''})`;
+            if (variational) log(`${dir} (untapped) on ${where}: unlabelled bound (8) ${bounds.unlabelled?.toFixed(2)}${bounds.labelled !== undefined ? `, labelled bound (7) ${bounds.labelled.toFixed(2)}` : ''} nats per row`);
+            else log(`${dir} (untapped, deterministic) on ${where}: reconstruction terms (unlabelled ${bounds.unlabelled?.toFixed(4)}${bounds.labelled !== undefined ? `, labelled ${bounds.labelled.toFixed(4)}` : ''}) per row; a deterministic model has no densities, so no bounds or log-likelihood`);
+            if (iw) log(`log-likelihood log p(x) (IW ${iw.k}, ${iw.n} row${iw.n === 1 ? '' : 's'}) ${iw.mean.toFixed(2)}${iw.n > 1 ? ` ± ${iw.stderr.toFixed(2)}` : ''} nats`);
+            if (on === 'training') log('(no --x given: these numbers are on the labelled rows the model was fitted on; interval coverage is measured only on new rows)');
+            if (scores) for (const line of describeScores(scores, m.info.labelNames, y!.file)) if (!(on === 'training' && line.startsWith('no calibrated'))) log(line);
           }
         } finally {
           model.dispose();

@@ -114,16 +114,31 @@ export function addExperimentCommand(program: Command): void {
 const EXPERIMENT_MARK = '.untapped-experiment.json';
 
 /**
- * Refuses an `--out` that exists but is not an experiment's output: a file, or a directory holding
- * files but neither the mark of a finished experiment nor a checkpoint of an interrupted one (the
- * user's own `report.md` would otherwise be replaced).
+ * Refuses an `--out` that exists but is not this experiment's output: a file, a train run or a fit,
+ * another experiment's output, or a directory holding files but neither the mark of a finished
+ * experiment nor a checkpoint of an interrupted one (the user's own `report.md` would otherwise be
+ * replaced).
  */
 function checkExperimentOut(out: string, name: string): void {
   if (!fs.existsSync(out)) return;
   if (holdsCwd(out)) throw new RefusedOutputError(`--out ${out} is the current directory${path.resolve(out) === process.cwd() ? '' : ' or holds it'}; give a new directory name for the experiment`);
   if (!fs.statSync(out).isDirectory()) throw new RefusedOutputError(`--out ${out} is a file, not a directory`);
   const names = fs.readdirSync(out).filter((n) => !/^\..*\.tmp-\d+$/.test(n));
-  if (names.length === 0 || names.includes(EXPERIMENT_MARK) || names.includes('checkpoint.utp')) return;
+  if (names.length === 0) return;
+  if (names.includes(EXPERIMENT_MARK)) {
+    // the output of a finished experiment: this one's may be written again, another's not
+    let other: unknown;
+    try {
+      other = (JSON.parse(fs.readFileSync(path.join(out, EXPERIMENT_MARK), 'utf8')) as { experiment?: unknown }).experiment;
+    } catch {
+      other = undefined;
+    }
+    if (other === name) return;
+    throw new RefusedOutputError(`--out ${out} holds the output of ${typeof other === 'string' ? `experiment ${other}` : 'another experiment'}, not of ${name}; choose a new or empty directory`);
+  }
+  // an interrupted experiment left its checkpoint; a train run (config.json) or a fit (fit.json) is not one
+  if (names.includes('checkpoint.utp') && !names.includes('config.json') && !names.includes('fit.json')) return;
+  if (names.includes('config.json') || names.includes('fit.json')) throw new RefusedOutputError(`--out ${out} holds a model (${names.includes('fit.json') ? 'written by fit' : 'a train run'}), not the output of an experiment; choose a new or empty directory for experiment ${name}`);
   throw new RefusedOutputError(`--out ${out} holds files that are not the output of an untapped experiment (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}); choose a new or empty directory for experiment ${name}`);
 }
 

@@ -6,6 +6,9 @@ import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
 import { loadRun, loadRunData, RUN_FILES } from '../../experiments/run.js';
 import { writeSampleCsv, writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
 import { fittedRunnable, loadFitted } from '../../experiments/fit.js';
+import { Rng } from '../../engine/rng.js';
+import { formatCsv } from '../../io/table.js';
+import { writeFileAtomic } from '../../node/files.js';
 
 /** Adds `untapped sample DIR`. */
 export function addSampleCommand(program: Command): void {
@@ -32,8 +35,19 @@ export function addSampleCommand(program: Command): void {
           const simplex = m.info.labels === 'simplex';
           if (o.class !== undefined && simplex) throw new UsageError('--class: the model has compositions, not classes; its draws take y from the Dirichlet prior (untapped generate --y gives a chosen composition)');
           if (o.class !== undefined && o.class >= model.classes) throw new UsageError(`--class ${o.class}: the model has classes 0…${model.classes - 1}`);
-          const y = o.class !== undefined ? new Int32Array(o.n).fill(o.class) : undefined;
-          writeSampleCsv(model, o.n, m.info.channels, o.out, o.seed, y, { classColumn: !simplex });
+          // each row: the means of p(x | y, z) for z ~ p(z), then the label it was drawn for (a class, or the composition's components)
+          const s = model.sampleWithLabels(o.n, new Rng(o.seed), o.class !== undefined ? new Int32Array(o.n).fill(o.class) : undefined);
+          const D = model.inputDim;
+          const K = model.classes;
+          const xs = s.x.dataSync() as Float32Array;
+          const ys = s.y.dataSync() as Float32Array;
+          s.x.dispose();
+          s.y.dispose();
+          const rows = Array.from({ length: o.n }, (_, i) => {
+            const lab = ys.subarray(i * K, (i + 1) * K);
+            return [...xs.subarray(i * D, (i + 1) * D), ...(simplex ? lab : [lab.indexOf(1)])];
+          });
+          writeFileAtomic(o.out, formatCsv([...m.info.channels, ...(simplex ? m.info.labelNames.map((l) => `y_${l}`) : ['class'])], rows));
         } finally {
           model.dispose();
         }

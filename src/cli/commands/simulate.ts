@@ -4,6 +4,8 @@
  * y table of compositions, as `fit --x/--y` and untapped run configs take them). The same seeds give
  * the same data as the paper experiments (`experiment moons-adgm`, `crism`, `libs`).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, intArg, log, numArg, refuseOverwrite } from '../common.js';
 import { formatCsv } from '../../io/index.js';
@@ -23,6 +25,13 @@ function ids(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(w, '0')}`);
 }
 
+/** The two files of a prefix; a prefix that is a directory or ends in `.csv` is a usage error. */
+function prefixFiles(prefix: string): [string, string] {
+  if (prefix === '' || /[\\/]$/.test(prefix) || (fs.existsSync(prefix) && fs.statSync(prefix).isDirectory())) throw new UsageError(`--out ${prefix} is a directory; give a file prefix, e.g. ${path.join(prefix, 'spectra')} (writes spectra-x.csv and spectra-y.csv)`);
+  if (/\.csv$/i.test(prefix)) throw new UsageError(`--out ${prefix}: give the prefix without .csv (${prefix.replace(/\.csv$/i, '')} writes ${prefix.replace(/\.csv$/i, '')}-x.csv and -y.csv)`);
+  return [`${prefix}-x.csv`, `${prefix}-y.csv`];
+}
+
 /** Adds `untapped simulate`. */
 export function addSimulateCommand(program: Command): void {
   const sim = program
@@ -30,7 +39,7 @@ export function addSimulateCommand(program: Command): void {
     .description("write simulated data as tables any run can read: 'moons' (x1, x2, class), 'crism' and 'libs' (spectra PREFIX-x.csv and compositions PREFIX-y.csv); `untapped simulate NAME --help` lists the options");
   sim
     .command('moons')
-    .description('two interleaved half-moons (the ADGM paper\'s toy, appendix A §4.2): columns x1, x2 and class (0 or 1), the classes in equal numbers, rows shuffled')
+    .description('two interleaved half-moons (the ADGM paper\'s toy, appendix A §4.2): columns id, x1, x2 and class (0 or 1), the classes in equal numbers (one more of one class when --n is odd), rows shuffled')
     .requiredOption('-o, --out <file>', 'CSV file to write')
     .option('--n <count>', 'number of points', intArg('--n'), 1000)
     .option('--noise <sd>', 'standard deviation of the Gaussian noise on each coordinate', numArg('--noise'), 0.1)
@@ -54,7 +63,7 @@ export function addSimulateCommand(program: Command): void {
     .option('--force', 'replace existing output files')
     .action((o: { out: string; n: number; simulation: string; seed: number; force?: boolean }) => {
       if (!isCrismSimulationName(o.simulation)) throw new UsageError(`--simulation: '${o.simulation}' is not one of ${Object.keys(CRISM_SIMULATIONS).join(', ')}`);
-      const files = [`${o.out}-x.csv`, `${o.out}-y.csv`];
+      const files = prefixFiles(o.out);
       refuseOverwrite(files, o.force);
       const d = simulateCrism({ n: o.n, seed: o.seed, endmembers: CRISM_SIMULATIONS[o.simulation] });
       const rowIds = ids('s', d.n);
@@ -70,7 +79,7 @@ export function addSimulateCommand(program: Command): void {
     .option('--seed <s>', 'seed', intArg('--seed', 0), 0)
     .option('--force', 'replace existing output files')
     .action((o: { out: string; perCompound: number; seed: number; force?: boolean }) => {
-      const files = [`${o.out}-x.csv`, `${o.out}-y.csv`];
+      const files = prefixFiles(o.out);
       refuseOverwrite(files, o.force);
       const d = simulateLibs({ perCompound: o.perCompound, seed: o.seed });
       const rowIds = Array.from({ length: d.n }, (_, i) => `${d.compounds[d.compound[i]]}-${i + 1}`);

@@ -14,7 +14,7 @@ export function addTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train a model from a JSON config into a run directory; a config with model type "untapped" trains the semi²-supervised model from its labelled, unlabelled and unfeatured sources (files or MNIST splits) into a model directory like `fit` writes (sources.validation and train.patience as fit\'s --validation-… and --patience; docs/fit.md)')
-    .option('-c, --config <file>', 'run config (JSON); with --resume defaults to DIR/config.json')
+    .option('-c, --config <file>', 'run config (JSON); with --resume defaults to DIR/config.json (model type untapped: give the config again)')
     .requiredOption('-o, --out <dir>', 'run directory (must not hold a run unless --resume)')
     .option('--epochs <n>', 'override train.epochs', intArg('--epochs'))
     .option('--resume', 'continue the run in --out from its last checkpoint')
@@ -26,6 +26,7 @@ export function addTrainCommand(program: Command): void {
       const info = await engine(cmd);
       const cfgFile = o.config ?? (o.resume ? path.join(o.out, RUN_FILES.config) : undefined);
       if (!cfgFile) throw new UsageError('train needs --config FILE (or --resume with an existing run directory)');
+      if (!o.config && !fs.existsSync(o.out) && !fs.existsSync(`${o.out}.partial`)) throw new UsageError(`--resume: ${o.out} does not exist, so there is no run to resume; start one with --config FILE`);
       if (!o.config && (fs.existsSync(path.join(o.out, 'fit.json')) || fs.existsSync(`${o.out}.partial`))) {
         throw new UsageError(`${o.out} holds a model of type untapped: it resumes with the same config, --config FILE --resume`);
       }
