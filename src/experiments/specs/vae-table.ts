@@ -16,6 +16,7 @@ export const vaeTable = defineExperiment({
     latents: z
       .string()
       .refine((v) => list(v).every((s) => Number.isInteger(Number(s)) && Number(s) >= 1), 'must be comma-separated positive integers')
+      .refine((v) => new Set(list(v).map(Number)).size === list(v).length, 'must not repeat a latent size (each row writes its own folder)')
       .default('3,5,10,20,200')
       .describe('comma-separated latent sizes'),
     variants: z.string().optional().describe('comma-separated variants (default all: vae, iwae, vae-l2, iwae-l2, beta-vae, dvae, cvae, conv)'),
