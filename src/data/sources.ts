@@ -30,7 +30,7 @@
  */
 import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
-import { DataFileError, rowLocation, type Table } from '../io/table.js';
+import { DataFileError, rowLocation, type ParseTableOptions, type Table } from '../io/table.js';
 import type { Dataset } from './dataset.js';
 import { subsetRows, validationSplit } from './dataset.js';
 import { labelledSubset } from './subset.js';
@@ -86,8 +86,8 @@ export interface LoadedSources {
 export interface TableReader {
   /** The name to read for a path as written in the config (Node: resolved against the config's folder). */
   resolve(name: string): string;
-  /** The table of a resolved name; throws {@link DataFileError} naming it when it cannot. */
-  read(name: string): Table;
+  /** The table of a resolved name (`missing`: columns whose empty cells are NaN); throws {@link DataFileError} naming it when it cannot. */
+  read(name: string, opts?: ParseTableOptions): Table;
 }
 
 /** x of a table without its label column, and the labels from that column or a label file. */
@@ -119,7 +119,8 @@ function split(readTable: (name: string) => Table, t: Table, labelColumn: string
       let o = i * (t.width - 1);
       for (let k = 0; k < t.width; k++) {
         const v = t.data[i * t.width + k];
-        if (k === j) y[i] = classIndex(v, () => `${rowLocation(t, i)}, column '${labelColumn}'`);
+        // an empty label cell (NaN): an unlabelled row
+        if (k === j) y[i] = Number.isNaN(v) ? -1 : classIndex(v, () => `${rowLocation(t, i)}, column '${labelColumn}'`);
         else x[o++] = v;
       }
     }
@@ -154,7 +155,7 @@ function dataset(name: string, x: Float32Array, dim: number, y: Int32Array | und
 export function loadSourcesWith(src: Sources, reader: TableReader, seed: number, opts: { unitInterval?: string } = {}): LoadedSources {
   const u = opts.unitInterval;
   const rel = (f: string) => reader.resolve(f);
-  const readTable = (f: string) => reader.read(f);
+  const readTable = (f: string, missing?: string) => reader.read(f, missing === undefined ? undefined : { missing: [missing] });
   const describe: Record<string, string> = {};
   let columns: string[] | undefined;
   let columnsFrom = '';
@@ -178,12 +179,21 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
   if (src.labelled) {
     const l = src.labelled;
     if (l.labelColumn === undefined && l.y === undefined) throw new Error('sources.labelled: give the labels as labelColumn (a column of x) or y (a label file)');
-    const t = readTable(rel(l.x));
+    // rows whose label cell is empty are unlabelled rows of the same table
+    const t = readTable(rel(l.x), l.labelColumn);
     files.push(t.file, ...(l.y !== undefined ? [rel(l.y)] : []));
     const s = split(readTable, t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u);
     checkColumns(s.columns, t.file);
     labelled = dataset(t.file, s.x, s.columns.length, s.y);
     describe.labelled = `${t.file} (${t.n} rows)`;
+    const blank = Array.from(labelled.y.keys()).filter((i) => labelled!.y[i] < 0);
+    if (blank.length > 0) {
+      if (blank.length === labelled.n) throw new DataFileError(`${t.file}: every row's '${l.labelColumn}' is empty; sources.labelled needs labelled rows (give the table as sources.unlabelled if it has none)`);
+      const keep = Array.from(labelled.y.keys()).filter((i) => labelled!.y[i] >= 0);
+      unlabelledParts.push({ ...subsetRows(labelled, blank, `${t.file} (rows without a label)`), y: new Int32Array(blank.length).fill(-1) });
+      labelled = subsetRows(labelled, keep, t.file);
+      describe.labelled = `${t.file} (${keep.length} rows with a label; the ${blank.length} rows with an empty '${l.labelColumn}' are unlabelled)`;
+    }
     // the class count from every labelled row, before any split (a loop: no argument-count limit)
     let at = 0;
     for (let i = 0; i < labelled.n; i++) {
@@ -224,7 +234,7 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
     }
   }
   if (src.unlabelled) {
-    const t = readTable(rel(src.unlabelled.x));
+    const t = readTable(rel(src.unlabelled.x), src.unlabelled.labelColumn);
     files.push(t.file);
     const s = split(readTable, t, src.unlabelled.labelColumn, undefined, 'sources.unlabelled', u);
     checkColumns(s.columns, t.file);

@@ -108,7 +108,7 @@ export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): 
       return { ...base, unlabelled: parts.length === 1 ? parts[0] : concatRows(parts, 'labelled and unlabelled rows') };
     }
     if (!s.labelled) throw new Error(`model type '${cfg.model.type}' needs labelled rows: give sources.labelled with labelColumn or y`);
-    if (use === 'conditional' && s.unlabelled) throw new Error(`model type '${cfg.model.type}' with conditional > 0 models p(x | y): every training row needs a label, so sources.unlabelled (or labelled.perClass) does not apply`);
+    if (use === 'conditional' && s.unlabelled) throw new Error(`model type '${cfg.model.type}' with conditional > 0 models p(x | y): every training row needs a label, so sources.unlabelled (or labelled.perClass, or rows with an empty label) does not apply`);
     return { ...base, labelled: s.labelled, ...(s.unlabelled ? { unlabelled: s.unlabelled } : {}) };
   }
   const data = cfg.data!;
@@ -419,8 +419,8 @@ export interface RunPrediction {
   classes: number;
   /** Predicted class (argmax) per row. */
   predicted: Int32Array;
-  /** The rows' labels when the table has the run's label column, and the error against them. */
-  truth?: { y: Int32Array; error: number };
+  /** The rows' labels when the table has the run's label column (−1 where the cell is empty), how many rows have one, and the error on those. */
+  truth?: { y: Int32Array; scored: number; error: number };
 }
 
 /**
@@ -433,7 +433,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
   const { config, model } = run;
   if (!model.classify) throw new Error(`a ${config.model.type} model has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
   const labelColumn = config.sources?.labelled?.labelColumn;
-  const t = readTable(file);
+  const t = readTable(file, labelColumn !== undefined ? { missing: [labelColumn] } : {});
   const hasLabel = labelColumn !== undefined && t.columns.includes(labelColumn);
   const bernoulli = (config.model as { likelihood?: string }).likelihood === 'bernoulli';
   const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) } }, process.cwd(), 0, bernoulli ? { unitInterval: 'Bernoulli' } : {});
@@ -458,12 +458,15 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
   let truth: RunPrediction['truth'];
   if (hasLabel) {
     const j = t.columns.indexOf(labelColumn!);
+    // rows with an empty label cell are predicted, not scored
     const y = Int32Array.from({ length: n }, (_, i) => {
       const v = t.data[i * t.width + j];
+      if (Number.isNaN(v)) return -1;
       if (!Number.isInteger(v) || v < 0 || v >= K) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is ${v}, not a class of this model (0…${K - 1})`);
       return v;
     });
-    truth = { y, error: errorRate(y, predicted) };
+    const scored = Array.from(y.keys()).filter((i) => y[i] >= 0);
+    if (scored.length > 0) truth = { y, scored: scored.length, error: errorRate(Int32Array.from(scored, (i) => y[i]), Int32Array.from(scored, (i) => predicted[i])) };
   }
   return { ids: t.ids, probs, classes: K, predicted, ...(truth ? { truth } : {}) };
 }

@@ -96,6 +96,33 @@ test('a run stopped after one epoch and resumed ends bit-identical to an uninter
   }
 });
 
+test('a CSV label column with empty cells: those rows are unlabelled rows of the same table; predict scores only the labelled ones; a table with no label at all is an error', () => {
+  const d = tmp();
+  const f = path.join(d, 'p.csv');
+  const rows = ['id,a,b,class'];
+  for (let i = 0; i < 40; i++) rows.push(`r${i},${(0.1 + (i % 7) * 0.1).toFixed(2)},${(0.9 - (i % 5) * 0.1).toFixed(2)},${i % 4 === 0 ? i % 8 === 0 ? 0 : 1 : ''}`);
+  fs.writeFileSync(f, rows.join('\n') + '\n');
+  const s = loadSources({ labelled: { x: f, labelColumn: 'class' } }, d, 0);
+  assert.equal(s.labelled!.n, 10, 'the 10 rows with a label');
+  assert.deepEqual(Array.from(s.labelled!.y), [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+  assert.equal(s.unlabelled!.n, 30, 'the 30 rows with an empty label');
+  assert.ok(Array.from(s.unlabelled!.y).every((v) => v === -1));
+  assert.deepEqual(Array.from(s.unlabelled!.x.subarray(0, 2)), [Math.fround(0.2), Math.fround(0.8)], 'row r1 (a 0.2, b 0.8) is the first unlabelled row');
+  // a typo is still an error, an empty cell of an input column too
+  fs.writeFileSync(path.join(d, 'q.csv'), 'id,a,b,class\nr1,0.1,0.2,0\nr2,0.3,,1\n');
+  assert.throws(() => loadSources({ labelled: { x: path.join(d, 'q.csv'), labelColumn: 'class' } }, d, 0), /q\.csv: line 3, column 3 \('b'\) is empty/);
+  fs.writeFileSync(path.join(d, 'e.csv'), 'id,a,class\nr1,0.1,\nr2,0.3,\n');
+  assert.throws(() => loadSources({ labelled: { x: path.join(d, 'e.csv'), labelColumn: 'class' } }, d, 0), /every row's 'class' is empty/);
+  const cfg = path.join(d, 'm2.json');
+  fs.writeFileSync(cfg, JSON.stringify({ model: { type: 'm2', latent: 2, hidden: [8] }, sources: { labelled: { x: 'p.csv', labelColumn: 'class' } }, train: { epochs: 1, batchSize: 10 } }));
+  let r = cli(['train', '--config', cfg, '--out', path.join(d, 'run'), '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  r = cli(['predict', path.join(d, 'run'), '--x', f]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.trim().split('\n').length, 41, 'every row predicted');
+  assert.match(r.err, /\(10 rows; 30 with an empty label predicted, not scored\)/);
+});
+
 test('table sources: a missing label column, a class with no row, and Bernoulli data outside [0, 1] are errors naming the file', () => {
   const d = tmp();
   const f = path.join(d, 't.csv');

@@ -82,8 +82,17 @@ function parseCell(s: string): number {
   return Number.isFinite(v) ? v : NaN;
 }
 
+/** Options of {@link parseTable}. */
+export interface ParseTableOptions {
+  /**
+   * Columns whose empty CSV cells are read as NaN (a missing value) instead of an error — a label
+   * column in which unlabelled rows have no label. Other formats have no empty cells.
+   */
+  missing?: readonly string[];
+}
+
 /** Parses CSV text (layout in the module doc); `file` names it in errors. */
-export function parseCsv(text: string, file: string): Table {
+export function parseCsv(text: string, file: string, opts: ParseTableOptions = {}): Table {
   const raw = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let headerAt = -1;
   for (let i = 0; i < raw.length; i++) {
@@ -104,6 +113,7 @@ export function parseCsv(text: string, file: string): Table {
   const columns = hasId ? header.slice(1) : header;
   const width = columns.length;
   if (width === 0) throw new DataFileError(`${file}: the header has an id column but no value columns`);
+  const missing = columns.map((c) => opts.missing?.includes(c) ?? false);
   const ids: string[] = [];
   const lines: number[] = [];
   const values: number[] = [];
@@ -117,7 +127,7 @@ export function parseCsv(text: string, file: string): Table {
     const off = hasId ? 1 : 0;
     for (let j = 0; j < width; j++) {
       const v = parseCell(cells[j + off]);
-      if (Number.isNaN(v)) {
+      if (Number.isNaN(v) && !(missing[j] && cells[j + off].trim() === '')) {
         const shown = cells[j + off] === '' ? 'empty' : `'${cells[j + off]}'`;
         throw new DataFileError(`${file}: line ${i + 1}, column ${j + off + 1} ('${columns[j]}') is ${shown}, not a finite number`);
       }
@@ -258,12 +268,12 @@ export function fileExtension(file: string): string {
  * Parses a table from the bytes of a `.csv`/`.tsv`/`.txt`, `.json` or `.npy` file (format by the
  * extension of `file`, which also names it in errors). Node: `readTable` reads the file.
  */
-export function parseTable(bytes: Uint8Array, file: string): Table {
+export function parseTable(bytes: Uint8Array, file: string, opts: ParseTableOptions = {}): Table {
   const ext = fileExtension(file);
   const text = () => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
   if (ext === '.npy') return parseNpy(bytes, file);
   if (ext === '.json') return parseJsonTable(text(), file);
-  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return parseCsv(text(), file);
+  if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return parseCsv(text(), file, opts);
   throw new DataFileError(`${file}: unknown file type '${ext}'; use .csv, .tsv, .txt, .json or .npy`);
 }
 

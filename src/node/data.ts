@@ -7,14 +7,14 @@ import './host.js';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { DataFileError, parseTable, type Table } from '../io/table.js';
+import { DataFileError, parseTable, type ParseTableOptions, type Table } from '../io/table.js';
 import { ConfigError, parseConfig } from '../config/validate.js';
 import { parseIdx, type IdxFile } from '../data/idx.js';
 import { parseEndmembers, type Endmember } from '../data/spectra.js';
 import { loadSourcesWith, type LoadedSources, type Sources } from '../data/sources.js';
 
 /** Reads a table from a `.csv`/`.tsv`/`.txt`, `.json` or `.npy` file (format by extension). */
-export function readTable(file: string): Table {
+export function readTable(file: string, opts: ParseTableOptions = {}): Table {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -22,7 +22,7 @@ export function readTable(file: string): Table {
     const err = e as NodeJS.ErrnoException;
     throw new DataFileError(err.code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${err.message})`);
   }
-  return parseTable(bytes, file);
+  return parseTable(bytes, file, opts);
 }
 
 /** Reads and validates a JSON config file, with errors naming the file (and JSON position). */

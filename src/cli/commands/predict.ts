@@ -44,8 +44,9 @@ export function addPredictCommand(program: Command): void {
             log(`wrote ${o.out}: ${p.ids.length} rows`);
           } else process.stdout.write(csv);
           if (p.truth) {
-            log(`predict: error ${(100 * p.truth.error).toFixed(2)}% against the label column of ${o.x} (${p.ids.length} rows)`);
-            if (o.report) writeFileAtomic(o.report, JSON.stringify({ x: o.x, model: dir, n: p.ids.length, error: p.truth.error }, null, 2) + '\n');
+            const blank = p.ids.length - p.truth.scored;
+            log(`predict: error ${(100 * p.truth.error).toFixed(2)}% against the label column of ${o.x} (${p.truth.scored} rows${blank ? `; ${blank} with an empty label predicted, not scored` : ''})`);
+            if (o.report) writeFileAtomic(o.report, JSON.stringify({ x: o.x, model: dir, n: p.truth.scored, error: p.truth.error }, null, 2) + '\n');
           }
         } finally {
           run.model.dispose();
