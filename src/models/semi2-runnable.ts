@@ -1,8 +1,8 @@
 /**
  * The semi²-supervised model (`models/semi2.ts`, Gemp et al. `000_…` §3) behind the run contract
- * of `models/family.ts`, so that the commands that work on every run (`evaluate` with the IW
- * log-likelihood, `sample`, `predict`, `generate`) work on it too, through the same code as for
- * M2, ADGM and SDGM.
+ * of `models/family.ts`, so that the code that serves every run serves it too: `evaluate`'s IW
+ * log-likelihood and `sample` reach a model of `untapped fit` this way (its `predict` and
+ * `generate` keep fit's own, with calibrated intervals and compositions).
  *
  * The adapter adds what the semi² run keeps beside the network weights: the input mean subtracted
  * before the networks when the fit centred its inputs (`center`; added back to every generated x)

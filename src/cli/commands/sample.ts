@@ -10,6 +10,16 @@ import { Rng } from '../../engine/rng.js';
 import { formatCsv } from '../../io/table.js';
 import { writeFileAtomic } from '../../node/files.js';
 
+/** The data files a fit directory was trained on (never replaced by --force: evaluate reads them again). */
+function fitInputFiles(dir: string): string[] {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(dir, 'fit.json'), 'utf8')) as { inputs?: Record<string, { file?: unknown }> };
+    return Object.values(info.inputs ?? {}).flatMap((s) => (typeof s?.file === 'string' ? [s.file] : []));
+  } catch {
+    return [];
+  }
+}
+
 /** Adds `untapped sample DIR`. */
 export function addSampleCommand(program: Command): void {
   program
@@ -23,7 +33,7 @@ export function addSampleCommand(program: Command): void {
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
     .option('--force', 'replace an existing --out file')
     .action(async (dir: string, o: { n: number; out: string; class?: number; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint), path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
+      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint), path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), ...fitInputFiles(dir)]);
       await engine(cmd);
       if (fs.existsSync(path.join(dir, 'fit.json'))) {
         // the semi²-supervised model (untapped fit, or a train config of type untapped): rows of p(x | y, z), z ~ p(z)
