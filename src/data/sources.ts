@@ -76,6 +76,8 @@ export interface LoadedSources {
   columns: string[];
   /** Number of classes K (0 when no source has labels). */
   classes: number;
+  /** The class names, when the label column holds names (class k is `classNames[k]`, sorted); absent for class indices. */
+  classNames?: string[];
   /** Where each part came from, for logs and reports. */
   describe: Record<string, string>;
   /** The files read (absolute or as given), for `fingerprintFiles` (Node entry). */
@@ -91,7 +93,7 @@ export interface TableReader {
 }
 
 /** x of a table without its label column, and the labels from that column or a label file. */
-function split(readTable: (name: string) => Table, t: Table, labelColumn: string | undefined, yFile: string | undefined, where: string, unitLikelihood?: string): { x: Float32Array; columns: string[]; y?: Int32Array } {
+function split(readTable: (name: string) => Table, t: Table, labelColumn: string | undefined, yFile: string | undefined, where: string, unitLikelihood?: string, knownNames?: readonly string[]): { x: Float32Array; columns: string[]; y?: Int32Array; names?: string[] } {
   const jLabel = labelColumn === undefined ? -1 : t.columns.indexOf(labelColumn);
   if (labelColumn !== undefined && jLabel < 0) throw new DataFileError(`${t.file}: no column '${labelColumn}' (${where}.labelColumn); columns: ${t.columns.slice(0, 8).join(', ')}${t.columns.length > 8 ? ', …' : ''}`);
   if (unitLikelihood !== undefined) {
@@ -115,15 +117,27 @@ function split(readTable: (name: string) => Table, t: Table, labelColumn: string
     columns = t.columns.filter((_, k) => k !== j);
     x = new Float32Array(t.n * (t.width - 1));
     y = new Int32Array(t.n);
+    // class names (text labels): some non-empty cell is not a number; the classes are the sorted names
+    const cells = t.text?.[labelColumn];
+    const named = cells !== undefined && cells.some((c, i) => c !== '' && Number.isNaN(t.data[i * t.width + j]));
+    let names: string[] | undefined;
+    if (named || (knownNames && cells)) {
+      names = knownNames ? [...knownNames] : [...new Set(cells!.filter((c) => c !== ''))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    }
     for (let i = 0; i < t.n; i++) {
       let o = i * (t.width - 1);
       for (let k = 0; k < t.width; k++) {
         const v = t.data[i * t.width + k];
-        // an empty label cell (NaN): an unlabelled row
-        if (k === j) y[i] = Number.isNaN(v) ? -1 : classIndex(v, () => `${rowLocation(t, i)}, column '${labelColumn}'`);
-        else x[o++] = v;
+        if (k !== j) x[o++] = v;
+        else if (names) {
+          // an empty label cell: an unlabelled row
+          const c = cells![i];
+          y[i] = c === '' ? -1 : names.indexOf(c);
+          if (y[i] < 0 && c !== '') throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is '${c}', not a class of the labelled rows (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})`);
+        } else y[i] = Number.isNaN(v) ? -1 : classIndex(v, () => `${rowLocation(t, i)}, column '${labelColumn}'`);
       }
     }
+    if (names) return { x, columns, y, names };
   }
   if (yFile !== undefined) {
     const ty = readTable(yFile);
@@ -155,7 +169,7 @@ function dataset(name: string, x: Float32Array, dim: number, y: Int32Array | und
 export function loadSourcesWith(src: Sources, reader: TableReader, seed: number, opts: { unitInterval?: string } = {}): LoadedSources {
   const u = opts.unitInterval;
   const rel = (f: string) => reader.resolve(f);
-  const readTable = (f: string, missing?: string) => reader.read(f, missing === undefined ? undefined : { missing: [missing] });
+  const readTable = (f: string, labelColumn?: string) => reader.read(f, labelColumn === undefined ? undefined : { missing: [labelColumn], text: [labelColumn] });
   const describe: Record<string, string> = {};
   let columns: string[] | undefined;
   let columnsFrom = '';
@@ -176,6 +190,7 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
   const fraction = src.test && 'fraction' in src.test ? src.test.fraction : undefined;
   const files: string[] = [];
   let K = 0;
+  let classNames: string[] | undefined;
   if (src.labelled) {
     const l = src.labelled;
     if (l.labelColumn === undefined && l.y === undefined) throw new Error('sources.labelled: give the labels as labelColumn (a column of x) or y (a label file)');
@@ -185,14 +200,15 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
     const s = split(readTable, t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u);
     checkColumns(s.columns, t.file);
     labelled = dataset(t.file, s.x, s.columns.length, s.y);
-    describe.labelled = `${t.file} (${t.n} rows)`;
+    classNames = s.names;
+    describe.labelled = `${t.file} (${t.n} rows${classNames ? `; classes ${classNames.map((c, k) => `${k} = '${c}'`).join(', ')}` : ''})`;
     const blank = Array.from(labelled.y.keys()).filter((i) => labelled!.y[i] < 0);
     if (blank.length > 0) {
       if (blank.length === labelled.n) throw new DataFileError(`${t.file}: every row's '${l.labelColumn}' is empty; sources.labelled needs labelled rows (give the table as sources.unlabelled if it has none)`);
       const keep = Array.from(labelled.y.keys()).filter((i) => labelled!.y[i] >= 0);
       unlabelledParts.push({ ...subsetRows(labelled, blank, `${t.file} (rows without a label)`), y: new Int32Array(blank.length).fill(-1) });
       labelled = subsetRows(labelled, keep, t.file);
-      describe.labelled = `${t.file} (${keep.length} rows with a label; the ${blank.length} rows with an empty '${l.labelColumn}' are unlabelled)`;
+      describe.labelled = `${t.file} (${keep.length} rows with a label; the ${blank.length} rows with an empty '${l.labelColumn}' are unlabelled${classNames ? `; classes ${classNames.map((c, k) => `${k} = '${c}'`).join(', ')}` : ''})`;
     }
     // the class count from every labelled row, before any split (a loop: no argument-count limit)
     let at = 0;
@@ -252,9 +268,10 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
     unlabelledParts.push(d);
   }
   if (src.test && !('fraction' in src.test)) {
-    const t = readTable(rel(src.test.x));
+    const t = readTable(rel(src.test.x), src.test.labelColumn);
     files.push(t.file, ...(src.test.y !== undefined ? [rel(src.test.y)] : []));
-    const s = split(readTable, t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u);
+    const s = split(readTable, t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u, classNames);
+    if (s.names && !classNames) throw new DataFileError(`${t.file}: the test labels are class names, but the labelled rows have class indices; use the same kind of label in both`);
     checkColumns(s.columns, t.file);
     test = dataset(t.file, s.x, s.columns.length, s.y);
     testLabelled = s.y !== undefined;
@@ -268,7 +285,7 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
   if (test && testLabelled && K > 0) test.numClasses = K;
   unlabelledParts = unlabelledParts.filter((d) => d.n > 0);
   const unlabelled = unlabelledParts.length === 0 ? undefined : unlabelledParts.length === 1 ? unlabelledParts[0] : concatRows(unlabelledParts, 'unlabelled');
-  return { ...(labelled ? { labelled } : {}), ...(unlabelled ? { unlabelled } : {}), ...(test ? { test } : {}), testLabelled, columns: columns ?? [], classes: K, describe, files: [...new Set(files)] };
+  return { ...(labelled ? { labelled } : {}), ...(unlabelled ? { unlabelled } : {}), ...(test ? { test } : {}), testLabelled, columns: columns ?? [], classes: K, ...(classNames ? { classNames } : {}), describe, files: [...new Set(files)] };
 }
 
 /**

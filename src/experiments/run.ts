@@ -67,6 +67,8 @@ export interface RunData {
   describe: Record<string, string>;
   /** The table files read (none for MNIST), fingerprinted in the checkpoint. */
   files?: string[];
+  /** Class names, when the label column holds names (class k is `classNames[k]`); saved in the checkpoint. */
+  classNames?: string[];
 }
 
 /** The number of input features of the data. */
@@ -102,7 +104,7 @@ export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): 
     const s = loadSources(cfg.sources, process.cwd(), cfg.train.seed, likelihood === 'bernoulli' ? { unitInterval: 'Bernoulli' } : {});
     let test = s.test;
     if (test && opts.testLimit !== undefined && opts.testLimit < test.n) test = subsetRows(test, Array.from({ length: opts.testLimit }, (_, i) => i), test.name);
-    const base = { testLabelled: s.testLabelled, classes: s.classes, columns: s.columns, shape: [s.columns.length], dynamic: false, describe: s.describe, files: s.files, ...(test ? { test } : {}) };
+    const base = { testLabelled: s.testLabelled, classes: s.classes, columns: s.columns, shape: [s.columns.length], dynamic: false, describe: s.describe, files: s.files, ...(test ? { test } : {}), ...(s.classNames ? { classNames: s.classNames } : {}) };
     if (use === 'none') {
       const parts = [s.labelled, s.unlabelled].filter((d): d is Dataset => d !== undefined);
       return { ...base, unlabelled: parts.length === 1 ? parts[0] : concatRows(parts, 'labelled and unlabelled rows') };
@@ -348,7 +350,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
     },
     checkpointFile: ckptFile,
     // the sources' fingerprints and columns: evaluate/predict check that the data are still the run's
-    checkpointMeta: { config: cfg, ...(data.files?.length ? { sources: fingerprintFiles(data.files), columns: data.columns } : {}) },
+    checkpointMeta: { config: cfg, ...(data.files?.length ? { sources: fingerprintFiles(data.files), columns: data.columns } : {}), ...(data.classNames ? { classNames: data.classNames } : {}) },
     logFile: path.join(outDir, RUN_FILES.log),
     logStart: { engine: opts.engine ?? engineInfo(), config: cfg, params: model.params.count(), data: data.describe },
     progress: opts.progress,
@@ -419,6 +421,8 @@ export interface RunPrediction {
   classes: number;
   /** Predicted class (argmax) per row. */
   predicted: Int32Array;
+  /** The run's class names (class k is `classNames[k]`), when it was trained on named classes. */
+  classNames?: string[];
   /** The rows' labels when the table has the run's label column (−1 where the cell is empty), how many rows have one, and the error on those. */
   truth?: { y: Int32Array; scored: number; error: number };
 }
@@ -433,7 +437,8 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
   const { config, model } = run;
   if (!model.classify) throw new Error(`a ${config.model.type} model has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
   const labelColumn = config.sources?.labelled?.labelColumn;
-  const t = readTable(file, labelColumn !== undefined ? { missing: [labelColumn] } : {});
+  const t = readTable(file, labelColumn !== undefined ? { missing: [labelColumn], text: [labelColumn] } : {});
+  const names = run.meta ? runClassNames(run.meta) : undefined;
   const hasLabel = labelColumn !== undefined && t.columns.includes(labelColumn);
   const bernoulli = (config.model as { likelihood?: string }).likelihood === 'bernoulli';
   const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) } }, process.cwd(), 0, bernoulli ? { unitInterval: 'Bernoulli' } : {});
@@ -460,15 +465,27 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
     const j = t.columns.indexOf(labelColumn!);
     // rows with an empty label cell are predicted, not scored
     const y = Int32Array.from({ length: n }, (_, i) => {
+      if (names) {
+        // class names: the run's, in its order
+        const c = t.text![labelColumn!][i];
+        if (c === '') return -1;
+        const k = names.indexOf(c);
+        if (k < 0) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is '${c}', not a class of this model (${names.join(', ')})`);
+        return k;
+      }
       const v = t.data[i * t.width + j];
-      if (Number.isNaN(v)) return -1;
+      if (Number.isNaN(v)) {
+        const c = t.text?.[labelColumn!]?.[i] ?? '';
+        if (c !== '') throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is '${c}', not a class of this model (0…${K - 1})`);
+        return -1;
+      }
       if (!Number.isInteger(v) || v < 0 || v >= K) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is ${v}, not a class of this model (0…${K - 1})`);
       return v;
     });
     const scored = Array.from(y.keys()).filter((i) => y[i] >= 0);
     if (scored.length > 0) truth = { y, scored: scored.length, error: errorRate(Int32Array.from(scored, (i) => y[i]), Int32Array.from(scored, (i) => predicted[i])) };
   }
-  return { ids: t.ids, probs, classes: K, predicted, ...(truth ? { truth } : {}) };
+  return { ids: t.ids, probs, classes: K, predicted, ...(names ? { classNames: names } : {}), ...(truth ? { truth } : {}) };
 }
 
 /** The key paths (a.b.c) where two parsed configs differ. */
@@ -493,6 +510,11 @@ export function checkRunSources(dir: string, meta: Record<string, unknown>): voi
     if (!(f in now)) throw new Error(`${dir} was trained on ${f}, which is gone; its test rows cannot be rebuilt (restore the file)`);
     if (now[f] !== h) throw new Error(`${f} has changed since ${dir} was trained (SHA-256 differs): its test split would not be the run's; restore the file or train again`);
   }
+}
+
+/** The class names a run was trained on (a label column of names), as stored in its checkpoint. */
+export function runClassNames(meta: Record<string, unknown>): string[] | undefined {
+  return (meta.user as { classNames?: string[] } | undefined)?.classNames;
 }
 
 /** The input columns a run was trained on (tables), as stored in its checkpoint. */

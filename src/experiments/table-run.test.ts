@@ -123,6 +123,36 @@ test('a CSV label column with empty cells: those rows are unlabelled rows of the
   assert.match(r.err, /\(10 rows; 30 with an empty label predicted, not scored\)/);
 });
 
+test('class names in a CSV label column: classes sorted by name, the names kept with the run for evaluate and predict; an unknown name or a mix with indices is an error naming the file', () => {
+  const d = tmp();
+  const f = path.join(d, 'n.csv');
+  const rows = ['id,a,b,condition'];
+  const names = ['normal', 'fault-2', 'fault-10'];
+  for (let i = 0; i < 36; i++) rows.push(`r${i},${((i % 3) * 0.3 + 0.05).toFixed(2)},${(0.2 + (i % 4) * 0.1).toFixed(2)},${i % 6 === 5 ? '' : names[i % 3]}`);
+  fs.writeFileSync(f, rows.join('\n') + '\n');
+  const s = loadSources({ labelled: { x: f, labelColumn: 'condition' } }, d, 0);
+  assert.deepEqual(s.classNames, ['fault-2', 'fault-10', 'normal'], 'sorted by name, numbers in names in numeric order');
+  assert.equal(s.classes, 3);
+  assert.equal(s.labelled!.y[0], 2, "row r0 is 'normal', class 2");
+  assert.equal(s.labelled!.y[1], 0, "row r1 is 'fault-2', class 0");
+  assert.equal(s.unlabelled!.n, 6, 'the rows with an empty label');
+  fs.writeFileSync(path.join(d, 't.csv'), 'id,a,b,condition\nt1,0.1,0.2,normal\nt2,0.3,0.4,fault-3\n');
+  assert.throws(() => loadSources({ labelled: { x: f, labelColumn: 'condition' }, test: { x: path.join(d, 't.csv'), labelColumn: 'condition' } }, d, 0), /t\.csv: line 3 \(id 't2'\), column 'condition' is 'fault-3', not a class of the labelled rows \(fault-2, fault-10, normal\)/);
+  fs.writeFileSync(path.join(d, 'i.csv'), 'id,a,b,condition\nt1,0.1,0.2,1\nt2,0.3,0.4,0\n');
+  assert.throws(() => loadSources({ labelled: { x: path.join(d, 'i.csv'), labelColumn: 'condition' }, test: { x: f, labelColumn: 'condition' } }, d, 0), /the test labels are class names, but the labelled rows have class indices/);
+  const cfg = path.join(d, 'm2.json');
+  fs.writeFileSync(cfg, JSON.stringify({ model: { type: 'm2', latent: 2, hidden: [8] }, sources: { labelled: { x: 'n.csv', labelColumn: 'condition' }, test: { fraction: 0.3 } }, train: { epochs: 1, batchSize: 10 } }));
+  let r = cli(['train', '--config', cfg, '--out', path.join(d, 'run'), '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  r = cli(['evaluate', path.join(d, 'run'), '--json', '--iw', '2']);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual((JSON.parse(r.out) as { classNames: string[] }).classNames, ['fault-2', 'fault-10', 'normal']);
+  r = cli(['predict', path.join(d, 'run'), '--x', f]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.split('\n')[0], 'id,p_fault-2,p_fault-10,p_normal,class');
+  assert.match(r.err, /classes 0 = 'fault-2', 1 = 'fault-10', 2 = 'normal'/);
+});
+
 test('table sources: a missing label column, a class with no row, and Bernoulli data outside [0, 1] are errors naming the file', () => {
   const d = tmp();
   const f = path.join(d, 't.csv');

@@ -37,6 +37,8 @@ export interface Table {
   lines: number[];
   /** How rows are named in messages: `line` (CSV) or `row`. */
   rowWord: 'line' | 'row';
+  /** The cells of the columns read as text ({@link ParseTableOptions.text}), trimmed, by column name. */
+  text?: Record<string, string[]>;
 }
 
 /** An error in a user's data file; the message names the file and where in it. */
@@ -89,6 +91,11 @@ export interface ParseTableOptions {
    * column in which unlabelled rows have no label. Other formats have no empty cells.
    */
   missing?: readonly string[];
+  /**
+   * Columns kept as text as well (CSV): their cells are in {@link Table.text}, and a cell that is not
+   * a number is NaN in `data` instead of an error — a label column of class names.
+   */
+  text?: readonly string[];
 }
 
 /** Parses CSV text (layout in the module doc); `file` names it in errors. */
@@ -114,6 +121,11 @@ export function parseCsv(text: string, file: string, opts: ParseTableOptions = {
   const width = columns.length;
   if (width === 0) throw new DataFileError(`${file}: the header has an id column but no value columns`);
   const missing = columns.map((c) => opts.missing?.includes(c) ?? false);
+  const asText = columns.map((c) => opts.text?.includes(c) ?? false);
+  const textCells: Record<string, string[]> = {};
+  columns.forEach((c, j) => {
+    if (asText[j]) textCells[c] = [];
+  });
   const ids: string[] = [];
   const lines: number[] = [];
   const values: number[] = [];
@@ -127,7 +139,8 @@ export function parseCsv(text: string, file: string, opts: ParseTableOptions = {
     const off = hasId ? 1 : 0;
     for (let j = 0; j < width; j++) {
       const v = parseCell(cells[j + off]);
-      if (Number.isNaN(v) && !(missing[j] && cells[j + off].trim() === '')) {
+      if (asText[j]) textCells[columns[j]].push(cells[j + off].trim());
+      if (Number.isNaN(v) && !asText[j] && !(missing[j] && cells[j + off].trim() === '')) {
         const shown = cells[j + off] === '' ? 'empty' : `'${cells[j + off]}'`;
         throw new DataFileError(`${file}: line ${i + 1}, column ${j + off + 1} ('${columns[j]}') is ${shown}, not a finite number`);
       }
@@ -137,7 +150,7 @@ export function parseCsv(text: string, file: string, opts: ParseTableOptions = {
     lines.push(i + 1);
   }
   if (ids.length === 0) throw new DataFileError(`${file}: the header is there but there are no data rows`);
-  return { file, ids, columns, data: Float32Array.from(values), n: ids.length, width, lines, rowWord: 'line' };
+  return { file, ids, columns, data: Float32Array.from(values), n: ids.length, width, lines, rowWord: 'line', ...(asText.some(Boolean) ? { text: textCells } : {}) };
 }
 
 /** Parses JSON text (layout in the module doc); `file` names it in errors. */

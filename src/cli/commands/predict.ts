@@ -38,7 +38,9 @@ export function addPredictCommand(program: Command): void {
           const p = predictRun(run, o.x);
           const K = p.classes;
           const rows = p.ids.map((_, i) => [...p.probs.subarray(i * K, (i + 1) * K), p.predicted[i]]);
-          const csv = formatCsv([...Array.from({ length: K }, (_, k) => `p${k}`), 'class'], rows, p.ids);
+          // named classes: p_<name> columns, and the index → name key on stderr
+          const csv = formatCsv([...Array.from({ length: K }, (_, k) => (p.classNames ? `p_${p.classNames[k]}` : `p${k}`)), 'class'], rows, p.ids);
+          if (p.classNames) log(`predict: classes ${p.classNames.map((c, k) => `${k} = '${c}'`).join(', ')}`);
           if (o.out) {
             writeFileAtomic(o.out, csv);
             log(`wrote ${o.out}: ${p.ids.length} rows`);
