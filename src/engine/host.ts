@@ -6,10 +6,20 @@
  * console. The Node entry (`untapped/node`) registers a host, when it is imported, that reads
  * `process.env`, writes to `process.stderr`, loads the native addon and stores files on disk.
  */
-import type { NativeAddon } from './native.js';
 import type { RunStorage } from '../io/storage.js';
 
 /** Where text such as progress lines and warnings goes (a Node stream satisfies it). */
+/** The functions of the addon (see `packages/native/index.d.cts`). */
+export interface NativeAddon {
+  info(): { config: string; procs: number; threads: number; isa: string };
+  setThreads(n: number): void;
+  gemm(heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, M: number, N: number, K: number, transA: number, transB: number, strideA: number, strideB: number, biasOff: number, biasLen: number, act: number, alpha: number): void;
+  unary(heap: ArrayBuffer, op: number, xOff: number, yOff: number, n: number): void;
+  adam(heap: ArrayBuffer, n: number, gOff: number, mOff: number, vOff: number, pOff: number, mOut: number, vOut: number, pOut: number, beta1: number, beta2: number, eps: number, stepSize: number, gScale: number): void;
+  sumSquares(heap: ArrayBuffer, off: number, n: number): number;
+  reduceSum(heap: ArrayBuffer, xOff: number, yOff: number, outer: number, n: number, inner: number): void;
+}
+
 export interface TextSink {
   write(text: string): unknown;
   /** Whether it is a terminal (progress bars redraw in place only then). */

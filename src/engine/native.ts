@@ -24,19 +24,11 @@
  * registers a loader; in a browser there is none and the engine runs without native kernels.
  */
 import * as tf from '@tensorflow/tfjs';
-import { host } from './host.js';
+import { host, type NativeAddon } from './host.js';
 import { replaceKernel, type KernelFunc } from './kernels.js';
 
-/** The functions of the addon (see `packages/native/index.d.cts`). */
-export interface NativeAddon {
-  info(): { config: string; procs: number; threads: number; isa: string };
-  setThreads(n: number): void;
-  gemm(heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, M: number, N: number, K: number, transA: number, transB: number, strideA: number, strideB: number, biasOff: number, biasLen: number, act: number, alpha: number): void;
-  unary(heap: ArrayBuffer, op: number, xOff: number, yOff: number, n: number): void;
-  adam(heap: ArrayBuffer, n: number, gOff: number, mOff: number, vOff: number, pOff: number, mOut: number, vOut: number, pOut: number, beta1: number, beta2: number, eps: number, stepSize: number, gScale: number): void;
-  sumSquares(heap: ArrayBuffer, off: number, n: number): number;
-  reduceSum(heap: ArrayBuffer, xOff: number, yOff: number, outer: number, n: number, inner: number): void;
-}
+/** The functions of the addon (see `packages/native/index.d.cts`); declared in `host.ts`, which loads it. */
+export type { NativeAddon } from './host.js';
 
 /** State of the native layer, reported by `--verbose`, the logs and `untapped bench`. */
 export interface NativeInfo {

@@ -7,7 +7,6 @@
  * file is removed on every failure path.
  */
 import * as fs from 'node:fs';
-import './host.js';
 import * as path from 'node:path';
 import { decodeUtp, encodeUtp, FormatError, type UtpContents } from '../io/format.js';
 import type { RunStorage } from '../io/storage.js';

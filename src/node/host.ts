@@ -1,6 +1,6 @@
 /**
  * The Node host, registered when this module is imported: by the Node entry `untapped/node`, the
- * CLI, the test helpers, and `files.ts` and `data.ts`, so that any use of the Node side registers it: environment variables from `process.env`,
+ * CLI, the test helpers and `data.ts`, so that any use of the Node side registers it: environment variables from `process.env`,
  * progress and warnings on `process.stderr`, the native kernels' addon (`@untapped/native`, loaded
  * with `require`), and the file system as the trainer's storage.
  */
