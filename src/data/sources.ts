@@ -92,6 +92,11 @@ export interface TableReader {
   read(name: string, opts?: ParseTableOptions): Table;
 }
 
+/** Whether a label cell means "no label": empty, or NA, NaN, N/A, null (any case). */
+export function isMissingLabel(cell: string): boolean {
+  return cell === '' || /^(na|nan|n\/a|null)$/i.test(cell);
+}
+
 /** x of a table without its label column, and the labels from that column or a label file. */
 function split(readTable: (name: string) => Table, t: Table, labelColumn: string | undefined, yFile: string | undefined, where: string, unitLikelihood?: string, knownNames?: readonly string[]): { x: Float32Array; columns: string[]; y?: Int32Array; names?: string[] } {
   const jLabel = labelColumn === undefined ? -1 : t.columns.indexOf(labelColumn);
@@ -117,9 +122,16 @@ function split(readTable: (name: string) => Table, t: Table, labelColumn: string
     columns = t.columns.filter((_, k) => k !== j);
     x = new Float32Array(t.n * (t.width - 1));
     y = new Int32Array(t.n);
-    // class names (text labels): some non-empty cell is not a number; the classes are the sorted names
-    const cells = t.text?.[labelColumn];
+    // class names (text labels): some non-empty cell is not a number; the classes are the sorted names.
+    // NA, NaN, N/A and null (any case) are missing labels, as an empty cell.
+    const cells = t.text?.[labelColumn]?.map((c) => (isMissingLabel(c) ? '' : c));
     const named = cells !== undefined && cells.some((c, i) => c !== '' && Number.isNaN(t.data[i * t.width + j]));
+    if (named && !knownNames) {
+      // numbers and words in one column: a typo in a column of class indices, or ambiguous names
+      const word = cells!.findIndex((c, i) => c !== '' && Number.isNaN(t.data[i * t.width + j]));
+      const num = cells!.findIndex((c, i) => c !== '' && !Number.isNaN(t.data[i * t.width + j]));
+      if (num >= 0) throw new DataFileError(`${rowLocation(t, word)}, column '${labelColumn}' is '${cells![word]}', but ${rowLocation(t, num).replace(`${t.file}: `, '')} is the number ${cells![num]}: a label column holds class indices 0…K−1 or class names, not both (a typo? names that are numbers need a letter, e.g. 'type1')`);
+    }
     let names: string[] | undefined;
     if (named || (knownNames && cells)) {
       names = knownNames ? [...knownNames] : [...new Set(cells!.filter((c) => c !== ''))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
@@ -134,7 +146,7 @@ function split(readTable: (name: string) => Table, t: Table, labelColumn: string
           const c = cells![i];
           y[i] = c === '' ? -1 : names.indexOf(c);
           if (y[i] < 0 && c !== '') throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is '${c}', not a class of the labelled rows (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})`);
-        } else y[i] = Number.isNaN(v) ? -1 : classIndex(v, () => `${rowLocation(t, i)}, column '${labelColumn}'`);
+        } else y[i] = Number.isNaN(v) || (cells !== undefined && cells[i] === '') ? -1 : classIndex(v, () => `${rowLocation(t, i)}, column '${labelColumn}'`);
       }
     }
     if (names) return { x, columns, y, names };
@@ -246,7 +258,7 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
       const sub = labelledSubset(labelled, l.perClass, new Rng(seed).fork('labelled'));
       unlabelledParts.push({ ...sub.rest, y: new Int32Array(sub.rest.n).fill(-1), name: `${t.file} (rows not kept as labelled)` });
       labelled = { ...sub.labelled, name: t.file };
-      describe.labelled += `, ${l.perClass} per class kept (seeded): ${labelled.n} labelled, ${sub.rest.n} unlabelled`;
+      describe.labelled += `, ${l.perClass} per class kept (seeded): ${labelled.n} labelled, ${sub.rest.n} more unlabelled`;
     }
   }
   if (src.unlabelled) {
@@ -274,7 +286,8 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
     if (s.names && !classNames) throw new DataFileError(`${t.file}: the test labels are class names, but the labelled rows have class indices; use the same kind of label in both`);
     checkColumns(s.columns, t.file);
     test = dataset(t.file, s.x, s.columns.length, s.y);
-    testLabelled = s.y !== undefined;
+    // a test table whose label cells are all empty is unlabelled (rows with an empty label are predicted, not scored)
+    testLabelled = s.y !== undefined && s.y.some((v) => v >= 0);
     describe.test = `${t.file} (${t.n} rows)`;
     if (testLabelled && K > 0) {
       for (let i = 0; i < test.n; i++) {

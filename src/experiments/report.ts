@@ -182,7 +182,10 @@ export function writeRunReport(
 }
 
 /** Test error and confusion matrix of a model's q(y | x) on labelled rows. */
-export function classificationOf(model: RunnableModel, ds: Dataset): { error: number; confusion: number[][] } {
-  const { error, predicted } = datasetError(model, ds);
-  return { error, confusion: confusionMatrix(ds.y, predicted, model.classes) };
+export function classificationOf(model: RunnableModel, ds: Dataset): { error: number; confusion: number[][]; scored: number } {
+  const { error, predicted, scored } = datasetError(model, ds);
+  // rows with an empty label (y = −1) are predicted, not scored
+  const rows = Array.from(ds.y.keys()).filter((i) => ds.y[i] >= 0);
+  const confusion = rows.length === ds.n ? confusionMatrix(ds.y, predicted, model.classes) : confusionMatrix(Int32Array.from(rows, (i) => ds.y[i]), Int32Array.from(rows, (i) => predicted[i]), model.classes);
+  return { error, confusion, scored };
 }

@@ -24,6 +24,7 @@ import { checkFinite, subsetRows, type Dataset } from '../data/dataset.js';
 import { labelledSubset } from '../data/subset.js';
 import { concatRows } from '../data/sources.js';
 import { fingerprintFiles, loadSources } from '../node/data.js';
+import { isMissingLabel } from '../data/sources.js';
 import { DataFileError, rowLocation } from '../io/table.js';
 import { readTable } from '../node/data.js';
 import { modelFamily } from '../models/registry.js';
@@ -177,8 +178,12 @@ export function datasetBound(model: RunnableModel, ds: Dataset, k: number, rng: 
   return sum / ds.n;
 }
 
-/** Test error of a model's q(y | x) on labelled rows (argmax of the class probabilities). */
-export function datasetError(model: RunnableModel, ds: Dataset, batchSize = 1000): { error: number; predicted: Int32Array } {
+/**
+ * Test error of a model's q(y | x) on the rows of `ds` that have a label (argmax of the class
+ * probabilities); rows with y = −1 (an empty label cell) are predicted but not scored. `scored` is
+ * how many rows were.
+ */
+export function datasetError(model: RunnableModel, ds: Dataset, batchSize = 1000): { error: number; predicted: Int32Array; scored: number } {
   if (!model.classify) throw new Error('the model has no q(y | x) to classify with');
   const pred = new Int32Array(ds.n);
   for (let s = 0; s < ds.n; s += batchSize) {
@@ -187,7 +192,10 @@ export function datasetError(model: RunnableModel, ds: Dataset, batchSize = 1000
     pred.set(p.dataSync() as Int32Array, s);
     p.dispose();
   }
-  return { error: errorRate(ds.y, pred), predicted: pred };
+  const rows = Array.from(ds.y.keys()).filter((i) => ds.y[i] >= 0);
+  if (rows.length === ds.n) return { error: errorRate(ds.y, pred), predicted: pred, scored: ds.n };
+  const error = rows.length ? errorRate(Int32Array.from(rows, (i) => ds.y[i]), Int32Array.from(rows, (i) => pred[i])) : NaN;
+  return { error, predicted: pred, scored: rows.length };
 }
 
 /**
@@ -468,7 +476,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
       if (names) {
         // class names: the run's, in its order
         const c = t.text![labelColumn!][i];
-        if (c === '') return -1;
+        if (isMissingLabel(c)) return -1;
         const k = names.indexOf(c);
         if (k < 0) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is '${c}', not a class of this model (${names.join(', ')})`);
         return k;
@@ -476,7 +484,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
       const v = t.data[i * t.width + j];
       if (Number.isNaN(v)) {
         const c = t.text?.[labelColumn!]?.[i] ?? '';
-        if (c !== '') throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is '${c}', not a class of this model (0…${K - 1})`);
+        if (!isMissingLabel(c)) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is '${c}', not a class of this model (0…${K - 1})`);
         return -1;
       }
       if (!Number.isInteger(v) || v < 0 || v >= K) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is ${v}, not a class of this model (0…${K - 1})`);

@@ -149,8 +149,31 @@ test('class names in a CSV label column: classes sorted by name, the names kept 
   assert.deepEqual((JSON.parse(r.out) as { classNames: string[] }).classNames, ['fault-2', 'fault-10', 'normal']);
   r = cli(['predict', path.join(d, 'run'), '--x', f]);
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out.split('\n')[0], 'id,p_fault-2,p_fault-10,p_normal,class');
+  const out = r.out.trim().split('\n');
+  assert.equal(out[0], 'id,p_fault-2,p_fault-10,p_normal,class,class_name');
+  for (const line of out.slice(1)) {
+    const cells = line.split(',');
+    assert.equal(cells[5], ['fault-2', 'fault-10', 'normal'][Number(cells[4])], 'class_name is the name of the predicted class');
+  }
   assert.match(r.err, /classes 0 = 'fault-2', 1 = 'fault-10', 2 = 'normal'/);
+  // a word in a column of class indices is a typo, not a switch to names; NA is a missing label
+  fs.writeFileSync(path.join(d, 'typo.csv'), 'id,a,class\nr1,0.1,0\nr2,0.3,1\nr3,0.2,l\nr4,0.4,NA\n');
+  assert.throws(() => loadSources({ labelled: { x: path.join(d, 'typo.csv'), labelColumn: 'class' } }, d, 0), /typo\.csv: line 4 \(id 'r3'\), column 'class' is 'l', but line 2 \(id 'r1'\) is the number 0: a label column holds class indices 0…K−1 or class names, not both/);
+  fs.writeFileSync(path.join(d, 'na.csv'), 'id,a,class\nr1,0.1,0\nr2,0.3,1\nr3,0.2,NA\nr4,0.4,nan\n');
+  const na = loadSources({ labelled: { x: path.join(d, 'na.csv'), labelColumn: 'class' } }, d, 0);
+  assert.equal(na.labelled!.n, 2);
+  assert.equal(na.unlabelled!.n, 2, 'NA and nan are missing labels');
+  // a test table with some empty labels: every row evaluated, only the labelled ones scored
+  fs.writeFileSync(path.join(d, 'test.csv'), ['id,a,b,condition', 't1,0.05,0.2,normal', 't2,0.35,0.3,', 't3,0.65,0.4,fault-2', 't4,0.05,0.5,'].join('\n') + '\n');
+  fs.writeFileSync(cfg, JSON.stringify({ model: { type: 'm2', latent: 2, hidden: [8] }, sources: { labelled: { x: 'n.csv', labelColumn: 'condition' }, test: { x: 'test.csv', labelColumn: 'condition' } }, train: { epochs: 1, batchSize: 10 } }));
+  r = cli(['train', '--config', cfg, '--out', path.join(d, 'run2'), '--no-report']);
+  assert.equal(r.code, 0, r.err);
+  r = cli(['evaluate', path.join(d, 'run2'), '--json', '--iw', '2']);
+  assert.equal(r.code, 0, r.err);
+  const ev = JSON.parse(r.out) as { n: number; testScored: number; confusion: number[][] };
+  assert.equal(ev.n, 4, 'the bound on every test row');
+  assert.equal(ev.testScored, 2, 'the error on the two with a label');
+  assert.equal(ev.confusion.flat().reduce((a, b) => a + b, 0), 2);
 });
 
 test('table sources: a missing label column, a class with no row, and Bernoulli data outside [0, 1] are errors naming the file', () => {

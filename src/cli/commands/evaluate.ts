@@ -135,7 +135,7 @@ export function addEvaluateCommand(program: Command): void {
         n: iw.n,
         [data.test ? 'testElbo' : 'trainElbo']: elbo,
         iw: { k: iw.k, mean: iw.mean, stderr: iw.stderr },
-        ...(cls ? { testError: cls.error, confusion: cls.confusion, ...(classNames ? { classNames } : {}) } : {}),
+        ...(cls ? { testError: cls.error, testScored: cls.scored, confusion: cls.confusion, ...(classNames ? { classNames } : {}) } : {}),
         ...(units ? { activeUnits: { threshold: units.threshold, active: units.active, activeByVariance: units.activeByVariance, perLayer: units.layers.map((l) => ({ dim: l.dim, active: l.active, activeByVariance: l.activeByVariance })) } } : {}),
         seconds: (performance.now() - t0) / 1000,
       };
@@ -143,7 +143,7 @@ export function addEvaluateCommand(program: Command): void {
       else {
         log(`${dir} (${config.model.type}, ${on} rows): ELBO ${elbo.toFixed(2)}, log-likelihood (IW ${iw.k}, ${iw.n} rows) ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)} nats [${out.seconds.toFixed(0)} s]`);
         if (!data.test) log('(the run has no test source: these numbers are on its training rows)');
-        if (cls) log(`test error of q(y | x): ${(100 * cls.error).toFixed(2)}% on ${data.test!.n} rows\n${formatConfusion(cls.confusion)}${classNames ? `\nclasses: ${classNames.map((c, k) => `${k} = '${c}'`).join(', ')}` : ''}`);
+        if (cls) log(`test error of q(y | x): ${(100 * cls.error).toFixed(2)}% on ${cls.scored} rows${cls.scored < data.test!.n ? ` (${data.test!.n - cls.scored} with an empty label not scored)` : ''}\n${formatConfusion(cls.confusion)}${classNames ? `\nclasses: ${classNames.map((c, k) => `${k} = '${c}'`).join(', ')}` : ''}`);
         if (units) log(`active units (mean KL > ${units.threshold} nats): ${units.layers.map((l, i) => `z${i + 1} ${l.active}/${l.dim}`).join(', ')}; by Cov_x(E_q[u]) > ${units.threshold}: ${units.layers.map((l, i) => `z${i + 1} ${l.activeByVariance}/${l.dim}`).join(', ')}`);
       }
       model.dispose();

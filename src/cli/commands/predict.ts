@@ -38,9 +38,15 @@ export function addPredictCommand(program: Command): void {
           const p = predictRun(run, o.x);
           const K = p.classes;
           const rows = p.ids.map((_, i) => [...p.probs.subarray(i * K, (i + 1) * K), p.predicted[i]]);
-          // named classes: p_<name> columns, and the index → name key on stderr
-          const csv = formatCsv([...Array.from({ length: K }, (_, k) => (p.classNames ? `p_${p.classNames[k]}` : `p${k}`)), 'class'], rows, p.ids);
-          if (p.classNames) log(`predict: classes ${p.classNames.map((c, k) => `${k} = '${c}'`).join(', ')}`);
+          // named classes: p_<name> columns, and the predicted name after the predicted index
+          let csv = formatCsv([...Array.from({ length: K }, (_, k) => (p.classNames ? `p_${p.classNames[k]}` : `p${k}`)), 'class'], rows, p.ids);
+          if (p.classNames) {
+            const names = p.classNames;
+            const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+            const lines = csv.replace(/\n$/, '').split('\n');
+            csv = lines.map((l, i) => `${l},${i === 0 ? 'class_name' : cell(names[p.predicted[i - 1]])}`).join('\n') + '\n';
+            log(`predict: classes ${names.map((c, k) => `${k} = '${c}'`).join(', ')}`);
+          }
           if (o.out) {
             writeFileAtomic(o.out, csv);
             log(`wrote ${o.out}: ${p.ids.length} rows`);
