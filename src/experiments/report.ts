@@ -73,15 +73,21 @@ export function writeSampleGrid(model: RunnableModel, n: number, shape: number[]
   writePng(file, imageGrid(sampleRows(model, n, seed, y), n, shape[0], shape[1], { scale: 2 }));
 }
 
-/** Writes n samples as CSV rows (header: the input columns, then `class` where the model has classes) to `file`. */
-export function writeSampleCsv(model: RunnableModel, n: number, columns: string[], file: string, seed = 0, y?: Int32Array): void {
+/** Writes n samples as CSV rows (header: the input columns, then `class` where the model has classes, and `class_name` for a run trained on class names) to `file`. */
+export function writeSampleCsv(model: RunnableModel, n: number, columns: string[], file: string, seed = 0, y?: Int32Array, classNames?: string[]): void {
   const K = model.classes;
   const labels = K > 0 ? (y ?? Int32Array.from({ length: n }, (_, i) => i % K)) : undefined;
   const x = sampleRows(model, n, seed, labels);
   const D = model.inputDim;
   const cols = columns.length === D ? columns : Array.from({ length: D }, (_, j) => `x${j}`);
   const rows = Array.from({ length: n }, (_, i) => (labels ? [...x.subarray(i * D, (i + 1) * D), labels[i]] : x.subarray(i * D, (i + 1) * D)));
-  writeFileAtomic(file, formatCsv(labels ? [...cols, 'class'] : cols, rows));
+  let csv = formatCsv(labels ? [...cols, 'class'] : cols, rows);
+  if (labels && classNames) {
+    // a run trained on class names: the name of each draw's class after its index
+    const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    csv = csv.replace(/\n$/, '').split('\n').map((l, i) => `${l},${i === 0 ? 'class_name' : cell(classNames[labels[i - 1]])}`).join('\n') + '\n';
+  }
+  writeFileAtomic(file, csv);
 }
 
 /** Whether a model can reconstruct (the VAE family). */

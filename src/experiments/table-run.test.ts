@@ -156,6 +156,14 @@ test('class names in a CSV label column: classes sorted by name, the names kept 
     assert.equal(cells[5], ['fault-2', 'fault-10', 'normal'][Number(cells[4])], 'class_name is the name of the predicted class');
   }
   assert.match(r.err, /classes 0 = 'fault-2', 1 = 'fault-10', 2 = 'normal'/);
+  r = cli(['sample', path.join(d, 'run'), '--out', path.join(d, 's.csv'), '--n', '3', '--class', 'fault-10']);
+  assert.equal(r.code, 0, r.err);
+  const sampled = fs.readFileSync(path.join(d, 's.csv'), 'utf8').trim().split('\n');
+  assert.deepEqual(sampled[0].split(',').slice(-2), ['class', 'class_name']);
+  assert.ok(sampled.slice(1).every((l) => l.endsWith(',1,fault-10')), 'every draw of class 1, fault-10');
+  r = cli(['sample', path.join(d, 'run'), '--out', path.join(d, 's2.csv'), '--class', 'fault-3']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--class 'fault-3' is not a class of this model: 0 or 'fault-2', 1 or 'fault-10', 2 or 'normal'/);
   // a word in a column of class indices is a typo, not a switch to names; NA is a missing label
   fs.writeFileSync(path.join(d, 'typo.csv'), 'id,a,class\nr1,0.1,0\nr2,0.3,1\nr3,0.2,l\nr4,0.4,NA\n');
   assert.throws(() => loadSources({ labelled: { x: path.join(d, 'typo.csv'), labelColumn: 'class' } }, d, 0), /typo\.csv: line 4 \(id 'r3'\), column 'class' is 'l', but line 2 \(id 'r1'\) is the number 0: a label column holds class indices 0…K−1 or class names, not both/);

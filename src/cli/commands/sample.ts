@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError, engine, intArg, log, refuseOverwrite } from '../common.js';
-import { loadRun, loadRunData, RUN_FILES } from '../../experiments/run.js';
+import { loadRun, loadRunData, RUN_FILES, runClassNames } from '../../experiments/run.js';
 import { writeSampleCsv, writeSampleGrid, writeReconstructionGrid } from '../../experiments/report.js';
 import { fittedRunnable, loadFitted } from '../../experiments/fit.js';
 import { Rng } from '../../engine/rng.js';
@@ -20,6 +20,17 @@ function fitInputFiles(dir: string): string[] {
   }
 }
 
+/**
+ * The class of `--class`: an index 0…K−1 or, for a run trained on class names, one of the names.
+ * @throws UsageError naming the valid classes.
+ */
+function classArg(v: string, K: number, names?: string[]): number {
+  if (names?.includes(v)) return names.indexOf(v);
+  const k = Number(v);
+  if (v.trim() !== '' && Number.isInteger(k) && k >= 0 && k < K) return k;
+  throw new UsageError(`--class '${v}' is not a class of this model: ${names ? names.map((c, i) => `${i} or '${c}'`).join(', ') : `0…${K - 1}`}`);
+}
+
 /** Adds `untapped sample DIR`. */
 export function addSampleCommand(program: Command): void {
   program
@@ -28,11 +39,11 @@ export function addSampleCommand(program: Command): void {
     .argument('<dir>', 'run directory')
     .option('--n <count>', 'number of samples', intArg('--n'), 64)
     .requiredOption('-o, --out <file>', 'file to write: .png (images) or .csv (rows; the class of each draw in a last column where the model has classes)')
-    .option('--class <k>', 'draw every sample from class k (models with classes: conditional VAE, m2, adgm, sdgm, untapped with discrete labels)', intArg('--class', 0))
+    .option('--class <k>', 'draw every sample from class k, an index or, for a run trained on class names, a name (models with classes: conditional VAE, m2, adgm, sdgm, untapped with discrete labels)')
     .option('--reconstruct', 'reconstruct the first N test images instead of sampling')
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
     .option('--force', 'replace an existing --out file')
-    .action(async (dir: string, o: { n: number; out: string; class?: number; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
+    .action(async (dir: string, o: { n: number; out: string; class?: string; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
       refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint), path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), ...fitInputFiles(dir)]);
       await engine(cmd);
       if (fs.existsSync(path.join(dir, 'fit.json'))) {
@@ -44,9 +55,9 @@ export function addSampleCommand(program: Command): void {
         try {
           const simplex = m.info.labels === 'simplex';
           if (o.class !== undefined && simplex) throw new UsageError('--class: the model has compositions, not classes; its draws take y from the Dirichlet prior (untapped generate --y gives a chosen composition)');
-          if (o.class !== undefined && o.class >= model.classes) throw new UsageError(`--class ${o.class}: the model has classes 0…${model.classes - 1}`);
+          const cls = o.class === undefined ? undefined : classArg(o.class, model.classes);
           // each row: the means of p(x | y, z) for z ~ p(z), then the label it was drawn for (a class, or the composition's components)
-          const s = model.sampleWithLabels(o.n, new Rng(o.seed), o.class !== undefined ? new Int32Array(o.n).fill(o.class) : undefined);
+          const s = model.sampleWithLabels(o.n, new Rng(o.seed), cls !== undefined ? new Int32Array(o.n).fill(cls) : undefined);
           const D = model.inputDim;
           const K = model.classes;
           const xs = s.x.dataSync() as Float32Array;
@@ -64,20 +75,21 @@ export function addSampleCommand(program: Command): void {
         log(`wrote ${o.out}`);
         return;
       }
-      const { config, model } = loadRun(dir, { checkSources: true });
+      const { config, model, meta } = loadRun(dir, { checkSources: true });
+      const names = runClassNames(meta);
       const csv = o.out.toLowerCase().endsWith('.csv');
       const data = loadRunData(config, config.data ? { testLimit: o.n } : {});
       const image = data.shape.length === 2;
       try {
         if (!csv && !image) throw new UsageError(`${dir} was trained on table data: write the samples as CSV (--out FILE.csv)`);
         if (o.class !== undefined && !(model.classes > 0)) throw new UsageError(`--class: a ${config.model.type} model has no classes to draw from`);
-        if (o.class !== undefined && o.class >= model.classes) throw new UsageError(`--class ${o.class}: the model has classes 0…${model.classes - 1}`);
-        const y = o.class !== undefined ? new Int32Array(o.n).fill(o.class) : undefined;
+        const cls = o.class === undefined ? undefined : classArg(o.class, model.classes, names);
+        const y = cls !== undefined ? new Int32Array(o.n).fill(cls) : undefined;
         if (o.reconstruct) {
           if (!image) throw new UsageError('--reconstruct draws a PNG grid of images; this run was trained on table data');
           const test = data.test ?? data.labelled ?? data.unlabelled!;
           writeReconstructionGrid(model, test, o.n, o.out, data.shape);
-        } else if (csv) writeSampleCsv(model, o.n, data.columns, o.out, o.seed, y);
+        } else if (csv) writeSampleCsv(model, o.n, data.columns, o.out, o.seed, y, names);
         else writeSampleGrid(model, o.n, data.shape, o.out, o.seed, y);
       } catch (e) {
         model.dispose();
