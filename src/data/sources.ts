@@ -213,14 +213,15 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
     checkColumns(s.columns, t.file);
     labelled = dataset(t.file, s.x, s.columns.length, s.y);
     classNames = s.names;
-    describe.labelled = `${t.file} (${t.n} rows${classNames ? `; classes ${classNames.map((c, k) => `${k} = '${c}'`).join(', ')}` : ''})`;
+    const namesNote = classNames ? `; classes ${classNames.map((c, k) => `${k} = '${c}'`).join(', ')}` : '';
+    describe.labelled = `${t.file} (${t.n} rows${namesNote})`;
     const blank = Array.from(labelled.y.keys()).filter((i) => labelled!.y[i] < 0);
     if (blank.length > 0) {
       if (blank.length === labelled.n) throw new DataFileError(`${t.file}: every row's '${l.labelColumn}' is empty; sources.labelled needs labelled rows (give the table as sources.unlabelled if it has none)`);
       const keep = Array.from(labelled.y.keys()).filter((i) => labelled!.y[i] >= 0);
       unlabelledParts.push({ ...subsetRows(labelled, blank, `${t.file} (rows without a label)`), y: new Int32Array(blank.length).fill(-1) });
       labelled = subsetRows(labelled, keep, t.file);
-      describe.labelled = `${t.file} (${keep.length} rows with a label; the ${blank.length} rows with an empty '${l.labelColumn}' are unlabelled${classNames ? `; classes ${classNames.map((c, k) => `${k} = '${c}'`).join(', ')}` : ''})`;
+      describe.labelled = `${t.file} (${keep.length} rows with a label; the ${blank.length} rows with an empty '${l.labelColumn}' are unlabelled${namesNote})`;
     }
     // the class count from every labelled row, before any split (a loop: no argument-count limit)
     let at = 0;

@@ -34,6 +34,16 @@ export function confusionMatrix(trueY: ArrayLike<number>, predY: ArrayLike<numbe
 }
 
 /**
+ * The rows of a prediction that have a label (true class ≥ 0; −1 marks a row without one, e.g. an
+ * empty label cell): their true and predicted classes, for {@link errorRate} and {@link confusionMatrix}.
+ */
+export function labelledOnly(trueY: ArrayLike<number>, predY: ArrayLike<number>): { trueY: Int32Array; predY: Int32Array } {
+  checkPair('labelledOnly', trueY, predY);
+  const rows = Array.from({ length: trueY.length }, (_, i) => i).filter((i) => trueY[i] >= 0);
+  return { trueY: Int32Array.from(rows, (i) => trueY[i]), predY: Int32Array.from(rows, (i) => predY[i]) };
+}
+
+/**
  * The fraction of rows where the prediction differs from the true label, in [0, 1]. Throws if the
  * arrays differ in length or are empty.
  */

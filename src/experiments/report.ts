@@ -18,7 +18,7 @@ import type { RunConfig } from '../config/run.js';
 import type { RunnableModel } from '../models/family.js';
 import type { EvalRecord } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
-import { confusionMatrix, formatConfusion } from '../eval/classify.js';
+import { confusionMatrix, formatConfusion, labelledOnly } from '../eval/classify.js';
 import { formatCsv } from '../io/table.js';
 import { datasetBound, datasetError, importanceModel, needsLabels, type RunData } from './run.js';
 
@@ -81,13 +81,9 @@ export function writeSampleCsv(model: RunnableModel, n: number, columns: string[
   const D = model.inputDim;
   const cols = columns.length === D ? columns : Array.from({ length: D }, (_, j) => `x${j}`);
   const rows = Array.from({ length: n }, (_, i) => (labels ? [...x.subarray(i * D, (i + 1) * D), labels[i]] : x.subarray(i * D, (i + 1) * D)));
-  let csv = formatCsv(labels ? [...cols, 'class'] : cols, rows);
-  if (labels && classNames) {
-    // a run trained on class names: the name of each draw's class after its index
-    const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-    csv = csv.replace(/\n$/, '').split('\n').map((l, i) => `${l},${i === 0 ? 'class_name' : cell(classNames[labels[i - 1]])}`).join('\n') + '\n';
-  }
-  writeFileAtomic(file, csv);
+  // a run trained on class names: the name of each draw's class after its index
+  const names = labels && classNames ? { name: 'class_name', cells: Array.from(labels, (k) => classNames[k]) } : undefined;
+  writeFileAtomic(file, formatCsv(labels ? [...cols, 'class'] : cols, rows, undefined, 6, names));
 }
 
 /** Whether a model can reconstruct (the VAE family). */
@@ -191,7 +187,6 @@ export function writeRunReport(
 export function classificationOf(model: RunnableModel, ds: Dataset): { error: number; confusion: number[][]; scored: number } {
   const { error, predicted, scored } = datasetError(model, ds);
   // rows with an empty label (y = −1) are predicted, not scored
-  const rows = Array.from(ds.y.keys()).filter((i) => ds.y[i] >= 0);
-  const confusion = rows.length === ds.n ? confusionMatrix(ds.y, predicted, model.classes) : confusionMatrix(Int32Array.from(rows, (i) => ds.y[i]), Int32Array.from(rows, (i) => predicted[i]), model.classes);
-  return { error, confusion, scored };
+  const l = labelledOnly(ds.y, predicted);
+  return { error, confusion: confusionMatrix(l.trueY, l.predY, model.classes), scored };
 }

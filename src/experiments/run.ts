@@ -30,7 +30,7 @@ import { readTable } from '../node/data.js';
 import { modelFamily } from '../models/registry.js';
 import type { RunnableModel } from '../models/family.js';
 import type { ImportanceModel } from '../eval/loglik.js';
-import { argmaxRows, errorRate } from '../eval/classify.js';
+import { argmaxRows, errorRate, labelledOnly } from '../eval/classify.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../train/trainer.js';
 import { readUtp, writeFileAtomic, makeDir } from '../node/files.js';
@@ -192,10 +192,8 @@ export function datasetError(model: RunnableModel, ds: Dataset, batchSize = 1000
     pred.set(p.dataSync() as Int32Array, s);
     p.dispose();
   }
-  const rows = Array.from(ds.y.keys()).filter((i) => ds.y[i] >= 0);
-  if (rows.length === ds.n) return { error: errorRate(ds.y, pred), predicted: pred, scored: ds.n };
-  const error = rows.length ? errorRate(Int32Array.from(rows, (i) => ds.y[i]), Int32Array.from(rows, (i) => pred[i])) : NaN;
-  return { error, predicted: pred, scored: rows.length };
+  const scored = labelledOnly(ds.y, pred);
+  return { error: scored.trueY.length ? errorRate(scored.trueY, scored.predY) : NaN, predicted: pred, scored: scored.trueY.length };
 }
 
 /**
@@ -490,8 +488,8 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
       if (!Number.isInteger(v) || v < 0 || v >= K) throw new DataFileError(`${rowLocation(t, i)}, column '${labelColumn}' is ${v}, not a class of this model (0…${K - 1})`);
       return v;
     });
-    const scored = Array.from(y.keys()).filter((i) => y[i] >= 0);
-    if (scored.length > 0) truth = { y, scored: scored.length, error: errorRate(Int32Array.from(scored, (i) => y[i]), Int32Array.from(scored, (i) => predicted[i])) };
+    const scored = labelledOnly(y, predicted);
+    if (scored.trueY.length > 0) truth = { y, scored: scored.trueY.length, error: errorRate(scored.trueY, scored.predY) };
   }
   return { ids: t.ids, probs, classes: K, predicted, ...(names ? { classNames: names } : {}), ...(truth ? { truth } : {}) };
 }

@@ -332,13 +332,16 @@ export function checkSameWidth(a: Table, b: Table, what: string): void {
   if (a.width !== b.width) throw new DataFileError(`${b.file}: ${b.width} ${what} per row, but ${a.file} has ${a.width}; the files must have the same columns`);
 }
 
-/** Formats rows as CSV with a header; `ids` become the first column `id`. */
-export function formatCsv(columns: string[], rows: ArrayLike<number>[], ids?: string[], digits = 6): string {
+/**
+ * Formats rows as CSV with a header; `ids` become the first column `id`, and `text` (one cell per
+ * row, e.g. class names) a last column after the numbers.
+ */
+export function formatCsv(columns: string[], rows: ArrayLike<number>[], ids?: string[], digits = 6, text?: { name: string; cells: string[] }): string {
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const head = (ids ? ['id', ...columns] : columns).map(q).join(',');
+  const head = [...(ids ? ['id'] : []), ...columns, ...(text ? [text.name] : [])].map(q).join(',');
   const body = rows.map((r, i) => {
     const vals = Array.from(r, (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(digits)));
-    return (ids ? [q(ids[i]), ...vals] : vals).join(',');
+    return [...(ids ? [q(ids[i])] : []), ...vals, ...(text ? [q(text.cells[i])] : [])].join(',');
   });
   return [head, ...body].join('\n') + '\n';
 }

@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
 import { iwaeFromLogWeights } from '../objectives/bounds.js';
+import { oneHot } from '../dists/categorical.js';
 import type { ObjectiveSettings, RunnableModel, StepBatch } from './family.js';
 import type { Semi2Dgm, Semi2Weights } from './semi2.js';
 
@@ -69,7 +70,7 @@ export class Semi2Runnable implements RunnableModel {
   private labelRows(y: tf.Tensor): tf.Tensor {
     if (y.rank === 2) return y;
     if (this.instance.config.labels === 'simplex') throw new Error('semi² run: a composition label needs its K components, not a class index');
-    return tf.oneHot(tf.cast(y, 'int32'), this.classes).toFloat();
+    return oneHot(y, this.classes);
   }
 
   /**
@@ -130,7 +131,7 @@ export class Semi2Runnable implements RunnableModel {
       if (y.length !== n) throw new Error(`sample: ${y.length} classes for ${n} draws`);
       yy = tf.tidy(() => this.labelRows(tf.tensor1d(y, 'int32')));
     } else if (this.instance.config.labels === 'discrete') {
-      yy = tf.tidy(() => tf.oneHot(tf.cast(tf.floor(tf.mul(rng.uniform([n]), K - 1e-6)), 'int32'), K).toFloat());
+      yy = tf.tidy(() => oneHot(tf.floor(tf.mul(rng.uniform([n]), K - 1e-6)), K));
     } else {
       // Dir(1) = normalised Exp(1) draws
       yy = tf.tidy(() => {

@@ -185,9 +185,14 @@ export function semiSupervisedLoss(parts: SemiSupervisedParts, alpha: number): t
   });
 }
 
-function checkRows(fn: string, n: number, k: number): number {
+/**
+ * B for n rows of k sample-major draws, checking that k is an integer ≥ 1 that divides n (`noun`
+ * names the draws in the message). Shared by the importance weights here and in `semi2.ts`.
+ * @throws Error naming `fn`.
+ */
+export function checkRows(fn: string, n: number, k: number, noun = 'samples'): number {
   if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: k must be an integer ≥ 1, got ${k}`);
-  if (n % k !== 0) throw new Error(`${fn}: ${n} rows do not divide into ${k} samples`);
+  if (n % k !== 0) throw new Error(`${fn}: ${n} rows do not divide into ${k} ${noun}`);
   return n / k;
 }
 

@@ -33,6 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { enumeratedElbo } from './enumerate.js';
+import { checkRows as rowsPerDraw } from './semi-supervised.js';
 
 /** A log-density constant over the batch (a number) or given per row, [N]. */
 export type Semi2LogDensity = number | tf.Tensor;
@@ -328,12 +329,8 @@ export function reconstructionLoss(xBar: tf.Tensor, x: tf.Tensor, likelihood: 'g
   });
 }
 
-/** B for n rows of k sample-major draws. */
-function drawsOf(fn: string, n: number, k: number): number {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: k must be an integer ≥ 1, got ${k}`);
-  if (n % k !== 0) throw new Error(`${fn}: ${n} rows do not divide into ${k} draws`);
-  return n / k;
-}
+/** B for n rows of k sample-major draws (`checkRows` of `semi-supervised.ts`). */
+const drawsOf = (fn: string, n: number, k: number): number => rowsPerDraw(fn, n, k, 'draws');
 
 /**
  * Importance log-weights of log p(x, y) (Burda et al. 2015; thesis `003_…` eq 3.31), [k, B], from

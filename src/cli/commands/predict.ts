@@ -39,14 +39,9 @@ export function addPredictCommand(program: Command): void {
           const K = p.classes;
           const rows = p.ids.map((_, i) => [...p.probs.subarray(i * K, (i + 1) * K), p.predicted[i]]);
           // named classes: p_<name> columns, and the predicted name after the predicted index
-          let csv = formatCsv([...Array.from({ length: K }, (_, k) => (p.classNames ? `p_${p.classNames[k]}` : `p${k}`)), 'class'], rows, p.ids);
-          if (p.classNames) {
-            const names = p.classNames;
-            const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-            const lines = csv.replace(/\n$/, '').split('\n');
-            csv = lines.map((l, i) => `${l},${i === 0 ? 'class_name' : cell(names[p.predicted[i - 1]])}`).join('\n') + '\n';
-            log(`predict: classes ${names.map((c, k) => `${k} = '${c}'`).join(', ')}`);
-          }
+          const names = p.classNames;
+          const csv = formatCsv([...Array.from({ length: K }, (_, k) => (names ? `p_${names[k]}` : `p${k}`)), 'class'], rows, p.ids, 6, names ? { name: 'class_name', cells: Array.from(p.predicted, (k) => names[k]) } : undefined);
+          if (names) log(`predict: classes ${names.map((c, k) => `${k} = '${c}'`).join(', ')}`);
           if (o.out) {
             writeFileAtomic(o.out, csv);
             log(`wrote ${o.out}: ${p.ids.length} rows`);

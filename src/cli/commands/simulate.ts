@@ -14,9 +14,9 @@ import { makeMoons } from '../../data/moons.js';
 import { CRISM_SIMULATIONS, isCrismSimulationName, simulateCrism } from '../../data/spectra.js';
 import { simulateLibs } from '../../data/libs.js';
 
-/** Rows of a row-major matrix. */
-function rowsOf(data: ArrayLike<number>, n: number, width: number): number[][] {
-  return Array.from({ length: n }, (_, i) => Array.from({ length: width }, (_, j) => data[i * width + j]));
+/** Rows of a row-major matrix, as views. */
+function rowsOf(data: Float32Array, n: number, width: number): Float32Array[] {
+  return Array.from({ length: n }, (_, i) => data.subarray(i * width, (i + 1) * width));
 }
 
 /** Row ids `PREFIX0001`, … */
