@@ -223,7 +223,6 @@ export class UntappedEstimator {
       const y = toMatrix(data.unfeatured.y, 'unfeatured y', this.K);
       checkLabels(m, y.data, y.n, 'unfeatured y');
       const observed = (opts.unfeaturedZ ?? 'observed') === 'observed';
-      const [lo, hi] = m.config.box;
       const d = m.config.latent;
       let zRng: Rng | null = null;
       let zAll: Float32Array = new Float32Array(0);
@@ -236,8 +235,7 @@ export class UntappedEstimator {
           if (observed) {
             // one z per unfeatured label, redrawn when a new epoch's generator arrives
             if (rng !== zRng) {
-              const margin = (hi - lo) * 1e-4;
-              zAll = rng.fork('unfeatured-z').fillUniform(new Float32Array(y.n * d), lo + margin, hi - margin);
+              zAll = m.fillPriorZ(rng.fork('unfeatured-z'), y.n);
               zRng = rng;
             }
             out.z = tf.tensor2d(gather(zAll, d, rows), [rows.length, d]);
@@ -302,12 +300,11 @@ export class UntappedEstimator {
     });
   }
 
-  /** Generated inputs (means of p(x | y, z)) for labels y; z defaults to the centre of the box. */
+  /** Generated inputs (means of p(x | y, z)) for labels y; z defaults to the centre of p(z) (the box's middle, or 0). */
   generate(y: Rows, z?: Rows): number[][] {
     const Y = toMatrix(y, 'y', this.K);
     const d = this.model.config.latent;
-    const [lo, hi] = this.model.config.box;
-    const Z = z ? toMatrix(z, 'z', d) : { data: new Float32Array(Y.n * d).fill((lo + hi) / 2), n: Y.n, width: d };
+    const Z = z ? toMatrix(z, 'z', d) : { data: new Float32Array(Y.n * d).fill(this.model.zCentre()), n: Y.n, width: d };
     if (Z.n !== Y.n) throw new Error(`generate: ${Y.n} labels but ${Z.n} rows of z`);
     const mu = this.xMean;
     return tf.tidy(() => {

@@ -1015,10 +1015,10 @@ export function generateFromFit(m: FittedModel, y: number[][], z?: number[][]): 
   zz.forEach((r, i) => {
     if (r.length !== d) throw new Error(`--z row ${i + 1} has ${r.length} values; the model's z has ${d}`);
   });
-  const [lo, hi] = m.estimator.model.config.box;
   zz.forEach((r, i) =>
     r.forEach((v) => {
-      if (!(v > lo && v < hi)) throw new Error(`--z row ${i + 1}: ${v} is outside the box (${lo}, ${hi}) of z`);
+      const why = m.estimator.model.outsideSupport(v);
+      if (why) throw new Error(`--z row ${i + 1}: ${v} is ${why}`);
     }),
   );
   return m.estimator.generate(y, zz);

@@ -51,8 +51,7 @@ export class Semi2Runnable implements RunnableModel {
     const D = this.inputDim;
     if (state.xMean && state.xMean.length !== D) throw new Error(`semi² run: xMean has ${state.xMean.length} values for ${D} inputs`);
     this.xMean = state.xMean ? tf.tensor1d(state.xMean) : null;
-    const [lo, hi] = instance.config.box;
-    this.zMean = state.zMean ?? new Array<number>(instance.config.latent).fill((lo + hi) / 2);
+    this.zMean = state.zMean ?? new Array<number>(instance.config.latent).fill(instance.zCentre());
     if (this.zMean.length !== instance.config.latent) throw new Error(`semi² run: zMean has ${this.zMean.length} values for a ${instance.config.latent}-dimensional z`);
   }
 

@@ -7,7 +7,8 @@
  * Spaces: y on the simplex (prior Dir(1), eq 1; q(y | x) the additive logistic normal, eq 17 with a
  * proper density, see `dists/flows.ts`) or discrete one-hot (uniform prior; q(y | x) Concrete for
  * samples, `002_…` §2); z on the box [lo, hi]^d (uniform prior, eq 2; q(z | x, y) a Gaussian through
- * the logistic flow, `002_…` appendix A); x Gaussian or Bernoulli; q(x) = U(−γ, γ)^D (eq 4), a
+ * the logistic flow, `002_…` appendix A) or, with `zPrior: 'normal'`, M2's N(0, I) prior and Gaussian
+ * q(z | x, y) (so that M2 is this model with α_r = 0: `models/m2-equivalence.test.ts`); x Gaussian or Bernoulli; q(x) = U(−γ, γ)^D (eq 4), a
  * constant −D·log 2γ.
  *
  * Bounds, per example (each returned by its own method; the model runs the networks and returns
@@ -84,7 +85,15 @@ export const Semi2ConfigShape = z
     classes: z.number().int().min(2).default(3),
     /** Dimension of the nuisance z. */
     latent: z.number().int().min(1).default(1),
-    /** The box of z: [lo, hi] in every dimension. */
+    /**
+     * The prior of z and the form of q(z | x, y): `box` (default, the papers' choice, `000_…` eq 2):
+     * p(z) = U(lo, hi)^d and q(z | x, y) a Gaussian through the logistic flow onto the box; `normal`:
+     * p(z) = N(0, I) and q(z | x, y) a diagonal Gaussian, M2's (thesis `003_…` eqs 4.2, 4.5). With
+     * `normal`, discrete labels, `yEstimator: 'enumerate'`, α_r = α_r^d = 0, `yLoss: 'ce'` and
+     * α_f^d = α, the objective (15) is J^α of M2 (thesis eq 4.10) for the same networks.
+     */
+    zPrior: z.enum(['box', 'normal']).default('box'),
+    /** The box of z: [lo, hi] in every dimension (`zPrior: 'box'`; ignored for `normal`). */
     box: z.tuple([z.number(), z.number()]).default([-1.5, 1.5]),
     /** Hidden widths of x → y, (x, y) → z and (y, z) → x (defaults: the CRISM setup, `000_…` A.2.2). */
     hidden: z
@@ -259,18 +268,50 @@ export class Semi2Dgm {
     });
   }
 
-  /** The median of q(z | x, y): the flow applied to the Gaussian's mean, [B, d]. */
+  /** The median of q(z | x, y), [B, d]: the flow applied to the Gaussian's mean (box), or the mean (normal). */
   encodeMedian(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const q = this.qz(x, y);
+      if (q instanceof Normal) return q.mean();
       const [lo, hi] = this.config.box;
       return tf.add(tf.mul(tf.sigmoid(q.base.mean()), hi - lo), lo);
     });
   }
 
-  /** q(z | x, y), a Gaussian through the logistic flow onto the box. */
-  qz(x: tf.Tensor, y: tf.Tensor): BoxNormal {
-    return new BoxNormal(applyHead(this.qzNet, this.qzHead, [x, y]), this.config.box[0], this.config.box[1]);
+  /** q(z | x, y): a Gaussian through the logistic flow onto the box (`zPrior: 'box'`), or a diagonal Gaussian (`normal`). */
+  qz(x: tf.Tensor, y: tf.Tensor): BoxNormal | Normal {
+    const base = applyHead(this.qzNet, this.qzHead, [x, y]);
+    return this.config.zPrior === 'normal' ? base : new BoxNormal(base, this.config.box[0], this.config.box[1]);
+  }
+
+  /** One reparameterised z ~ q(z | x, y) per row and log q(z | x, y) of it. */
+  private drawZ(x: tf.Tensor, y: tf.Tensor, rng: Rng): { z: tf.Tensor; logProb: tf.Tensor } {
+    const q = this.qz(x, y);
+    if (q instanceof BoxNormal) return q.rsampleWithLogProb(rng);
+    const zz = q.rsample(rng);
+    return { z: zz, logProb: q.logProb(zz) };
+  }
+
+  /** The centre of p(z): the middle of the box, or 0 (normal); where `generate` puts z by default. */
+  zCentre(): number {
+    return this.config.zPrior === 'normal' ? 0 : (this.config.box[0] + this.config.box[1]) / 2;
+  }
+
+  /**
+   * n·d draws from p(z) as numbers (row-major [n, d]): for the box, kept a hair inside it (the flow's
+   * inverse is infinite on the edge); for the normal prior, standard normal draws.
+   */
+  fillPriorZ(rng: Rng, n: number): Float32Array {
+    const out = new Float32Array(n * this.config.latent);
+    if (this.config.zPrior === 'normal') return rng.fillNormal(out);
+    const [lo, hi] = this.config.box;
+    const margin = (hi - lo) * 1e-4;
+    return rng.fillUniform(out, lo + margin, hi - margin);
+  }
+
+  /** z kept where q(z | x, y) has a finite density: clipped a hair inside the box, or as it is (normal). */
+  private inside(zz: tf.Tensor): tf.Tensor {
+    return this.config.zPrior === 'normal' ? zz : tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS);
   }
 
   /** p(x | y, z). */
@@ -291,10 +332,20 @@ export class Semi2Dgm {
     return this.config.labels === 'simplex' ? logGamma(K) : -Math.log(K);
   }
 
-  /** log p(z) = −d·log(hi − lo) on the box. */
+  /**
+   * log p(z) = −d·log(hi − lo) on the box (a constant).
+   * @throws Error for `zPrior: 'normal'`, whose log p(z) depends on z ({@link logPz}).
+   */
   logPriorZ(): number {
+    if (this.config.zPrior === 'normal') throw new Error('logPriorZ: the normal prior of z is not constant; use logPz(z)');
     const [lo, hi] = this.config.box;
     return -this.config.latent * Math.log(hi - lo);
+  }
+
+  /** log p(z) per row of z [N, d]: the constant of the box, or log N(z; 0, I) [N] (normal). */
+  logPz(zz: tf.Tensor): number | tf.Tensor {
+    if (this.config.zPrior !== 'normal') return this.logPriorZ();
+    return tf.tidy(() => new Normal(tf.zeros([this.config.latent]), tf.ones([this.config.latent])).logProb(zz));
   }
 
   /** log q(x) = −D·log 2γ. */
@@ -302,8 +353,9 @@ export class Semi2Dgm {
     return -this.config.inputDim * Math.log(2 * this.config.qxGamma);
   }
 
-  /** z ~ p(z) = U(lo, hi)^d, [n, d]. */
+  /** z ~ p(z), [n, d]: U(lo, hi)^d (box) or N(0, I) (normal). */
   samplePriorZ(n: number, rng: Rng): tf.Tensor {
+    if (this.config.zPrior === 'normal') return rng.normal([n, this.config.latent]);
     const [lo, hi] = this.config.box;
     return rng.uniform([n, this.config.latent], lo, hi);
   }
@@ -317,8 +369,8 @@ export class Semi2Dgm {
    */
   forwardTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng): Semi2ForwardTerms {
     return tf.tidy(() => {
-      const { z: zz, logProb: logQz } = this.qz(x, y).rsampleWithLogProb(rng);
-      return { logPx: this.px(y, zz).logProb(x), logQz, logPy: this.logPriorY(), logPz: this.logPriorZ() };
+      const { z: zz, logProb: logQz } = this.drawZ(x, y, rng);
+      return { logPx: this.px(y, zz).logProb(x), logQz, logPy: this.logPriorY(), logPz: this.logPz(zz) };
     });
   }
 
@@ -353,8 +405,8 @@ export class Semi2Dgm {
    */
   reverseLabelledTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng): Semi2ReverseLabelledTerms {
     return tf.tidy(() => {
-      const zz = tf.clipByValue(this.samplePriorZ(x.shape[0], rng), this.config.box[0] + EPS, this.config.box[1] - EPS);
-      return { logQy: this.logQy(x, y), logQz: this.qz(x, y).logProb(zz), logPz: this.logPriorZ(), logQx: this.logQx() };
+      const zz = this.inside(this.samplePriorZ(x.shape[0], rng));
+      return { logQy: this.logQy(x, y), logQz: this.qz(x, y).logProb(zz), logPz: this.logPz(zz), logQx: this.logQx() };
     });
   }
 
@@ -370,9 +422,9 @@ export class Semi2Dgm {
       const p = this.px(y, zz);
       const x = this.config.likelihood === 'gaussian' ? (p as unknown as Normal).rsample(rng) : constantDraw(p.mean(), rng);
       const logQy = this.logQy(x, y);
-      const logQz = this.qz(x, y).logProb(tf.clipByValue(zz, this.config.box[0] + EPS, this.config.box[1] - EPS));
+      const logQz = this.qz(x, y).logProb(this.inside(zz));
       const terms = { logQy, logQz, logPx: p.logProb(x), logQx: this.logQx() };
-      return zObserved ? terms : { ...terms, logPz: this.logPriorZ() };
+      return zObserved ? terms : { ...terms, logPz: this.logPz(this.inside(zz)) };
     });
   }
 
@@ -575,15 +627,22 @@ export class Semi2Dgm {
     }
   }
 
-  /** Checks that z lies inside the box, naming the row. */
+  /** Checks that z has d columns and lies in the support of p(z) (inside the box, or finite), naming the row. */
   checkZ(zz: tf.Tensor, what: string): void {
-    const [lo, hi] = this.config.box;
     const d = this.config.latent;
     if (zz.rank !== 2 || zz.shape[1] !== d) throw new Error(`${what}: z must have ${d} columns, got shape [${zz.shape}]`);
     const v = zz.dataSync();
     for (let i = 0; i < v.length; i++) {
-      if (!(v[i] > lo && v[i] < hi)) throw new Error(`${what}: row ${Math.floor(i / d)}, column ${i % d} is ${v[i]}, outside the box (${lo}, ${hi})`);
+      const why = this.outsideSupport(v[i]);
+      if (why) throw new Error(`${what}: row ${Math.floor(i / d)}, column ${i % d} is ${v[i]}, ${why}`);
     }
+  }
+
+  /** Why a value of z lies outside the support of p(z) (outside the box, or not finite), or null. */
+  outsideSupport(v: number): string | null {
+    if (this.config.zPrior === 'normal') return Number.isFinite(v) ? null : 'not a finite number';
+    const [lo, hi] = this.config.box;
+    return v > lo && v < hi ? null : `outside the box (${lo}, ${hi})`;
   }
 
   /** Frees the model's variables. */
