@@ -429,11 +429,50 @@ async function fitFilesLocked(o: FitFilesOptions): Promise<FittedModel> {
   const r = readFitInputs(o);
   const { x: _x, y: _y, validationX: _vx, validationY: _vy, groups: _g, ...rest } = o;
   return fitData(r.data, r.info, r.K, r.D, {
+    runConfig: fitRunConfig(o, r.info.inputs),
     ...rest,
     ...(r.validation ? { validation: r.validation } : {}),
     ...(r.groupIds ? { groupIds: r.groupIds, groupsSource: o.groups } : {}),
     ...(r.labelledIds ? { labelledIds: r.labelledIds } : {}),
   });
+}
+
+/**
+ * The `untapped train` run config (model type `untapped`, `experiments/semi2-run.ts`) equivalent to
+ * `fit`'s options: `fit` is a short-hand for it, and writes it to the model directory as
+ * `config.json` (`train --config DIR/config.json` trains the same model; `train --resume --out DIR`
+ * reads it). Paths are absolute; the unfeatured source is the one `fit` read (`inputs.unfeatured`),
+ * `"none"` when there was none; `m2` becomes α_r = 0.
+ */
+export function fitRunConfig(o: FitFilesOptions, inputs: FitInfo['inputs']): Record<string, unknown> {
+  const abs = (f: string) => path.resolve(f);
+  const u = inputs.unfeatured;
+  const unfeatured = !u ? 'none' : 'file' in u ? { y: u.file } : 'corners' in u ? { corners: u.corners } : { resample: u.resample };
+  const validation =
+    o.validationX !== undefined && o.validationY !== undefined
+      ? { x: abs(o.validationX), y: abs(o.validationY) }
+      : o.validationFraction !== undefined
+        ? { fraction: o.validationFraction, ...(o.groupSize !== undefined ? { groupSize: o.groupSize } : {}), ...(o.groups !== undefined ? { groups: abs(o.groups) } : {}) }
+        : undefined;
+  const defined = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
+  return {
+    model: { type: 'untapped', labels: o.labels ?? 'simplex', latent: o.latent ?? 1, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}), ...o.model },
+    sources: defined({ labelled: { x: abs(o.x), y: abs(o.y) }, unlabelled: o.unlabelled !== undefined ? { x: abs(o.unlabelled) } : undefined, unfeatured, validation }),
+    weights: { ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) },
+    train: defined({
+      epochs: o.epochs ?? 2000,
+      batchSize: o.batchSize ?? 100,
+      lr: o.lr ?? 3e-3,
+      seed: o.seed ?? 0,
+      budgetMinutes: o.budgetMinutes,
+      alphaRWarmup: o.alphaRWarmup,
+      patience: o.patience,
+      minEpochs: o.minEpochs,
+      intervalLevel: o.intervalLevel,
+      intervalMethod: o.intervalMethod,
+      center: o.center || undefined,
+    }),
+  };
 }
 
 /** Options of {@link fitData}: those of {@link fitFiles} less the files, with validation rows and groups already read. */
@@ -446,6 +485,12 @@ export type FitDataOptions = Omit<FitFilesOptions, 'x' | 'y' | 'validationX' | '
   groupsSource?: string;
   /** Ids of the labelled rows (for fit.json's list of held-out rows). */
   labelledIds?: string[];
+  /**
+   * The run config that reproduces this fit (`untapped train --config`, model type `untapped`;
+   * source paths absolute), written to the model directory as `config.json`: with it `train
+   * --resume --out DIR` needs no --config, and `train --config DIR/config.json` trains the same model.
+   */
+  runConfig?: unknown;
 };
 
 /**
@@ -650,6 +695,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   }
   makeDir(partial);
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
+  if (o.runConfig !== undefined) writeFileAtomic(path.join(partial, 'config.json'), JSON.stringify(o.runConfig, null, 2) + '\n');
   const est = new UntappedEstimator({ ...o.model, inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
   const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
   log(
@@ -739,7 +785,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   };
   est.save(path.join(partial, 'model.utp'));
   writeFileAtomic(path.join(partial, 'fit.json'), JSON.stringify(full, null, 2) + '\n');
-  const files = ['model.utp', 'fit.json'];
+  const files = [...(o.runConfig !== undefined ? ['config.json'] : []), 'model.utp', 'fit.json'];
   if (history.length > 1) {
     lineChartPng(path.join(partial, 'loss.png'), [{ name: 'training loss (−J of eq 15)', x: history.map((r) => r.epoch), y: history.map((r) => r.trainLoss) }], { title: 'untapped fit', xLabel: 'epoch', yLabel: 'loss' });
     files.push('loss.png');

@@ -4,7 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/validate.js';
-import { loadSemi2Sources, readSemi2Config, Semi2RunConfigSchema } from './semi2-run.js';
+import { loadSemi2Sources, readSemi2Config, Semi2RunConfigSchema, trainSemi2 } from './semi2-run.js';
+import { fitFiles } from './fit.js';
+import { formatCsv } from '../io/table.js';
+import { Rng } from '../engine/rng.js';
 import { setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
@@ -59,4 +62,56 @@ test('examples/untapped-mnist.json validates', () => {
   const cfg = readSemi2Config(file);
   assert.equal(cfg.model.labels, 'discrete');
   assert.deepEqual(cfg.sources.labelled, { mnist: { digits: [0, 1, 2, 3, 4], perClass: 100 } });
+});
+
+/** A small linear-mixing table: x [n, 8] from compositions y [n, 3]. */
+function mixing(n: number, seed: number): { x: number[][]; y: number[][] } {
+  const rng = new Rng(seed);
+  const E = [0, 1, 2].map((k) => Array.from({ length: 8 }, (_, j) => 0.3 + 0.5 * Math.exp(-(((j - 1 - 3 * k) / 2) ** 2))));
+  const y: number[][] = [];
+  const x: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const g = [0, 1, 2].map(() => -Math.log(rng.nextOpen()));
+    const s = g[0] + g[1] + g[2];
+    const yi = g.map((v) => v / s);
+    y.push(yi);
+    x.push(E[0].map((_, j) => yi[0] * E[0][j] + yi[1] * E[1][j] + yi[2] * E[2][j] + 0.01 * (rng.next() - 0.5)));
+  }
+  return { x, y };
+}
+
+test('fit is a short-hand for train: its config.json trains the same weights; train --resume reads the config a directory keeps', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-s2run-'));
+  try {
+    const { x, y } = mixing(80, 1);
+    const ch = Array.from({ length: 8 }, (_, j) => `c${j}`);
+    const fx = path.join(dir, 'x.csv');
+    const fy = path.join(dir, 'y.csv');
+    const fu = path.join(dir, 'u.csv');
+    fs.writeFileSync(fx, formatCsv(ch, x));
+    fs.writeFileSync(fy, formatCsv(['a', 'b', 'c'], y));
+    fs.writeFileSync(fu, formatCsv(ch, mixing(60, 2).x));
+    const a = await fitFiles({ x: fx, y: fy, unlabelled: fu, unfeatured: 'corners:30', out: path.join(dir, 'a'), latent: 2, epochs: 6, batchSize: 20, lr: 0.01, seed: 3, center: true, validationFraction: 0.25, patience: 0, weights: { alphaR: 0.5, qyPrior: 0 } });
+    const cfgPath = path.join(dir, 'a', 'config.json');
+    const cfg = readSemi2Config(cfgPath);
+    assert.deepEqual(cfg.sources.unfeatured, { corners: 30 });
+    assert.equal(cfg.sources.labelled && 'x' in cfg.sources.labelled && cfg.sources.labelled.x, fx);
+    assert.equal(cfg.train.center, true);
+    const b = await trainSemi2(cfg, cfgPath, path.join(dir, 'b'));
+    const wa = a.estimator.model.params.snapshot();
+    for (const [k, v] of b.estimator.model.params.snapshot()) assert.deepEqual(Array.from(v.data), Array.from(wa.get(k)!.data), k);
+    assert.deepEqual(b.info.zMean, a.info.zMean);
+    assert.ok(fs.existsSync(path.join(dir, 'b', 'config.json')));
+
+    // interrupted after epoch 3, resumed from the config.json in b2.partial: the same weights as b
+    const out = path.join(dir, 'b2');
+    await assert.rejects(trainSemi2(cfg, cfgPath, out, { log: (s) => { if (s.startsWith('epoch 3/')) throw new Error('killed'); } }), /killed/);
+    const kept = path.join(`${out}.partial`, 'config.json');
+    assert.ok(fs.existsSync(kept));
+    const c = await trainSemi2(readSemi2Config(kept), kept, out, { resume: true });
+    for (const [k, v] of c.estimator.model.params.snapshot()) assert.deepEqual(Array.from(v.data), Array.from(wa.get(k)!.data), k);
+    for (const m of [a, b, c]) m.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -100,6 +100,8 @@ export const Semi2RunConfigSchema = z
         seed: z.number().int().default(0),
         budgetMinutes: z.number().gt(0).optional(),
         alphaRWarmup: z.number().min(0).optional(),
+        /** Subtract the mean input before training (kept with the model), as `fit --center`. */
+        center: z.boolean().optional(),
         patience: z.number().int().min(0).optional(),
         minEpochs: z.number().int().min(0).optional(),
         intervalLevel: z.number().gt(0).lt(1).optional(),
@@ -185,13 +187,34 @@ function addOneHots(data: Semi2Data, info: { inputs: FitInfo['inputs'] }, K: num
   info.inputs.unfeatured = { corners: n };
 }
 
-/** Trains an `untapped` run config into `out` (a model directory as written by `untapped fit`). */
+/** The config with every file source's path made absolute (from `baseDir`), as the model directory keeps it. */
+export function absoluteSemi2Paths(cfg: Semi2RunConfig, baseDir: string): Semi2RunConfig {
+  const abs = (f: string) => path.resolve(baseDir, f);
+  const s = cfg.sources;
+  const v = s.validation;
+  return {
+    ...cfg,
+    sources: {
+      ...s,
+      labelled: 'x' in s.labelled ? { x: abs(s.labelled.x), y: abs(s.labelled.y) } : s.labelled,
+      ...(s.unlabelled ? { unlabelled: 'x' in s.unlabelled ? { x: abs(s.unlabelled.x) } : s.unlabelled } : {}),
+      ...(s.unfeatured && s.unfeatured !== 'none' && 'y' in s.unfeatured ? { unfeatured: { y: abs(s.unfeatured.y) } } : {}),
+      ...(v ? { validation: 'x' in v ? { x: abs(v.x), y: abs(v.y) } : { ...v, ...(v.groups ? { groups: abs(v.groups) } : {}) } } : {}),
+    },
+  };
+}
+
+/**
+ * Trains an `untapped` run config into `out` (a model directory as written by `untapped fit`, with
+ * the config, its paths absolute, as `config.json`).
+ */
 export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: string, opts: { resume?: boolean; epochs?: number; log?: (s: string) => void; force?: boolean } = {}): Promise<FittedModel> {
   const { data, info, K, D, validation, groupIds, labelledIds } = loadSemi2Sources(cfg, path.dirname(path.resolve(configFile)));
   const v = cfg.sources.validation;
   const { type: _type, labels: _labels, classes: _classes, latent, hidden, ...model } = cfg.model;
   const w: Partial<Semi2Weights> = cfg.weights;
   return fitData(data, info, K, D, {
+    runConfig: absoluteSemi2Paths(opts.epochs ? { ...cfg, train: { ...cfg.train, epochs: opts.epochs } } : cfg, path.dirname(path.resolve(configFile))),
     out,
     latent,
     hidden,
@@ -203,6 +226,7 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     seed: cfg.train.seed,
     ...(cfg.train.budgetMinutes ? { budgetMinutes: cfg.train.budgetMinutes } : {}),
     ...(cfg.train.alphaRWarmup ? { alphaRWarmup: cfg.train.alphaRWarmup } : {}),
+    ...(cfg.train.center ? { center: true } : {}),
     ...(validation ? { validation } : {}),
     ...(v && 'fraction' in v ? { validationFraction: v.fraction, ...(v.groupSize !== undefined ? { groupSize: v.groupSize } : {}) } : {}),
     ...(groupIds ? { groupIds, groupsSource: v && 'fraction' in v && v.groups ? v.groups : 'groups' } : {}),

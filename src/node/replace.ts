@@ -51,7 +51,7 @@ export function isModelDir(dir: string): boolean {
 }
 
 /** The files an interrupted fit leaves in `DIR.partial` (and its own temporary files). */
-const PARTIAL_FILES = new Set(['options.json', 'checkpoint.utp', 'model.utp', 'fit.json', 'loss.png', 'validation.png']);
+const PARTIAL_FILES = new Set(['options.json', 'config.json', 'checkpoint.utp', 'model.utp', 'fit.json', 'loss.png', 'validation.png']);
 
 /** Whether `dir` holds nothing but what an unfinished fit writes (empty counts). */
 export function isPartialFitDir(dir: string): boolean {

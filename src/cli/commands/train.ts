@@ -9,12 +9,24 @@ import { resolveSourcePaths, trainRun, RUN_FILES } from '../../experiments/run.j
 import { writeRunReport } from '../../experiments/report.js';
 import { isSemi2Config, readSemi2Config, trainSemi2 } from '../../experiments/semi2-run.js';
 
+/**
+ * The config a run in `out` was started with: `config.json` of a run directory, or of an untapped
+ * model directory (in `out.partial` while it trains).
+ * @throws UsageError for an untapped model directory written before directories kept their config.
+ */
+function savedConfig(out: string): string {
+  const semi2 = fs.existsSync(path.join(out, 'fit.json')) || fs.existsSync(`${out}.partial`);
+  if (!semi2) return path.join(out, RUN_FILES.config);
+  for (const f of [path.join(`${out}.partial`, 'config.json'), path.join(out, 'config.json')]) if (fs.existsSync(f)) return f;
+  throw new UsageError(`${out} holds a model of type untapped without its config.json (written by an older version, or by fit before it saved one): resume with the same config, --config FILE --resume`);
+}
+
 /** Adds `untapped train`. */
 export function addTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train a model from a JSON config into a run directory; a config with model type "untapped" trains the semi²-supervised model from its labelled, unlabelled and unfeatured sources (files or MNIST splits) into a model directory like `fit` writes (sources.validation and train.patience as fit\'s --validation-… and --patience; docs/fit.md)')
-    .option('-c, --config <file>', 'run config (JSON); with --resume defaults to DIR/config.json (model type untapped: give the config again)')
+    .option('-c, --config <file>', 'run config (JSON); with --resume defaults to the config.json the run directory keeps (every model type; a model directory of fit keeps one too)')
     .requiredOption('-o, --out <dir>', 'run directory (must not hold a run unless --resume)')
     .option('--epochs <n>', 'override train.epochs', intArg('--epochs'))
     .option('--resume', 'continue the run in --out from its last checkpoint')
@@ -24,12 +36,9 @@ export function addTrainCommand(program: Command): void {
     .option('--force', 'model type untapped: replace the model directory in --out (one that fit or train wrote), as fit --force')
     .action(async (o: { config?: string; out: string; epochs?: number; resume?: boolean; iw: number; iwN: number; report: boolean; force?: boolean }, cmd: Command) => {
       const info = await engine(cmd);
-      const cfgFile = o.config ?? (o.resume ? path.join(o.out, RUN_FILES.config) : undefined);
+      if (o.resume && !o.config && !fs.existsSync(o.out) && !fs.existsSync(`${o.out}.partial`)) throw new UsageError(`--resume: ${o.out} does not exist, so there is no run to resume; start one with --config FILE`);
+      const cfgFile = o.config ?? (o.resume ? savedConfig(o.out) : undefined);
       if (!cfgFile) throw new UsageError('train needs --config FILE (or --resume with an existing run directory)');
-      if (!o.config && !fs.existsSync(o.out) && !fs.existsSync(`${o.out}.partial`)) throw new UsageError(`--resume: ${o.out} does not exist, so there is no run to resume; start one with --config FILE`);
-      if (!o.config && (fs.existsSync(path.join(o.out, 'fit.json')) || fs.existsSync(`${o.out}.partial`))) {
-        throw new UsageError(`${o.out} holds a model of type untapped: it resumes with the same config, --config FILE --resume`);
-      }
       let raw: unknown = null;
       try {
         raw = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
@@ -38,10 +47,9 @@ export function addTrainCommand(program: Command): void {
       }
       if (isSemi2Config(raw)) {
         // the semi²-supervised model from three sources, into a model directory like `untapped fit` writes
-        if (!o.config) throw new UsageError('an untapped-model run resumes with the same --config FILE --resume');
-        const cfg = readSemi2Config(o.config);
+        const cfg = readSemi2Config(cfgFile);
         log(`${o.resume ? 'resuming' : 'training'} the untapped model into ${o.out} (backend ${info.backend})`);
-        const r = await trainSemi2(cfg, o.config, o.out, { resume: o.resume ?? false, force: o.force ?? false, ...(o.epochs ? { epochs: o.epochs } : {}), log });
+        const r = await trainSemi2(cfg, cfgFile, o.out, { resume: o.resume ?? false, force: o.force ?? false, ...(o.epochs ? { epochs: o.epochs } : {}), log });
         r.estimator.dispose();
         return;
       }
