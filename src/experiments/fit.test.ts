@@ -327,6 +327,9 @@ test('fit with discrete labels and validation files: selection by cross-entropy,
     const sc = scorePrediction(r, p, write(dir, 'ty.csv', ['class'], cls(te.y)));
     assert.ok(sc.setCoverage!.coverage >= 0.85 && sc.setCoverage!.meanSize < 2, `set coverage ${JSON.stringify(sc)}`);
     assert.ok(sc.error! < 0.5, `error ${sc.error}`);
+    // --y of generate for classes: an index, a name, or K values
+    assert.deepEqual(parseLabelArg('2;class 0;0,1,0', r), [[0, 0, 1], [1, 0, 0], [0, 1, 0]]);
+    assert.throws(() => parseLabelArg('3', r), /label 1 \('3'\) is not a class: give an index 0–2, a name \(class 0, class 1, class 2\)/);
     await assert.rejects(fitFiles({ ...o, out: path.join(dir, 'n'), validationY: write(dir, 'vy2.csv', ['class'], cls(va.y).map((c, i) => (i === 3 ? [5] : c))) }), /vy2\.csv: line 5 \(id 's3'\): class 5 is outside 0\.\.2/);
     r.estimator.dispose();
   } finally {

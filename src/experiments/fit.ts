@@ -1036,8 +1036,17 @@ export function describeScores(sc: PredictionScores, labelNames: string[], yFile
 export function parseLabelArg(arg: string, m: FittedModel): number[][] {
   const K = m.info.labelNames.length;
   return arg.split(';').flatMap((part, r) => {
-    if (part.trim() === 'corners') return Array.from({ length: K }, (_, k) => Array.from({ length: K }, (_, j) => (j === k ? 1 : 0)));
+    const unit = (k: number) => Array.from({ length: K }, (_, j) => (j === k ? 1 : 0));
+    if (part.trim() === 'corners') return Array.from({ length: K }, (_, k) => unit(k));
     const cells = part.split(',');
+    // discrete labels: one cell is a class, by index (0-based) or by name
+    if (m.info.labels === 'discrete' && cells.length === 1 && K > 1) {
+      const c = part.trim();
+      const byName = m.info.labelNames.indexOf(c);
+      if (byName >= 0) return [unit(byName)];
+      if (/^\d+$/.test(c) && Number(c) < K) return [unit(Number(c))];
+      throw new Error(`--y label ${r + 1} ('${part}') is not a class: give an index 0–${K - 1}, a name (${m.info.labelNames.join(', ')}) or ${K} comma-separated values`);
+    }
     // Number('') is 0: an empty value ('1,') would silently read as 0
     cells.forEach((c, j) => {
       if (c.trim() === '') throw new Error(`--y label ${r + 1}, value ${j + 1} is empty ('${part}')`);
