@@ -9,7 +9,7 @@
  * s001,0.31,0.33,0.35   ← one row per sample
  * s002,0.28,0.30,0.31
  * ```
- * The first column is an identifier (kept as text) when its header is `id`, `name`, `sample` or
+ * The first column is an identifier (kept as text) when its header is `id`, `name`, `sample`, `timestamp` or
  * `sample_id` (any case); otherwise every column is numeric. Blank lines and lines starting with `#`
  * are skipped. Cells may be quoted with `"`.
  *
@@ -49,7 +49,7 @@ export class DataFileError extends Error {
   }
 }
 
-const ID_HEADERS = new Set(['id', 'name', 'sample', 'sample_id', 'sampleid']);
+const ID_HEADERS = new Set(['id', 'name', 'sample', 'sample_id', 'sampleid', 'timestamp']);
 
 /** Splits one CSV line on `sep`, honouring double quotes ("" inside quotes is a quote). */
 function splitCsvLine(line: string, sep: string): string[] {
@@ -333,15 +333,17 @@ export function checkSameWidth(a: Table, b: Table, what: string): void {
 }
 
 /**
- * Formats rows as CSV with a header; `ids` become the first column `id`, and `text` (one cell per
- * row, e.g. class names) a last column after the numbers.
+ * Formats rows as CSV with a header; `ids` become the first column (`id`, or the name given with
+ * them, e.g. `timestamp`), and `text` (one cell per row, e.g. class names) a last column after the
+ * numbers.
  */
-export function formatCsv(columns: string[], rows: ArrayLike<number>[], ids?: string[], digits = 6, text?: { name: string; cells: string[] }): string {
+export function formatCsv(columns: string[], rows: ArrayLike<number>[], ids?: string[] | { name: string; cells: string[] }, digits = 6, text?: { name: string; cells: string[] }): string {
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const head = [...(ids ? ['id'] : []), ...columns, ...(text ? [text.name] : [])].map(q).join(',');
+  const idCol = ids === undefined ? undefined : Array.isArray(ids) ? { name: 'id', cells: ids } : ids;
+  const head = [...(idCol ? [idCol.name] : []), ...columns, ...(text ? [text.name] : [])].map(q).join(',');
   const body = rows.map((r, i) => {
     const vals = Array.from(r, (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(digits)));
-    return [...(ids ? [q(ids[i])] : []), ...vals, ...(text ? [q(text.cells[i])] : [])].join(',');
+    return [...(idCol ? [q(idCol.cells[i])] : []), ...vals, ...(text ? [q(text.cells[i])] : [])].join(',');
   });
   return [head, ...body].join('\n') + '\n';
 }

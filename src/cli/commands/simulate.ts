@@ -13,6 +13,8 @@ import { writeFileAtomic } from '../../node/files.js';
 import { makeMoons } from '../../data/moons.js';
 import { CRISM_SIMULATIONS, isCrismSimulationName, simulateCrism } from '../../data/spectra.js';
 import { simulateLibs } from '../../data/libs.js';
+import { PV_CHANNELS, PV_CONDITIONS, PV_CONDITION_SHARES, simulatePvPlant, type PvCondition } from '../../experiments/pv-plant.js';
+import { Rng } from '../../engine/rng.js';
 
 /** Rows of a row-major matrix, as views. */
 function rowsOf(data: Float32Array, n: number, width: number): Float32Array[] {
@@ -36,7 +38,7 @@ function prefixFiles(prefix: string): [string, string] {
 export function addSimulateCommand(program: Command): void {
   const sim = program
     .command('simulate')
-    .description("write simulated data as tables any run can read: 'moons' (x1, x2, class), 'crism' and 'libs' (spectra PREFIX-x.csv and compositions PREFIX-y.csv); `untapped simulate NAME --help` lists the options");
+    .description("write simulated data as tables any run can read: 'moons' (x1, x2, class), 'crism' and 'libs' (spectra PREFIX-x.csv and compositions PREFIX-y.csv), 'pv' (a PV string's sensor record with its condition per minute); `untapped simulate NAME --help` lists the options");
   sim
     .command('moons')
     .description('two interleaved half-moons (the ADGM paper\'s toy, appendix A §4.2): columns id, x1, x2 and class (0 or 1), the classes in equal numbers (one more of one class when --n is odd), rows shuffled')
@@ -86,5 +88,31 @@ export function addSimulateCommand(program: Command): void {
       writeFileAtomic(files[0], formatCsv(Array.from(d.wavelengths, (w) => `nm_${w.toFixed(2)}`), rowsOf(d.x, d.n, d.channels), rowIds));
       writeFileAtomic(files[1], formatCsv(d.oxides, rowsOf(d.y, d.n, d.oxides.length), rowIds));
       log(`wrote ${files.join(' and ')}: ${d.n} shots × ${d.channels} channels, ${d.compounds.length} compounds (seed ${o.seed}); untapped fit --x ${files[0]} --y ${files[1]}`);
+    });
+  sim
+    .command('pv')
+    .description(`a PV string's sensor record for condition monitoring (thesis 003_… ch. 6, appendix D; src/experiments/pv-plant.ts): columns timestamp, ${PV_CHANNELS.join(', ')} (A, V, W/m², °C, °C, m/s) at the maximum power point once a minute in daylight, and condition (${PV_CONDITIONS.join(', ')}; one per day, in table 6.1's shares)`)
+    .requiredOption('-o, --out <file>', 'CSV file to write')
+    .option('--rows <count>', 'number of rows (daylight minutes)', intArg('--rows'), 15000)
+    .option('--conditions <list>', `comma-separated conditions to simulate, in table 6.1's relative shares (default: all ten)`)
+    .option('--label-fraction <f>', 'share of rows that keep their condition; the others get an empty label cell (unlabelled rows for a semi-supervised run)', numArg('--label-fraction'), 1)
+    .option('--seed <s>', 'seed', intArg('--seed', 0), 0)
+    .option('--force', 'replace an existing --out file')
+    .action((o: { out: string; rows: number; conditions?: string; labelFraction: number; seed: number; force?: boolean }) => {
+      if (!(o.labelFraction >= 0 && o.labelFraction <= 1)) throw new UsageError(`--label-fraction must be in [0, 1], got ${o.labelFraction}`);
+      let shares: Partial<Record<PvCondition, number>> | undefined;
+      if (o.conditions !== undefined) {
+        const names = o.conditions.split(',').map((s) => s.trim()).filter(Boolean);
+        const bad = names.filter((c) => !(PV_CONDITIONS as readonly string[]).includes(c));
+        if (bad.length || names.length === 0) throw new UsageError(`--conditions: ${bad.length ? `'${bad.join("', '")}' ${bad.length === 1 ? 'is' : 'are'} not a condition` : 'no condition given'}; valid: ${PV_CONDITIONS.join(', ')}`);
+        shares = Object.fromEntries(names.map((c) => [c, PV_CONDITION_SHARES[c as PvCondition]]));
+      }
+      refuseOverwrite([o.out], o.force);
+      const d = simulatePvPlant({ rows: o.rows, seed: o.seed, ...(shares ? { shares } : {}) });
+      const keep = new Rng(o.seed).fork('labels');
+      const labels = Array.from(d.y, (c) => (keep.next() < o.labelFraction ? PV_CONDITIONS[c] : ''));
+      writeFileAtomic(o.out, formatCsv([...PV_CHANNELS], rowsOf(d.x, d.n, PV_CHANNELS.length), { name: 'timestamp', cells: d.timestamps }, 6, { name: 'condition', cells: labels }));
+      const labelled = labels.filter(Boolean).length;
+      log(`wrote ${o.out}: ${d.n} rows (${d.timestamps[0]} … ${d.timestamps.at(-1)}), ${labelled} with their condition${labelled < d.n ? `, ${d.n - labelled} unlabelled` : ''} (seed ${o.seed}); a train config reads it as { "x": "${o.out}", "labelColumn": "condition" }`);
     });
 }
