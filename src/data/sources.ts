@@ -58,6 +58,13 @@ export const SourcesSchema = z
       .optional(),
     unlabelled: z.object({ x: z.string().min(1), labelColumn: z.string().min(1).optional() }).strict().optional(),
     test: z.union([TableSourceSchema, z.object({ fraction: z.number().gt(0).lt(1) }).strict()]).optional(),
+    /**
+     * Standardise every input channel with the mean and standard deviation of the training rows
+     * (labelled and unlabelled), kept with the model (`models/standardize.ts`): for tables whose
+     * channels have different units or scales, with a Gaussian likelihood. Bounds and
+     * log-likelihoods stay in nats of the data as given; samples come back in its units. Default false.
+     */
+    standardize: z.boolean().optional(),
   })
   .strict()
   .refine((s) => s.labelled !== undefined || s.unlabelled !== undefined, { message: 'sources needs labelled or unlabelled rows (or both)' });

@@ -29,6 +29,7 @@ import { DataFileError, rowLocation } from '../io/table.js';
 import { readTable } from '../node/data.js';
 import { modelFamily } from '../models/registry.js';
 import type { RunnableModel } from '../models/family.js';
+import { inputScaling, withInputScaling, type InputScaling } from '../models/standardize.js';
 import type { ImportanceModel } from '../eval/loglik.js';
 import { argmaxRows, errorRate, labelledOnly } from '../eval/classify.js';
 import { warmupBeta } from '../objectives/schedules.js';
@@ -319,7 +320,9 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
     }
   }
   const rng = new Rng(cfg.train.seed);
-  const model = family.create(cfg.model as never, { inputDim: D, classes: data.classes }, rng.fork('init'));
+  const scaling = cfg.sources?.standardize ? trainingScaling(cfg, data) : undefined;
+  const inner = family.create(cfg.model as never, { inputDim: D, classes: data.classes }, rng.fork('init'));
+  const model = scaling ? withInputScaling(inner, scaling) : inner;
   makeDir(outDir);
   if (fromNothing) fs.rmSync(path.join(outDir, RUN_FILES.log), { force: true }); // the stopped run's log, of no checkpoint
   writeFileAtomic(cfgFile, JSON.stringify(cfg, null, 2) + '\n');
@@ -356,7 +359,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
     },
     checkpointFile: ckptFile,
     // the sources' fingerprints and columns: evaluate/predict check that the data are still the run's
-    checkpointMeta: { config: cfg, ...(data.files?.length ? { sources: fingerprintFiles(data.files), columns: data.columns } : {}), ...(data.classNames ? { classNames: data.classNames } : {}) },
+    checkpointMeta: { config: cfg, ...(data.files?.length ? { sources: fingerprintFiles(data.files), columns: data.columns } : {}), ...(data.classNames ? { classNames: data.classNames } : {}), ...(scaling ? { scaling } : {}) },
     logFile: path.join(outDir, RUN_FILES.log),
     logStart: { engine: opts.engine ?? engineInfo(), config: cfg, params: model.params.count(), data: data.describe },
     progress: opts.progress,
@@ -373,6 +376,16 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
   } finally {
     trainer.dispose();
   }
+}
+
+/**
+ * The input scaling of `sources.standardize`: each channel's mean and sd over the training rows.
+ * @throws Error for a Bernoulli likelihood (its inputs must stay in [0, 1]).
+ */
+function trainingScaling(cfg: RunConfig, data: RunData): InputScaling {
+  if ((cfg.model as { likelihood?: string }).likelihood === 'bernoulli') throw new Error('sources.standardize: a Bernoulli likelihood needs its inputs in [0, 1]; standardise with "likelihood": "gaussian"');
+  const parts = [data.labelled, data.unlabelled].filter((d): d is Dataset => d !== undefined);
+  return inputScaling(parts.map((d) => d.x), inputDimOf(data), data.columns);
 }
 
 /** The data shape a saved config was trained on: its input width and class count. */
@@ -403,7 +416,17 @@ export function loadRun(dir: string, opts: { checkSources?: boolean } = {}): { c
   if (config.model.inputDim === undefined) throw new FormatError(cfgFile, 'model.inputDim is missing (it is written by `untapped train`)');
   // commands that re-read the sources (evaluate, sample, generate) refuse changed data before any model is built
   if (opts.checkSources) checkRunSources(dir, c.meta);
-  const model = modelFamily(config.model.type).create(config.model as never, shapeOfConfig(config.model), new Rng(0));
+  let model = modelFamily(config.model.type).create(config.model as never, shapeOfConfig(config.model), new Rng(0));
+  if (config.sources?.standardize) {
+    const scaling = (c.meta.user as { scaling?: InputScaling } | undefined)?.scaling;
+    try {
+      if (!scaling) throw new Error('the input scaling of sources.standardize is missing');
+      model = withInputScaling(model, scaling);
+    } catch (e) {
+      model.dispose();
+      throw new FormatError(ckptFile, (e as Error).message);
+    }
+  }
   const weights = new Map([...c.tensors].filter(([k]) => !k.startsWith('adam.')));
   try {
     model.params.load(weights, ckptFile);

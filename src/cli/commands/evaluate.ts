@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs';
 import { UsageError, engine, intArg, log } from '../common.js';
 import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictTable, scoreTable, tableRows } from '../../experiments/fit.js';
 import { readTable } from '../../node/data.js';
@@ -125,7 +126,9 @@ export function addEvaluateCommand(program: Command): void {
       const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng, ...(labels ? { labels } : {}) });
       // active units (thesis appendix A fig. 4a) for models that expose per-unit statistics
       const inst = model.instance;
-      const units = 'klPerUnit' in inst && 'posteriorMeans' in inst ? activeUnits(inst as unknown as Vae, test.x, test.dim, { rng: new Rng(o.seed), ...(labels ? { labels } : {}) }) : null;
+      // the model object sees standardised inputs where the run standardises them
+      const seen = () => ('scale' in model ? tf.tidy(() => (model as unknown as { scale(x: tf.Tensor): tf.Tensor }).scale(tf.tensor2d(test.x, [test.n, test.dim])).dataSync() as Float32Array) : test.x);
+      const units = 'klPerUnit' in inst && 'posteriorMeans' in inst ? activeUnits(inst as unknown as Vae, seen(), test.dim, { rng: new Rng(o.seed), ...(labels ? { labels } : {}) }) : null;
       const cls = model.classify && data.test && data.testLabelled ? classificationOf(model, data.test) : null;
       const out = {
         dir,
