@@ -323,7 +323,7 @@ test('fit with discrete labels and validation files: selection by cross-entropy,
     assert.equal(info.calibration!.at.kind, 'split-conformal-set');
     const p = predictFile(r, write(dir, 'tx.csv', ch, te.x), 5);
     assert.match(p.note, /95% class sets: every class with probability ≥ [\d.e-]+ \(split-conformal on 60 validation rows/);
-    assert.deepEqual(predictionColumns(p).columns.slice(6), ['class 0_in95set', 'class 1_in95set', 'class 2_in95set']);
+    assert.deepEqual(predictionColumns(p).columns.slice(6), ['class 0_in95set', 'class 1_in95set', 'class 2_in95set', 'class']);
     const sc = scorePrediction(r, p, write(dir, 'ty.csv', ['class'], cls(te.y)));
     assert.ok(sc.setCoverage!.coverage >= 0.85 && sc.setCoverage!.meanSize < 2, `set coverage ${JSON.stringify(sc)}`);
     assert.ok(sc.error! < 0.5, `error ${sc.error}`);

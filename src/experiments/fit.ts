@@ -32,7 +32,7 @@ import { checkModelDirOut, isPartialFitDir, RefusedOutputError } from '../node/r
 import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, rowLocation, type Table } from '../io/table.js';
 import { readTable } from '../node/data.js';
 import { lineChartPng } from '../node/chart.js';
-import type { Semi2Config, Semi2Weights } from '../models/semi2.js';
+import { Semi2ConfigSchema, type Semi2Config, type Semi2Weights } from '../models/semi2.js';
 import { Semi2Runnable } from '../models/semi2-runnable.js';
 import type { EvalRecord } from '../train/trainer.js';
 import { gather } from '../data/batches.js';
@@ -281,7 +281,7 @@ function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', 
   let yData: Float32Array;
   let labelNames: string[];
   if (labels === 'simplex') {
-    if (y.width < 2) throw new DataFileError(`${yFile}: compositions need at least 2 columns, found ${y.width}`);
+    if (y.width < 2) throw new DataFileError(`${yFile}: compositions need at least 2 columns, found ${y.width} (for class labels in one column: fit --labels discrete, or "labels": "discrete" in the model section)`);
     if (known) checkSameWidth(known.y, y, 'components');
     checkSimplexTable(y);
     K = y.width;
@@ -475,6 +475,12 @@ export function fitRunConfig(o: FitFilesOptions, inputs: FitInfo['inputs']): Rec
   };
 }
 
+/** The model settings of a fit with the schema's defaults filled in (those set elsewhere — labels, classes, latent, hidden — left out). */
+function resolvedModelOptions(model: FitFilesOptions['model'] & object): Record<string, unknown> {
+  const { type: _t, labels: _l, classes: _c, latent: _z, hidden: _h, inputDim: _d, ...rest } = Semi2ConfigSchema.parse({ type: 'untapped', ...model });
+  return rest;
+}
+
 /** Options of {@link fitData}: those of {@link fitFiles} less the files, with validation rows and groups already read. */
 export type FitDataOptions = Omit<FitFilesOptions, 'x' | 'y' | 'validationX' | 'validationY' | 'groups'> & {
   /** Validation rows given apart from the labelled ones. */
@@ -509,7 +515,7 @@ function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }, inpu
     } catch {
       // an unreadable fit.json: the message goes without the epochs
     }
-    throw new RefusedOutputError(`${o.out} holds a finished fit${epochs}; --resume continues only an interrupted one (${o.out}.partial). To train for longer, fit again into a new --out (or --force to replace this one)`);
+    throw new RefusedOutputError(`${o.out} holds a finished fit${epochs}; --resume continues only an interrupted one (${o.out}.partial). To train for longer, train or fit again into a new --out (or --force to replace this one)`);
   }
   checkModelDirOut(o.out, o.force, inputs);
   const partial = `${out}.partial`;
@@ -656,7 +662,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     validationInfo = { source: 'files', rows: valid.x.n };
   }
 
-  const weights: Partial<Semi2Weights> = { ...defaultWeights(D), ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
+  const weights: Partial<Semi2Weights> = { reverseLabelled: false, ...defaultWeights(D), ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
   const resampleN = info.inputs.unfeatured && 'resample' in info.inputs.unfeatured ? info.inputs.unfeatured.resample : 0;
   if (resampleN > 0 && weights.alphaR !== 0) {
     const ty = toMatrix(train.labelled!.y, 'labelled y', K);
@@ -668,8 +674,9 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     lr: o.lr ?? 3e-3,
     seed: o.seed ?? 0,
     latent: o.latent ?? 1,
-    hidden: o.hidden ?? {},
-    model: o.model ?? {},
+    // resolved, so that a fit and the train run of its config.json record the same options (resume compares them)
+    hidden: { qy: [5], qz: [5], px: [20], ...o.hidden },
+    model: resolvedModelOptions(o.model ?? {}),
     weights,
     center: o.center ?? false,
     budgetMinutes: o.budgetMinutes ?? null,
@@ -685,8 +692,8 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     fs.rmSync(partial, { recursive: true, force: true });
   } else {
     const prev = JSON.parse(fs.readFileSync(path.join(partial, 'options.json'), 'utf8')) as { options: unknown; inputs: unknown };
-    if (JSON.stringify(prev.options) !== JSON.stringify(options) || JSON.stringify(prev.inputs) !== JSON.stringify(info.inputs)) {
-      const diff = [...configDiff(prev.options, options), ...configDiff(prev.inputs, info.inputs).map((k) => `inputs.${k}`)];
+    const diff = [...configDiff(prev.options, options), ...configDiff(prev.inputs, info.inputs).map((k) => `inputs.${k}`)];
+    if (diff.length) {
       const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
       const at = (o: unknown, k: string) => k.split('.').reduce<unknown>((a, part) => (a && typeof a === 'object' ? (a as Record<string, unknown>)[part] : undefined), o);
       const parts = diff.slice(0, 4).map((k) => (k.startsWith('inputs.') ? `${k}: ${show(at(prev.inputs, k.slice(7)))} then, ${show(at(info.inputs, k.slice(7)))} now` : `${k}: ${show(at(prev.options, k))} then, ${show(at(options, k))} now`));
@@ -885,6 +892,8 @@ export interface FilePrediction {
   sets?: number[][];
   /** What the intervals are and how they were calibrated — or why there are none. */
   note: string;
+  /** Classes (discrete labels): the predicted class of each row, the argmax of the mean. */
+  predicted?: number[];
 }
 
 /**
@@ -904,7 +913,7 @@ export function predictTable(m: FittedModel, t: Table, samples = 100, seed = 0, 
   const p = m.estimator.predict({ data: t.data, width: t.width }, { samples, seed });
   const K = m.info.labelNames.length;
   const sd = sdOverDraws(p.samples!, p.mean.length, K);
-  const out: FilePrediction = { ids: t.ids, labelNames: m.info.labelNames, mean: p.mean, sd, note: '' };
+  const out: FilePrediction = { ids: t.ids, labelNames: m.info.labelNames, mean: p.mean, sd, note: '', ...(m.info.labels === 'discrete' ? { predicted: p.mean.map((r) => r.indexOf(Math.max(...r))) } : {}) };
   // a model saved from a diverging fit says so first in every note
   const warn = m.info.warnings?.length ? `WARNING: ${m.dir} was saved from a fit whose loss diverged, its predictions may be useless (${m.info.warnings[0]}). ` : '';
   const cal = m.info.calibration;
@@ -940,11 +949,13 @@ export function predictionColumns(p: FilePrediction): { columns: string[]; rows:
   const columns = [...p.labelNames, ...p.labelNames.map((n) => `${n}_sd`)];
   if (p.interval) columns.push(...p.labelNames.flatMap((n) => [`${n}_lo${lvl}`, `${n}_hi${lvl}`]));
   if (p.sets) columns.push(...p.labelNames.map((n) => `${n}_in${lvl}set`));
+  if (p.predicted) columns.push('class');
   const rows = p.mean.map((r, i) => [
     ...r,
     ...p.sd[i],
     ...(p.interval ? r.flatMap((_, k) => [p.interval!.lower[i][k], p.interval!.upper[i][k]]) : []),
     ...(p.sets ? p.sets[i] : []),
+    ...(p.predicted ? [p.predicted[i]] : []),
   ]);
   return { columns, rows };
 }
@@ -1057,6 +1068,7 @@ export function parseLabelArg(arg: string, m: FittedModel): number[][] {
       if (!Number.isFinite(x)) throw new Error(`--y label ${r + 1}, value ${j + 1} ('${part.split(',')[j]}') is not a number`);
       if (x < -1e-3) throw new Error(`--y label ${r + 1}, value ${j + 1} is ${x}: compositions must be ≥ 0`);
     });
+    if (m.info.labels === 'discrete' && !(v.every((x) => x === 0 || x === 1) && v.filter((x) => x === 1).length === 1)) throw new Error(`--y label ${r + 1} ('${part}') is not a class: with discrete labels give one-hot values, an index 0–${K - 1} or a name (${m.info.labelNames.join(', ')})`);
     const s = v.reduce((a, b) => a + b, 0);
     if (m.info.labels === 'simplex' && Math.abs(s - 1) > 1e-3) throw new Error(`--y label ${r + 1} ('${part}') sums to ${+s.toFixed(6)}, not 1 (tolerance 1e-3)`);
     return [v];

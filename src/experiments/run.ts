@@ -399,7 +399,8 @@ function shapeOfConfig(m: RunConfig['model']): { inputDim: number; classes: numb
  * `checkSources`, the run's table files must be unchanged ({@link checkRunSources}).
  */
 export function loadRun(dir: string, opts: { checkSources?: boolean } = {}): { config: RunConfig; model: RunnableModel; meta: Record<string, unknown> } {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: no such run directory`);
+  if (!fs.existsSync(dir)) throw new Error(`${dir}: no such run directory`);
+  if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is a file, not a run directory (give the directory that train or fit wrote)`);
   const cfgFile = path.join(dir, RUN_FILES.config);
   const ckptFile = path.join(dir, RUN_FILES.checkpoint);
   if (!fs.existsSync(cfgFile)) throw new Error(`${dir}: not a run directory (no ${RUN_FILES.config})`);
@@ -464,7 +465,7 @@ export interface RunPrediction {
  */
 export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?: Record<string, unknown> }, file: string): RunPrediction {
   const { config, model } = run;
-  if (!model.classify) throw new Error(`a ${config.model.type} model has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
+  if (!model.classify) throw new Error(`model type ${config.model.type} has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
   const labelColumn = config.sources?.labelled?.labelColumn;
   const t = readTable(file, labelColumn !== undefined ? { missing: [labelColumn], text: [labelColumn] } : {});
   const names = run.meta ? runClassNames(run.meta) : undefined;

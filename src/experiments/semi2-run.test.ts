@@ -91,7 +91,8 @@ test('fit is a short-hand for train: its config.json trains the same weights; tr
     fs.writeFileSync(fx, formatCsv(ch, x));
     fs.writeFileSync(fy, formatCsv(['a', 'b', 'c'], y));
     fs.writeFileSync(fu, formatCsv(ch, mixing(60, 2).x));
-    const a = await fitFiles({ x: fx, y: fy, unlabelled: fu, unfeatured: 'corners:30', out: path.join(dir, 'a'), latent: 2, epochs: 6, batchSize: 20, lr: 0.01, seed: 3, center: true, validationFraction: 0.25, patience: 0, weights: { alphaR: 0.5, qyPrior: 0 } });
+    const fitOpts = { x: fx, y: fy, unlabelled: fu, unfeatured: 'corners:30', latent: 2, epochs: 6, batchSize: 20, lr: 0.01, seed: 3, center: true, validationFraction: 0.25, patience: 0, weights: { alphaR: 0.5, qyPrior: 0 } };
+    const a = await fitFiles({ ...fitOpts, out: path.join(dir, 'a') });
     const cfgPath = path.join(dir, 'a', 'config.json');
     const cfg = readSemi2Config(cfgPath);
     assert.deepEqual(cfg.sources.unfeatured, { corners: 30 });
@@ -110,7 +111,14 @@ test('fit is a short-hand for train: its config.json trains the same weights; tr
     assert.ok(fs.existsSync(kept));
     const c = await trainSemi2(readSemi2Config(kept), kept, out, { resume: true });
     for (const [k, v] of c.estimator.model.params.snapshot()) assert.deepEqual(Array.from(v.data), Array.from(wa.get(k)!.data), k);
-    for (const m of [a, b, c]) m.estimator.dispose();
+
+    // an interrupted fit resumes through train from the config.json it keeps (the options agree)
+    const out2 = path.join(dir, 'f2');
+    await assert.rejects(fitFiles({ ...fitOpts, out: out2, log: (s) => { if (s.startsWith('epoch 3/')) throw new Error('killed'); } }), /killed/);
+    const kept2 = path.join(`${out2}.partial`, 'config.json');
+    const d = await trainSemi2(readSemi2Config(kept2), kept2, out2, { resume: true });
+    for (const [k, v] of d.estimator.model.params.snapshot()) assert.deepEqual(Array.from(v.data), Array.from(wa.get(k)!.data), k);
+    for (const m of [a, b, c, d]) m.estimator.dispose();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

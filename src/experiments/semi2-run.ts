@@ -54,7 +54,10 @@ const Digits = z.array(z.number().int().min(0).max(9)).min(2);
 /** Schema of an `untapped`-model run config (see the module doc). */
 export const Semi2RunConfigSchema = z
   .object({
-    model: Semi2ConfigShape.omit({ inputDim: true }).refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] }),
+    model: Semi2ConfigShape.omit({ inputDim: true })
+      /** Number of classes or components; default: the labels' (a different number is an error). */
+      .extend({ classes: z.number().int().min(2).optional() })
+      .refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] }),
     sources: z
       .object({
         labelled: z.union([
@@ -210,6 +213,7 @@ export function absoluteSemi2Paths(cfg: Semi2RunConfig, baseDir: string): Semi2R
  */
 export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: string, opts: { resume?: boolean; epochs?: number; log?: (s: string) => void; force?: boolean } = {}): Promise<FittedModel> {
   const { data, info, K, D, validation, groupIds, labelledIds } = loadSemi2Sources(cfg, path.dirname(path.resolve(configFile)));
+  if (cfg.model.classes !== undefined && cfg.model.classes !== K) throw new Error(`${configFile}: model.classes is ${cfg.model.classes} but the labels have ${K} ${cfg.model.labels === 'discrete' ? 'classes' : 'components'} (leave model.classes out to take the labels')`);
   const v = cfg.sources.validation;
   const { type: _type, labels: _labels, classes: _classes, latent, hidden, ...model } = cfg.model;
   const w: Partial<Semi2Weights> = cfg.weights;
@@ -237,7 +241,8 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     ...(cfg.train.intervalMethod !== undefined ? { intervalMethod: cfg.train.intervalMethod } : {}),
     resume: opts.resume ?? false,
     force: opts.force ?? false,
-    progressBars: true,
+    // a bar per epoch on a terminal; in a log file, a line per evaluation (as fit)
+    progressBars: Boolean(process.stderr.isTTY),
     ...(opts.log ? { log: opts.log } : {}),
   });
 }

@@ -39,6 +39,8 @@ export interface Table {
   rowWord: 'line' | 'row';
   /** The cells of the columns read as text ({@link ParseTableOptions.text}), trimmed, by column name. */
   text?: Record<string, string[]>;
+  /** The header of the id column (`id`, `timestamp`, …), when the file has one. */
+  idColumn?: string;
 }
 
 /** An error in a user's data file; the message names the file and where in it. */
@@ -150,7 +152,7 @@ export function parseCsv(text: string, file: string, opts: ParseTableOptions = {
     lines.push(i + 1);
   }
   if (ids.length === 0) throw new DataFileError(`${file}: the header is there but there are no data rows`);
-  return { file, ids, columns, data: Float32Array.from(values), n: ids.length, width, lines, rowWord: 'line', ...(asText.some(Boolean) ? { text: textCells } : {}) };
+  return { file, ids, columns, data: Float32Array.from(values), n: ids.length, width, lines, rowWord: 'line', ...(asText.some(Boolean) ? { text: textCells } : {}), ...(hasId ? { idColumn: header[0] } : {}) };
 }
 
 /** Parses JSON text (layout in the module doc); `file` names it in errors. */

@@ -539,7 +539,80 @@ export function unitActivityCells(spec: ChartSpec): UnitActivityCell[] {
 
 /** The scale domains a builder put into `spec` (first layer), for the frame of a writer. */
 export function chartDomains(spec: ChartSpec): { x: [number, number]; y: [number, number] } {
-  const enc = (spec as unknown as { layer: { encoding: { x: { scale?: { domain?: unknown } }; y: { scale?: { domain?: unknown } } } }[] }).layer[0].encoding;
+  const layer = (spec as unknown as { layer?: { encoding: { x: { scale?: { domain?: unknown } }; y: { scale?: { domain?: unknown } } } }[] }).layer;
+  if (!Array.isArray(layer)) return { x: [NaN, NaN], y: [NaN, NaN] }; // a composite chart (timelineSpec) has no one pair of axes
+  const enc = layer[0].encoding;
   const d = (v: unknown): [number, number] => (Array.isArray(v) && typeof v[0] === 'number' ? [v[0], v[1]] : [NaN, NaN]);
   return { x: d(enc.x.scale?.domain), y: d(enc.y.scale?.domain) };
+}
+
+/** What {@link timelineSpec} draws: one row per time step. */
+export interface Timeline {
+  /** Times in ms since 1970 (drawn as dates), or null to number the rows. */
+  time: ArrayLike<number> | null;
+  /** Sensor channels to draw, one small panel each (at most 12). */
+  channels: { name: string; values: ArrayLike<number> }[];
+  /** The predicted class of each row, with the class names (at most 10 classes). */
+  predicted?: { names: string[]; index: ArrayLike<number> };
+  /** The anomaly score: the ELBO per row (nats), its threshold, and which rows are flagged. */
+  elbo: ArrayLike<number>;
+  threshold: number;
+  flagged: ArrayLike<boolean>;
+}
+
+/**
+ * The Vega-Lite spec of a monitoring time line (thesis ch. 6): the sensor channels, each in its own
+ * panel and scale; the predicted condition as coloured marks; the ELBO with the anomaly threshold
+ * (dashed) and the flagged rows in red. Rows beyond `maxPoints` are thinned evenly for the drawing
+ * (flagged rows always kept). Throws when the lengths differ, nothing is given, or there are more
+ * than 12 channels or 10 classes.
+ */
+export function timelineSpec(t: Timeline, opts: ChartOptions & { maxPoints?: number } = {}, who = 'timelineSpec'): ChartSpec {
+  const n = t.elbo.length;
+  if (n === 0) throw new Error(`${who}: no rows`);
+  if (t.channels.length > 12) throw new Error(`${who}: at most 12 channels, got ${t.channels.length}`);
+  for (const c of t.channels) if (c.values.length !== n) throw new Error(`${who}: channel '${c.name}' has ${c.values.length} values for ${n} rows`);
+  if (t.time && t.time.length !== n) throw new Error(`${who}: ${t.time.length} times for ${n} rows`);
+  if (t.flagged.length !== n) throw new Error(`${who}: ${t.flagged.length} flags for ${n} rows`);
+  if (t.predicted && (t.predicted.index.length !== n || t.predicted.names.length > CHART_COLORS.length)) throw new Error(`${who}: the predicted classes need ${n} rows and at most ${CHART_COLORS.length} names`);
+  if (!Number.isFinite(t.threshold)) throw new Error(`${who}: the threshold is ${t.threshold}`);
+  const width = checkSize(who, opts.width, 900, 'width');
+  const maxPoints = opts.maxPoints ?? 4000;
+  const step = Math.max(1, Math.ceil(n / maxPoints));
+  const keep = Array.from({ length: n }, (_, i) => i).filter((i) => i % step === 0 || t.flagged[i]);
+  const xField = t.time ? { field: 't', type: 'temporal' as const, title: null } : { field: 't', type: 'quantitative' as const, title: 'row' };
+  const at = (i: number) => (t.time ? t.time[i] : i);
+  const fin = (v: number) => (Number.isFinite(v) ? v : null);
+  const panels: object[] = [];
+  if (t.channels.length) {
+    panels.push({
+      data: { values: t.channels.flatMap((c) => keep.map((i) => ({ t: at(i), channel: c.name, v: fin(Number(c.values[i])) }))) },
+      facet: { row: { field: 'channel', type: 'nominal', title: null, sort: t.channels.map((c) => c.name), header: { labelAngle: 0, labelAlign: 'left', labelFontSize: 11 } } },
+      spec: { width, height: 55, mark: { type: 'line', strokeWidth: 1, color: CHART_COLORS[0] }, encoding: { x: { ...xField, axis: { labels: false, title: null } }, y: { field: 'v', type: 'quantitative', title: null, scale: { zero: false }, axis: { tickCount: 3 } } } },
+      resolve: { scale: { y: 'independent' } },
+    });
+  }
+  if (t.predicted) {
+    const names = t.predicted.names;
+    panels.push({
+      width,
+      height: Math.max(60, 14 * names.length),
+      data: { values: keep.map((i) => ({ t: at(i), condition: names[t.predicted!.index[i]] })) },
+      mark: { type: 'tick', thickness: 1 },
+      encoding: { x: { ...xField, axis: { labels: false, title: null } }, y: { field: 'condition', type: 'nominal', title: 'predicted', sort: names }, color: { field: 'condition', type: 'nominal', legend: null, scale: { domain: names, range: CHART_COLORS.slice(0, names.length) } } },
+    });
+  }
+  const rows = keep.map((i) => ({ t: at(i), elbo: fin(Number(t.elbo[i])), flagged: Boolean(t.flagged[i]) }));
+  panels.push({
+    width,
+    height: 140,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 1, color: '#646464' }, encoding: { x: xField, y: { field: 'elbo', type: 'quantitative', title: 'ELBO (nats)', scale: { zero: false } } } },
+      { transform: [{ filter: 'datum.flagged' }], mark: { type: 'point', filled: true, size: 14, color: '#d50032' }, encoding: { x: xField, y: { field: 'elbo', type: 'quantitative' } } },
+      { data: { values: [{ y: t.threshold }] }, mark: { type: 'rule', color: REFERENCE_COLOR, strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+    ],
+  });
+  const title = opts.title ? { title: { text: wrapTitle(opts.title, width), anchor: 'start' as const } } : {};
+  return { $schema: SCHEMA, padding: 8, ...title, config: baseConfig(), vconcat: panels, spacing: 6 } as unknown as ChartSpec;
 }

@@ -27,7 +27,7 @@ export function addGenerateCommand(program: Command): void {
         if (o.z !== undefined) throw new UsageError('--z applies to models written by untapped fit');
         const run = loadRun(dir, { checkSources: true });
         try {
-          if (!run.model.generate) throw new UsageError(`a ${run.config.model.type} run has no label to generate from${run.model.classes > 0 ? ' at the prior mean (use sample --class K for draws)' : ' (use sample)'}`);
+          if (!run.model.generate) throw new UsageError(`a run of model type ${run.config.model.type} has no label to generate from${run.model.classes > 0 ? ' at the prior mean (use sample --class K for draws)' : ' (use sample)'}`);
           const K = run.model.classes;
           const ys = o.y.split(/[;,]/).map((v, i) => {
             const t = v.trim();
@@ -63,7 +63,8 @@ export function addGenerateCommand(program: Command): void {
         if (zs.length !== ys.length) throw new UsageError(`--z gives ${zs.length} rows for ${ys.length} labels`);
       }
       const xs = generateFromFit(m, ys, zs);
-      const names = ys.map((y) => y.map((v) => +v.toFixed(3)).join('/'));
+      // a one-hot label is named by its class; a composition by its components
+      const names = ys.map((y) => (m.info.labels === 'discrete' && y.filter((v) => v === 1).length === 1 ? m.info.labelNames[y.indexOf(1)] : y.map((v) => +v.toFixed(3)).join('/')));
       writeFileAtomic(`${o.out}.csv`, formatCsv(m.info.channels, xs, names));
       lineChartPng(
         `${o.out}.png`,

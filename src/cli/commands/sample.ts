@@ -55,7 +55,7 @@ export function addSampleCommand(program: Command): void {
         try {
           const simplex = m.info.labels === 'simplex';
           if (o.class !== undefined && simplex) throw new UsageError('--class: the model has compositions, not classes; its draws take y from the Dirichlet prior (untapped generate --y gives a chosen composition)');
-          const cls = o.class === undefined ? undefined : classArg(o.class, model.classes);
+          const cls = o.class === undefined ? undefined : classArg(o.class, model.classes, m.info.labelNames);
           // each row: the means of p(x | y, z) for z ~ p(z), then the label it was drawn for (a class, or the composition's components)
           const s = model.sampleWithLabels(o.n, new Rng(o.seed), cls !== undefined ? new Int32Array(o.n).fill(cls) : undefined);
           const D = model.inputDim;
@@ -68,7 +68,8 @@ export function addSampleCommand(program: Command): void {
             const lab = ys.subarray(i * K, (i + 1) * K);
             return [...xs.subarray(i * D, (i + 1) * D), ...(simplex ? lab : [lab.indexOf(1)])];
           });
-          writeFileAtomic(o.out, formatCsv([...m.info.channels, ...(simplex ? m.info.labelNames.map((l) => `y_${l}`) : ['class'])], rows));
+          const names = simplex ? undefined : { name: 'class_name', cells: rows.map((r) => m.info.labelNames[r[r.length - 1]]) };
+          writeFileAtomic(o.out, formatCsv([...m.info.channels, ...(simplex ? m.info.labelNames.map((l) => `y_${l}`) : ['class'])], rows, undefined, 6, names));
         } finally {
           model.dispose();
         }
@@ -82,7 +83,7 @@ export function addSampleCommand(program: Command): void {
       const image = data.shape.length === 2;
       try {
         if (!csv && !image) throw new UsageError(`${dir} was trained on table data: write the samples as CSV (--out FILE.csv)`);
-        if (o.class !== undefined && !(model.classes > 0)) throw new UsageError(`--class: a ${config.model.type} model has no classes to draw from`);
+        if (o.class !== undefined && !(model.classes > 0)) throw new UsageError(`--class: model type ${config.model.type} has no classes to draw from`);
         const cls = o.class === undefined ? undefined : classArg(o.class, model.classes, names);
         const y = cls !== undefined ? new Int32Array(o.n).fill(cls) : undefined;
         if (o.reconstruct) {

@@ -45,6 +45,14 @@ export function addTrainCommand(program: Command): void {
       } catch {
         // unreadable or not JSON: the run-config reader below says which
       }
+      // --resume with a config of the other kind: say so, rather than fail on the directory's files
+      const semi2Dir = fs.existsSync(path.join(o.out, 'fit.json')) || fs.existsSync(`${o.out}.partial`);
+      if (o.resume && o.config && isSemi2Config(raw) && !semi2Dir && fs.existsSync(path.join(o.out, RUN_FILES.config))) {
+        throw new UsageError(`${o.out} holds a run of another model type; ${o.config} is a config of model type untapped. Resume the run with its own config (leave out --config)`);
+      }
+      if (o.resume && o.config && raw !== null && !isSemi2Config(raw) && semi2Dir) {
+        throw new UsageError(`${o.out} holds a model of type untapped (written by fit or train); ${o.config} is not an untapped config. Resume it with its own config (leave out --config)`);
+      }
       if (isSemi2Config(raw)) {
         // the semi²-supervised model from three sources, into a model directory like `untapped fit` writes
         const cfg = readSemi2Config(cfgFile);
