@@ -17,6 +17,7 @@ import { addPredictCommand } from './commands/predict.js';
 import { addGenerateCommand } from './commands/generate.js';
 import { addQuickstartCommand } from './commands/quickstart.js';
 import { addSimulateCommand } from './commands/simulate.js';
+import { addScoreCommand } from './commands/score.js';
 
 export { QUICKSTART_CONFIG } from './commands/quickstart.js';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   addFitCommand(program);
   addPredictCommand(program);
   addGenerateCommand(program);
+  addScoreCommand(program);
   addSimulateCommand(program);
   addQuickstartCommand(program);
   return program;

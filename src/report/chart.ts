@@ -579,16 +579,30 @@ export function timelineSpec(t: Timeline, opts: ChartOptions & { maxPoints?: num
   const width = checkSize(who, opts.width, 900, 'width');
   const maxPoints = opts.maxPoints ?? 4000;
   const step = Math.max(1, Math.ceil(n / maxPoints));
-  const keep = Array.from({ length: n }, (_, i) => i).filter((i) => i % step === 0 || t.flagged[i]);
+  const kept = Array.from({ length: n }, (_, i) => i).filter((i) => i % step === 0 || t.flagged[i]);
+  // a gap in time (more than 10 typical steps: a night) breaks the lines: a row of nulls (index −1) between
+  const gaps: number[] = [];
+  if (t.time && kept.length > 2) {
+    const d = kept.slice(1).map((i, j) => t.time![i] - t.time![kept[j]]).sort((a, b) => a - b);
+    const typical = d[Math.floor(d.length / 2)];
+    for (let j = 1; j < kept.length; j++) if (t.time[kept[j]] - t.time[kept[j - 1]] > 10 * typical) gaps.push(j);
+  }
+  const keep: number[] = [];
+  kept.forEach((i, j) => {
+    if (gaps.includes(j)) keep.push(-1 - kept[j - 1]);
+    keep.push(i);
+  });
   const xField = t.time ? { field: 't', type: 'temporal' as const, title: null } : { field: 't', type: 'quantitative' as const, title: 'row' };
-  const at = (i: number) => (t.time ? t.time[i] : i);
+  // a break row −1 − i sits just after row i, with no values
+  const at = (i: number) => (i < 0 ? (t.time ? t.time[-1 - i] + 1 : -1 - i + 0.5) : t.time ? t.time[i] : i);
   const fin = (v: number) => (Number.isFinite(v) ? v : null);
+  const val = (a: ArrayLike<number>, i: number) => (i < 0 ? null : fin(Number(a[i])));
   const panels: object[] = [];
   if (t.channels.length) {
     panels.push({
-      data: { values: t.channels.flatMap((c) => keep.map((i) => ({ t: at(i), channel: c.name, v: fin(Number(c.values[i])) }))) },
+      data: { values: t.channels.flatMap((c) => keep.map((i) => ({ t: at(i), channel: c.name, v: val(c.values, i) }))) },
       facet: { row: { field: 'channel', type: 'nominal', title: null, sort: t.channels.map((c) => c.name), header: { labelAngle: 0, labelAlign: 'left', labelFontSize: 11 } } },
-      spec: { width, height: 55, mark: { type: 'line', strokeWidth: 1, color: CHART_COLORS[0] }, encoding: { x: { ...xField, axis: { labels: false, title: null } }, y: { field: 'v', type: 'quantitative', title: null, scale: { zero: false }, axis: { tickCount: 3 } } } },
+      spec: { width, height: 55, mark: { type: 'line', strokeWidth: 1, color: CHART_COLORS[0], invalid: 'break-paths-show-domains' }, encoding: { x: { ...xField, axis: { labels: false, title: null } }, y: { field: 'v', type: 'quantitative', title: null, scale: { zero: false }, axis: { tickCount: 3 } } } },
       resolve: { scale: { y: 'independent' } },
     });
   }
@@ -597,18 +611,18 @@ export function timelineSpec(t: Timeline, opts: ChartOptions & { maxPoints?: num
     panels.push({
       width,
       height: Math.max(60, 14 * names.length),
-      data: { values: keep.map((i) => ({ t: at(i), condition: names[t.predicted!.index[i]] })) },
+      data: { values: keep.filter((i) => i >= 0).map((i) => ({ t: at(i), condition: names[t.predicted!.index[i]] })) },
       mark: { type: 'tick', thickness: 1 },
       encoding: { x: { ...xField, axis: { labels: false, title: null } }, y: { field: 'condition', type: 'nominal', title: 'predicted', sort: names }, color: { field: 'condition', type: 'nominal', legend: null, scale: { domain: names, range: CHART_COLORS.slice(0, names.length) } } },
     });
   }
-  const rows = keep.map((i) => ({ t: at(i), elbo: fin(Number(t.elbo[i])), flagged: Boolean(t.flagged[i]) }));
+  const rows = keep.map((i) => ({ t: at(i), elbo: val(t.elbo, i), flagged: i >= 0 && Boolean(t.flagged[i]) }));
   panels.push({
     width,
     height: 140,
     data: { values: rows },
     layer: [
-      { mark: { type: 'line', strokeWidth: 1, color: '#646464' }, encoding: { x: xField, y: { field: 'elbo', type: 'quantitative', title: 'ELBO (nats)', scale: { zero: false } } } },
+      { mark: { type: 'line', strokeWidth: 1, color: '#646464', invalid: 'break-paths-show-domains' }, encoding: { x: xField, y: { field: 'elbo', type: 'quantitative', title: 'ELBO (nats)', scale: { zero: false } } } },
       { transform: [{ filter: 'datum.flagged' }], mark: { type: 'point', filled: true, size: 14, color: '#d50032' }, encoding: { x: xField, y: { field: 'elbo', type: 'quantitative' } } },
       { data: { values: [{ y: t.threshold }] }, mark: { type: 'rule', color: REFERENCE_COLOR, strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     ],

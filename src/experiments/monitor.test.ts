@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setupEngine } from '../testing/helpers.js';
+import { RunConfigSchema } from '../config/run.js';
+import { validateConfig } from '../config/validate.js';
+import { formatCsv } from '../io/table.js';
+import { PV_CHANNELS, PV_CONDITIONS, simulatePvPlant, type PvCondition } from './pv-plant.js';
+import { trainRun } from './run.js';
+import { scoreTable } from './monitor.js';
+
+await setupEngine();
+
+/** A simulated PV record as a CSV (timestamp, channels, condition). */
+function pvCsv(file: string, rows: number, seed: number, conditions: PvCondition[], edit?: (lines: string[]) => string[]): string {
+  const d = simulatePvPlant({ rows, seed, shares: Object.fromEntries(conditions.map((c) => [c, 1])) });
+  const x = Array.from({ length: d.n }, (_, i) => d.x.subarray(i * PV_CHANNELS.length, (i + 1) * PV_CHANNELS.length));
+  let text = formatCsv([...PV_CHANNELS], x, { name: 'timestamp', cells: d.timestamps }, 6, { name: 'condition', cells: Array.from(d.y, (k) => PV_CONDITIONS[k]) });
+  if (edit) text = edit(text.trimEnd().split('\n')).join('\n') + '\n';
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+test('score: a VAE trained on normal days flags snow rows and few normal ones; the threshold is the training ELBOs\' quantile; bad tables name file, row and column', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-score-'));
+  try {
+    const train = pvCsv(path.join(dir, 'train.csv'), 2400, 1, ['N', 'C']);
+    const cfg = validateConfig(RunConfigSchema, { model: { type: 'vae', latent: [3], hidden: [[32]], likelihood: 'gaussian' }, sources: { unlabelled: { x: train, labelColumn: 'condition' }, standardize: true }, train: { epochs: 15, batchSize: 100, lr: 0.003, seed: 1 } }, 't');
+    const run = await trainRun(cfg, path.join(dir, 'run'));
+    run.model.dispose();
+    const runDir = path.join(dir, 'run');
+
+    const normal = scoreTable(runDir, pvCsv(path.join(dir, 'normal.csv'), 900, 2, ['N', 'C']), { falseAlarm: 0.02 });
+    assert.equal(normal.trainFlagged, Math.floor(0.02 * normal.trainRows));
+    assert.equal(normal.idColumn, 'timestamp');
+    assert.ok(normal.times && normal.times.length === 900);
+    const share = (s: typeof normal) => s.flagged.reduce((a, b) => a + b, 0) / s.n;
+    const snow = scoreTable(runDir, pvCsv(path.join(dir, 'snow.csv'), 600, 3, ['S']), { falseAlarm: 0.02, newLabels: true });
+    assert.ok(share(snow) > 0.8, `snow rows flagged: ${share(snow)}`);
+    assert.ok(share(normal) < 0.25, `normal rows of other days flagged: ${share(normal)}`);
+
+    // bad tables: a missing channel, a missing / repeated / out-of-order timestamp, no timestamp column
+    const bad = (name: string, edit: (l: string[]) => string[]) => pvCsv(path.join(dir, name), 200, 4, ['N'], edit);
+    const dropG = (l: string[]) => l.map((r) => r.split(',').filter((_, j) => j !== 3).join(','));
+    assert.throws(() => scoreTable(runDir, bad('s1.csv', dropG)), /s1\.csv: no column 'G'; the model in .* was trained on I, V, G, T_ext, T_mod, W/);
+    const blank = (l: string[]) => l.map((r, i) => (i === 4 ? r.replace(/^[^,]*/, '') : r));
+    assert.throws(() => scoreTable(runDir, bad('s2.csv', blank)), /s2\.csv: line 5 .*: the timestamp is missing/);
+    const swap = (l: string[]) => [l[0], l[1], l[3], l[2], ...l.slice(4)];
+    assert.throws(() => scoreTable(runDir, bad('s3.csv', swap)), /s3\.csv: line 4 .*comes before the row before/);
+    const dup = (l: string[]) => [l[0], l[1], l[1], ...l.slice(2)];
+    assert.throws(() => scoreTable(runDir, bad('s4.csv', dup)), /s4\.csv: line 3 .*repeats the row before/);
+    const noTime = (l: string[]) => l.map((r, i) => (i === 0 ? r.replace(/^timestamp/, 'id') : r));
+    assert.throws(() => scoreTable(runDir, bad('s5.csv', noTime)), /s5\.csv: no timestamp column \(the first column must be 'timestamp', as in the training table/);
+
+    // a classifier: a label it was not trained on is an error naming the row, unless --new-labels
+    const m2 = validateConfig(RunConfigSchema, { model: { type: 'm2', latent: 2, hidden: [16], likelihood: 'gaussian' }, sources: { labelled: { x: train, labelColumn: 'condition' }, standardize: true }, train: { epochs: 2, batchSize: 100, lr: 0.003, seed: 1 } }, 't');
+    (await trainRun(m2, path.join(dir, 'm2'))).model.dispose();
+    const withSnow = pvCsv(path.join(dir, 'mixed.csv'), 300, 5, ['N', 'S']);
+    assert.throws(() => scoreTable(path.join(dir, 'm2'), withSnow), /mixed\.csv: line \d+ .*column 'condition' is 'S', a condition the model was not trained on \(C, N\)/);
+    const mixed = scoreTable(path.join(dir, 'm2'), withSnow, { newLabels: true });
+    assert.deepEqual(mixed.truthNames, ['C', 'N', 'S']);
+    assert.ok(mixed.predicted && mixed.probs && mixed.probs.length === 300 * 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

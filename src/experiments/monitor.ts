@@ -1,0 +1,242 @@
+/**
+ * Condition monitoring with any trained model (thesis `003_…` chapter 6, appendix D): each row of a
+ * sensor table classified by q(y | x) where the model has one, and scored by its ELBO; rows whose
+ * ELBO falls below a threshold set from the training rows' ELBOs at a chosen false-alarm rate are
+ * flagged as anomalies (`eval/anomaly.ts`). Works on a run directory of `untapped train` (every
+ * model type trained on a table) and on a model directory of `untapped fit`.
+ *
+ * The new table is read by column name: every channel the model was trained on must be there
+ * (extra columns are ignored, the label column is read when present); a `timestamp` first column
+ * must hold readable times in increasing order, and must be there when the training table had one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+import { readTable } from '../node/data.js';
+import { DataFileError, rowLocation, type Table } from '../io/table.js';
+import { isMissingLabel } from '../data/sources.js';
+import { anomalyThreshold, checkTimestamps, elboPerRow } from '../eval/anomaly.js';
+import { argmaxRows } from '../eval/classify.js';
+import type { RunnableModel } from '../models/family.js';
+import { isRunDir, loadRun, loadRunData, runClassNames, runColumns } from './run.js';
+import { fittedRunnable, loadFitted } from './fit.js';
+
+/** Options of {@link scoreTable}. */
+export interface ScoreOptions {
+  /** Share of the training rows that may be flagged: the threshold is their ELBOs' f-quantile (default 0.01). */
+  falseAlarm?: number;
+  /** Monte Carlo draws per row of the ELBO (default 10). */
+  draws?: number;
+  /** At most this many training rows (a seeded subset) set the threshold (default 5000). */
+  trainRows?: number;
+  seed?: number;
+  /**
+   * Allow labels the model was not trained on (new conditions, e.g. injected faults to measure
+   * detection): they are kept in {@link ScoredTable.truthNames} after the model's classes and not
+   * scored for classification. Default false: such a label is an error naming its row.
+   */
+  newLabels?: boolean;
+}
+
+/** A scored table. */
+export interface ScoredTable {
+  file: string;
+  /** Row ids (the timestamps when the table has them) and the id column's name. */
+  ids: string[];
+  idColumn: string;
+  /** Times in ms when the table has a timestamp column. */
+  times?: Float64Array;
+  /** The model's channels, and the rows' values of them [n, D]. */
+  columns: string[];
+  x: Float32Array;
+  n: number;
+  /** Class probabilities (or mean compositions) [n, K] and the label names, where the model has q(y | x). */
+  probs?: Float32Array;
+  labelNames?: string[];
+  /** Discrete labels: the predicted class per row. */
+  predicted?: Int32Array;
+  /** The table's own labels (indices into `truthNames`, −1 where empty), when it has the run's label column. */
+  truth?: Int32Array;
+  /** The model's class names, then any new label of the table (with {@link ScoreOptions.newLabels}). */
+  truthNames?: string[];
+  /** ELBO per row (nats), the threshold, the flags. */
+  elbo: Float64Array;
+  threshold: number;
+  flagged: Uint8Array;
+  falseAlarm: number;
+  /** Training rows scored for the threshold, and the share of them below it. */
+  trainRows: number;
+  trainFlagged: number;
+}
+
+/** What scoring needs of a trained model, from a run or a fit directory. */
+interface Scorer {
+  model: RunnableModel;
+  columns: string[];
+  labelColumn?: string;
+  labelNames?: string[];
+  discrete: boolean;
+  /** The training inputs [m, D] (labelled and unlabelled rows, not test or validation rows). */
+  trainX: () => Float32Array;
+  /** The training table (for its timestamp column), when there is one. */
+  trainTable?: string;
+}
+
+function scorer(dir: string): Scorer {
+  if (isRunDir(dir)) {
+    const run = loadRun(dir, { checkSources: true });
+    const columns = runColumns(run.meta);
+    if (!columns?.length) {
+      run.model.dispose();
+      throw new Error(`${dir} was trained on images (MNIST), not a table: score reads sensor tables`);
+    }
+    const src = run.config.sources!;
+    const names = runClassNames(run.meta);
+    const K = run.model.classes;
+    return {
+      model: run.model,
+      columns,
+      ...(src.labelled?.labelColumn ? { labelColumn: src.labelled.labelColumn } : src.unlabelled?.labelColumn ? { labelColumn: src.unlabelled.labelColumn } : {}),
+      ...(K > 0 ? { labelNames: names ?? Array.from({ length: K }, (_, k) => String(k)) } : {}),
+      discrete: K > 0,
+      trainX: () => {
+        const d = loadRunData(run.config);
+        const parts = [d.labelled?.x, d.unlabelled?.x].filter((p): p is Float32Array => p !== undefined);
+        const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          out.set(p, o);
+          o += p.length;
+        }
+        return out;
+      },
+      trainTable: src.labelled?.x ?? src.unlabelled?.x,
+    };
+  }
+  if (fs.existsSync(path.join(dir, 'fit.json'))) {
+    const m = loadFitted(dir);
+    const inputs = m.info.inputs;
+    const files = [inputs.x, inputs.unlabelled].flatMap((s) => (s && 'file' in s ? [s.file] : []));
+    return {
+      model: fittedRunnable(m),
+      columns: m.info.channels,
+      labelNames: m.info.labelNames,
+      discrete: m.info.labels === 'discrete',
+      trainX: () => {
+        const tables = files.map((f) => readTable(f));
+        const out = new Float32Array(tables.reduce((a, t) => a + t.data.length, 0));
+        let o = 0;
+        for (const t of tables) {
+          out.set(t.data, o);
+          o += t.data.length;
+        }
+        return out;
+      },
+      trainTable: files[0],
+    };
+  }
+  throw new Error(`${dir}: not a run directory of untapped train (config.json and checkpoint.utp) nor a model directory of untapped fit (fit.json)`);
+}
+
+/** The rows of `t` in the model's channel order. @throws DataFileError naming a missing channel. */
+function channelsOf(t: Table, columns: string[], dir: string): Float32Array {
+  const idx = columns.map((c) => {
+    const j = t.columns.indexOf(c);
+    if (j < 0) throw new DataFileError(`${t.file}: no column '${c}'; the model in ${dir} was trained on ${columns.length > 8 ? `${columns.slice(0, 8).join(', ')}, …` : columns.join(', ')}`);
+    return j;
+  });
+  const D = columns.length;
+  const x = new Float32Array(t.n * D);
+  for (let i = 0; i < t.n; i++) {
+    for (let d = 0; d < D; d++) {
+      const v = t.data[i * t.width + idx[d]];
+      if (!Number.isFinite(v)) throw new DataFileError(`${rowLocation(t, i)}, column '${columns[d]}' is empty or not a number`);
+      x[i * D + d] = v;
+    }
+  }
+  return x;
+}
+
+/**
+ * Scores the rows of `file` with the model in `dir` (see the module doc).
+ * @throws DataFileError naming file, row and column for a missing channel, a bad timestamp, or a
+ *   label the model was not trained on; Error for a directory that holds no model.
+ */
+export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): ScoredTable {
+  const falseAlarm = o.falseAlarm ?? 0.01;
+  if (!(falseAlarm >= 0 && falseAlarm < 1)) throw new Error(`the false-alarm rate must be in [0, 1), got ${falseAlarm}`);
+  const s = scorer(dir);
+  try {
+    const lc = s.labelColumn;
+    const t = readTable(file, lc ? { missing: [lc], text: [lc] } : {});
+    const x = channelsOf(t, s.columns, dir);
+    const idColumn = t.idColumn ?? 'id';
+    let times: Float64Array | undefined;
+    if (idColumn.toLowerCase() === 'timestamp') times = checkTimestamps(t.ids, (i) => rowLocation(t, i), idColumn);
+    else if (s.trainTable && readTable(s.trainTable, lc ? { missing: [lc], text: [lc] } : {}).idColumn?.toLowerCase() === 'timestamp') {
+      throw new DataFileError(`${file}: no timestamp column (the first column must be 'timestamp', as in the training table ${s.trainTable})`);
+    }
+    // the table's own labels, by the run's class names
+    let truth: Int32Array | undefined;
+    const truthNames = [...(s.labelNames ?? [])];
+    if (lc && t.columns.includes(lc) && s.labelNames) {
+      const cells = t.text![lc];
+      truth = Int32Array.from(cells, (c, i) => {
+        if (isMissingLabel(c)) return -1;
+        let k = truthNames.indexOf(c);
+        if (k < 0 && !o.newLabels) throw new DataFileError(`${rowLocation(t, i)}, column '${lc}' is '${c}', a condition the model was not trained on (${s.labelNames!.join(', ')}); score --new-labels reports such rows apart`);
+        if (k < 0) k = truthNames.push(c) - 1;
+        return k;
+      });
+    }
+    const D = s.columns.length;
+    const K = s.model.classes;
+    let probs: Float32Array | undefined;
+    if (s.model.classify && K > 0) {
+      probs = new Float32Array(t.n * K);
+      for (let a = 0; a < t.n; a += 1000) {
+        const b = Math.min(1000, t.n - a);
+        const p = tf.tidy(() => s.model.classify!(tf.tensor2d(x.subarray(a * D, (a + b) * D), [b, D])));
+        probs.set(p.dataSync() as Float32Array, a * K);
+        p.dispose();
+      }
+    }
+    const rng = new Rng(o.seed ?? 0);
+    const draws = o.draws ?? 10;
+    const elbo = elboPerRow(s.model, x, rng.fork('rows'), { draws });
+    // the threshold from the training rows (a seeded subset when there are many)
+    let trainX = s.trainX();
+    const m = trainX.length / D;
+    const cap = o.trainRows ?? 5000;
+    if (m > cap) {
+      const pick = rng.fork('train-rows').permutation(m).subarray(0, cap);
+      const sub = new Float32Array(cap * D);
+      pick.forEach((r, i) => sub.set(trainX.subarray(r * D, (r + 1) * D), i * D));
+      trainX = sub;
+    }
+    const trainElbo = elboPerRow(s.model, trainX, rng.fork('train'), { draws });
+    const threshold = anomalyThreshold(trainElbo, falseAlarm);
+    const flagged = Uint8Array.from(elbo, (e) => (e < threshold ? 1 : 0));
+    return {
+      file,
+      ids: t.ids,
+      idColumn,
+      ...(times ? { times } : {}),
+      columns: s.columns,
+      x,
+      n: t.n,
+      ...(probs ? { probs, labelNames: s.labelNames ?? Array.from({ length: K }, (_, k) => String(k)) } : {}),
+      ...(probs && s.discrete ? { predicted: argmaxRows(probs, K) } : {}),
+      ...(truth ? { truth, truthNames } : {}),
+      elbo,
+      threshold,
+      flagged,
+      falseAlarm,
+      trainRows: trainElbo.length,
+      trainFlagged: trainElbo.filter((e) => e < threshold).length,
+    };
+  } finally {
+    s.model.dispose();
+  }
+}
