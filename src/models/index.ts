@@ -8,3 +8,4 @@ export * from './semi2.js';
 export * from './family.js';
 export * from './families.js';
 export * from './semi2-runnable.js';
+export * from './standardize.js';
