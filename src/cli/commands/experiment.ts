@@ -52,6 +52,13 @@ function flagOf(key: string, schema: z.ZodType): FlagInfo {
     if (def !== undefined) option.default(def);
     return { key, flag: `--${name}`, option };
   }
+  if (t === 'array') {
+    // a comma-separated list; numbers are read as numbers (the schema checks each element)
+    const element = (inner._zod.def as unknown as { element: z.ZodType }).element._zod.def.type;
+    const option = new Option(`--${name} <list>`, help).argParser((v: string) => v.split(',').map((e) => (element === 'number' ? Number(e.trim()) : e.trim())));
+    if (def !== undefined) option.default(def, (def as unknown[]).join(','));
+    return { key, flag: `--${name}`, option };
+  }
   const option = new Option(`--${name} <value>`, help);
   if (def !== undefined) option.default(def);
   return { key, flag: `--${name}`, option };

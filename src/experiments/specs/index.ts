@@ -11,6 +11,7 @@ import { crism } from './crism.js';
 import { libs } from './libs.js';
 import { realNir } from './real-nir.js';
 import { vaeTable } from './vae-table.js';
+import { pvMonitoring } from './pv-monitoring.js';
 
 registerExperiment(moonsAdgm);
 registerExperiment(mnist100M2);
@@ -23,5 +24,6 @@ registerExperiment(crism);
 registerExperiment(libs);
 registerExperiment(realNir);
 registerExperiment(vaeTable);
+registerExperiment(pvMonitoring);
 
 export { experimentNames, getExperiment, runExperiment, flagName, type AnyExperimentSpec, type ExperimentContext } from '../registry.js';
