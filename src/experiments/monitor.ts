@@ -37,6 +37,14 @@ export interface ScoreOptions {
    * scored for classification. Default false: such a label is an error naming its row.
    */
   newLabels?: boolean;
+  /**
+   * A table of normal rows the model was not trained on (e.g. held-out days) whose ELBOs set the
+   * threshold instead of the training rows'. The training rows' ELBOs are optimistic — the model
+   * has fitted them — so on new days more than f of the normal rows fall below their quantile;
+   * rows exchangeable with the new ones give a threshold whose false-alarm rate is f (split
+   * conformal). Read like the scored table (channels by name).
+   */
+  calibrate?: string;
 }
 
 /** A scored table. */
@@ -65,9 +73,11 @@ export interface ScoredTable {
   threshold: number;
   flagged: Uint8Array;
   falseAlarm: number;
-  /** Training rows scored for the threshold, and the share of them below it. */
+  /** Rows scored for the threshold (training rows, or the calibration table's), and how many of them are below it. */
   trainRows: number;
   trainFlagged: number;
+  /** Where the threshold came from: `training rows` or the calibration file. */
+  thresholdFrom: string;
 }
 
 /** What scoring needs of a trained model, from a run or a fit directory. */
@@ -205,8 +215,8 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
     const rng = new Rng(o.seed ?? 0);
     const draws = o.draws ?? 10;
     const elbo = elboPerRow(s.model, x, rng.fork('rows'), { draws });
-    // the threshold from the training rows (a seeded subset when there are many)
-    let trainX = s.trainX();
+    // the threshold from the training rows (a seeded subset when there are many), or from a calibration table
+    let trainX = o.calibrate ? channelsOf(readTable(o.calibrate, lc ? { missing: [lc], text: [lc] } : {}), s.columns, dir) : s.trainX();
     const m = trainX.length / D;
     const cap = o.trainRows ?? 5000;
     if (m > cap) {
@@ -235,6 +245,7 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
       falseAlarm,
       trainRows: trainElbo.length,
       trainFlagged: trainElbo.filter((e) => e < threshold).length,
+      thresholdFrom: o.calibrate ?? 'training rows',
     };
   } finally {
     s.model.dispose();

@@ -46,19 +46,20 @@ export function addScoreCommand(program: Command): void {
     .option('-o, --out <file>', 'CSV to write (default: stdout)')
     .option('--plot <file.png>', 'time line: the channels, the predicted condition, the ELBO with the threshold and the flagged rows (PNG, with its SVG and Vega-Lite spec)')
     .option('--report <file.json>', 'summary as JSON: threshold, flagged rows, and per labelled condition the share flagged')
+    .option('--calibrate <file>', "normal rows the model was not trained on (e.g. held-out days; same channels): their ELBOs set the threshold instead of the training rows', which are optimistic, so that the false-alarm rate on new normal rows is --false-alarm")
     .option('--new-labels', "the label column may hold conditions the model was not trained on (e.g. injected faults): reported apart, per condition, and not scored for classification (default: an error naming the row)")
     .option('--seed <n>', 'seed of the draws', intArg('--seed', 0), 0)
     .option('--force', 'replace existing --out / --plot / --report files')
-    .action(async (dir: string, o: { x: string; falseAlarm: number; draws: number; trainRows: number; out?: string; plot?: string; report?: string; newLabels?: boolean; seed: number; force?: boolean }, cmd: Command) => {
+    .action(async (dir: string, o: { x: string; falseAlarm: number; draws: number; trainRows: number; out?: string; plot?: string; report?: string; newLabels?: boolean; calibrate?: string; seed: number; force?: boolean }, cmd: Command) => {
       if (!(o.falseAlarm >= 0 && o.falseAlarm < 1)) throw new UsageError(`--false-alarm must be in [0, 1), got ${o.falseAlarm}`);
       if (o.plot && !o.plot.toLowerCase().endsWith('.png')) throw new UsageError(`--plot ${o.plot}: give a .png file`);
-      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot)], o.force, [o.x, path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp'), path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
+      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot)], o.force, [o.x, o.calibrate, path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp'), path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
       await engine(cmd);
-      const s = scoreTable(dir, o.x, { falseAlarm: o.falseAlarm, draws: o.draws, trainRows: o.trainRows, seed: o.seed, newLabels: o.newLabels ?? false });
+      const s = scoreTable(dir, o.x, { falseAlarm: o.falseAlarm, draws: o.draws, trainRows: o.trainRows, seed: o.seed, newLabels: o.newLabels ?? false, ...(o.calibrate ? { calibrate: o.calibrate } : {}) });
       const t = scoreColumns(s);
       const csv = formatCsv(t.columns, t.rows, { name: s.idColumn, cells: s.ids }, 6, t.text);
       const flagged = s.flagged.reduce((a, b) => a + b, 0);
-      log(`score: threshold ${s.threshold.toFixed(2)} nats (ELBO quantile ${o.falseAlarm} of ${s.trainRows} training rows, ${s.trainFlagged} of them below it); ${flagged} of ${s.n} rows of ${o.x} flagged (${((100 * flagged) / s.n).toFixed(2)}%)`);
+      log(`score: threshold ${s.threshold.toFixed(2)} nats (ELBO quantile ${o.falseAlarm} of ${s.trainRows} ${o.calibrate ? `rows of ${o.calibrate}` : 'training rows'}, ${s.trainFlagged} of them below it); ${flagged} of ${s.n} rows of ${o.x} flagged (${((100 * flagged) / s.n).toFixed(2)}%)`);
       const byClass = flaggedByClass(s);
       if (byClass) log(`score: flagged by labelled condition: ${Object.entries(byClass).map(([c, r]) => `${c} ${r.flagged}/${r.rows}`).join(', ')}`);
       let error: number | undefined;
@@ -82,7 +83,7 @@ export function addScoreCommand(program: Command): void {
         log(`wrote ${o.out}: ${s.n} rows`);
       } else process.stdout.write(csv);
       if (o.report) {
-        writeFileAtomic(o.report, JSON.stringify({ model: dir, x: o.x, n: s.n, falseAlarm: s.falseAlarm, threshold: s.threshold, trainRows: s.trainRows, trainFlagged: s.trainFlagged, flagged, ...(byClass ? { byClass } : {}), ...(error !== undefined ? { error } : {}) }, null, 2) + '\n');
+        writeFileAtomic(o.report, JSON.stringify({ model: dir, x: o.x, n: s.n, falseAlarm: s.falseAlarm, threshold: s.threshold, thresholdFrom: s.thresholdFrom, trainRows: s.trainRows, trainFlagged: s.trainFlagged, flagged, ...(byClass ? { byClass } : {}), ...(error !== undefined ? { error } : {}) }, null, 2) + '\n');
         log(`wrote ${o.report}`);
       }
       if (o.plot) {
