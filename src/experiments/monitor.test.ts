@@ -40,6 +40,12 @@ test('score: a VAE trained on normal days flags snow rows and few normal ones; t
     const snow = scoreTable(runDir, pvCsv(path.join(dir, 'snow.csv'), 600, 3, ['S']), { falseAlarm: 0.02, newLabels: true });
     assert.ok(share(snow) > 0.8, `snow rows flagged: ${share(snow)}`);
     assert.ok(share(normal) < 0.25, `normal rows of other days flagged: ${share(normal)}`);
+    // a calibration table of held-out normal rows sets the threshold instead: its quantile, on its rows
+    const calFile = pvCsv(path.join(dir, 'cal.csv'), 700, 6, ['N', 'C']);
+    const cal = scoreTable(runDir, path.join(dir, 'normal.csv'), { falseAlarm: 0.05, calibrate: calFile });
+    assert.equal(cal.thresholdFrom, calFile);
+    assert.equal(cal.trainRows, 700);
+    assert.equal(cal.trainFlagged, Math.floor(0.05 * 700));
 
     // bad tables: a missing channel, a missing / repeated / out-of-order timestamp, no timestamp column
     const bad = (name: string, edit: (l: string[]) => string[]) => pvCsv(path.join(dir, name), 200, 4, ['N'], edit);
