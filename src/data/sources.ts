@@ -34,6 +34,7 @@ import { DataFileError, rowLocation, type ParseTableOptions, type Table } from '
 import type { Dataset } from './dataset.js';
 import { subsetRows, validationSplit } from './dataset.js';
 import { labelledSubset } from './subset.js';
+import { timeSegments, windowColumns, windowEnds, windowInputs } from './window.js';
 
 /** A table of inputs, with labels from a column of it or from a second file. */
 export const TableSourceSchema = z
@@ -65,6 +66,13 @@ export const SourcesSchema = z
      * log-likelihoods stay in nats of the data as given; samples come back in its units. Default false.
      */
     standardize: z.boolean().optional(),
+    /**
+     * Consecutive rows as one input (`data/window.ts`): each row's input is the last `window` rows
+     * of its table side by side, oldest first, and its label is its own; a window never spans a gap
+     * in a `timestamp` column (a night), and the first window − 1 rows of every stretch are left
+     * out. Default 1 (each row alone).
+     */
+    window: z.number().int().min(1).optional(),
   })
   .strict()
   .refine((s) => s.labelled !== undefined || s.unlabelled !== undefined, { message: 'sources needs labelled or unlabelled rows (or both)' });
@@ -187,6 +195,14 @@ function dataset(name: string, x: Float32Array, dim: number, y: Int32Array | und
  */
 export function loadSourcesWith(src: Sources, reader: TableReader, seed: number, opts: { unitInterval?: string } = {}): LoadedSources {
   const u = opts.unitInterval;
+  const w = src.window ?? 1;
+  // a table's rows as windows of w consecutive rows (labels: the last row's)
+  const windowed = <S extends { x: Float32Array; columns: string[]; y?: Int32Array }>(t: Table, s: S): S => {
+    if (w === 1) return s;
+    const ends = windowEnds(timeSegments(t), w);
+    if (ends.length === 0) throw new DataFileError(`${t.file}: no stretch of ${w} consecutive rows for sources.window ${w}`);
+    return { ...s, x: windowInputs(s.x, s.columns.length, w, ends), columns: windowColumns(s.columns, w), ...(s.y ? { y: Int32Array.from(ends, (i) => s.y![i]) } : {}) };
+  };
   const rel = (f: string) => reader.resolve(f);
   const readTable = (f: string, labelColumn?: string) => reader.read(f, labelColumn === undefined ? undefined : { missing: [labelColumn], text: [labelColumn] });
   const describe: Record<string, string> = {};
@@ -216,7 +232,7 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
     // rows whose label cell is empty are unlabelled rows of the same table
     const t = readTable(rel(l.x), l.labelColumn);
     files.push(t.file, ...(l.y !== undefined ? [rel(l.y)] : []));
-    const s = split(readTable, t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u);
+    const s = windowed(t, split(readTable, t, l.labelColumn, l.y !== undefined ? rel(l.y) : undefined, 'sources.labelled', u));
     checkColumns(s.columns, t.file);
     labelled = dataset(t.file, s.x, s.columns.length, s.y);
     classNames = s.names;
@@ -272,7 +288,7 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
   if (src.unlabelled) {
     const t = readTable(rel(src.unlabelled.x), src.unlabelled.labelColumn);
     files.push(t.file);
-    const s = split(readTable, t, src.unlabelled.labelColumn, undefined, 'sources.unlabelled', u);
+    const s = windowed(t, split(readTable, t, src.unlabelled.labelColumn, undefined, 'sources.unlabelled', u));
     checkColumns(s.columns, t.file);
     let d = dataset(t.file, s.x, s.columns.length, undefined);
     describe.unlabelled = `${t.file} (${t.n} rows)`;
@@ -290,7 +306,7 @@ export function loadSourcesWith(src: Sources, reader: TableReader, seed: number,
   if (src.test && !('fraction' in src.test)) {
     const t = readTable(rel(src.test.x), src.test.labelColumn);
     files.push(t.file, ...(src.test.y !== undefined ? [rel(src.test.y)] : []));
-    const s = split(readTable, t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u, classNames);
+    const s = windowed(t, split(readTable, t, src.test.labelColumn, src.test.y !== undefined ? rel(src.test.y) : undefined, 'sources.test', u, classNames));
     if (s.names && !classNames) throw new DataFileError(`${t.file}: the test labels are class names, but the labelled rows have class indices; use the same kind of label in both`);
     checkColumns(s.columns, t.file);
     test = dataset(t.file, s.x, s.columns.length, s.y);

@@ -8,7 +8,7 @@ import { RunConfigSchema } from '../config/run.js';
 import { validateConfig } from '../config/validate.js';
 import { formatCsv } from '../io/table.js';
 import { PV_CHANNELS, PV_CONDITIONS, simulatePvPlant, type PvCondition } from './pv-plant.js';
-import { trainRun } from './run.js';
+import { loadRun, predictRun, trainRun } from './run.js';
 import { scoreTable } from './monitor.js';
 
 await setupEngine();
@@ -68,6 +68,19 @@ test('score: a VAE trained on normal days flags snow rows and few normal ones; t
     const mixed = scoreTable(path.join(dir, 'm2'), withSnow, { newLabels: true });
     assert.deepEqual(mixed.truthNames, ['C', 'N', 'S']);
     assert.ok(mixed.predicted && mixed.probs && mixed.probs.length === 300 * 2);
+
+    // windows of 3 rows: train, predict and score see the same windows (none across a night)
+    const w3 = validateConfig(RunConfigSchema, { ...m2, sources: { ...m2.sources!, window: 3 } }, 't');
+    (await trainRun(w3, path.join(dir, 'w3'))).model.dispose();
+    const scored = scoreTable(path.join(dir, 'w3'), path.join(dir, 'normal.csv'));
+    const days = new Set(scored.ids.map((t) => t.slice(0, 10))).size;
+    assert.equal(scored.window, 3);
+    assert.equal(scored.columns.length, 18);
+    assert.ok(scored.n <= 900 - 2 * days && scored.n >= 900 - 2 * (days + 2), `${scored.n} windows of 900 rows over ${days} days`);
+    const w3run = loadRun(path.join(dir, 'w3'));
+    const p = predictRun(w3run, path.join(dir, 'normal.csv'));
+    w3run.model.dispose();
+    assert.deepEqual(p.ids, scored.ids);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

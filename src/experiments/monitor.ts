@@ -18,6 +18,7 @@ import { DataFileError, rowLocation, type Table } from '../io/table.js';
 import { isMissingLabel } from '../data/sources.js';
 import { anomalyThreshold, checkTimestamps, elboPerRow } from '../eval/anomaly.js';
 import { argmaxRows } from '../eval/classify.js';
+import { baseColumns, timeSegments, windowEnds, windowInputs } from '../data/window.js';
 import type { RunnableModel } from '../models/family.js';
 import { isRunDir, loadRun, loadRunData, runClassNames, runColumns } from './run.js';
 import { fittedRunnable, loadFitted } from './fit.js';
@@ -55,8 +56,10 @@ export interface ScoredTable {
   idColumn: string;
   /** Times in ms when the table has a timestamp column. */
   times?: Float64Array;
-  /** The model's channels, and the rows' values of them [n, D]. */
+  /** The model's input columns (with a window, every channel's copies, oldest first), and the rows' inputs [n, D]. */
   columns: string[];
+  /** Rows per input (1: each row alone). */
+  window: number;
   x: Float32Array;
   n: number;
   /** Class probabilities (or mean compositions) [n, K] and the label names, where the model has q(y | x). */
@@ -83,7 +86,9 @@ export interface ScoredTable {
 /** What scoring needs of a trained model, from a run or a fit directory. */
 interface Scorer {
   model: RunnableModel;
+  /** The model's input columns (windowed names with a window), and the window (1: rows alone). */
   columns: string[];
+  window: number;
   labelColumn?: string;
   labelNames?: string[];
   discrete: boolean;
@@ -107,6 +112,7 @@ function scorer(dir: string): Scorer {
     return {
       model: run.model,
       columns,
+      window: src.window ?? 1,
       ...(src.labelled?.labelColumn ? { labelColumn: src.labelled.labelColumn } : src.unlabelled?.labelColumn ? { labelColumn: src.unlabelled.labelColumn } : {}),
       ...(K > 0 ? { labelNames: names ?? Array.from({ length: K }, (_, k) => String(k)) } : {}),
       discrete: K > 0,
@@ -131,6 +137,7 @@ function scorer(dir: string): Scorer {
     return {
       model: fittedRunnable(m),
       columns: m.info.channels,
+      window: 1,
       labelNames: m.info.labelNames,
       discrete: m.info.labels === 'discrete',
       trainX: () => {
@@ -149,7 +156,20 @@ function scorer(dir: string): Scorer {
   throw new Error(`${dir}: not a run directory of untapped train (config.json and checkpoint.utp) nor a model directory of untapped fit (fit.json)`);
 }
 
-/** The rows of `t` in the model's channel order. @throws DataFileError naming a missing channel. */
+/**
+ * The model's inputs from `t`: its channels by name, windowed as the model was trained, and the
+ * table rows they end at. @throws DataFileError naming a missing channel.
+ */
+function inputsOf(t: Table, s: Scorer, dir: string): { x: Float32Array; rows: Int32Array } {
+  const base = baseColumns(s.columns, s.window);
+  const x = channelsOf(t, base, dir);
+  if (s.window === 1) return { x, rows: Int32Array.from({ length: t.n }, (_, i) => i) };
+  const rows = windowEnds(timeSegments(t), s.window);
+  if (rows.length === 0) throw new DataFileError(`${t.file}: no stretch of ${s.window} consecutive rows for the model's window of ${s.window}`);
+  return { x: windowInputs(x, base.length, s.window, rows), rows };
+}
+
+/** The rows of `t` in the given channel order. @throws DataFileError naming a missing channel. */
 function channelsOf(t: Table, columns: string[], dir: string): Float32Array {
   const idx = columns.map((c) => {
     const j = t.columns.indexOf(c);
@@ -180,10 +200,14 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
   try {
     const lc = s.labelColumn;
     const t = readTable(file, lc ? { missing: [lc], text: [lc] } : {});
-    const x = channelsOf(t, s.columns, dir);
+    const { x, rows } = inputsOf(t, s, dir);
+    const n = rows.length;
     const idColumn = t.idColumn ?? 'id';
     let times: Float64Array | undefined;
-    if (idColumn.toLowerCase() === 'timestamp') times = checkTimestamps(t.ids, (i) => rowLocation(t, i), idColumn);
+    if (idColumn.toLowerCase() === 'timestamp') {
+      const all = checkTimestamps(t.ids, (i) => rowLocation(t, i), idColumn);
+      times = Float64Array.from(rows, (i) => all[i]);
+    }
     else if (s.trainTable && readTable(s.trainTable, lc ? { missing: [lc], text: [lc] } : {}).idColumn?.toLowerCase() === 'timestamp') {
       throw new DataFileError(`${file}: no timestamp column (the first column must be 'timestamp', as in the training table ${s.trainTable})`);
     }
@@ -192,7 +216,8 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
     const truthNames = [...(s.labelNames ?? [])];
     if (lc && t.columns.includes(lc) && s.labelNames) {
       const cells = t.text![lc];
-      truth = Int32Array.from(cells, (c, i) => {
+      truth = Int32Array.from(rows, (i) => {
+        const c = cells[i];
         if (isMissingLabel(c)) return -1;
         let k = truthNames.indexOf(c);
         if (k < 0 && !o.newLabels) throw new DataFileError(`${rowLocation(t, i)}, column '${lc}' is '${c}', a condition the model was not trained on (${s.labelNames!.join(', ')}); score --new-labels reports such rows apart`);
@@ -204,9 +229,9 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
     const K = s.model.classes;
     let probs: Float32Array | undefined;
     if (s.model.classify && K > 0) {
-      probs = new Float32Array(t.n * K);
-      for (let a = 0; a < t.n; a += 1000) {
-        const b = Math.min(1000, t.n - a);
+      probs = new Float32Array(n * K);
+      for (let a = 0; a < n; a += 1000) {
+        const b = Math.min(1000, n - a);
         const p = tf.tidy(() => s.model.classify!(tf.tensor2d(x.subarray(a * D, (a + b) * D), [b, D])));
         probs.set(p.dataSync() as Float32Array, a * K);
         p.dispose();
@@ -216,7 +241,7 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
     const draws = o.draws ?? 10;
     const elbo = elboPerRow(s.model, x, rng.fork('rows'), { draws });
     // the threshold from the training rows (a seeded subset when there are many), or from a calibration table
-    let trainX = o.calibrate ? channelsOf(readTable(o.calibrate, lc ? { missing: [lc], text: [lc] } : {}), s.columns, dir) : s.trainX();
+    let trainX = o.calibrate ? inputsOf(readTable(o.calibrate, lc ? { missing: [lc], text: [lc] } : {}), s, dir).x : s.trainX();
     const m = trainX.length / D;
     const cap = o.trainRows ?? 5000;
     if (m > cap) {
@@ -230,12 +255,13 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
     const flagged = Uint8Array.from(elbo, (e) => (e < threshold ? 1 : 0));
     return {
       file,
-      ids: t.ids,
+      ids: Array.from(rows, (i) => t.ids[i]),
       idColumn,
       ...(times ? { times } : {}),
       columns: s.columns,
+      window: s.window,
       x,
-      n: t.n,
+      n,
       ...(probs ? { probs, labelNames: s.labelNames ?? Array.from({ length: K }, (_, k) => String(k)) } : {}),
       ...(probs && s.discrete ? { predicted: argmaxRows(probs, K) } : {}),
       ...(truth ? { truth, truthNames } : {}),

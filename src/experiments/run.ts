@@ -23,6 +23,7 @@ import { gather } from '../data/batches.js';
 import { checkFinite, subsetRows, type Dataset } from '../data/dataset.js';
 import { labelledSubset } from '../data/subset.js';
 import { concatRows } from '../data/sources.js';
+import { timeSegments, windowEnds } from '../data/window.js';
 import { fingerprintFiles, loadSources } from '../node/data.js';
 import { isMissingLabel } from '../data/sources.js';
 import { DataFileError, rowLocation } from '../io/table.js';
@@ -471,7 +472,10 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
   const names = run.meta ? runClassNames(run.meta) : undefined;
   const hasLabel = labelColumn !== undefined && t.columns.includes(labelColumn);
   const bernoulli = (config.model as { likelihood?: string }).likelihood === 'bernoulli';
-  const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) } }, process.cwd(), 0, bernoulli ? { unitInterval: 'Bernoulli' } : {});
+  const w = config.sources?.window ?? 1;
+  const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) }, ...(w > 1 ? { window: w } : {}) }, process.cwd(), 0, bernoulli ? { unitInterval: 'Bernoulli' } : {});
+  // with windows, each output row is the window ending at a row of the table
+  const rowOf = w > 1 ? windowEnds(timeSegments(t), w) : Int32Array.from({ length: t.n }, (_, i) => i);
   const D = model.inputDim;
   if (s.columns.length !== D) throw new DataFileError(`${file}: ${s.columns.length} input columns, but the model was trained on ${D}${labelColumn ? ` (label column '${labelColumn}' ${hasLabel ? 'removed' : 'not present'})` : ''}`);
   const trained = run.meta ? runColumns(run.meta) : undefined;
@@ -480,7 +484,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
     if (j >= 0) throw new DataFileError(`${file}: input column ${j + 1} is '${s.columns[j]}' but the run was trained with '${trained[j]}' there; the columns must be the training table's, in the same order`);
   }
   const x = s.unlabelled!.x;
-  const n = t.n;
+  const n = rowOf.length;
   const K = model.classes;
   const probs = new Float32Array(n * K);
   for (let s0 = 0; s0 < n; s0 += 1000) {
@@ -494,7 +498,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
   if (hasLabel) {
     const j = t.columns.indexOf(labelColumn!);
     // rows with an empty label cell are predicted, not scored
-    const y = Int32Array.from({ length: n }, (_, i) => {
+    const y = Int32Array.from(rowOf, (i) => {
       if (names) {
         // class names: the run's, in its order
         const c = t.text![labelColumn!][i];
@@ -515,7 +519,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
     const scored = labelledOnly(y, predicted);
     if (scored.trueY.length > 0) truth = { y, scored: scored.trueY.length, error: errorRate(scored.trueY, scored.predY) };
   }
-  return { ids: t.ids, probs, classes: K, predicted, ...(names ? { classNames: names } : {}), ...(truth ? { truth } : {}) };
+  return { ids: Array.from(rowOf, (i) => t.ids[i]), probs, classes: K, predicted, ...(names ? { classNames: names } : {}), ...(truth ? { truth } : {}) };
 }
 
 /** The key paths (a.b.c) where two parsed configs differ. */

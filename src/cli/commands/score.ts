@@ -88,17 +88,19 @@ export function addScoreCommand(program: Command): void {
       }
       if (o.plot) {
         const D = s.columns.length;
-        const shown = s.columns.slice(0, 12);
+        // with a window, the newest copy of each channel (the row itself)
+        const first = D - D / s.window;
+        const shown = s.columns.slice(first, first + 12);
         const spec = timelineSpec(
           {
             time: s.times ?? null,
-            channels: shown.map((name, d) => ({ name, values: Float32Array.from({ length: s.n }, (_, i) => s.x[i * D + d]) })),
+            channels: shown.map((name, d) => ({ name, values: Float32Array.from({ length: s.n }, (_, i) => s.x[i * D + first + d]) })),
             ...(s.predicted ? { predicted: { names: s.labelNames!, index: s.predicted } } : {}),
             elbo: s.elbo,
             threshold: s.threshold,
             flagged: Array.from(s.flagged, Boolean),
           },
-          { title: `${path.basename(o.x)}: ${flagged} of ${s.n} rows flagged (ELBO below ${s.threshold.toFixed(1)} nats, false-alarm rate ${o.falseAlarm} on the training rows)${D > 12 ? `; the first 12 of ${D} channels` : ''}` },
+          { title: `${path.basename(o.x)}: ${flagged} of ${s.n} rows flagged (ELBO below ${s.threshold.toFixed(1)} nats, false-alarm rate ${o.falseAlarm} on the training rows)${D / s.window > 12 ? `; the first 12 of ${D / s.window} channels` : ''}` },
         );
         const f = writeChart(o.plot, spec);
         log(`wrote ${f.files.png} (and ${path.basename(f.files.svg)}, ${path.basename(f.files.spec)})`);
