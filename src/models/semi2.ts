@@ -7,9 +7,9 @@
  * Spaces: y on the simplex (prior Dir(1), eq 1; q(y | x) the additive logistic normal, eq 17 with a
  * proper density, see `dists/flows.ts`) or discrete one-hot (uniform prior; q(y | x) Concrete for
  * samples, `002_…` §2); z on the box [lo, hi]^d (uniform prior, eq 2; q(z | x, y) a Gaussian through
- * the logistic flow, `002_…` appendix A) or, with `zPrior: 'normal'`, M2's N(0, I) prior and Gaussian
- * q(z | x, y) (so that M2 is this model with α_r = 0: `models/m2-equivalence.test.ts`); x Gaussian or Bernoulli; q(x) = U(−γ, γ)^D (eq 4), a
- * constant −D·log 2γ.
+ * the logistic flow, `002_…` appendix A) or, with `zPrior: 'normal'`, M2's N(0, I) prior and a
+ * Gaussian q(z | x, y) (so that M2 is this model with α_r = 0: `models/m2-equivalence.test.ts`);
+ * x Gaussian or Bernoulli; q(x) = U(−γ, γ)^D (eq 4), a constant −D·log 2γ.
  *
  * Bounds, per example (each returned by its own method; the model runs the networks and returns
  * their log-densities — `forwardTerms`, `unlabelledTerms`, `reverseLabelledTerms`,
