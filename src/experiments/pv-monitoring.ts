@@ -94,6 +94,7 @@ interface SdgmResult {
   /** ELBO per test row and per training row. */
   testElbo: Float64Array;
   trainElbo: Float64Array;
+  /** The predicted condition of each test row, as an index into {@link PV_CONDITIONS}. */
   predicted: Int32Array;
 }
 
@@ -123,8 +124,11 @@ async function sdgm(dir: string, train: Dataset, test: Dataset, channels: number
       all.set(p, off);
       off += p.length;
     }
+    // the run numbers its classes by their names in sorted order: back to table 6.1's order
+    const names = run.data.classNames ?? [];
+    const predicted = Int32Array.from(err.predicted, (k) => PV_CONDITIONS.indexOf(names[k] as PvCondition));
     // the test table's rows in the file's order (the run's test source keeps it)
-    return { accuracy: 1 - err.error, predicted: err.predicted, testElbo: elboPerRow(run.model, data.test!.x, rng, { draws: 5 }), trainElbo: elboPerRow(run.model, all, rng, { draws: 5 }) };
+    return { accuracy: 1 - err.error, predicted, testElbo: elboPerRow(run.model, data.test!.x, rng, { draws: 5 }), trainElbo: elboPerRow(run.model, all, rng, { draws: 5 }) };
   } finally {
     run.model.dispose();
   }
