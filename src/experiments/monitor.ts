@@ -16,11 +16,11 @@ import { Rng } from '../engine/rng.js';
 import { readTable } from '../node/data.js';
 import { DataFileError, rowLocation, type Table } from '../io/table.js';
 import { isMissingLabel } from '../data/sources.js';
-import { anomalyThreshold, checkTimestamps, elboPerRow } from '../eval/anomaly.js';
+import { anomalyThreshold, elboPerRow } from '../eval/anomaly.js';
 import { argmaxRows } from '../eval/classify.js';
 import { baseColumns, timeSegments, windowEnds, windowInputs } from '../data/window.js';
 import type { RunnableModel } from '../models/family.js';
-import { isRunDir, loadRun, loadRunData, runClassNames, runColumns } from './run.js';
+import { checkTableTimes, isRunDir, loadRun, loadRunData, runClassNames, runColumns } from './run.js';
 import { fittedRunnable, loadFitted } from './fit.js';
 
 /** Options of {@link scoreTable}. */
@@ -173,6 +173,7 @@ function inputsOf(t: Table, s: Scorer, dir: string): { x: Float32Array; rows: In
 function channelsOf(t: Table, columns: string[], dir: string): Float32Array {
   const idx = columns.map((c) => {
     const j = t.columns.indexOf(c);
+    if (j >= 0 && t.columns.lastIndexOf(c) !== j) throw new DataFileError(`${t.file}: two columns are named '${c}' (columns ${j + 1} and ${t.columns.lastIndexOf(c) + 1} after the id); a channel must appear once`);
     if (j < 0) throw new DataFileError(`${t.file}: no column '${c}'; the model in ${dir} was trained on ${columns.length > 8 ? `${columns.slice(0, 8).join(', ')}, …` : columns.join(', ')}`);
     return j;
   });
@@ -203,14 +204,8 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
     const { x, rows } = inputsOf(t, s, dir);
     const n = rows.length;
     const idColumn = t.idColumn ?? 'id';
-    let times: Float64Array | undefined;
-    if (idColumn.toLowerCase() === 'timestamp') {
-      const all = checkTimestamps(t.ids, (i) => rowLocation(t, i), idColumn);
-      times = Float64Array.from(rows, (i) => all[i]);
-    }
-    else if (s.trainTable && readTable(s.trainTable, lc ? { missing: [lc], text: [lc] } : {}).idColumn?.toLowerCase() === 'timestamp') {
-      throw new DataFileError(`${file}: no timestamp column (the first column must be 'timestamp', as in the training table ${s.trainTable})`);
-    }
+    const all = checkTableTimes(t, s.trainTable, lc);
+    const times = all ? Float64Array.from(rows, (i) => all[i]) : undefined;
     // the table's own labels, by the run's class names
     let truth: Int32Array | undefined;
     const truthNames = [...(s.labelNames ?? [])];
@@ -241,7 +236,18 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
     const draws = o.draws ?? 10;
     const elbo = elboPerRow(s.model, x, rng.fork('rows'), { draws });
     // the threshold from the training rows (a seeded subset when there are many), or from a calibration table
-    let trainX = o.calibrate ? inputsOf(readTable(o.calibrate, lc ? { missing: [lc], text: [lc] } : {}), s, dir).x : s.trainX();
+    let trainX: Float32Array;
+    if (o.calibrate) {
+      const c = readTable(o.calibrate, lc ? { missing: [lc], text: [lc] } : {});
+      checkTableTimes(c, s.trainTable, lc);
+      // calibration rows are normal rows: a condition the model never saw does not belong there
+      if (lc && c.columns.includes(lc) && s.labelNames) {
+        c.text![lc].forEach((v, i) => {
+          if (!isMissingLabel(v) && !s.labelNames!.includes(v)) throw new DataFileError(`${rowLocation(c, i)}, column '${lc}' is '${v}', a condition the model was not trained on; --calibrate takes normal rows (${s.labelNames!.join(', ')})`);
+        });
+      }
+      trainX = inputsOf(c, s, dir).x;
+    } else trainX = s.trainX();
     const m = trainX.length / D;
     const cap = o.trainRows ?? 5000;
     if (m > cap) {
@@ -249,6 +255,9 @@ export function scoreTable(dir: string, file: string, o: ScoreOptions = {}): Sco
       const sub = new Float32Array(cap * D);
       pick.forEach((r, i) => sub.set(trainX.subarray(r * D, (r + 1) * D), i * D));
       trainX = sub;
+    }
+    if (falseAlarm > 0 && Math.floor(falseAlarm * (trainX.length / D)) < 1) {
+      throw new Error(`${trainX.length / D} ${o.calibrate ? `rows in ${o.calibrate}` : 'training rows'} are too few for a false-alarm rate of ${falseAlarm}: its quantile would flag none of them (give at least ${Math.ceil(1 / falseAlarm)} rows${o.calibrate ? '' : ', or raise --train-rows'})`);
     }
     const trainElbo = elboPerRow(s.model, trainX, rng.fork('train'), { draws });
     const threshold = anomalyThreshold(trainElbo, falseAlarm);

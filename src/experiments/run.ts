@@ -24,9 +24,10 @@ import { checkFinite, subsetRows, type Dataset } from '../data/dataset.js';
 import { labelledSubset } from '../data/subset.js';
 import { concatRows } from '../data/sources.js';
 import { timeSegments, windowEnds } from '../data/window.js';
+import { checkTimestamps } from '../eval/anomaly.js';
 import { fingerprintFiles, loadSources } from '../node/data.js';
 import { isMissingLabel } from '../data/sources.js';
-import { DataFileError, rowLocation } from '../io/table.js';
+import { DataFileError, rowLocation, type Table } from '../io/table.js';
 import { readTable } from '../node/data.js';
 import { modelFamily } from '../models/registry.js';
 import type { RunnableModel } from '../models/family.js';
@@ -322,6 +323,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
   }
   const rng = new Rng(cfg.train.seed);
   const scaling = cfg.sources?.standardize ? trainingScaling(cfg, data) : undefined;
+  if (cfg.sources && !scaling) warnOfScales(cfg, data, opts.log);
   const inner = family.create(cfg.model as never, { inputDim: D, classes: data.classes }, rng.fork('init'));
   const model = scaling ? withInputScaling(inner, scaling) : inner;
   makeDir(outDir);
@@ -389,6 +391,25 @@ function trainingScaling(cfg: RunConfig, data: RunData): InputScaling {
   return inputScaling(parts.map((d) => d.x), inputDimOf(data), data.columns);
 }
 
+/**
+ * Says so when a table's channels differ in scale by more than a factor of 100 (amperes beside
+ * volts, W/m² beside °C) and the run does not standardise them: a Gaussian p(x | ·) then fits the
+ * largest channel and little else.
+ */
+function warnOfScales(cfg: RunConfig, data: RunData, log?: (s: string) => void): void {
+  if (!log || (cfg.model as { likelihood?: string }).likelihood === 'bernoulli') return;
+  const parts = [data.labelled, data.unlabelled].filter((d): d is Dataset => d !== undefined);
+  if (!parts.length) return;
+  const D = inputDimOf(data);
+  const s = inputScaling(parts.map((d) => d.x), D, data.columns);
+  const scale = s.sd.map((v, d) => Math.max(v, Math.abs(s.mean[d])));
+  const hi = scale.indexOf(Math.max(...scale));
+  const lo = scale.indexOf(Math.min(...scale));
+  if (scale[hi] > 100 * scale[lo]) {
+    log(`warning: the input channels differ in scale by ${(scale[hi] / scale[lo]).toPrecision(2)}× ('${data.columns[hi] ?? hi}' against '${data.columns[lo] ?? lo}'); the model may fit the largest and little else: consider "standardize": true in sources`);
+  }
+}
+
 /** The data shape a saved config was trained on: its input width and class count. */
 function shapeOfConfig(m: RunConfig['model']): { inputDim: number; classes: number } {
   const c = m as { inputDim?: number; classes?: number; conditional?: number };
@@ -447,6 +468,8 @@ export function isRunDir(dir: string): boolean {
 /** Class probabilities of a run's q(y | x) for the rows of a table. */
 export interface RunPrediction {
   ids: string[];
+  /** The name of the table's id column (`id`, `timestamp`, …; `id` when it has none). */
+  idColumn: string;
   /** Probabilities, n × K row-major. */
   probs: Float32Array;
   classes: number;
@@ -464,6 +487,29 @@ export interface RunPrediction {
  * the truth and scored).
  * @throws Error when the model has no q(y | x) or the file's columns differ from the run's.
  */
+/**
+ * Checks the timestamps of a new table the way the model's training table had them: when the
+ * training table's first column is `timestamp`, the new table needs one too; a timestamp column must
+ * be readable and strictly increasing (`checkTimestamps`).
+ * @returns the times in ms, or undefined for a table without timestamps.
+ * @throws DataFileError naming the file, and the row of a missing, unreadable, repeated or
+ *   out-of-order time.
+ */
+export function checkTableTimes(t: Table, trainTable: string | undefined, labelColumn?: string): Float64Array | undefined {
+  const col = t.idColumn ?? '';
+  if (col.toLowerCase() === 'timestamp') {
+    try {
+      return checkTimestamps(t.ids, (i) => rowLocation(t, i), col);
+    } catch (e) {
+      throw new DataFileError((e as Error).message);
+    }
+  }
+  if (trainTable && readTable(trainTable, labelColumn ? { missing: [labelColumn], text: [labelColumn] } : {}).idColumn?.toLowerCase() === 'timestamp') {
+    throw new DataFileError(`${t.file}: no timestamp column (the first column must be 'timestamp', as in the training table ${trainTable})`);
+  }
+  return undefined;
+}
+
 export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?: Record<string, unknown> }, file: string): RunPrediction {
   const { config, model } = run;
   if (!model.classify) throw new Error(`model type ${config.model.type} has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
@@ -473,6 +519,8 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
   const hasLabel = labelColumn !== undefined && t.columns.includes(labelColumn);
   const bernoulli = (config.model as { likelihood?: string }).likelihood === 'bernoulli';
   const w = config.sources?.window ?? 1;
+  // windows need the rows in time order, as the training table had them
+  if (w > 1) checkTableTimes(t, config.sources?.labelled?.x ?? config.sources?.unlabelled?.x, labelColumn);
   const s = loadSources({ unlabelled: { x: file, ...(hasLabel ? { labelColumn } : {}) }, ...(w > 1 ? { window: w } : {}) }, process.cwd(), 0, bernoulli ? { unitInterval: 'Bernoulli' } : {});
   // with windows, each output row is the window ending at a row of the table
   const rowOf = w > 1 ? windowEnds(timeSegments(t), w) : Int32Array.from({ length: t.n }, (_, i) => i);
@@ -519,7 +567,7 @@ export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?
     const scored = labelledOnly(y, predicted);
     if (scored.trueY.length > 0) truth = { y, scored: scored.trueY.length, error: errorRate(scored.trueY, scored.predY) };
   }
-  return { ids: Array.from(rowOf, (i) => t.ids[i]), probs, classes: K, predicted, ...(names ? { classNames: names } : {}), ...(truth ? { truth } : {}) };
+  return { ids: Array.from(rowOf, (i) => t.ids[i]), idColumn: t.idColumn ?? 'id', probs, classes: K, predicted, ...(names ? { classNames: names } : {}), ...(truth ? { truth } : {}) };
 }
 
 /** The key paths (a.b.c) where two parsed configs differ. */

@@ -241,7 +241,7 @@ test('the untapped model trains from examples/untapped-table.json; evaluate --js
   assert.equal(r.code, 0, r.err);
   const lines = fs.readFileSync(samples, 'utf8').trim().split('\n');
   assert.equal(lines.length, 6);
-  assert.ok(lines.slice(1).every((l) => l.endsWith(',1')), 'every draw is of class 1');
+  assert.ok(lines.slice(1).every((l) => l.endsWith(',1,class 1')), 'every draw is of class 1, named');
   r = cli(['sample', run, '--out', path.join(d, 'u.png')]);
   assert.equal(r.code, 2);
   assert.match(r.err, /write the samples as CSV/);

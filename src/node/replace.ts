@@ -69,6 +69,13 @@ export function isPartialFitDir(dir: string): boolean {
  */
 export function checkOutputFiles(files: (string | undefined)[], force: boolean | undefined, inputs: (string | undefined)[] = []): void {
   const outs = files.filter((f): f is string => f !== undefined);
+  // two outputs of one command on one path: the second would replace the first
+  const seen = new Map<string, string>();
+  for (const f of outs) {
+    const prev = seen.get(path.resolve(f));
+    if (prev !== undefined) throw new RefusedOutputError(`${prev} and ${f} are the same file; give each output its own name (a chart also writes NAME.svg and NAME.vl.json beside NAME.png)`);
+    seen.set(path.resolve(f), f);
+  }
   for (const f of outs) {
     const input = inputs.find((i) => i !== undefined && (path.resolve(i) === path.resolve(f) || sameFile(i, f)));
     if (input !== undefined) throw new RefusedOutputError(`${f} is an input of this command (${input}); write the output to another file`);

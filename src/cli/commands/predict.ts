@@ -40,7 +40,7 @@ export function addPredictCommand(program: Command): void {
           const rows = p.ids.map((_, i) => [...p.probs.subarray(i * K, (i + 1) * K), p.predicted[i]]);
           // named classes: p_<name> columns, and the predicted name after the predicted index
           const names = p.classNames;
-          const csv = formatCsv([...Array.from({ length: K }, (_, k) => (names ? `p_${names[k]}` : `p${k}`)), 'class'], rows, p.ids, 6, names ? { name: 'class_name', cells: Array.from(p.predicted, (k) => names[k]) } : undefined);
+          const csv = formatCsv([...Array.from({ length: K }, (_, k) => (names ? `p_${names[k]}` : `p${k}`)), 'class'], rows, { name: p.idColumn, cells: p.ids }, 6, names ? { name: 'class_name', cells: Array.from(p.predicted, (k) => names[k]) } : undefined);
           if (names) log(`predict: classes ${names.map((c, k) => `${k} = '${c}'`).join(', ')}`);
           if (o.out) {
             writeFileAtomic(o.out, csv);

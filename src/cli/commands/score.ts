@@ -19,12 +19,14 @@ function scoreColumns(s: ScoredTable): { columns: string[]; rows: number[][]; te
 }
 
 /** Per true class: rows and flagged rows (for a table with labels). */
-function flaggedByClass(s: ScoredTable): Record<string, { rows: number; flagged: number }> | undefined {
+function flaggedByClass(s: ScoredTable): Record<string, { rows: number; flagged: number; new?: true }> | undefined {
   if (!s.truth || !s.truthNames) return undefined;
-  const out: Record<string, { rows: number; flagged: number }> = {};
+  const out: Record<string, { rows: number; flagged: number; new?: true }> = {};
+  const K = s.labelNames?.length ?? 0;
   s.truth.forEach((k, i) => {
     const name = k < 0 ? '(no label)' : s.truthNames![k];
-    const r = (out[name] ??= { rows: 0, flagged: 0 });
+    // a condition the model was not trained on (--new-labels) is marked new
+    const r = (out[name] ??= { rows: 0, flagged: 0, ...(k >= K ? { new: true as const } : {}) });
     r.rows++;
     r.flagged += s.flagged[i];
   });
@@ -61,7 +63,12 @@ export function addScoreCommand(program: Command): void {
       const flagged = s.flagged.reduce((a, b) => a + b, 0);
       log(`score: threshold ${s.threshold.toFixed(2)} nats (ELBO quantile ${o.falseAlarm} of ${s.trainRows} ${o.calibrate ? `rows of ${o.calibrate}` : 'training rows'}, ${s.trainFlagged} of them below it); ${flagged} of ${s.n} rows of ${o.x} flagged (${((100 * flagged) / s.n).toFixed(2)}%)`);
       const byClass = flaggedByClass(s);
-      if (byClass) log(`score: flagged by labelled condition: ${Object.entries(byClass).map(([c, r]) => `${c} ${r.flagged}/${r.rows}`).join(', ')}`);
+      if (byClass) {
+        const line = (isNew: boolean) => Object.entries(byClass).filter(([, r]) => Boolean(r.new) === isNew).map(([c, r]) => `${c} ${r.flagged}/${r.rows}`).join(', ');
+        log(`score: flagged by labelled condition: ${line(false)}`);
+        if (Object.values(byClass).some((r) => r.new)) log(`score: flagged among conditions the model was not trained on: ${line(true)}`);
+      }
+      if (s.window > 1) log(`score: the model reads windows of ${s.window} rows; the first ${s.window - 1} rows of every stretch of ${o.x} have none and are left out (${s.n} rows scored)`);
       let error: number | undefined;
       if (s.truth && s.predicted) {
         let n = 0;
@@ -83,7 +90,7 @@ export function addScoreCommand(program: Command): void {
         log(`wrote ${o.out}: ${s.n} rows`);
       } else process.stdout.write(csv);
       if (o.report) {
-        writeFileAtomic(o.report, JSON.stringify({ model: dir, x: o.x, n: s.n, falseAlarm: s.falseAlarm, threshold: s.threshold, thresholdFrom: s.thresholdFrom, trainRows: s.trainRows, trainFlagged: s.trainFlagged, flagged, ...(byClass ? { byClass } : {}), ...(error !== undefined ? { error } : {}) }, null, 2) + '\n');
+        writeFileAtomic(o.report, JSON.stringify({ model: dir, x: o.x, n: s.n, falseAlarm: s.falseAlarm, threshold: s.threshold, thresholdFrom: s.thresholdFrom, thresholdRows: s.trainRows, thresholdRowsBelow: s.trainFlagged, flagged, ...(byClass ? { byClass } : {}), ...(error !== undefined ? { error } : {}) }, null, 2) + '\n');
         log(`wrote ${o.report}`);
       }
       if (o.plot) {

@@ -17,9 +17,10 @@ export const pvMonitoring = defineExperiment({
     perCategory: z.number().int().min(1).default(500).describe('study (iii): labelled rows of each category as it joins'),
     steps: z.number().int().min(1).max(6).default(6).describe('study (iii): categories that join, in table 6.1 order'),
     studies: z.array(z.enum(['i', 'ii', 'iii'])).min(1).default(['i', 'ii', 'iii']).describe('studies to run, comma-separated: i, ii, iii'),
+    split: z.enum(['days', 'rows']).default('days').describe("test rows: whole held-out days (a new day, as in use), or a random 20% of the rows (the papers' protocol, optimistic)"),
   }),
   tiny: { rows: 600, budgetEpochs: 1, labelCounts: [20], perCategory: 20, steps: 2 },
   async run(o, { out, log }) {
-    return runPvMonitoring({ out, rows: o.rows, epochs: o.budgetEpochs, seed: o.seed, labelCounts: o.labelCounts, perCategory: o.perCategory, steps: o.steps, studies: o.studies, log });
+    return runPvMonitoring({ out, rows: o.rows, epochs: o.budgetEpochs, seed: o.seed, labelCounts: o.labelCounts, perCategory: o.perCategory, steps: o.steps, studies: o.studies, split: o.split, log });
   },
 });
