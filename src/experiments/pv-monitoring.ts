@@ -220,18 +220,23 @@ export async function runPvMonitoring(o: PvMonitoringOptions): Promise<{ files: 
     // about 20% of each condition's days, at least one of a condition with two or more
     const daysOf = PV_CONDITIONS.map((_, k) => [...new Set(Array.from(rec.day).filter((_, r) => rec.y[r] === k))]);
     const heldDays = new Set<number>();
-    const trainOnly: string[] = [];
+    const heldRows = new Set<number>();
+    const oneDay: string[] = [];
     daysOf.forEach((days, k) => {
       if (days.length < 2) {
-        if (days.length) trainOnly.push(PV_CONDITIONS[k]);
+        if (!days.length) return;
+        // a condition on one day only: the last 20% of that day's rows (its afternoon) are held out
+        oneDay.push(PV_CONDITIONS[k]);
+        const rows = Array.from(rec.day.keys()).filter((r) => rec.day[r] === days[0]);
+        rows.slice(Math.ceil(0.8 * rows.length)).forEach((r) => heldRows.add(r));
         return;
       }
       const p = rng.permutation(days.length);
       const n = Math.max(1, Math.round(0.2 * days.length));
       for (let j = 0; j < n; j++) heldDays.add(days[p[j]]);
     });
-    testRow = (r) => heldDays.has(rec.day[r]);
-    splitNote = `whole days held out (${heldDays.size} of ${new Set(rec.day).size} days, about 20% of each condition's)${trainOnly.length ? `; ${trainOnly.join(', ')} on one day only, in training only` : ''}`;
+    testRow = (r) => heldDays.has(rec.day[r]) || heldRows.has(r);
+    splitNote = `whole days held out (${heldDays.size} of ${new Set(rec.day).size} days, about 20% of each condition's)${oneDay.length ? `; ${oneDay.join(', ')} on one day only: the last 20% of that day held out` : ''}`;
   }
   const all = Array.from({ length: rec.n }, (_, r) => r);
   const split: Split = { x: rec.x, y: rec.y, test: all.filter(testRow), train: all.filter((r) => !testRow(r)) };
