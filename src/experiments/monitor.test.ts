@@ -81,6 +81,18 @@ test('score: a VAE trained on normal days flags snow rows and few normal ones; t
     const p = predictRun(w3run, path.join(dir, 'normal.csv'));
     w3run.model.dispose();
     assert.deepEqual(p.ids, scored.ids);
+    assert.equal(p.idColumn, 'timestamp');
+    // a window model needs the rows in time order for predict as for score
+    const w3again = loadRun(path.join(dir, 'w3'));
+    assert.throws(() => predictRun(w3again, path.join(dir, 's3.csv')), /s3\.csv: line 4 .*comes before the row before/);
+    w3again.model.dispose();
+
+    // --calibrate takes normal rows (no unseen condition), and enough of them for the rate
+    assert.throws(() => scoreTable(path.join(dir, 'm2'), path.join(dir, 'normal.csv'), { calibrate: withSnow }), /mixed\.csv: line \d+ .*'S', a condition the model was not trained on; --calibrate takes normal rows/);
+    assert.throws(() => scoreTable(path.join(dir, 'm2'), path.join(dir, 'normal.csv'), { falseAlarm: 0.001, trainRows: 500 }), /500 training rows are too few for a false-alarm rate of 0\.001.*at least 1000 rows/);
+    // a channel twice is an error
+    const twice = bad('s6.csv', (l) => l.map((r, i) => (i === 0 ? r.replace(',V,', ',I,') : r)));
+    assert.throws(() => scoreTable(runDir, twice), /s6\.csv: two columns are named 'I'/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
