@@ -15,10 +15,10 @@
  *   seen categories' test rows) and its detection rate at the threshold that flags 1% of the
  *   training rows (fig. 6.3b / appendix D fig. 8).
  *
- * The split (`split`): `days` (the default) holds out whole days — about 20% of each condition's
- * days, at least one where it has two or more — so that the test rows come from days the models
- * never saw, as a new day would; `rows` splits rows at random, 80/20, as the papers' Monte Carlo
- * cross-validation does. With one row a minute and one condition per day, a row split puts test
+ * The split (`split`): `rows` (the default) splits rows at random, 80/20, as the papers' Monte
+ * Carlo cross-validation does; `days` holds out whole days — about 20% of each condition's days, at
+ * least one where it has two or more (a condition on one day only gives the last 20% of that day) —
+ * so that the test rows come from days the models never saw, as a new day would. With one row a minute and one condition per day, a row split puts test
  * minutes beside training minutes of the same day, and its accuracies are far more optimistic than
  * a new day's.
  */
@@ -61,7 +61,7 @@ export interface PvMonitoringOptions {
   steps: number;
   /** Which studies to run (default all three). */
   studies: ('i' | 'ii' | 'iii')[];
-  /** Hold out whole days (default) or random rows (the papers' protocol); see the module doc. */
+  /** Random rows (the papers' protocol) or whole days; see the module doc. */
   split: 'days' | 'rows';
   log: (s: string) => void;
 }
@@ -215,7 +215,7 @@ export async function runPvMonitoring(o: PvMonitoringOptions): Promise<{ files: 
     const perm = Array.from(rng.permutation(rec.n));
     const held = new Set(perm.slice(0, Math.round(0.2 * rec.n)));
     testRow = (r) => held.has(r);
-    splitNote = '80/20 random split of the rows (the papers\' protocol; test minutes sit beside training minutes of the same day, so accuracies are optimistic for a new day)';
+    splitNote = "80/20 random split of the rows (the papers' protocol). Test minutes sit beside training minutes of the same day and every day has one condition, so these accuracies are far more optimistic than a new day's: `--split days` holds out whole days";
   } else {
     // about 20% of each condition's days, at least one of a condition with two or more
     const daysOf = PV_CONDITIONS.map((_, k) => [...new Set(Array.from(rec.day).filter((_, r) => rec.y[r] === k))]);
