@@ -91,7 +91,7 @@ export function addSimulateCommand(program: Command): void {
     });
   sim
     .command('pv')
-    .description(`a PV string's sensor record for condition monitoring (thesis 003_… ch. 6, appendix D; src/experiments/pv-plant.ts): columns timestamp, ${PV_CHANNELS.join(', ')} (A, V, W/m², °C, °C, m/s) at the maximum power point once a minute in daylight, and condition (${PV_CONDITIONS.join(', ')}; one per day, in table 6.1's shares)`)
+    .description(`a PV string's sensor record for condition monitoring (thesis 003_… ch. 6, appendix D; src/experiments/pv-plant.ts): columns timestamp, ${PV_CHANNELS.join(', ')} (A, V, W/m², °C, °C, m/s) at the maximum power point once a minute in daylight, and condition (${PV_CONDITIONS.join(', ')}; one per day, in table 6.1's shares of the rows, so each condition's last day is cut short)`)
     .requiredOption('-o, --out <file>', 'CSV file to write')
     .option('--rows <count>', 'number of rows (daylight minutes)', intArg('--rows'), 15000)
     .option('--conditions <list>', `comma-separated conditions to simulate, in table 6.1's relative shares (default: all ten)`)
