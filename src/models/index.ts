@@ -9,3 +9,4 @@ export * from './family.js';
 export * from './families.js';
 export * from './semi2-runnable.js';
 export * from './standardize.js';
+export * from './lvae.js';
