@@ -117,3 +117,8 @@ export class Normal extends Distribution {
     return tf.tidy(() => tf.sum(tf.broadcastTo(tf.add(this.logScale(), 0.5 * (1 + LOG_2PI)), this.paramShape), -1));
   }
 }
+
+/** The log-density of N(loc, scale²) at v, elementwise (no sum over the event axis): per-unit terms, e.g. the per-unit KL estimates of active units. */
+export function normalLogDensity(v: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.sub(tf.mul(tf.square(tf.div(tf.sub(v, loc), scale)), -0.5), tf.log(scale)), 0.5 * LOG_2PI));
+}

@@ -79,3 +79,28 @@ for (const inference of ['ladder', 'bottom-up'] as const) {
 test('lvae config: one hidden width per stochastic layer', () => {
   assert.throws(() => LvaeConfigSchema.parse({ type: 'lvae', latent: [4, 2], hidden: [8] }), /hidden needs one width per stochastic layer/);
 });
+
+test('klPerUnit: the top layer is the analytic KL (against Monte Carlo over 4000 draws); every layer reports [B, d_i]; active units per layer', async () => {
+  const { activeUnits } = await import('../eval/active-units.js');
+  const one = new Lvae(LvaeConfigSchema.parse({ type: 'lvae', latent: [3], hidden: [8], depth: 1, activation: 'tanh', inputDim: D }), new Rng(6));
+  const x = tf.tidy(() => tf.slice(xBin, [0, 0], [4, D]));
+  const kl = take(tf.tidy(() => tf.sum(one.klPerUnit(x, new Rng(1))[0], -1)));
+  const t = one.terms(x, 4000, new Rng(2));
+  const mc = take(tf.tidy(() => tf.mean(tf.sub(t.logQ, t.logPrior), 0)));
+  assertClose(mc, kl, { atol: 0.05 });
+  tf.dispose([t.logLik, t.logPrior, t.logQ]);
+  one.dispose();
+  for (const inference of ['ladder', 'bottom-up'] as const) {
+    const m = make(inference);
+    const layers = m.klPerUnit(x, new Rng(3));
+    assert.deepEqual(layers.map((l) => l.shape), [[4, 4], [4, 3], [4, 2]]);
+    tf.dispose(layers);
+    const means = m.posteriorMeans(x);
+    assert.deepEqual(means.map((l) => l.shape), [[4, 4], [4, 3], [4, 2]]);
+    tf.dispose(means);
+    const au = activeUnits(m, xBin.dataSync() as Float32Array, D, { rng: new Rng(4) });
+    assert.deepEqual(au.layers.map((l) => l.dim), [4, 3, 2]);
+    m.dispose();
+  }
+  x.dispose();
+});

@@ -26,7 +26,7 @@ import type { Rng } from '../engine/rng.js';
 import { ParamStore } from '../nn/params.js';
 import { ACTIVATIONS, Mlp } from '../nn/layers.js';
 import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
-import { Normal } from '../dists/normal.js';
+import { Normal, normalLogDensity } from '../dists/normal.js';
 import type { LogTerms } from '../objectives/bounds.js';
 
 /** Schema of a deep VAE / LVAE configuration. */
@@ -122,47 +122,83 @@ export class Lvae {
   }
 
   /**
-   * One draw of every layer for each row of x [N, D]: z_1 … z_L [N, d_i] with log q(z | x) and
-   * log p(z) [N] (sums over layers), and log p(x | z_1) [N].
+   * The inference pass for x [N, D]: per layer (bottom first) the value z_i [N, d_i], q(z_i | ·)
+   * and, below the top, p(z_i | z_{i+1}) at the chosen z_{i+1}. With `rng` every z_i is a
+   * reparameterised draw; without, the mean of its q (the plug-in pass of posterior means).
    */
-  private draw(x: tf.Tensor, rng: Rng): { logLik: tf.Tensor; logPrior: tf.Tensor; logQ: tf.Tensor } {
+  private pass(x: tf.Tensor, rng: Rng | null): { z: tf.Tensor; q: Normal; p?: Normal }[] {
     const L = this.layers;
-    let logQ: tf.Tensor = tf.zeros([x.shape[0]]);
-    let logPrior: tf.Tensor = tf.zeros([x.shape[0]]);
-    const zs: tf.Tensor[] = new Array<tf.Tensor>(L);
+    const out: { z: tf.Tensor; q: Normal; p?: Normal }[] = new Array(L);
+    const pick = (q: Normal) => (rng ? q.rsample(rng) : q.mean());
     if (this.config.inference === 'bottom-up') {
       let h = x;
       for (let i = 0; i < L; i++) {
         const q = applyHead(this.upNets[i], this.upHeads[i], [h]);
-        zs[i] = q.rsample(rng);
-        logQ = tf.add(logQ, q.logProb(zs[i]));
-        h = zs[i];
+        out[i] = { z: pick(q), q };
+        h = out[i].z;
       }
-    } else {
-      // bottom-up pass: the likelihood Gaussians of every layer
-      const up: { loc: tf.Tensor; scale: tf.Tensor }[] = [];
-      let d = x;
-      for (let i = 0; i < L; i++) {
-        d = this.upNets[i].apply(d);
-        up.push(this.upHeads[i].params(d));
-      }
-      // top-down: q(z_L | x), then the merge with p(z_i | z_{i+1}) at the sampled z_{i+1}
-      const top = new Normal(up[L - 1].loc, up[L - 1].scale);
-      zs[L - 1] = top.rsample(rng);
-      logQ = tf.add(logQ, top.logProb(zs[L - 1]));
-      for (let i = L - 2; i >= 0; i--) {
-        const p = this.prior(i, zs[i + 1]);
-        const m = precisionWeightedMerge(up[i].loc, up[i].scale, p.loc, p.scale);
-        const q = new Normal(m.loc, m.scale);
-        zs[i] = q.rsample(rng);
-        logQ = tf.add(logQ, q.logProb(zs[i]));
-        logPrior = tf.add(logPrior, p.dist.logProb(zs[i]));
-      }
+      for (let i = L - 2; i >= 0; i--) out[i].p = this.prior(i, out[i + 1].z).dist;
+      return out;
     }
-    if (this.config.inference === 'bottom-up') for (let i = L - 2; i >= 0; i--) logPrior = tf.add(logPrior, this.prior(i, zs[i + 1]).dist.logProb(zs[i]));
-    logPrior = tf.add(logPrior, this.topPrior().logProb(zs[L - 1]));
-    const px = applyHead<{ logProb(x: tf.Tensor): tf.Tensor }>(this.pxNet, this.pxHead, [zs[0]]);
+    // bottom-up pass: the likelihood Gaussians of every layer
+    const up: { loc: tf.Tensor; scale: tf.Tensor }[] = [];
+    let d = x;
+    for (let i = 0; i < L; i++) {
+      d = this.upNets[i].apply(d);
+      up.push(this.upHeads[i].params(d));
+    }
+    // top-down: q(z_L | x), then the merge with p(z_i | z_{i+1}) at the chosen z_{i+1}
+    const top = new Normal(up[L - 1].loc, up[L - 1].scale);
+    out[L - 1] = { z: pick(top), q: top };
+    for (let i = L - 2; i >= 0; i--) {
+      const p = this.prior(i, out[i + 1].z);
+      const m = precisionWeightedMerge(up[i].loc, up[i].scale, p.loc, p.scale);
+      const q = new Normal(m.loc, m.scale);
+      out[i] = { z: pick(q), q, p: p.dist };
+    }
+    return out;
+  }
+
+  /**
+   * One draw of every layer for each row of x [N, D]: log q(z | x) and log p(z) [N] (sums over
+   * layers), and log p(x | z_1) [N].
+   */
+  private draw(x: tf.Tensor, rng: Rng): { logLik: tf.Tensor; logPrior: tf.Tensor; logQ: tf.Tensor } {
+    const layers = this.pass(x, rng);
+    const L = this.layers;
+    let logQ: tf.Tensor = tf.zeros([x.shape[0]]);
+    let logPrior: tf.Tensor = this.topPrior().logProb(layers[L - 1].z);
+    for (let i = 0; i < L; i++) {
+      logQ = tf.add(logQ, layers[i].q.logProb(layers[i].z));
+      if (i < L - 1) logPrior = tf.add(logPrior, layers[i].p!.logProb(layers[i].z));
+    }
+    const px = applyHead<{ logProb(x: tf.Tensor): tf.Tensor }>(this.pxNet, this.pxHead, [layers[0].z]);
     return { logLik: px.logProb(x), logPrior, logQ };
+  }
+
+  /**
+   * Per-unit KL(q ‖ p) of every stochastic layer for x [B, D], one [B, d_i] tensor per layer, bottom
+   * first (appendix B fig. 4): the top layer's analytic KL(q(z_L | x) ‖ N(0, 1)) per unit; below it
+   * the one-sample estimate log q(z_i,u | ·) − log p(z_i,u | z_{i+1}) at one draw of every layer
+   * (unbiased for the per-unit term of the bound; averaging over rows removes most of the noise).
+   * With {@link posteriorMeans}, `eval/active-units.ts` counts the active units per layer.
+   */
+  klPerUnit(x: tf.Tensor, rng: Rng): tf.Tensor[] {
+    return tf.tidy(() => {
+      const layers = this.pass(x, rng);
+      const L = this.layers;
+      return layers.map(({ z, q, p }, i) => {
+        if (i < L - 1) return tf.sub(normalLogDensity(z, q.mean(), q.stddev()), normalLogDensity(z, p!.mean(), p!.stddev()));
+        const mu = q.mean();
+        const sd = q.stddev();
+        return tf.sub(tf.mul(tf.sub(tf.add(tf.square(mu), tf.square(sd)), 1), 0.5), tf.log(sd));
+      });
+    });
+  }
+
+  /** Posterior means of every layer for x [B, D], bottom first: the plug-in pass with each z_i at the mean of its q. */
+  posteriorMeans(x: tf.Tensor): tf.Tensor[] {
+    return tf.tidy(() => this.pass(x, null).map((l) => l.q.mean()));
   }
 
   /** Log-terms for x [B, D] with k samples of every layer, [k, B] each (the samples run as one k·B batch). */

@@ -50,12 +50,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../engine/rng.js';
-import { LOG_2PI } from '../engine/ops.js';
 import { ParamStore } from '../nn/params.js';
 import { ACTIVATIONS, Dense, Mlp, activate } from '../nn/layers.js';
 import { DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { BatchNorm, Conv2d, ConvTranspose2d } from '../nn/conv.js';
-import { Normal } from '../dists/normal.js';
+import { Normal, normalLogDensity } from '../dists/normal.js';
 import { Bernoulli } from '../dists/bernoulli.js';
 import { klDivergence } from '../dists/kl.js';
 import type { LogTerms } from '../objectives/bounds.js';
@@ -136,11 +135,6 @@ interface ConvParts {
   side: number;
   enc: { c0: Conv2d; bn0: BatchNorm; c1: Conv2d; bn1: BatchNorm; features: number };
   dec: { fc: Dense; bnFc: BatchNorm; d0: ConvTranspose2d; bn2: BatchNorm; out: ConvTranspose2d };
-}
-
-/** Per-unit log N(v; μ, σ²), elementwise. */
-function normalLogDensity(v: tf.Tensor, loc: tf.Tensor, scale: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.sub(tf.sub(tf.mul(tf.square(tf.div(tf.sub(v, loc), scale)), -0.5), tf.log(scale)), 0.5 * LOG_2PI));
 }
 
 /** Side of a square image with `dim` pixels whose side is a multiple of 4, or an error saying why not. */
