@@ -209,7 +209,7 @@ test('perClass keeps n labelled rows per class and makes the rest unlabelled; a 
 });
 
 test('an unknown model type names the registered ones', () => {
-  assert.throws(() => validateConfig(RunConfigSchema, { model: { type: 'lvae' } }, 'c.json'), /model\.type: 'lvae' is not one of the valid values; valid: 'vae', 'avae', 'm2', 'adgm', 'sdgm'/);
+  assert.throws(() => validateConfig(RunConfigSchema, { model: { type: 'nonesuch' } }, 'c.json'), /model\.type: 'nonesuch' is not one of the valid values; valid: 'vae', 'avae', 'lvae', 'm2', 'adgm', 'sdgm'/);
 });
 
 test('the untapped model trains from examples/untapped-table.json; evaluate --json on test rows and on its own rows (IW log-likelihood), sample, predict and generate run on it', () => {

@@ -96,9 +96,9 @@ export function onRegister(f: () => void): void {
 // ---- the registered families: one line each ----
 registerFamily(latentFamily('vae', 'VAE (Kingma & Welling 2014; thesis 003 ch. 3): 1–2 stochastic layers, MLP or conv, β, denoising, conditional', VaeConfigSchema, (c, D, rng) => new Vae({ ...c, inputDim: D }, rng), (c) => c.conditional));
 registerFamily(latentFamily('avae', 'auxiliary VAE (Maaløe et al. 2016, appendix A eqs 19–20)', AvaeConfigSchema, (c, D, rng) => new Avae({ ...c, inputDim: D }, rng)));
+registerFamily(latentFamily('lvae', 'deep VAE with L stochastic layers (thesis 003 §5.1.1, appendix B): LVAE top-down inference with the precision-weighted merge, or bottom-up', LvaeConfigSchema, (c, D, rng) => new Lvae({ ...c, inputDim: D }, rng)));
 registerFamily(semiSupervisedFamily('m2', 'M2 (Kingma et al. 2014; thesis 003 §4.1): p(y)p(z)p(x|y,z), q(y|x)q(z|x,y)', sslRunSchema('m2'), buildSsl));
 registerFamily(semiSupervisedFamily('adgm', 'auxiliary deep generative model (Maaløe et al. 2016; thesis 003 §4.2)', sslRunSchema('adgm'), buildSsl));
-registerFamily(latentFamily('lvae', 'deep VAE with L stochastic layers (thesis 003 §5.1.1, appendix B): LVAE top-down inference with the precision-weighted merge, or bottom-up', LvaeConfigSchema, (c, D, rng) => new Lvae({ ...c, inputDim: D }, rng)));
 registerFamily(semiSupervisedFamily('sdgm', 'skip deep generative model (Maaløe et al. 2016)', sslRunSchema('sdgm'), buildSsl));
 
 /** A parsed `model` section of any built-in type. */
