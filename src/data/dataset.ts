@@ -137,3 +137,15 @@ export function validationSplit(ds: Dataset, nVal: number, rng: Rng): Validation
     valIndices,
   };
 }
+
+/** Row-major blocks of rows laid end to end, [Σ n_i, D] (the first block itself when there is one). */
+export function concatArrays(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

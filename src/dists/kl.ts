@@ -118,3 +118,15 @@ export function klCategoricalCategorical(p: Categorical, q: Categorical): tf.Ten
 registerKL(Normal, Normal, klNormalNormal);
 registerKL(Bernoulli, Bernoulli, klBernoulliBernoulli);
 registerKL(Categorical, Categorical, klCategoricalCategorical);
+
+/**
+ * KL(N(μ, σ²) ‖ N(0, 1)) per unit, elementwise (no sum over the event axis): ½(μ² + σ² − 1) − log σ.
+ * The per-unit terms of active units (thesis `003_…` appendix A fig. 4a, appendix B fig. 4).
+ */
+export function klStandardNormalPerUnit(q: Normal): tf.Tensor {
+  return tf.tidy(() => {
+    const mu = q.mean();
+    const sd = q.stddev();
+    return tf.sub(tf.mul(tf.sub(tf.add(tf.square(mu), tf.square(sd)), 1), 0.5), tf.log(sd));
+  });
+}

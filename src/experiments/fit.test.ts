@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { formatCsv } from '../io/table.js';
 import { cornerLabels, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction, splitValidation, type FitInfo } from './fit.js';
-import { setupEngine } from '../testing/helpers.js';
+import { linearMixing, setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
 
@@ -14,18 +14,7 @@ const D = 12;
 
 /** A linear-mixing toy: three smooth "endmember" spectra, compositions on the simplex. */
 function toy(n: number, seed: number): { x: number[][]; y: number[][]; E: number[][] } {
-  const rng = new Rng(seed);
-  const E = [0, 1, 2].map((k) => Array.from({ length: D }, (_, j) => 0.2 + 0.6 * Math.exp(-(((j - 2 - 4 * k) / 2.5) ** 2))));
-  const y: number[][] = [];
-  const x: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const g = [0, 1, 2].map(() => -Math.log(rng.nextOpen()));
-    const s = g[0] + g[1] + g[2];
-    const yi = g.map((v) => v / s);
-    y.push(yi);
-    x.push(E[0].map((_, j) => yi[0] * E[0][j] + yi[1] * E[1][j] + yi[2] * E[2][j] + 0.005 * (rng.next() - 0.5)));
-  }
-  return { x, y, E };
+  return linearMixing(n, seed, { channels: D, base: 0.2, height: 0.6, first: 2, step: 4, width: 2.5, noise: 0.005 });
 }
 
 function tmp(): string {

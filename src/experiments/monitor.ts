@@ -20,7 +20,8 @@ import { anomalyThreshold, elboPerRow } from '../eval/anomaly.js';
 import { argmaxRows } from '../eval/classify.js';
 import { baseColumns, timeSegments, windowEnds, windowInputs } from '../data/window.js';
 import type { RunnableModel } from '../models/family.js';
-import { checkTableTimes, isRunDir, loadRun, loadRunData, runClassNames, runColumns } from './run.js';
+import { checkTableTimes, isRunDir, loadRun, loadRunData, runClassNames, runColumns, trainingParts } from './run.js';
+import { concatArrays } from '../data/dataset.js';
 import { fittedRunnable, loadFitted } from './fit.js';
 
 /** Options of {@link scoreTable}. */
@@ -116,17 +117,7 @@ function scorer(dir: string): Scorer {
       ...(src.labelled?.labelColumn ? { labelColumn: src.labelled.labelColumn } : src.unlabelled?.labelColumn ? { labelColumn: src.unlabelled.labelColumn } : {}),
       ...(K > 0 ? { labelNames: names ?? Array.from({ length: K }, (_, k) => String(k)) } : {}),
       discrete: K > 0,
-      trainX: () => {
-        const d = loadRunData(run.config);
-        const parts = [d.labelled?.x, d.unlabelled?.x].filter((p): p is Float32Array => p !== undefined);
-        const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.length;
-        }
-        return out;
-      },
+      trainX: () => concatArrays(trainingParts(loadRunData(run.config))),
       trainTable: src.labelled?.x ?? src.unlabelled?.x,
     };
   }
@@ -140,16 +131,7 @@ function scorer(dir: string): Scorer {
       window: 1,
       labelNames: m.info.labelNames,
       discrete: m.info.labels === 'discrete',
-      trainX: () => {
-        const tables = files.map((f) => readTable(f));
-        const out = new Float32Array(tables.reduce((a, t) => a + t.data.length, 0));
-        let o = 0;
-        for (const t of tables) {
-          out.set(t.data, o);
-          o += t.data.length;
-        }
-        return out;
-      },
+      trainX: () => concatArrays(files.map((f) => readTable(f).data)),
       trainTable: files[0],
     };
   }

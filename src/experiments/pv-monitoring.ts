@@ -36,8 +36,8 @@ import { validateConfig } from '../config/validate.js';
 import { Trainer } from '../train/trainer.js';
 import { anomalyThreshold, auroc, elboPerRow } from '../eval/anomaly.js';
 import { inputScaling } from '../models/standardize.js';
-import type { Dataset } from '../data/dataset.js';
-import { datasetError, loadRunData, rowsSource, trainRun } from './run.js';
+import { datasetError, loadRunData, rowsSource, trainingParts, trainRun } from './run.js';
+import { concatArrays, type Dataset } from '../data/dataset.js';
 import { PV_CHANNELS, PV_CONDITIONS, simulatePvPlant, type PvCondition } from './pv-plant.js';
 
 /** Table III / 6.2 of the papers: fully supervised accuracy (%) on the measured data. */
@@ -122,13 +122,7 @@ async function sdgm(dir: string, train: Dataset, test: Dataset, channels: number
     const data = loadRunData(run.config);
     const err = datasetError(run.model, data.test!);
     const rng = new Rng(seed).fork('elbo');
-    const trainX = [data.labelled?.x, data.unlabelled?.x].filter((p): p is Float32Array => p !== undefined);
-    const all = new Float32Array(trainX.reduce((a, p) => a + p.length, 0));
-    let off = 0;
-    for (const p of trainX) {
-      all.set(p, off);
-      off += p.length;
-    }
+    const all = concatArrays(trainingParts(data));
     // the run numbers its classes by their names in sorted order: back to table 6.1's order
     const names = run.data.classNames ?? [];
     const predicted = Int32Array.from(err.predicted, (k) => PV_CONDITIONS.indexOf(names[k] as PvCondition));
@@ -312,12 +306,12 @@ export async function runPvMonitoring(o: PvMonitoringOptions): Promise<{ files: 
       const tr = rowsOf(split, rowsIdx.map((i) => split.train[i]), ch, `step-${s}`);
       const sd = await sdgm(path.join(o.out, `iii-${s + 1}`), tr, te, ch, (i) => labelled.has(rowsIdx[i]), o, o.seed);
       const labIdx = rowsIdx.filter((i) => labelled.has(i));
-      const mlpAcc = (() => rowsOf(split, labIdx.map((i) => split.train[i]), ch, 'labelled'))();
+      const labelledRows = rowsOf(split, labIdx.map((i) => split.train[i]), ch, 'labelled');
       // accuracy on the seen categories' test rows (the SDGM from its predictions, the MLP retrained on the labelled rows)
       const seenTest = split.test.map((r, i) => [r, i] as const).filter(([r]) => seen.has(split.y[r]));
       const accSeen = seenTest.filter(([r, i]) => sd.predicted[i] === split.y[r]).length / seenTest.length;
       const teSeen = rowsOf(split, seenTest.map(([r]) => r), ch, 'seen-test');
-      const mlp = await supervised('MLP', mlpAcc, teSeen, o.epochs, o.seed);
+      const mlp = await supervised('MLP', labelledRows, teSeen, o.epochs, o.seed);
       const threshold = anomalyThreshold(sd.trainElbo, 0.01);
       const unseen: Record<string, { auroc: number; detected: number }> = {};
       const seenScores = seenTest.map(([, i]) => -sd.testElbo[i]);

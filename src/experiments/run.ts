@@ -387,8 +387,12 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
  */
 function trainingScaling(cfg: RunConfig, data: RunData): InputScaling {
   if ((cfg.model as { likelihood?: string }).likelihood === 'bernoulli') throw new Error('sources.standardize: a Bernoulli likelihood needs its inputs in [0, 1]; standardise with "likelihood": "gaussian"');
-  const parts = [data.labelled, data.unlabelled].filter((d): d is Dataset => d !== undefined);
-  return inputScaling(parts.map((d) => d.x), inputDimOf(data), data.columns);
+  return inputScaling(trainingParts(data), inputDimOf(data), data.columns);
+}
+
+/** The inputs a run trains on (labelled and unlabelled rows, not test rows), one block per source. */
+export function trainingParts(data: RunData): Float32Array[] {
+  return [data.labelled?.x, data.unlabelled?.x].filter((p): p is Float32Array => p !== undefined);
 }
 
 /**
@@ -398,10 +402,9 @@ function trainingScaling(cfg: RunConfig, data: RunData): InputScaling {
  */
 function warnOfScales(cfg: RunConfig, data: RunData, log?: (s: string) => void): void {
   if (!log || (cfg.model as { likelihood?: string }).likelihood === 'bernoulli') return;
-  const parts = [data.labelled, data.unlabelled].filter((d): d is Dataset => d !== undefined);
+  const parts = trainingParts(data);
   if (!parts.length) return;
-  const D = inputDimOf(data);
-  const s = inputScaling(parts.map((d) => d.x), D, data.columns);
+  const s = inputScaling(parts, inputDimOf(data), data.columns);
   const scale = s.sd.map((v, d) => Math.max(v, Math.abs(s.mean[d])));
   const hi = scale.indexOf(Math.max(...scale));
   const lo = scale.indexOf(Math.min(...scale));

@@ -7,8 +7,7 @@ import { ConfigError } from '../config/validate.js';
 import { loadSemi2Sources, readSemi2Config, Semi2RunConfigSchema, trainSemi2 } from './semi2-run.js';
 import { fitFiles } from './fit.js';
 import { formatCsv } from '../io/table.js';
-import { Rng } from '../engine/rng.js';
-import { setupEngine } from '../testing/helpers.js';
+import { linearMixing, setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
 
@@ -65,20 +64,7 @@ test('examples/untapped-mnist.json validates', () => {
 });
 
 /** A small linear-mixing table: x [n, 8] from compositions y [n, 3]. */
-function mixing(n: number, seed: number): { x: number[][]; y: number[][] } {
-  const rng = new Rng(seed);
-  const E = [0, 1, 2].map((k) => Array.from({ length: 8 }, (_, j) => 0.3 + 0.5 * Math.exp(-(((j - 1 - 3 * k) / 2) ** 2))));
-  const y: number[][] = [];
-  const x: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const g = [0, 1, 2].map(() => -Math.log(rng.nextOpen()));
-    const s = g[0] + g[1] + g[2];
-    const yi = g.map((v) => v / s);
-    y.push(yi);
-    x.push(E[0].map((_, j) => yi[0] * E[0][j] + yi[1] * E[1][j] + yi[2] * E[2][j] + 0.01 * (rng.next() - 0.5)));
-  }
-  return { x, y };
-}
+const mixing = (n: number, seed: number) => linearMixing(n, seed, { channels: 8, base: 0.3, height: 0.5, first: 1, step: 3, width: 2, noise: 0.01 });
 
 test('fit is a short-hand for train: its config.json trains the same weights; train --resume reads the config a directory keeps', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-s2run-'));

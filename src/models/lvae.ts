@@ -27,6 +27,7 @@ import { ParamStore } from '../nn/params.js';
 import { ACTIVATIONS, Mlp } from '../nn/layers.js';
 import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal, normalLogDensity } from '../dists/normal.js';
+import { klStandardNormalPerUnit } from '../dists/kl.js';
 import type { LogTerms } from '../objectives/bounds.js';
 
 /** Schema of a deep VAE / LVAE configuration. */
@@ -189,9 +190,7 @@ export class Lvae {
       const L = this.layers;
       return layers.map(({ z, q, p }, i) => {
         if (i < L - 1) return tf.sub(normalLogDensity(z, q.mean(), q.stddev()), normalLogDensity(z, p!.mean(), p!.stddev()));
-        const mu = q.mean();
-        const sd = q.stddev();
-        return tf.sub(tf.mul(tf.sub(tf.add(tf.square(mu), tf.square(sd)), 1), 0.5), tf.log(sd));
+        return klStandardNormalPerUnit(q);
       });
     });
   }

@@ -56,7 +56,7 @@ import { DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { BatchNorm, Conv2d, ConvTranspose2d } from '../nn/conv.js';
 import { Normal, normalLogDensity } from '../dists/normal.js';
 import { Bernoulli } from '../dists/bernoulli.js';
-import { klDivergence } from '../dists/kl.js';
+import { klDivergence, klStandardNormalPerUnit } from '../dists/kl.js';
 import type { LogTerms } from '../objectives/bounds.js';
 
 /** Bounds of the Gaussian observation scale σ = min + (max − min)·sigmoid(a). */
@@ -465,18 +465,13 @@ export class Vae {
     return tf.tidy(() => {
       const B = x.shape[0];
       const q1 = this.encodeWith(x, this.oneHot(y, B, 'Vae.klPerUnit'), this.training);
-      const analytic = (q: Normal) => {
-        const mu = q.mean();
-        const sd = q.stddev();
-        return tf.sub(tf.mul(tf.sub(tf.add(tf.square(mu), tf.square(sd)), 1), 0.5), tf.log(sd));
-      };
-      if (this.depth === 1) return [analytic(q1)];
+      if (this.depth === 1) return [klStandardNormalPerUnit(q1)];
       const z1 = q1.sample(rng);
       const q2 = this.encHeads[1].apply(this.encNets[1].apply(z1));
       const z2 = q2.sample(rng);
       const p1 = this.decHeadsZ[0].apply(this.decNets[1].apply(z2));
       const kl1 = tf.sub(normalLogDensity(z1, q1.mean(), q1.stddev()), normalLogDensity(z1, p1.mean(), p1.stddev()));
-      return [kl1, analytic(q2)];
+      return [kl1, klStandardNormalPerUnit(q2)];
     });
   }
 

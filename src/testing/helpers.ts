@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine/backend.js';
 import '../node/host.js';
+import { Rng } from '../engine/rng.js';
 
 /** Starts the engine for a test file (honours `UNTAPPED_BACKEND`). */
 export async function setupEngine(): Promise<void> {
@@ -69,4 +70,35 @@ export function gradientsByName(store: { list(): tf.Variable[]; entries(): [stri
   const val = value.dataSync()[0];
   tf.dispose([value, ...Object.values(grads)]);
   return { value: val, grads: out };
+}
+
+/** Shape of the endmember spectra of {@link linearMixing}: E_k[j] = base + height·exp(−((j − first − step·k)/width)²). */
+export interface MixingShape {
+  channels: number;
+  base: number;
+  height: number;
+  first: number;
+  step: number;
+  width: number;
+  /** Uniform noise of this full width added to every value. */
+  noise: number;
+}
+
+/**
+ * A linear-mixing toy for composition tests: three smooth endmember spectra E, compositions y on the
+ * simplex (normalised exponentials), x = Σ_k y_k E_k plus uniform noise; seeded.
+ */
+export function linearMixing(n: number, seed: number, s: MixingShape): { x: number[][]; y: number[][]; E: number[][] } {
+  const rng = new Rng(seed);
+  const E = [0, 1, 2].map((k) => Array.from({ length: s.channels }, (_, j) => s.base + s.height * Math.exp(-(((j - s.first - s.step * k) / s.width) ** 2))));
+  const y: number[][] = [];
+  const x: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const g = [0, 1, 2].map(() => -Math.log(rng.nextOpen()));
+    const sum = g[0] + g[1] + g[2];
+    const yi = g.map((v) => v / sum);
+    y.push(yi);
+    x.push(E[0].map((_, j) => yi[0] * E[0][j] + yi[1] * E[1][j] + yi[2] * E[2][j] + s.noise * (rng.next() - 0.5)));
+  }
+  return { x, y, E };
 }
