@@ -97,3 +97,19 @@ test('score: a VAE trained on normal days flags snow rows and few normal ones; t
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('score: a Bernoulli model refuses inputs outside [0, 1], naming file, line and column', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-score-b-'));
+  try {
+    const rows = Array.from({ length: 60 }, (_, i) => [((i * 7) % 10) / 10, ((i * 3) % 10) / 10, (i % 2) as number]);
+    const f = path.join(dir, 't.csv');
+    fs.writeFileSync(f, formatCsv(['a', 'b', 'class'], rows));
+    const cfg = validateConfig(RunConfigSchema, { model: { type: 'vae', latent: [2], hidden: [[8]], likelihood: 'bernoulli' }, sources: { unlabelled: { x: f, labelColumn: 'class' } }, train: { epochs: 1, batchSize: 20, seed: 1 } }, 't');
+    (await trainRun(cfg, path.join(dir, 'run'))).model.dispose();
+    const bad = path.join(dir, 'bad.csv');
+    fs.writeFileSync(bad, formatCsv(['a', 'b', 'class'], [[0.2, 0.3, 0], [5, 0.1, 1]]));
+    assert.throws(() => scoreTable(path.join(dir, 'run'), bad), /bad\.csv: line 3, column 'a' is 5, outside \[0, 1\], the support of the model's Bernoulli likelihood/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

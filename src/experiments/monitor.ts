@@ -90,6 +90,8 @@ interface Scorer {
   /** The model's input columns (windowed names with a window), and the window (1: rows alone). */
   columns: string[];
   window: number;
+  /** A Bernoulli p(x | ·): inputs must lie in [0, 1] (its density is meaningless outside). */
+  unitInputs: boolean;
   labelColumn?: string;
   labelNames?: string[];
   discrete: boolean;
@@ -114,6 +116,7 @@ function scorer(dir: string): Scorer {
       model: run.model,
       columns,
       window: src.window ?? 1,
+      unitInputs: (run.config.model as { likelihood?: string }).likelihood === 'bernoulli',
       ...(src.labelled?.labelColumn ? { labelColumn: src.labelled.labelColumn } : src.unlabelled?.labelColumn ? { labelColumn: src.unlabelled.labelColumn } : {}),
       ...(K > 0 ? { labelNames: names ?? Array.from({ length: K }, (_, k) => String(k)) } : {}),
       discrete: K > 0,
@@ -129,6 +132,7 @@ function scorer(dir: string): Scorer {
       model: fittedRunnable(m),
       columns: m.info.channels,
       window: 1,
+      unitInputs: m.estimator.model.config.likelihood === 'bernoulli',
       labelNames: m.info.labelNames,
       discrete: m.info.labels === 'discrete',
       trainX: () => concatArrays(files.map((f) => readTable(f).data)),
@@ -144,7 +148,7 @@ function scorer(dir: string): Scorer {
  */
 function inputsOf(t: Table, s: Scorer, dir: string): { x: Float32Array; rows: Int32Array } {
   const base = baseColumns(s.columns, s.window);
-  const x = channelsOf(t, base, dir);
+  const x = channelsOf(t, base, dir, s.unitInputs);
   if (s.window === 1) return { x, rows: Int32Array.from({ length: t.n }, (_, i) => i) };
   const rows = windowEnds(timeSegments(t), s.window);
   if (rows.length === 0) throw new DataFileError(`${t.file}: no stretch of ${s.window} consecutive rows for the model's window of ${s.window}`);
@@ -152,7 +156,7 @@ function inputsOf(t: Table, s: Scorer, dir: string): { x: Float32Array; rows: In
 }
 
 /** The rows of `t` in the given channel order. @throws DataFileError naming a missing channel. */
-function channelsOf(t: Table, columns: string[], dir: string): Float32Array {
+function channelsOf(t: Table, columns: string[], dir: string, unit = false): Float32Array {
   const idx = columns.map((c) => {
     const j = t.columns.indexOf(c);
     if (j >= 0 && t.columns.lastIndexOf(c) !== j) throw new DataFileError(`${t.file}: two columns are named '${c}' (columns ${j + 1} and ${t.columns.lastIndexOf(c) + 1} after the id); a channel must appear once`);
@@ -165,6 +169,7 @@ function channelsOf(t: Table, columns: string[], dir: string): Float32Array {
     for (let d = 0; d < D; d++) {
       const v = t.data[i * t.width + idx[d]];
       if (!Number.isFinite(v)) throw new DataFileError(`${rowLocation(t, i)}, column '${columns[d]}' is empty or not a number`);
+      if (unit && !(v >= 0 && v <= 1)) throw new DataFileError(`${rowLocation(t, i)}, column '${columns[d]}' is ${v}, outside [0, 1], the support of the model's Bernoulli likelihood (its ELBO there means nothing)`);
       x[i * D + d] = v;
     }
   }
