@@ -237,7 +237,7 @@ test('experiment: an unknown name and a bad budget are usage errors naming what 
   assert.match(r.err, /--alpha must be a number ≥ 0, got -1/);
   r = cli(['experiment', 'moons-adgm', '--alpha', '10']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /--alpha applies to mnist100-m2, mnist100-adgm and mnist100-sdgm, not moons-adgm/);
+  assert.match(r.err, /--alpha applies to mnist100-m2, mnist100-adgm, mnist100-sdgm and cagem, not moons-adgm/);
   r = cli(['experiment', 'mnist100-sdgm', '--aux-prior-x']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--aux-prior-x applies to moons-adgm and mnist100-adgm, not mnist100-sdgm/);

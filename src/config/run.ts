@@ -59,10 +59,11 @@ export const DataSchema = z
     /** Use only the first N test images in evaluations during training. */
     testLimit: z.number().int().min(1).optional(),
     /**
-     * Semi-supervised models (m2, adgm, sdgm): labelled images per class, drawn with the run's seed;
-     * the other training images are unlabelled. Default 10 (MNIST-100).
+     * Semi-supervised models (m2, adgm, sdgm, cagem): labelled images per class, drawn with the run's
+     * seed; the other training images are unlabelled. Default 10 (MNIST-100); 0 (cagem only): no
+     * labelled image (CaGeM-0).
      */
-    perClass: z.number().int().min(1).optional(),
+    perClass: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -92,6 +93,13 @@ export const TrainSchema = z
     seed: z.number().int().default(1),
     /** Stop after this many minutes of training (checkpointed); none when omitted. */
     budgetMinutes: z.number().gt(0).optional(),
+    /**
+     * Start from the weights of another run directory (its `checkpoint.utp`; the optimiser starts
+     * afresh): a fine-tuning stage, e.g. the LVAE's (appendix B §3: a step-annealed learning rate and
+     * IWAE with 10 samples after the first 2000 epochs). The model section must build the same
+     * parameters. Relative to the config file's directory.
+     */
+    initFrom: z.string().min(1).optional(),
   })
   .strict();
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { engineInfo } from '../engine/backend.js';
 import { imageGrid, pairsGrid, writePng } from '../node/png.js';
-import { heatmapPng, lineChartPng } from '../node/chart.js';
+import { heatmapPng, lineChartPng, unitActivityPng } from '../node/chart.js';
 import { type HLine, type LineSeries } from '../report/chart.js';
 import { writeHtmlReport } from '../node/html.js';
 import { writeFileAtomic } from '../node/files.js';
@@ -20,7 +20,7 @@ import type { EvalRecord } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
 import { confusionMatrix, formatConfusion, labelledOnly } from '../eval/classify.js';
 import { formatCsv } from '../io/table.js';
-import { datasetBound, datasetError, importanceModel, needsLabels, type RunData } from './run.js';
+import { datasetBound, datasetError, importanceModel, needsLabels, scoresClasses, UNIT_KL_ROWS, type RunData } from './run.js';
 
 /** Numbers of a run's report. */
 export interface RunReport {
@@ -57,7 +57,38 @@ function writeRunCharts(dir: string, history: EvalRecord[], paper: HLine[], char
     charts.push(ef);
     md.push('![test error](error.svg)', '');
   }
+  const units = unitKlHistory(history);
+  if (units.length) {
+    const uf = path.join(dir, 'units.png');
+    unitActivityPng(uf, units.map((u) => ({ name: `epoch ${u.epoch}`, layers: u.layers })), {
+      title: 'Active units over training: per-unit KL(q ‖ p) at each evaluation (thesis 003 appendix B fig. 4)',
+      valueLabel: 'KL_u (nats)',
+      threshold: ACTIVE_KL_THRESHOLD,
+    });
+    charts.push(uf);
+    const last = units.at(-1)!;
+    md.push(
+      '![active units over training](units.svg)',
+      '',
+      `Active units (mean KL > ${ACTIVE_KL_THRESHOLD} nats over the first ${UNIT_KL_ROWS} evaluation rows) at epoch ${last.epoch}, per layer (z1 first): ${last.layers.map((l, i) => `z${i + 1} ${l.filter((v) => v > ACTIVE_KL_THRESHOLD).length}/${l.length}`).join(', ')}.`,
+      '',
+    );
+  }
   return md;
+}
+
+/** The KL threshold above which a unit counts as active (`eval/active-units.ts`'s default). */
+const ACTIVE_KL_THRESHOLD = 0.01;
+
+/**
+ * The per-unit KL of every stochastic layer at each evaluation of a history, where the run recorded
+ * it (`detail.unitKl`, bottom layer first), in epoch order.
+ */
+export function unitKlHistory(history: EvalRecord[]): { epoch: number; layers: number[][] }[] {
+  return history.flatMap((h) => {
+    const u = h.detail?.unitKl;
+    return Array.isArray(u) && u.length && u.every((l) => Array.isArray(l) && l.length) ? [{ epoch: h.epoch, layers: (u as number[][]).map((l) => l.map((v) => Math.max(0, v))) }] : [];
+  });
 }
 
 /** n draws from a model [n, D] as a Float32Array; `y` fixes their classes where the model has them. */
@@ -133,7 +164,7 @@ export function writeRunReport(
   const t0 = performance.now();
   const iw = iwLogLikelihood(importanceModel(model), test.x.subarray(0, n * test.dim), test.dim, { k: opts.iw, rng, progress: opts.progress, ...(needsLabels(model) ? { labels: test.y } : {}) });
   const seconds = (performance.now() - t0) / 1000;
-  const classification = model.classify && data.test && data.testLabelled ? classificationOf(model, data.test) : undefined;
+  const classification = scoresClasses(model, data) ? classificationOf(model, data.test!) : undefined;
   const report: RunReport = { testElbo, iw: { k: iw.k, n: iw.n, mean: iw.mean, stderr: iw.stderr, seconds }, ...(classification ? { classification } : {}), history, files };
   const eng = engineInfo();
   const last = history.at(-1);

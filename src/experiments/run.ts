@@ -33,6 +33,7 @@ import { modelFamily } from '../models/registry.js';
 import type { RunnableModel } from '../models/family.js';
 import { inputScaling, withInputScaling, type InputScaling } from '../models/standardize.js';
 import type { ImportanceModel } from '../eval/loglik.js';
+import { activeUnits, type ActiveUnits, type UnitStatsModel } from '../eval/active-units.js';
 import { argmaxRows, errorRate, labelledOnly } from '../eval/classify.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { Trainer, type DataSource, type EvalRecord, type TrainResult } from '../train/trainer.js';
@@ -82,8 +83,9 @@ export function inputDimOf(d: RunData): number {
 
 /** Source paths of a config made absolute against `baseDir` (the config file's folder). */
 export function resolveSourcePaths(cfg: RunConfig, baseDir: string): RunConfig {
-  if (!cfg.sources) return cfg;
   const abs = (f: string) => (path.isAbsolute(f) ? f : path.resolve(baseDir, f));
+  if (cfg.train.initFrom) cfg = { ...cfg, train: { ...cfg.train, initFrom: abs(cfg.train.initFrom) } };
+  if (!cfg.sources) return cfg;
   const fix = <T extends Record<string, unknown>>(o: T | undefined): T | undefined => {
     if (!o) return o;
     const r: Record<string, unknown> = { ...o };
@@ -113,7 +115,10 @@ export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): 
       const parts = [s.labelled, s.unlabelled].filter((d): d is Dataset => d !== undefined);
       return { ...base, unlabelled: parts.length === 1 ? parts[0] : concatRows(parts, 'labelled and unlabelled rows') };
     }
-    if (!s.labelled) throw new Error(`model type '${cfg.model.type}' needs labelled rows: give sources.labelled with labelColumn or y`);
+    if (!s.labelled) {
+      if (use === 'semi-supervised' && modelFamily(cfg.model.type).labelledOptional && s.unlabelled) return { ...base, unlabelled: s.unlabelled };
+      throw new Error(`model type '${cfg.model.type}' needs labelled rows: give sources.labelled with labelColumn or y`);
+    }
     if (use === 'conditional' && s.unlabelled) throw new Error(`model type '${cfg.model.type}' with conditional > 0 models p(x | y): every training row needs a label, so sources.unlabelled (or labelled.perClass, or rows with an empty label) does not apply`);
     return { ...base, labelled: s.labelled, ...(s.unlabelled ? { unlabelled: s.unlabelled } : {}) };
   }
@@ -126,10 +131,14 @@ export function loadRunData(cfg: RunConfig, opts: { testLimit?: number } = {}): 
   checkFinite(test);
   if (data.binarize === 'static') train = binarizeStatic(train, new Rng(cfg.train.seed).fork('static-binarize'));
   if (data.binarize !== 'none') test = binarizeStatic(test, new Rng(TEST_BINARIZE_SEED));
-  if (data.perClass !== undefined && use !== 'semi-supervised') throw new Error(`data.perClass applies to the semi-supervised models (m2, adgm, sdgm), not to model type '${cfg.model.type}'`);
+  if (data.perClass !== undefined && use !== 'semi-supervised') throw new Error(`data.perClass applies to the semi-supervised models (m2, adgm, sdgm, cagem), not to model type '${cfg.model.type}'`);
   const base = { test, testLabelled: true, classes: train.numClasses, shape: train.shape, columns: [], dynamic: data.binarize === 'dynamic', describe: { train: train.name, test: test.name } };
   if (use === 'none') return { ...base, unlabelled: train };
   if (use === 'conditional') return { ...base, labelled: train };
+  if (data.perClass === 0) {
+    if (!modelFamily(cfg.model.type).labelledOptional) throw new Error(`data.perClass: 0 (no labelled image) applies to a model that trains without labels (cagem), not to model type '${cfg.model.type}'`);
+    return { ...base, unlabelled: train };
+  }
   const sub = labelledSubset(train, data.perClass ?? 10, new Rng(cfg.train.seed).fork('labelled'));
   return { ...base, labelled: sub.labelled, unlabelled: sub.rest };
 }
@@ -213,6 +222,34 @@ export function importanceModel(model: RunnableModel): ImportanceModel {
   };
 }
 
+/**
+ * Active units per stochastic layer (`eval/active-units.ts`) of a run's model on the first `limit`
+ * rows of `ds` (all by default), or null where the model exposes no per-unit statistics
+ * (`klPerUnit` and `posteriorMeans`: the VAE family, the LVAE). The rows are standardised first
+ * where the run standardises its inputs (the model object sees them so); a conditional model gets
+ * the rows' labels.
+ */
+export function runActiveUnits(model: RunnableModel, ds: Dataset, rng: Rng, limit = ds.n): ActiveUnits | null {
+  const inst = model.instance;
+  if (!('klPerUnit' in inst && 'posteriorMeans' in inst)) return null;
+  const n = Math.min(limit, ds.n);
+  const raw = ds.x.subarray(0, n * ds.dim);
+  const scaled = 'scale' in model ? tf.tidy(() => (model as unknown as { scale(x: tf.Tensor): tf.Tensor }).scale(tf.tensor2d(raw, [n, ds.dim])).dataSync() as Float32Array) : raw;
+  return activeUnits(inst as unknown as UnitStatsModel, scaled, ds.dim, { rng, ...(needsLabels(model) ? { labels: ds.y.subarray(0, n) } : {}) });
+}
+
+/** Rows on which a run records the per-unit KL at each evaluation (the first of its evaluation rows). */
+export const UNIT_KL_ROWS = 1000;
+
+/**
+ * Whether a run's test error is meaningful: the model classifies, the test rows have labels, and the
+ * model was trained with labelled rows (a model trained without, CaGeM-0, finds clusters whose
+ * indices need not match the classes).
+ */
+export function scoresClasses(model: RunnableModel, data: RunData): boolean {
+  return Boolean(model.classify && data.test && data.testLabelled && data.labelled);
+}
+
 /** Whether a run's model needs each row's label for its bound (a conditional model). */
 export function needsLabels(model: RunnableModel): boolean {
   return model.classes > 0 && !model.classify;
@@ -265,7 +302,7 @@ const RUN_OUTPUTS: readonly string[] = [
   'samples.png',
   'samples.csv',
   'reconstructions.png',
-  ...['curve', 'error', 'confusion'].flatMap((c) => [`${c}.png`, `${c}.svg`, `${c}.vl.json`]),
+  ...['curve', 'error', 'confusion', 'units'].flatMap((c) => [`${c}.png`, `${c}.svg`, `${c}.vl.json`]),
 ];
 
 /**
@@ -307,7 +344,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
   }
   const use = family.labelUse(cfg.model as never);
   // filled in from the data, then re-parsed so that the key order is the schema's (resume compares JSON)
-  const filled = { ...cfg, model: { ...cfg.model, inputDim: D, ...(use === 'semi-supervised' ? { classes: (cfg.model as { classes?: number }).classes ?? data.classes } : {}) } };
+  const filled = { ...cfg, model: { ...cfg.model, inputDim: D, ...(use === 'semi-supervised' && ((cfg.model as { classes?: number }).classes ?? data.classes) > 0 ? { classes: (cfg.model as { classes?: number }).classes ?? data.classes } : {}) } };
   cfg = validateConfig(RunConfigSchema, filled, 'run config');
   if (opts.resume) {
     const saved = readConfigFile(RunConfigSchema, cfgFile);
@@ -324,7 +361,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
   const rng = new Rng(cfg.train.seed);
   const scaling = cfg.sources?.standardize ? trainingScaling(cfg, data) : undefined;
   if (cfg.sources && !scaling) warnOfScales(cfg, data, opts.log);
-  const inner = family.create(cfg.model as never, { inputDim: D, classes: data.classes }, rng.fork('init'));
+  const inner = family.create(cfg.model as never, { inputDim: D, classes: data.labelled ? data.classes : 0 }, rng.fork('init'));
   const model = scaling ? withInputScaling(inner, scaling) : inner;
   makeDir(outDir);
   if (fromNothing) fs.rmSync(path.join(outDir, RUN_FILES.log), { force: true }); // the stopped run's log, of no checkpoint
@@ -357,8 +394,13 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
       const k = cfg.train.evalSamples;
       // noise keyed by epoch, so a resumed run reports the numbers an uninterrupted one would
       const out: Record<string, number> = { [k > 1 ? `${evalName}_iwae${k}` : `${evalName}_elbo`]: datasetBound(model, evalData, k, rng.fork(`eval-${epoch}`)) };
-      if (model.classify && data.test && data.testLabelled) out.test_error = datasetError(model, data.test).error;
+      if (scoresClasses(model, data)) out.test_error = datasetError(model, data.test!).error;
       return out;
+    },
+    // the per-unit KL of every stochastic layer (appendix B fig. 4: active units over training), where the model has it
+    detail: (epoch) => {
+      const u = runActiveUnits(model, evalData, rng.fork(`units-${epoch}`), UNIT_KL_ROWS);
+      return u ? { unitKl: u.layers.map((l) => Array.from(l.kl, (v) => +v.toPrecision(4))) } : {};
     },
     checkpointFile: ckptFile,
     // the sources' fingerprints and columns: evaluate/predict check that the data are still the run's
@@ -371,6 +413,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
   });
   try {
     if (opts.resume && hasCheckpoint) trainer.restore(ckptFile);
+    else if (cfg.train.initFrom) initWeights(model, cfg, cfg.train.initFrom);
     const result = await trainer.run();
     return { dir: outDir, config: cfg, model, result, data };
   } catch (e) {
@@ -378,6 +421,26 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
     throw e;
   } finally {
     trainer.dispose();
+  }
+}
+
+/**
+ * Loads the weights of the run in `dir` (`train.initFrom`) into a fresh model: a fine-tuning stage.
+ * The source run must be of the same model type, and its parameters must have the same names and
+ * shapes; its optimiser state and best-weights copy are not taken.
+ * @throws Error naming the directory and the first mismatch.
+ */
+function initWeights(model: RunnableModel, cfg: RunConfig, dir: string): void {
+  const file = path.join(dir, RUN_FILES.checkpoint);
+  if (!fs.existsSync(file)) throw new Error(`train.initFrom: ${dir} holds no ${RUN_FILES.checkpoint} (give a run directory that train wrote)`);
+  const c = readUtp(file);
+  const type = ((c.meta.user as { config?: RunConfig } | undefined)?.config?.model as { type?: string } | undefined)?.type;
+  if (type !== cfg.model.type) throw new Error(`train.initFrom: ${dir} is a run of model type '${type ?? '?'}', this config's is '${cfg.model.type}'`);
+  const weights = new Map([...c.tensors].filter(([k]) => !k.startsWith('adam.') && !k.startsWith('best:')));
+  try {
+    model.params.load(weights, file);
+  } catch (e) {
+    throw new Error(`train.initFrom: the weights of ${dir} do not fit this model section: ${(e as Error).message.replace(`${file}: `, '')}`);
   }
 }
 

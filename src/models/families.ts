@@ -101,7 +101,15 @@ export interface SemiSupervisedModel extends SemiSupervisedTermsModel {
   samplePrior(y: tf.Tensor, rng: Rng): tf.Tensor;
   /** The typical input of each one-hot y [n, K]: the mean of p(x | y, ·) at the prior means of the other latent variables, [n, D]. */
   typical(y: tf.Tensor): tf.Tensor;
+  /** Optional: n draws from the model's own joint, y from its p(y | ·) (CaGeM's p(y | z₂)), [n, D]; without it, unlabelled draws cycle through the classes (p(y) uniform). */
+  sampleJoint?(n: number, rng: Rng): tf.Tensor;
   dispose(): void;
+}
+
+/** Options of {@link semiSupervisedFamily}. */
+export interface SemiSupervisedFamilyOptions {
+  /** The model also trains with no labelled row, `model.classes` clusters (see {@link ModelFamily.labelledOptional}). */
+  labelledOptional?: boolean;
 }
 
 /**
@@ -112,19 +120,28 @@ export interface SemiSupervisedModel extends SemiSupervisedTermsModel {
  * writes its log-terms ({@link SemiSupervisedModel}) and one line in `models/registry.ts`.
  * @param build the model for a parsed config, the data's input width D and K classes.
  */
-export function semiSupervisedFamily<C extends { type: string }>(type: string, description: string, schema: z.ZodType<C>, build: (config: C, shape: { inputDim: number; classes: number }, rng: Rng) => SemiSupervisedModel): ModelFamily<C> {
+export function semiSupervisedFamily<C extends { type: string }>(
+  type: string,
+  description: string,
+  schema: z.ZodType<C>,
+  build: (config: C, shape: { inputDim: number; classes: number }, rng: Rng) => SemiSupervisedModel,
+  opts: SemiSupervisedFamilyOptions = {},
+): ModelFamily<C> {
+  const optional = opts.labelledOptional ?? false;
   return {
     type,
     description,
     schema,
     labelUse: () => 'semi-supervised',
+    labelledOptional: optional,
     checkObjective(_c, o) {
       if (o.bound !== 'elbo') throw new Error(`objective.bound: ${type} trains with J^α built on the ELBO (thesis eq 4.10); 'iwae' is for evaluation (evaluate --iw)`);
       if (o.samples !== 1) throw new Error(`objective.samples: ${type} takes its Monte Carlo samples from model.samples`);
     },
     create(config, shape: DataShape, rng): RunnableModel {
       const c = config as unknown as { classes?: number };
-      if (shape.classes < 2) throw new Error(`${type} needs labels with at least 2 classes; the labelled source has ${shape.classes}`);
+      if (optional && shape.classes === 0 && c.classes === undefined) throw new Error(`${type} without labelled rows needs model.classes (the number of clusters)`);
+      if (shape.classes < 2 && !(optional && shape.classes === 0)) throw new Error(`${type} needs labels with at least 2 classes; the labelled source has ${shape.classes}`);
       if (c.classes !== undefined && c.classes < shape.classes) throw new Error(`model.classes is ${c.classes} but the labels have ${shape.classes} classes`);
       const K = c.classes ?? shape.classes;
       const m = build(config, { inputDim: shape.inputDim, classes: K }, rng);
@@ -147,6 +164,7 @@ export function semiSupervisedFamily<C extends { type: string }>(type: string, d
         instance: m,
         classify: (x) => m.classify(x),
         sample(n, rng, y) {
+          if (!y && m.sampleJoint) return tf.tidy(() => m.sampleJoint!(n, rng));
           const labels = y ?? Int32Array.from({ length: n }, (_, i) => i % K);
           if (labels.length !== n) throw new Error(`${type}.sample: ${labels.length} labels for ${n} draws`);
           return tf.tidy(() => m.samplePrior(oneHot(labels, K), rng));

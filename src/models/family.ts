@@ -112,6 +112,11 @@ export interface ModelFamily<C extends { type: string } = { type: string }> {
   /** How the family uses labels, for a parsed config (a VAE with `conditional` > 0 is conditional). */
   labelUse(config: C): LabelUse;
   /**
+   * A semi-supervised family that also trains with no labelled row (its classes are then clusters,
+   * `model.classes` of them): CaGeM-0. Absent or false: a semi-supervised run needs labelled rows.
+   */
+  readonly labelledOptional?: boolean;
+  /**
    * Rejects objective settings that do not apply to the family, naming the key (e.g. `alpha` for an
    * unsupervised model).
    * @throws Error naming the key and the family.

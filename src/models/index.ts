@@ -10,3 +10,4 @@ export * from './families.js';
 export * from './semi2-runnable.js';
 export * from './standardize.js';
 export * from './lvae.js';
+export * from './cagem.js';

@@ -17,6 +17,7 @@ import { SslConfigSchema } from './ssl.js';
 import type { ModelFamily } from './family.js';
 import { buildSsl, latentFamily, semiSupervisedFamily } from './families.js';
 import { Lvae, LvaeConfigSchema } from './lvae.js';
+import { Cagem, CagemConfigSchema } from './cagem.js';
 
 /** What the run machinery needs of an unsupervised latent-variable model. */
 export interface LatentModel {
@@ -100,6 +101,7 @@ registerFamily(latentFamily('lvae', 'deep VAE with L stochastic layers (thesis 0
 registerFamily(semiSupervisedFamily('m2', 'M2 (Kingma et al. 2014; thesis 003 §4.1): p(y)p(z)p(x|y,z), q(y|x)q(z|x,y)', sslRunSchema('m2'), buildSsl));
 registerFamily(semiSupervisedFamily('adgm', 'auxiliary deep generative model (Maaløe et al. 2016; thesis 003 §4.2)', sslRunSchema('adgm'), buildSsl));
 registerFamily(semiSupervisedFamily('sdgm', 'skip deep generative model (Maaløe et al. 2016)', sslRunSchema('sdgm'), buildSsl));
+registerFamily(semiSupervisedFamily('cagem', 'cluster-aware generative model, CaGeM (Maaløe et al. 2017; thesis 003 §4.3, appendix C): p(z2)p(y|z2)p(z1|y,z2)p(x|y,z1), C clusters, 0 or more labels', CagemConfigSchema, (c, s, rng) => new Cagem({ ...c, ...s }, rng), { labelledOptional: true }));
 
 /** A parsed `model` section of any built-in type. */
 export type RunModelConfig = VaeConfig | AvaeConfig | SslRunModelConfig;

@@ -33,7 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
-import type { ParamStore } from './params.js';
+import { weight, type ParamStore } from './params.js';
 
 /** Output size of a convolution along one axis: ⌊(n + 2p − k)/s⌋ + 1. */
 export function convOutSize(n: number, kernel: number, stride: number, pad: number): number {
@@ -457,15 +457,18 @@ export class BatchNorm {
     return tf.tidy(() => {
       const rm = zeroGradient(this.runMean);
       const rv = zeroGradient(this.runVar);
+      // γ and β as the layers take their weights (`weight`), so withFrozen / withGradientScale reach them
+      const gamma = weight(this.gamma);
+      const beta = weight(this.beta);
       if (!training) {
-        const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(rv, this.epsilon)));
-        return tf.add(tf.mul(tf.sub(x, rm), scale), this.beta);
+        const scale = tf.mul(gamma, tf.rsqrt(tf.add(rv, this.epsilon)));
+        return tf.add(tf.mul(tf.sub(x, rm), scale), beta);
       }
       const n = x.size / C;
       if (n < 2) throw new Error(`BatchNorm: training mode needs at least 2 values per channel, got ${n} (a batch of one?)`);
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
       const { mean, variance } = tf.moments(x, axes);
-      const y = tf.add(tf.mul(tf.sub(x, mean), tf.mul(this.gamma, tf.rsqrt(tf.add(variance, this.epsilon)))), this.beta);
+      const y = tf.add(tf.mul(tf.sub(x, mean), tf.mul(gamma, tf.rsqrt(tf.add(variance, this.epsilon)))), beta);
       // running averages (no gradient flows through the assignment), unless held by withoutStatUpdates
       if (frozenStats === 0) {
         const m = this.momentum;

@@ -160,8 +160,8 @@ export function sampleMean(values: tf.Tensor, S: number): tf.Tensor {
 
 /** The per-example parts of J^α for one step. */
 export interface SemiSupervisedParts {
-  /** Labelled batch: −L per example [B_l] and −log q(y | ·) per example [B_l]. */
-  labelled?: { bound: tf.Tensor; crossEntropy: tf.Tensor };
+  /** Labelled batch: −L per example [B_l] (absent where the model's labelled objective has no bound) and −log q(y | ·) (or the model's own labelled loss) per example [B_l]. */
+  labelled?: { bound?: tf.Tensor; crossEntropy: tf.Tensor };
   /** Unlabelled batch: −U per example [B_u]. */
   unlabelled?: tf.Tensor;
 }
@@ -179,7 +179,10 @@ export function semiSupervisedLoss(parts: SemiSupervisedParts, alpha: number): t
   if (!(alpha >= 0)) throw new Error(`alpha must be ≥ 0, got ${alpha}`);
   return tf.tidy(() => {
     let total: tf.Tensor = tf.scalar(0);
-    if (parts.labelled) total = tf.add(total, tf.add(tf.neg(tf.mean(parts.labelled.bound)), tf.mul(tf.mean(parts.labelled.crossEntropy), alpha)));
+    if (parts.labelled) {
+      const ce = tf.mul(tf.mean(parts.labelled.crossEntropy), alpha);
+      total = tf.add(total, parts.labelled.bound ? tf.add(tf.neg(tf.mean(parts.labelled.bound)), ce) : ce);
+    }
     if (parts.unlabelled) total = tf.sub(total, tf.mean(parts.unlabelled));
     return total as tf.Scalar;
   });
@@ -246,6 +249,13 @@ export interface SemiSupervisedTermsModel {
   labelledTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng, samples: number): LabelledTerms;
   /** Terms for x [B, D] with y unobserved, S draws, y summed by `estimator`. */
   unlabelledTerms(x: tf.Tensor, rng: Rng, samples: number, estimator: 'enumerate' | 'concrete'): UnlabelledTerms;
+  /**
+   * Optional: the labelled rows' own loss per example [B] for x [B, D] and one-hot y [B, K], where
+   * the model's objective for labelled rows is not J^α's −L(x, y) + α·H(y, q(y | ·)). J^α then
+   * takes α times it and no labelled bound: CaGeM (thesis appendix C §4), whose labelled rows add
+   * the cross-entropies of its cascade of classifiers only.
+   */
+  labelledLoss?(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor;
 }
 
 /** Weights of J^α. */
@@ -279,8 +289,9 @@ export function unlabelledPart(m: SemiSupervisedTermsModel, x: tf.Tensor, rng: R
 
 /**
  * J^α for a labelled batch (x_l [B_l, D], one-hot y_l [B_l, K]) and an unlabelled batch x_u
- * [B_u, D] (either may be absent): {@link semiSupervisedLoss} of {@link labelledParts} and
- * {@link unlabelledPart}, the latter's gradient into q(y | ·) scaled by `unlabelledQy`.
+ * [B_u, D] (either may be absent): {@link semiSupervisedLoss} of {@link labelledParts} (or of the
+ * model's own {@link SemiSupervisedTermsModel.labelledLoss}) and {@link unlabelledPart}, the
+ * latter's gradient into q(y | ·) scaled by `unlabelledQy`.
  * @throws Error when α < 0 or `unlabelledQy` is outside [0, 1].
  */
 export function semiSupervisedObjective(
@@ -295,7 +306,7 @@ export function semiSupervisedObjective(
   const beta = w.beta ?? 1;
   return tf.tidy(() => {
     const parts: SemiSupervisedParts = {};
-    if (batch.labelled) parts.labelled = labelledParts(m, batch.labelled.x, batch.labelled.y, rng, beta);
+    if (batch.labelled) parts.labelled = m.labelledLoss ? { crossEntropy: m.labelledLoss(batch.labelled.x, batch.labelled.y, rng) } : labelledParts(m, batch.labelled.x, batch.labelled.y, rng, beta);
     if (batch.unlabelled) parts.unlabelled = withGradientScale(m.qyVariables as tf.Variable[], u, () => unlabelledPart(m, batch.unlabelled!.x, rng, beta));
     return semiSupervisedLoss(parts, w.alpha);
   });

@@ -86,6 +86,8 @@ export interface EvalRecord {
   trainLoss: number;
   /** Metrics returned by the evaluate callback. */
   metrics: Record<string, number>;
+  /** What the `detail` callback returned at this evaluation (e.g. the per-unit KL of every stochastic layer); absent without one. */
+  detail?: Record<string, unknown>;
   /** Learning rate at the end of the epoch. */
   lr: number;
   /** Seconds of training (not evaluation) so far, summed over resumed segments. */
@@ -134,6 +136,12 @@ export interface TrainerOptions {
   /** Evaluate and checkpoint every this many epochs (the last epoch always). */
   evalEvery?: number;
   evaluate?: (epoch: number) => Promise<Record<string, number>> | Record<string, number>;
+  /**
+   * Called after `evaluate` at each evaluation; what it returns (JSON-serialisable: arrays, not typed
+   * arrays) is kept as the record's `detail`, in the history, the checkpoint and the log. For
+   * numbers that are not single metrics, such as the per-unit KL of every layer (appendix B fig. 4).
+   */
+  detail?: (epoch: number) => Record<string, unknown>;
   /** Where to write checkpoints; none when omitted. */
   checkpointFile?: string;
   /** Extra metadata stored in every checkpoint (e.g. the run config). */
@@ -352,7 +360,8 @@ export class Trainer {
         for (const [k, v] of Object.entries(metrics)) {
           if (!Number.isFinite(v)) throw new TrainingDivergedError(`evaluation metric '${k}' is ${v} after epoch ${this.epochsDone}; the checkpoint of epoch ${this.history.at(-1)?.epoch ?? 0} is kept`, { metric: k, value: v });
         }
-        const rec: EvalRecord = { epoch: this.epochsDone, step: this.steps, trainLoss: lossSum / Math.max(1, lossCount), metrics, lr, trainSeconds: this.trainSeconds, time: new Date().toISOString() };
+        const detail = o.detail?.(this.epochsDone);
+        const rec: EvalRecord = { epoch: this.epochsDone, step: this.steps, trainLoss: lossSum / Math.max(1, lossCount), metrics, ...(detail && Object.keys(detail).length ? { detail } : {}), lr, trainSeconds: this.trainSeconds, time: new Date().toISOString() };
         lossSum = 0;
         lossCount = 0;
         this.history.push(rec);

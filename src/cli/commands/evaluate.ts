@@ -2,19 +2,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { UsageError, engine, intArg, log } from '../common.js';
 import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictTable, scoreTable, tableRows } from '../../experiments/fit.js';
 import { readTable } from '../../node/data.js';
 import type { Table } from '../../io/table.js';
 import { Rng } from '../../engine/rng.js';
-import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels, runClassNames } from '../../experiments/run.js';
+import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels, runActiveUnits, runClassNames, scoresClasses } from '../../experiments/run.js';
 import { classificationOf } from '../../experiments/report.js';
 import { iwLogLikelihood } from '../../eval/loglik.js';
 import { SSL_MODEL_FILE, evaluateSslModel } from '../../experiments/ssl.js';
 import { formatConfusion } from '../../eval/classify.js';
-import { activeUnits } from '../../eval/active-units.js';
-import type { Vae } from '../../models/vae.js';
 
 /** Adds `untapped evaluate DIR`. */
 export function addEvaluateCommand(program: Command): void {
@@ -125,11 +122,8 @@ export function addEvaluateCommand(program: Command): void {
       const elbo = datasetBound(model, test, 1, rng);
       const iw = iwLogLikelihood(importanceModel(model), test.x, test.dim, { k: o.iw, rng, ...(labels ? { labels } : {}) });
       // active units (thesis appendix A fig. 4a) for models that expose per-unit statistics
-      const inst = model.instance;
-      // the model object sees standardised inputs where the run standardises them
-      const seen = () => ('scale' in model ? tf.tidy(() => (model as unknown as { scale(x: tf.Tensor): tf.Tensor }).scale(tf.tensor2d(test.x, [test.n, test.dim])).dataSync() as Float32Array) : test.x);
-      const units = 'klPerUnit' in inst && 'posteriorMeans' in inst ? activeUnits(inst as unknown as Vae, seen(), test.dim, { rng: new Rng(o.seed), ...(labels ? { labels } : {}) }) : null;
-      const cls = model.classify && data.test && data.testLabelled ? classificationOf(model, data.test) : null;
+      const units = runActiveUnits(model, test, new Rng(o.seed));
+      const cls = scoresClasses(model, data) ? classificationOf(model, data.test!) : null;
       const out = {
         dir,
         type: config.model.type,
