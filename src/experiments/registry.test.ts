@@ -10,7 +10,7 @@ await setupEngine();
 
 test('registry: every experiment declares a name, paper, summary, report, and tiny options its schema accepts', () => {
   const names = experimentNames();
-  assert.deepEqual(names, ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'real-nir', 'vae-table', 'pv-monitoring']);
+  assert.deepEqual(names, ['moons-adgm', 'mnist100-m2', 'mnist100-adgm', 'mnist100-sdgm', 'mnist100-m1m2', 'potential-avae', 'mnist-untapped', 'crism', 'libs', 'real-nir', 'vae-table', 'pv-monitoring', 'lvae-table', 'cagem']);
   for (const n of names) {
     const s = getExperiment(n);
     assert.equal(s.name, n);

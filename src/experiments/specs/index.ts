@@ -12,6 +12,7 @@ import { libs } from './libs.js';
 import { realNir } from './real-nir.js';
 import { vaeTable } from './vae-table.js';
 import { pvMonitoring } from './pv-monitoring.js';
+import { cagem, lvaeTable } from './deep-generative.js';
 
 registerExperiment(moonsAdgm);
 registerExperiment(mnist100M2);
@@ -25,5 +26,7 @@ registerExperiment(libs);
 registerExperiment(realNir);
 registerExperiment(vaeTable);
 registerExperiment(pvMonitoring);
+registerExperiment(lvaeTable);
+registerExperiment(cagem);
 
 export { experimentNames, getExperiment, runExperiment, flagName, type AnyExperimentSpec, type ExperimentContext } from '../registry.js';
