@@ -4,7 +4,7 @@
  * `untapped evaluate`, `sample` and `train --resume` accept:
  *
  * - `lvae-table` (thesis `003_…` §5.1.1, appendix B §3.1, fig. 3): the hierarchical VAE without and
- *   with batch norm (BN) and deterministic warm-up (WU), and the LVAE with both, for L = 1 … 5
+ *   with batch norm (BN, on every hidden and μ/σ layer) and deterministic warm-up (WU), and the LVAE with both, for L = 1 … 5
  *   stochastic layers (64-32-16-8-4, MLPs 512-256-128-64-32, leaky ReLU, Adam 10⁻³) at one epoch
  *   budget: train and test L₁ (the ELBO), test L_k (IW log-likelihood) and active units per layer.
  * - `cagem` (§4.3, appendix C, table 4.2): CaGeM-0 with C = 5, 10, 20 clusters and CaGeM-20/50/100
@@ -153,7 +153,7 @@ export function lvaeRowConfig(variant: LvaeVariant, L: number, o: Omit<LvaeTable
   if (!(Number.isInteger(L) && L >= 1 && L <= SIZES.length)) throw new Error(`lvae-table: layers must be 1…${SIZES.length}, got ${L}`);
   const wu = variant.endsWith('-wu');
   return {
-    model: { type: 'lvae', inference: variant.startsWith('lvae') ? 'ladder' : 'bottom-up', latent: SIZES.slice(0, L), hidden: WIDTHS.slice(0, L), activation: 'leaky-relu', batchNorm: variant.includes('-bn') },
+    model: { type: 'lvae', inference: variant.startsWith('lvae') ? 'ladder' : 'bottom-up', latent: SIZES.slice(0, L), hidden: WIDTHS.slice(0, L), activation: 'leaky-relu', batchNorm: variant.includes('-bn'), batchNormHeads: variant.includes('-bn') },
     objective: { ...(wu ? { warmupEpochs: o.warmupEpochs ?? Math.max(1, Math.round(o.budgetEpochs / 2)) } : {}) },
     data: mnistData(o),
     train: { epochs: o.budgetEpochs, batchSize: o.batchSize, lr: 0.001, seed: o.seed, evalEvery: Math.max(1, Math.ceil(o.budgetEpochs / 5)) },

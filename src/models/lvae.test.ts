@@ -104,3 +104,23 @@ test('klPerUnit: the top layer is the analytic KL (against Monte Carlo over 4000
   }
   x.dispose();
 });
+
+test('batchNormHeads: batch norm on the μ/σ layers of every latent Gaussian; training steps use the batch statistics (the gradient reaches γ), evaluation the running averages (the posterior mean of a row does not depend on its batch)', () => {
+  const m = new Lvae(LvaeConfigSchema.parse({ type: 'lvae', latent: [4, 2], hidden: [8, 6], depth: 1, activation: 'tanh', batchNorm: true, batchNormHeads: true, inputDim: D }), new Rng(8));
+  const heads = m.params.names().filter((n) => /\.z\.bn\.gamma$/.test(n));
+  assert.deepEqual(heads.sort(), ['p1.z.bn.gamma', 'q1.z.bn.gamma', 'q2.z.bn.gamma']);
+  const x = tf.tidy(() => tf.slice(xBin, [0, 0], [6, D]));
+  const vars = m.params.entries().filter(([n]) => heads.includes(n));
+  const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(bound(m.terms(x, 1, new Rng(1)), { kind: 'elbo' }))) as tf.Scalar, vars.map(([, v]) => v));
+  for (const [n, v] of vars) assert.ok(take(grads[v.name]).some((g) => g !== 0), `${n}: no gradient`);
+  tf.dispose([value, ...Object.values(grads)]);
+  const alone = take(m.posteriorMeans(tf.slice(x, [0, 0], [1, D]))[1]);
+  const inBatch = take(m.posteriorMeans(x)[1]).slice(0, 2);
+  assertClose(alone, inBatch, { atol: 1e-6 });
+  // without it the heads have no batch norm (older runs load unchanged)
+  const plain = new Lvae(LvaeConfigSchema.parse({ type: 'lvae', latent: [4, 2], hidden: [8, 6], batchNorm: true, inputDim: D }), new Rng(8));
+  assert.equal(plain.params.names().filter((n) => n.includes('.z.bn')).length, 0);
+  plain.dispose();
+  x.dispose();
+  m.dispose();
+});

@@ -17,8 +17,9 @@
  * every source, every command and save/load come from the run pipeline (registered in
  * `models/registry.ts` with one line).
  *
- * Batch norm (`batchNorm`) normalises the hidden layers of every MLP; the paper also normalises the
- * μ/σ layers, which this implementation does not (the heads stay affine).
+ * Batch norm: `batchNorm` normalises the hidden layers of every MLP, `batchNormHeads` also the μ/σ
+ * layers of every latent Gaussian (the paper normalises every layer: set both). p(x | z₁)'s head
+ * stays affine.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -46,6 +47,8 @@ export const LvaeConfigSchema = z
     likelihood: z.enum(['bernoulli', 'gaussian']).default('bernoulli'),
     /** Batch norm on the hidden layers of every MLP (training steps: batch statistics). */
     batchNorm: z.boolean().default(false),
+    /** Batch norm also on the μ/σ layers of every Gaussian (appendix B: "on every layer"); off by default, so that older runs load unchanged. */
+    batchNormHeads: z.boolean().default(false),
     minScale: z.number().min(0).default(DEFAULT_MIN_SCALE),
     inputDim: z.number().int().min(1).optional(),
   })
@@ -84,7 +87,8 @@ export class Lvae {
   constructor(config: LvaeConfig, rng: Rng) {
     if (config.inputDim === undefined) throw new Error('lvae: config.inputDim is required (it is filled in from the data)');
     this.config = { ...config, inputDim: config.inputDim };
-    const { inputDim: D, latent, hidden, depth, activation: act, batchNorm, minScale } = this.config;
+    const { inputDim: D, latent, hidden, depth, activation: act, batchNorm, batchNormHeads, minScale } = this.config;
+    const hbn = { batchNorm: batchNormHeads };
     const L = latent.length;
     const ps = this.params;
     const bn = { batchNorm };
@@ -94,12 +98,12 @@ export class Lvae {
       const inDim = i === 0 ? D : this.config.inference === 'ladder' ? hidden[i - 1] : latent[i - 1];
       const net = new Mlp(ps, `q${i + 1}`, inDim, widths(hidden[i]), rng, act, bn);
       this.upNets.push(net);
-      this.upHeads.push(new GaussianHead(ps, `q${i + 1}.z`, net.outDim, latent[i], rng, minScale));
+      this.upHeads.push(new GaussianHead(ps, `q${i + 1}.z`, net.outDim, latent[i], rng, minScale, hbn));
     }
     for (let i = 0; i < L - 1; i++) {
       const net = new Mlp(ps, `p${i + 1}`, latent[i + 1], widths(hidden[i]), rng, act, bn);
       this.downNets.push(net);
-      this.downHeads.push(new GaussianHead(ps, `p${i + 1}.z`, net.outDim, latent[i], rng, minScale));
+      this.downHeads.push(new GaussianHead(ps, `p${i + 1}.z`, net.outDim, latent[i], rng, minScale, hbn));
     }
     this.pxNet = new Mlp(ps, 'px', latent[0], widths(hidden[0]), rng, act, bn);
     this.pxHead = this.config.likelihood === 'bernoulli' ? new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng) : new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale);

@@ -9,25 +9,34 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
 import { Dense, type Mlp } from './layers.js';
 import type { ParamStore } from './params.js';
+import { BatchNorm } from './conv.js';
 import { Normal } from '../dists/normal.js';
 import { Bernoulli } from '../dists/bernoulli.js';
 
 /** Default lower bound on a Gaussian head's standard deviation. */
 export const DEFAULT_MIN_SCALE = 1e-4;
 
-/** Features → diagonal Normal(μ, σ) over `dim` variables, one matrix product for both μ and σ. */
+/**
+ * Features → diagonal Normal(μ, σ) over `dim` variables, one matrix product for both μ and σ. With
+ * `batchNorm`, the 2·dim linear outputs (μ and σ's pre-activation) are batch-normalised before σ's
+ * softplus — the LVAE's batch norm on the μ/σ layers (thesis `003_…` appendix B §3) — with batch
+ * statistics while tfjs records gradients (training steps), the running averages otherwise.
+ */
 export class GaussianHead {
   private readonly dense: Dense;
+  private readonly norm?: BatchNorm;
 
-  constructor(store: ParamStore, name: string, inDim: number, readonly dim: number, rng: Rng, readonly minScale = DEFAULT_MIN_SCALE) {
+  constructor(store: ParamStore, name: string, inDim: number, readonly dim: number, rng: Rng, readonly minScale = DEFAULT_MIN_SCALE, opts: { batchNorm?: boolean } = {}) {
     if (!(minScale >= 0)) throw new Error(`GaussianHead '${name}': minScale must be ≥ 0, got ${minScale}`);
     this.dense = new Dense(store, name, inDim, 2 * dim, rng, 'linear');
+    if (opts.batchNorm) this.norm = new BatchNorm(store, `${name}.bn`, 2 * dim);
   }
 
   /** Distribution parameters for features h [..., inDim]: loc and scale, each [..., dim]. */
   params(h: tf.Tensor): { loc: tf.Tensor; scale: tf.Tensor } {
     return tf.tidy(() => {
-      const out = this.dense.apply(h);
+      const lin = this.dense.apply(h);
+      const out = this.norm ? this.norm.apply(lin, tf.engine().isTapeOn()) : lin;
       const [loc, raw] = tf.split(out, 2, -1);
       const scale = this.minScale > 0 ? tf.add(tf.softplus(raw), this.minScale) : tf.softplus(raw);
       return { loc, scale };
