@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { assertClose, assertNoLeak, finiteDifference, gradientsByName, setupEngine, take } from '../testing/helpers.js';
+import { assertClose, assertNoLeak, finiteDifference, repeatedMean, gradientsByName, setupEngine, take } from '../testing/helpers.js';
 import { Rng } from '../engine/rng.js';
 import { Normal } from '../dists/normal.js';
 import { Categorical, oneHot } from '../dists/categorical.js';
@@ -76,18 +76,7 @@ test('CaGeM: IWAE(k) ≥ ELBO on average and grows with k, for log p(x) and log 
   const fam = modelFamily('cagem');
   assert.equal(fam.labelledOptional, true);
   const reps = 40;
-  const mean = (f: (r: Rng) => tf.Tensor) => {
-    const rng = new Rng(11);
-    let s = 0;
-    let ss = 0;
-    for (let i = 0; i < reps; i++) {
-      const v = take(tf.tidy(() => tf.mean(f(rng))))[0];
-      s += v;
-      ss += v * v;
-    }
-    const mu = s / reps;
-    return { mu, se: Math.sqrt(Math.max(0, ss / reps - mu * mu) / reps) };
-  };
+  const mean = (f: (r: Rng) => tf.Tensor) => repeatedMean(f, reps, 11);
   const tol = (a: { se: number }, b: { se: number }) => 3 * Math.sqrt(a.se ** 2 + b.se ** 2);
   for (const observed of [false, true]) {
     const yy = observed ? y : undefined;

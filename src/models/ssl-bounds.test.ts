@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { assertClose, assertNoLeak, finiteDifference, setupEngine, take } from '../testing/helpers.js';
+import { assertClose, assertNoLeak, finiteDifference, repeatedMean, setupEngine, take } from '../testing/helpers.js';
 import { Rng } from '../engine/rng.js';
 import { iwaeFromLogWeights } from '../objectives/bounds.js';
 import { Normal } from '../dists/normal.js';
@@ -74,18 +74,7 @@ for (const [type, extra] of VARIANTS) {
   test(`${label(type, extra)}: IWAE(k) ≥ ELBO on average and increases with k (labelled and unlabelled)`, () => {
     const m = model(type, extra, 3);
     const reps = 40;
-    const mean = (f: (r: Rng) => tf.Tensor) => {
-      const rng = new Rng(11);
-      let s = 0;
-      let ss = 0;
-      for (let i = 0; i < reps; i++) {
-        const v = take(tf.tidy(() => tf.mean(f(rng))))[0];
-        s += v;
-        ss += v * v;
-      }
-      const mu = s / reps;
-      return { mu, se: Math.sqrt(Math.max(0, ss / reps - mu * mu) / reps) };
-    };
+    const mean = (f: (r: Rng) => tf.Tensor) => repeatedMean(f, reps, 11);
     for (const observed of [true, false]) {
       const yy = observed ? y : undefined;
       const elbo = mean((r) => (observed ? m.labelled(x, y, r).bound : m.unlabelled(x, r)));

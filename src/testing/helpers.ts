@@ -102,3 +102,22 @@ export function linearMixing(n: number, seed: number, s: MixingShape): { x: numb
   }
   return { x, y, E };
 }
+
+/**
+ * The mean over `reps` repetitions of the batch mean of `f(rng)` (one seeded `rng` drawn on in turn)
+ * and its standard error: for comparing Monte Carlo bounds (ELBO ≤ IWAE(k) ≤ IWAE(k′)) with a noise
+ * allowance.
+ */
+export function repeatedMean(f: (rng: Rng) => tf.Tensor, reps: number, seed: number): { mu: number; se: number } {
+  const rng = new Rng(seed);
+  let s = 0;
+  let ss = 0;
+  for (let i = 0; i < reps; i++) {
+    const v = take(tf.tidy(() => tf.mean(f(rng))))[0];
+    s += v;
+    ss += v * v;
+  }
+  const mu = s / reps;
+  return { mu, se: Math.sqrt(Math.max(0, ss / reps - mu * mu) / reps) };
+}
+
