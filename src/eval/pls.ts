@@ -12,6 +12,8 @@
  * computed exactly as in the deflation, as in scikit-learn's `PLSRegression`.
  */
 import { PLS } from 'ml-pls';
+import { gather } from '../data/batches.js';
+import { foldRows } from './regression.js';
 
 /** Options of {@link fitPls}. */
 export interface PlsOptions {
@@ -206,4 +208,51 @@ export function fitPls(x: Float32Array, n: number, d: number, y: Float32Array, k
       return simplex ? toSimplex(out, m, k, out) : out;
     },
   };
+}
+
+/** What {@link crossValidatePls} returns. */
+export interface PlsCrossValidation {
+  /** RMSECV (mean over the k targets) for 1, 2, … components: index a − 1. */
+  rmsecv: number[];
+  /** Components with the lowest RMSECV (the fewest on a tie). */
+  components: number;
+  /** Out-of-fold predictions at `components`, n × k row-major. */
+  predictions: Float32Array;
+}
+
+/**
+ * K-fold cross-validation of PLS2 over 1 … `maxComponents` components: for each fold (`fold[i]`, the
+ * fold of row i, e.g. from `eval/regression.ts` `groupFolds`) the model is fitted on the other
+ * folds' rows only — its centring (and scaling) included, so nothing of the held-out rows leaks into
+ * it — and predicts the fold's rows. The number of components is capped per fold at min(d, n_train − 1).
+ * @throws Error when the sizes disagree or a fold is empty.
+ */
+export function crossValidatePls(x: Float32Array, y: Float32Array, n: number, d: number, k: number, fold: ArrayLike<number>, maxComponents = 10, opts: { scale?: boolean } = {}): PlsCrossValidation {
+  if (fold.length !== n) throw new Error(`crossValidatePls: ${fold.length} fold indices for ${n} rows`);
+  const folds = Math.max(...Array.from(fold)) + 1;
+  const parts = Array.from({ length: folds }, (_, f) => {
+    const p = foldRows(fold, f);
+    if (!p.test.length) throw new Error(`crossValidatePls: fold ${f} has no rows`);
+    return p;
+  });
+  const cap = Math.min(maxComponents, ...parts.map((p) => Math.min(d, p.train.length - 1)));
+  if (cap < 1) throw new Error('crossValidatePls: too few rows per fold for one component');
+  const preds = Array.from({ length: cap }, () => new Float32Array(n * k));
+  for (const { test, train } of parts) {
+    const xt = gather(x, d, train);
+    const yt = gather(y, k, train);
+    const xv = gather(x, d, test);
+    for (let a = 1; a <= cap; a++) {
+      const p = fitPls(xt, train.length, d, yt, k, { components: a, ...(opts.scale ? { scale: true } : {}) }).predict(xv, test.length);
+      test.forEach((i, r) => preds[a - 1].set(p.subarray(r * k, (r + 1) * k), i * k));
+    }
+  }
+  const rmsecv = preds.map((p) => {
+    let s = 0;
+    for (let i = 0; i < n * k; i++) s += (p[i] - y[i]) ** 2;
+    return Math.sqrt(s / (n * k));
+  });
+  let best = 0;
+  for (let a = 1; a < cap; a++) if (rmsecv[a] < rmsecv[best] - 1e-12) best = a;
+  return { rmsecv, components: best + 1, predictions: preds[best] };
 }
