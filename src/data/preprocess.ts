@@ -162,13 +162,19 @@ function channelMeans(x: Float64Array, n: number, D: number): number[] {
   return m.map((v) => v / n);
 }
 
+/** How a row is named in errors: by default `row i` (0-based); a caller may name file and line. */
+export interface RowNaming {
+  /** The name of row i (0-based) in error messages, e.g. `x.csv: line 5 (id 's3')`. */
+  rowName?: (i: number) => string;
+}
+
 /** Applies one fitted step to n rows in place (Float64 working copy); `what` names the caller for errors. */
-function applyStep(step: FittedStep, x: Float64Array, n: number, D: number, what: string): void {
+function applyStep(step: FittedStep, x: Float64Array, n: number, D: number, what: string, name: (i: number) => string): void {
   switch (step.kind) {
     case 'snv':
       for (let i = 0; i < n; i++) {
         const { mean, sd } = rowMoments(x, i * D, D);
-        if (!(sd > 0)) throw new Error(`${what}: snv: row ${i} is constant (sd 0), so it has no shape to normalise`);
+        if (!(sd > 0)) throw new Error(`${what}: snv: ${name(i)} is constant (sd 0), so it has no shape to normalise`);
         for (let j = 0; j < D; j++) x[i * D + j] = (x[i * D + j] - mean) / sd;
       }
       return;
@@ -188,7 +194,7 @@ function applyStep(step: FittedStep, x: Float64Array, n: number, D: number, what
         for (let j = 0; j < D; j++) xr += (x[o + j] - xm) * (r[j] - rm);
         const b = xr / rr;
         const a = xm - b * rm;
-        if (!(b > 0)) throw new Error(`${what}: msc: row ${i} is not a positive multiple of the reference spectrum (least-squares slope b = ${b.toPrecision(3)}), so it cannot be corrected by (x − a) / b`);
+        if (!(b > 0)) throw new Error(`${what}: msc: ${name(i)} is not a positive multiple of the reference spectrum (least-squares slope b = ${b.toPrecision(3)}), so it cannot be corrected by (x − a) / b`);
         for (let j = 0; j < D; j++) x[o + j] = (x[o + j] - a) / b;
       }
       return;
@@ -246,29 +252,31 @@ function fitStep(step: PreprocessStep, x: Float64Array, n: number, D: number): F
  * @param spec a spec string (see {@link parsePreprocessSpec}) or parsed steps.
  * @param rows the n training rows, row-major, n × D (any units; the output is in the units each step gives).
  * @param D channels per row.
+ * @param opts.rowName names a row in errors (default `row i`, 0-based).
  * @returns a plain-JSON {@link FittedPreprocessing}.
  * @throws PreprocessSpecError for a bad spec; Error when there are no rows, D does not divide the
  *   rows, a value is not finite (naming row and column), the SG window is wider than D, a row is
  *   constant under SNV or not a positive multiple of the reference under MSC (naming the row),
  *   or autoscale has fewer than 2 rows.
  */
-export function fitPreprocessing(spec: string | readonly PreprocessStep[], rows: Float32Array | Float64Array, D: number): FittedPreprocessing {
+export function fitPreprocessing(spec: string | readonly PreprocessStep[], rows: Float32Array | Float64Array, D: number, opts: RowNaming = {}): FittedPreprocessing {
   const steps = typeof spec === 'string' ? parsePreprocessSpec(spec) : [...spec];
   const n = checkRows(rows, D, 'fitPreprocessing');
   if (n === 0) throw new Error('fitPreprocessing: no training rows');
-  checkFinite(rows, D, 'fitPreprocessing');
+  const name = opts.rowName ?? ((i: number) => `row ${i}`);
+  checkFinite(rows, D, 'fitPreprocessing', name);
   const x = Float64Array.from(rows);
   const fitted: FittedStep[] = [];
   for (const s of steps) {
     const f = fitStep(s, x, n, D);
-    applyStep(f, x, n, D, `fitPreprocessing (training rows, step '${formatPreprocessSpec([s])}')`);
+    applyStep(f, x, n, D, `fitPreprocessing (training rows, step '${formatPreprocessSpec([s])}')`, name);
     fitted.push(f);
   }
   return { kind: 'untapped-preprocessing', version: 1, spec: formatPreprocessSpec(steps), width: D, rows: n, steps: fitted };
 }
 
-function checkFinite(rows: ArrayLike<number>, D: number, what: string): void {
-  for (let k = 0; k < rows.length; k++) if (!Number.isFinite(rows[k])) throw new Error(`${what}: row ${Math.floor(k / D)}, column ${k % D} is ${rows[k]}`);
+function checkFinite(rows: ArrayLike<number>, D: number, what: string, name: (i: number) => string): void {
+  for (let k = 0; k < rows.length; k++) if (!Number.isFinite(rows[k])) throw new Error(`${what}: ${name(Math.floor(k / D))}, column ${k % D} is ${rows[k]}`);
 }
 
 function checkWidth(f: FittedPreprocessing, D: number, what: string): void {
@@ -278,16 +286,18 @@ function checkWidth(f: FittedPreprocessing, D: number, what: string): void {
 /**
  * Applies a fitted chain to rows (any rows: training, validation, new).
  * @param rows n × D row-major.
+ * @param opts.rowName names a row in errors (default `row i`, 0-based).
  * @returns new rows, n × D (the width does not change).
  * @throws Error when D differs from the fitted width, a value is not finite, a row is constant
  *   (SNV) or not a positive multiple of the MSC reference — naming the row (0-based).
  */
-export function applyPreprocessing(f: FittedPreprocessing, rows: Float32Array | Float64Array, D: number): Float32Array {
+export function applyPreprocessing(f: FittedPreprocessing, rows: Float32Array | Float64Array, D: number, opts: RowNaming = {}): Float32Array {
   checkWidth(f, D, 'applyPreprocessing');
   const n = checkRows(rows, D, 'applyPreprocessing');
-  checkFinite(rows, D, 'applyPreprocessing');
+  const name = opts.rowName ?? ((i: number) => `row ${i}`);
+  checkFinite(rows, D, 'applyPreprocessing', name);
   const x = Float64Array.from(rows);
-  for (const s of f.steps) applyStep(s, x, n, D, 'applyPreprocessing');
+  for (const s of f.steps) applyStep(s, x, n, D, `preprocessing '${f.spec}'`, name);
   return Float32Array.from(x);
 }
 
