@@ -33,6 +33,12 @@ test('untapped fit --preprocess: bad specs name the token; predict applies SNV (
     r = fit('--preprocess', 'center', '--center', '--out', path.join(d, 'bad'));
     assert.equal(r.code, 2);
     assert.match(r.err, /the chain already centres its rows; drop --center/);
+    // a train config of type untapped takes the same spec, checked with the config
+    const cfg = path.join(d, 'run.json');
+    fs.writeFileSync(cfg, JSON.stringify({ model: { type: 'untapped' }, sources: { labelled: { x: 'x.csv', y: 'y.csv' } }, train: { epochs: 1, preprocess: 'snv,smooth' } }));
+    r = cli(['train', '--config', cfg, '--out', path.join(d, 'bad')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /train\.preprocess: preprocessing spec 'snv,smooth': step 2 \('smooth'\) is not a step/);
     assert.ok(!fs.existsSync(path.join(d, 'bad')) && !fs.existsSync(path.join(d, 'bad.partial')));
 
     const out = path.join(d, 'm');

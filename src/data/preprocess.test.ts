@@ -62,6 +62,8 @@ test('msc: a row a + b·reference comes back as the reference (Geladi et al. 198
   for (let i = 0; i < 3; i++) assertClose(row(out, i, 5), ref, { atol: 1e-5, msg: `row ${i}` });
   // a row falling where the reference rises is not a positive multiple of it: an error naming the row
   assert.throws(() => applyPreprocessing(f, flat([ref, ref.map((v) => 20 - v)]), 5), /msc: row 1 is not a positive multiple of the reference spectrum \(least-squares slope b = -1\.00\)/);
+  // a caller names the rows (here as lines of a file with a header)
+  assert.throws(() => applyPreprocessing(f, flat([ref, ref.map((v) => 20 - v)]), 5, { rowName: (i) => `x.csv: line ${i + 2}` }), /preprocessing 'msc': msc: x\.csv: line 3 is not a positive multiple/);
 });
 
 /** The filter output for a unit impulse at channel p of a row of D channels. */
