@@ -10,3 +10,4 @@ export * from './spectra.js';
 export * from './libs.js';
 export * from './unfeatured.js';
 export * from './sources.js';
+export * from './preprocess.js';

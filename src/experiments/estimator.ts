@@ -19,6 +19,8 @@ import type { ProgressOptions } from '../train/progress.js';
 import { warmupBeta } from '../objectives/schedules.js';
 import { labelWeight } from '../objectives/weights.js';
 import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
+import { concatArrays } from '../data/dataset.js';
+import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, parsePreprocessSpec, undoPreprocessing, type FittedPreprocessing, type RowNaming } from '../data/preprocess.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -71,6 +73,13 @@ export interface FitOptions {
    * `score` subtract it and `generate` adds it back. Default false.
    */
   center?: boolean;
+  /**
+   * A preprocessing chain (`data/preprocess.ts`; e.g. `'snv,sg:11:2:1,autoscale'`) fitted on the
+   * labelled and unlabelled x of this fit, kept with the model ({@link UntappedEstimator.preprocessing})
+   * and applied to every x the model reads; `generate` undoes its invertible end. With `center`, the
+   * mean is taken of the preprocessed rows. Default: none.
+   */
+  preprocess?: string;
 }
 
 /**
@@ -133,6 +142,11 @@ export class UntappedEstimator {
   readonly model: Semi2Dgm;
   /** The mean input subtracted from every x (`center` in {@link FitOptions}); null when none. */
   xMean: Float32Array | null = null;
+  /**
+   * The fitted preprocessing chain applied to every x before {@link xMean} is subtracted
+   * (`preprocess` in {@link FitOptions}; `data/preprocess.ts`); null when none.
+   */
+  preprocessing: FittedPreprocessing | null = null;
   /** The outcome of the last {@link fit}: epochs, why it stopped, the best evaluation with `select`. */
   lastRun: TrainResult | null = null;
 
@@ -143,6 +157,26 @@ export class UntappedEstimator {
    */
   constructor(config: Partial<Semi2Config> & { inputDim: number }, seed = 0) {
     this.model = new Semi2Dgm(Semi2ConfigSchema.parse({ type: 'untapped', ...config }), new Rng(seed).fork('init'));
+  }
+
+  /**
+   * Rows as the networks see them: preprocessed ({@link preprocessing}), then minus {@link xMean};
+   * `rowName` names a row in preprocessing errors.
+   */
+  prepared(m: { data: Float32Array; n: number; width: number }, opts: RowNaming = {}): { data: Float32Array; n: number; width: number } {
+    const f = this.preprocessing;
+    return this.centred(f ? { ...m, data: applyPreprocessing(f, m.data, m.width, opts) } : m);
+  }
+
+  /**
+   * Says where {@link generate}'s rows live: null when in the input space (the preprocessing, if
+   * any, undone), else a sentence naming the steps that remain applied and why.
+   */
+  generatedSpace(): string | null {
+    const f = this.preprocessing;
+    if (!f) return null;
+    const u = undoPreprocessing(f, new Float32Array(f.width), f.width);
+    return u.remaining.length ? `generated rows are in the preprocessed space of '${formatPreprocessSpec(u.remaining)}', not in the input space: ${u.reason}` : null;
   }
 
   /** A copy of the rows of `m` minus {@link xMean} (or `m` itself when not centring). */
@@ -167,14 +201,27 @@ export class UntappedEstimator {
     const bs = opts.batchSize ?? 100;
     const sources: DataSource[] = [];
     // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows
-    const rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', this.D) : undefined;
-    const rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', this.D) : undefined;
+    let rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', this.D) : undefined;
+    let rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', this.D) : undefined;
+    this.preprocessing = null;
+    if (opts.preprocess !== undefined && parsePreprocessSpec(opts.preprocess).length > 0) {
+      // fitted on the training inputs (labelled, then unlabelled rows); from here on the rows are as the chain leaves them
+      const nL = rawL?.n ?? 0;
+      const name = { rowName: (i: number) => (i < nL ? `labelled x row ${i}` : `unlabelled x row ${i - nL}`) };
+      const parts = [rawL, rawU].filter((p) => p !== undefined);
+      if (parts.length) {
+        const f = fitPreprocessing(opts.preprocess, concatArrays(parts.map((p) => p.data)), this.D, name);
+        this.preprocessing = f;
+        if (rawL) rawL = { ...rawL, data: applyPreprocessing(f, rawL.data, this.D, name) };
+        if (rawU) rawU = { ...rawU, data: applyPreprocessing(f, rawU.data, this.D, { rowName: (i) => `unlabelled x row ${i}` }) };
+      }
+    }
     if (this.model.config.likelihood === 'bernoulli') {
       // a Bernoulli p(x | y, z) is a density only on [0, 1]; outside it the bound is meaningless (and can be positive)
       for (const [what, r] of [['labelled x', rawL], ['unlabelled x', rawU]] as const) {
         if (!r) continue;
         const i = r.data.findIndex((v) => !(v >= 0 && v <= 1));
-        if (i >= 0) throw new Error(`${what}: row ${Math.floor(i / r.width)}, column ${i % r.width} is ${r.data[i]}: the Bernoulli likelihood needs inputs in [0, 1]; scale the data or use likelihood 'gaussian'`);
+        if (i >= 0) throw new Error(`${what}: row ${Math.floor(i / r.width)}, column ${i % r.width} is ${r.data[i]}${this.preprocessing ? ` after the preprocessing '${this.preprocessing.spec}'` : ''}: the Bernoulli likelihood needs inputs in [0, 1]; scale the data or use likelihood 'gaussian'`);
       }
     }
     if (opts.center) {
@@ -285,11 +332,12 @@ export class UntappedEstimator {
   }
 
   /**
-   * Predicted labels for x: the mean ȳ [n, K] and, when `samples` > 0, draws [samples, n, K]. A
-   * deterministic model (`variational: false`) has no posterior spread: its draws all equal ȳ.
+   * Predicted labels for x: the mean ȳ [n, K] and, when `samples` > 0, draws [samples, n, K];
+   * `rowName` names a row in preprocessing errors. A deterministic model (`variational: false`) has
+   * no posterior spread: its draws all equal ȳ.
    */
-  predict(x: Rows, opts: { samples?: number; seed?: number } = {}): { mean: number[][]; samples?: number[][][] } {
-    const X = this.centred(toMatrix(x, 'x', this.D));
+  predict(x: Rows, opts: { samples?: number; seed?: number } & RowNaming = {}): { mean: number[][]; samples?: number[][][] } {
+    const X = this.prepared(toMatrix(x, 'x', this.D), opts.rowName ? { rowName: opts.rowName } : {});
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
       const mean = this.model.predict(xt).arraySync() as number[][];
@@ -300,7 +348,12 @@ export class UntappedEstimator {
     });
   }
 
-  /** Generated inputs (means of p(x | y, z)) for labels y; z defaults to the centre of p(z) (the box's middle, or 0). */
+  /**
+   * Generated inputs (means of p(x | y, z)) for labels y; z defaults to the centre of p(z) (the box's
+   * middle, or 0). With {@link preprocessing}, its invertible end (centre, autoscale) is undone; rows
+   * of a chain with SNV, MSC or Savitzky–Golay stay in the space those steps leave
+   * ({@link generatedSpace} says which).
+   */
   generate(y: Rows, z?: Rows): number[][] {
     const Y = toMatrix(y, 'y', this.K);
     const d = this.model.config.latent;
@@ -310,13 +363,16 @@ export class UntappedEstimator {
     return tf.tidy(() => {
       let g = this.model.generate(tf.tensor2d(Y.data, [Y.n, this.K]), tf.tensor2d(Z.data, [Z.n, d]));
       if (mu) g = tf.add(g, tf.tensor1d(mu));
-      return g.arraySync() as number[][];
+      const f = this.preprocessing;
+      if (!f) return g.arraySync() as number[][];
+      const back = undoPreprocessing(f, g.dataSync() as Float32Array, this.D).rows;
+      return Array.from({ length: Y.n }, (_, i) => Array.from(back.subarray(i * this.D, (i + 1) * this.D)));
     });
   }
 
   /** Nuisances of x: the median of q(z | x, y) with y = ȳ (or the given labels), [n, d]. */
   encode(x: Rows, y?: Rows): number[][] {
-    const X = this.centred(toMatrix(x, 'x', this.D));
+    const X = this.prepared(toMatrix(x, 'x', this.D));
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
       const yt = y ? tf.tensor2d(toMatrix(y, 'y', this.K).data, [X.n, this.K]) : this.model.predict(xt);
@@ -337,12 +393,12 @@ export class UntappedEstimator {
       tf.tidy(() => {
         const mean = (t: tf.Tensor) => -tf.mean(t).dataSync()[0];
         if (data.labelled) {
-          const X = this.centred(toMatrix(data.labelled.x, 'labelled x', this.D));
+          const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.D));
           const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
           out.labelled = mean(this.model.lossY(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K])));
         }
         if (data.unlabelled) {
-          const X = this.centred(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
+          const X = this.prepared(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
           out.unlabelled = mean(this.model.reconstructionX(tf.tensor2d(X.data, [X.n, this.D])));
         }
         if (data.unfeatured) {
@@ -354,12 +410,12 @@ export class UntappedEstimator {
     }
     tf.tidy(() => {
       if (data.labelled) {
-        const X = this.centred(toMatrix(data.labelled.x, 'labelled x', this.D));
+        const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.D));
         const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
         out.labelled = tf.mean(this.model.boundLabelledForward(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K]), rng)).dataSync()[0];
       }
       if (data.unlabelled) {
-        const X = this.centred(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
+        const X = this.prepared(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
         out.unlabelled = tf.mean(this.model.boundUnlabelled(tf.tensor2d(X.data, [X.n, this.D]), rng)).dataSync()[0];
       }
       if (data.unfeatured) {
@@ -372,7 +428,8 @@ export class UntappedEstimator {
 
   /**
    * Writes weights and configuration atomically: a `.utp` file of kind `untapped-estimator` whose
-   * header `meta` holds `config`, `xMean` (when centring) and `qyProjection` (when q(y | x) reads
+   * header `meta` holds `config`, `xMean` (when centring), `preprocessing` (the fitted chain, plain
+   * JSON, when there is one) and `qyProjection` (when q(y | x) reads
    * components: `mean`, length D, and `map`, D × k row-major), and whose tensors are the weights.
    */
   save(file: string): void {
@@ -380,7 +437,7 @@ export class UntappedEstimator {
     if (this.model.config.qyComponents > 0 && !proj) throw new Error(`save: q(y | x)'s input map is not fitted yet (fit the estimator first)`);
     writeUtp(file, {
       kind: 'untapped-estimator',
-      meta: { config: this.model.config, ...(this.xMean ? { xMean: Array.from(this.xMean) } : {}), ...(proj ? { qyProjection: { mean: Array.from(proj.mean), map: Array.from(proj.P) } } : {}) },
+      meta: { config: this.model.config, ...(this.xMean ? { xMean: Array.from(this.xMean) } : {}), ...(this.preprocessing ? { preprocessing: this.preprocessing } : {}), ...(proj ? { qyProjection: { mean: Array.from(proj.mean), map: Array.from(proj.P) } } : {}) },
       tensors: this.model.params.snapshot(),
     });
   }
@@ -389,7 +446,7 @@ export class UntappedEstimator {
   static load(file: string): UntappedEstimator {
     const c = readUtp(file);
     if (c.kind !== 'untapped-estimator') throw new Error(`${file}: holds a '${c.kind}', not an untapped estimator`);
-    const meta = c.meta as { config: Semi2Config & { inputDim: number }; xMean?: number[]; qyProjection?: { mean: number[]; map: number[] } };
+    const meta = c.meta as { config: Semi2Config & { inputDim: number }; xMean?: number[]; preprocessing?: unknown; qyProjection?: { mean: number[]; map: number[] } };
     // files written before q(y | x) could read a projection have no qyComponents: x itself
     const est = new UntappedEstimator(meta.config);
     if (est.model.config.qyComponents > 0) {
@@ -404,6 +461,7 @@ export class UntappedEstimator {
       if (meta.xMean.length !== meta.config.inputDim) throw new Error(`${file}: xMean has ${meta.xMean.length} values for ${meta.config.inputDim} inputs`);
       est.xMean = Float32Array.from(meta.xMean);
     }
+    if (meta.preprocessing !== undefined) est.preprocessing = checkFittedPreprocessing(meta.preprocessing, meta.config.inputDim, file);
     est.model.params.load(c.tensors, file);
     return est;
   }

@@ -56,6 +56,7 @@ import { resampledLabels } from '../data/unfeatured.js';
 import { compositionKl } from '../eval/composition.js';
 import { configDiff } from './run.js';
 import { defaultWeights, toMatrix, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
+import { formatPreprocessSpec, parsePreprocessSpec } from '../data/preprocess.js';
 
 /**
  * What `fit` uses for unfeatured labels when none are given: 500 labels resampled from the labelled
@@ -100,6 +101,12 @@ export interface FitFilesOptions {
   m2?: boolean;
   /** Subtract the mean input before training (kept with the model; see `FitOptions.center`). */
   center?: boolean;
+  /**
+   * Preprocessing chain (`data/preprocess.ts`), e.g. `snv,sg:11:2:1,center`: fitted on the training
+   * rows (labelled and unlabelled, never validation rows), saved in `model.utp`, applied in
+   * `predict`, `evaluate` and `score`, undone by `generate` where invertible. See {@link preprocessOption}.
+   */
+  preprocess?: string;
   /** Held-out labelled inputs (same channels as `x`) for validation and calibration; with `validationY`. */
   validationX?: string;
   /** Labels of the rows of `validationX` (same layout as `y`). */
@@ -471,8 +478,24 @@ export function fitRunConfig(o: FitFilesOptions, inputs: FitInfo['inputs']): Rec
       intervalLevel: o.intervalLevel,
       intervalMethod: o.intervalMethod,
       center: o.center || undefined,
+      preprocess: preprocessOption(o) ?? undefined,
     }),
   };
+}
+
+/**
+ * The canonical preprocessing spec of a fit (`sg:W:P:d` written out), or null for none. `center`
+ * is kept as it was before chains existed (the estimator's input mean, taken after the chain), so
+ * `center: true` equals a chain ending in `center`; given with a chain that already centres, it is
+ * refused as redundant.
+ * @throws PreprocessSpecError naming the bad token; Error for `center` with a chain holding
+ *   `center` or `autoscale`.
+ */
+export function preprocessOption(o: { preprocess?: string; center?: boolean }): string | null {
+  if (o.preprocess === undefined) return null;
+  const steps = parsePreprocessSpec(o.preprocess);
+  if (o.center && steps.some((s) => s.kind === 'center' || s.kind === 'autoscale')) throw new Error(`--center and --preprocess '${o.preprocess}': the chain already centres its rows; drop --center`);
+  return steps.length ? formatPreprocessSpec(steps) : null;
 }
 
 /** The model settings of a fit with the schema's defaults filled in (those set elsewhere — labels, classes, latent, hidden — left out). */
@@ -628,6 +651,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   if (o.minEpochs !== undefined && (!Number.isInteger(o.minEpochs) || o.minEpochs < 0)) throw new Error(`--min-epochs must be a non-negative integer, got ${o.minEpochs}`);
   if (o.minEpochs !== undefined && !hasValidation) throw new Error('--min-epochs delays the early stop by validation score: give validation rows (--validation-fraction, or --validation-x and --validation-y)');
   const minEpochs = hasValidation ? (o.minEpochs ?? Math.max(Math.round(0.25 * epochs), Math.ceil(o.alphaRWarmup ?? 0))) : 0;
+  const preprocess = preprocessOption(o);
 
   // the split: validation rows held out of the labelled source
   const labX = toMatrix(data.labelled.x, 'labelled x', D);
@@ -679,6 +703,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     model: resolvedModelOptions(o.model ?? {}),
     weights,
     center: o.center ?? false,
+    ...(preprocess ? { preprocess } : {}),
     budgetMinutes: o.budgetMinutes ?? null,
     alphaRWarmup: o.alphaRWarmup ?? 0,
     validationFraction: fraction ?? null,
@@ -739,6 +764,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     seed: options.seed,
     weights,
     center: options.center,
+    ...(preprocess ? { preprocess } : {}),
     ...(options.alphaRWarmup ? { alphaRWarmup: options.alphaRWarmup } : {}),
     evalEvery,
     checkpointFile: path.join(partial, 'checkpoint.utp'),
@@ -866,7 +892,7 @@ export function loadFitted(dir: string): FittedModel {
 export function fittedRunnable(m: FittedModel): Semi2Runnable {
   const w = (m.info.options as { weights?: Partial<Semi2Weights> }).weights;
   const D = m.info.channels.length;
-  return new Semi2Runnable(m.estimator.model, { xMean: m.estimator.xMean, zMean: m.info.zMean, weights: { ...defaultWeights(D), ...w } });
+  return new Semi2Runnable(m.estimator.model, { xMean: m.estimator.xMean, preprocessing: m.estimator.preprocessing, zMean: m.info.zMean, weights: { ...defaultWeights(D), ...w } });
 }
 
 /** The rows `keep` of a table (their ids, lines and values), for evaluating on a subset. */
@@ -910,7 +936,7 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
 export function predictTable(m: FittedModel, t: Table, samples = 100, seed = 0, opts: { level?: number } = {}): FilePrediction {
   const file = t.file;
   if (t.width !== m.info.channels.length) throw new DataFileError(`${file}: ${t.width} channels per row, but the model in ${m.dir} was fitted on ${m.info.channels.length} (${m.info.inputs.x && 'file' in m.info.inputs.x ? m.info.inputs.x.file : 'x'})`);
-  const p = m.estimator.predict({ data: t.data, width: t.width }, { samples, seed });
+  const p = m.estimator.predict({ data: t.data, width: t.width }, { samples, seed, rowName: (i) => rowLocation(t, i) });
   const K = m.info.labelNames.length;
   const sd = sdOverDraws(p.samples!, p.mean.length, K);
   const out: FilePrediction = { ids: t.ids, labelNames: m.info.labelNames, mean: p.mean, sd, note: '', ...(m.info.labels === 'discrete' ? { predicted: p.mean.map((r) => r.indexOf(Math.max(...r))) } : {}) };

@@ -36,6 +36,7 @@ import { Rng } from '../engine/rng.js';
 import { loadMnist } from '../node/mnist.js';
 import { labelledSubset } from '../data/subset.js';
 import { subsetRows } from '../data/dataset.js';
+import { parsePreprocessSpec } from '../data/preprocess.js';
 import { boxIsOrdered, Semi2ConfigShape, type Semi2Weights } from '../models/semi2.js';
 import { readConfigFile } from '../node/data.js';
 import { fitData, oneHotRows, readFitInputs, type FitInfo, type FitInputs, type FittedModel } from './fit.js';
@@ -105,6 +106,18 @@ export const Semi2RunConfigSchema = z
         alphaRWarmup: z.number().min(0).optional(),
         /** Subtract the mean input before training (kept with the model), as `fit --center`. */
         center: z.boolean().optional(),
+        /** Preprocessing chain, as `fit --preprocess` (`data/preprocess.ts`; e.g. 'snv,sg:11:2:1,center'). */
+        preprocess: z
+          .string()
+          .optional()
+          .superRefine((v, ctx) => {
+            if (v === undefined) return;
+            try {
+              parsePreprocessSpec(v);
+            } catch (e) {
+              ctx.addIssue({ code: 'custom', message: (e as Error).message });
+            }
+          }),
         patience: z.number().int().min(0).optional(),
         minEpochs: z.number().int().min(0).optional(),
         intervalLevel: z.number().gt(0).lt(1).optional(),
@@ -231,6 +244,7 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     ...(cfg.train.budgetMinutes ? { budgetMinutes: cfg.train.budgetMinutes } : {}),
     ...(cfg.train.alphaRWarmup ? { alphaRWarmup: cfg.train.alphaRWarmup } : {}),
     ...(cfg.train.center ? { center: true } : {}),
+    ...(cfg.train.preprocess !== undefined ? { preprocess: cfg.train.preprocess } : {}),
     ...(validation ? { validation } : {}),
     ...(v && 'fraction' in v ? { validationFraction: v.fraction, ...(v.groupSize !== undefined ? { groupSize: v.groupSize } : {}) } : {}),
     ...(groupIds ? { groupIds, groupsSource: v && 'fraction' in v && v.groups ? v.groups : 'groups' } : {}),

@@ -4,9 +4,10 @@
  * log-likelihood and `sample` reach a model of `untapped fit` this way (its `predict` and
  * `generate` keep fit's own, with calibrated intervals and compositions).
  *
- * The adapter adds what the semi² run keeps beside the network weights: the input mean subtracted
- * before the networks when the fit centred its inputs (`center`; added back to every generated x)
- * and the mean nuisance z̄ of the labelled rows, the default z of {@link Semi2Runnable.generate}
+ * The adapter adds what the semi² run keeps beside the network weights: the fitted preprocessing
+ * chain (`preprocess`, `data/preprocess.ts`: applied to every x, its invertible end undone on every
+ * generated x), the input mean subtracted before the networks when the fit centred its inputs
+ * (`center`; added back to every generated x) and the mean nuisance z̄ of the labelled rows, the default z of {@link Semi2Runnable.generate}
  * (`000_…` eq 18).
  *
  * Its training objective is (15) with the weights the run was fitted with; a discrete label
@@ -22,11 +23,14 @@ import { iwaeFromLogWeights } from '../objectives/bounds.js';
 import { oneHot } from '../dists/categorical.js';
 import type { ObjectiveSettings, RunnableModel, StepBatch } from './family.js';
 import type { Semi2Dgm, Semi2Weights } from './semi2.js';
+import { applyPreprocessing, undoPreprocessing, type FittedPreprocessing } from '../data/preprocess.js';
 
 /** What the semi² run keeps beside the network weights. */
 export interface Semi2RunState {
   /** Mean input subtracted before the networks (length D), or null when the fit did not centre. */
   xMean?: Float32Array | null;
+  /** The fitted preprocessing chain applied to x before `xMean` is subtracted (width D), or null when none. */
+  preprocessing?: FittedPreprocessing | null;
   /** Mean nuisance of the labelled rows (length d): the default z of `generate`; default the box's centre. */
   zMean?: number[];
   /** The weights of objective (15) the model trains with (needed by {@link Semi2Runnable.loss} only). */
@@ -55,14 +59,21 @@ export class Semi2Runnable implements RunnableModel {
     if (this.zMean.length !== instance.config.latent) throw new Error(`semi² run: zMean has ${this.zMean.length} values for a ${instance.config.latent}-dimensional z`);
   }
 
-  /** x as the networks see it (minus the stored input mean). */
+  /** x as the networks see it (preprocessed, then minus the stored input mean). */
   private centred(x: tf.Tensor): tf.Tensor {
-    return this.xMean ? tf.sub(x, this.xMean) : x;
+    const f = this.state.preprocessing;
+    const p = f ? tf.tensor(applyPreprocessing(f, x.dataSync() as Float32Array, this.inputDim), x.shape) : x;
+    return this.xMean ? tf.sub(p, this.xMean) : p;
   }
 
-  /** A generated mean back in the data's units (plus the stored input mean). */
+  /**
+   * A generated mean back in the data's units (plus the stored input mean, then the invertible end
+   * of the preprocessing undone; after SNV, MSC or Savitzky–Golay it stays in their space).
+   */
   private uncentred(x: tf.Tensor): tf.Tensor {
-    return this.xMean ? tf.add(x, this.xMean) : x;
+    const c = this.xMean ? tf.add(x, this.xMean) : x;
+    const f = this.state.preprocessing;
+    return f ? tf.tensor(undoPreprocessing(f, c.dataSync() as Float32Array, this.inputDim).rows, c.shape) : c;
   }
 
   /** Label rows [B, K] from class indices (int32 [B]) or rows already [B, K]. */

@@ -1,7 +1,7 @@
 /** `untapped fit`: the semi²-supervised model from your own files. */
 import { Command, Option } from 'commander';
 import { UsageError, engine, intArg, log, numArg } from '../common.js';
-import { fitFiles } from '../../experiments/fit.js';
+import { fitFiles, preprocessOption } from '../../experiments/fit.js';
 
 /** Adds `untapped fit`. */
 export function addFitCommand(program: Command): void {
@@ -26,7 +26,8 @@ export function addFitCommand(program: Command): void {
     .option('--qy-prior <c>', 'strength of the Gaussian prior N(0, 1/(c · fan-in)) on the first-layer weights of q(y | x), spread over the labelled rows (default 1; 0: none, the papers\' objective; docs/semi-supervised-real.md)', numArg('--qy-prior'))
     .option('--qy-components <k>', 'q(y | x) reads the posterior mean of a k-component probabilistic PCA of the labelled and unlabelled inputs instead of x (default 0: x itself; saved with the model)', intArg('--qy-components', 0))
     .option('--m2', 'train M2 instead (α_r = 0: the unfeatured labels are ignored)')
-    .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS)')
+    .option('--center', 'subtract the mean spectrum before training (kept with the model; the reference does this for CRISM and LIBS); the same as ending --preprocess with center')
+    .option('--preprocess <spec>', "preprocessing chain, applied left to right, fitted on the training rows (never validation rows), saved with the model, applied by predict/evaluate/score: snv (row mean 0, sd 1), msc (scatter correction against the training mean spectrum), sg:W:P[:d] (Savitzky–Golay, window W odd ≥ 5, polynomial order P, derivative d = 0/1/2 per channel), center, autoscale (per-channel mean and sd); e.g. 'snv,sg:11:2:1,center'. generate undoes center/autoscale; after snv, msc or sg its spectra stay in the preprocessed space (docs/fit.md)")
     .option('--deterministic', "the reference's non-variational mode: point estimates trained as autoencoders (no posterior spread; predict's sd is 0)")
     .option('--validation-x <file>', 'held-out labelled inputs (same channels as --x): scored every evaluation, they choose the saved weights and calibrate the intervals of `predict`')
     .option('--validation-y <file>', 'labels of the rows of --validation-x (same layout as --y)')
@@ -40,7 +41,7 @@ export function addFitCommand(program: Command): void {
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; preprocess?: string; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
@@ -59,6 +60,11 @@ export function addFitCommand(program: Command): void {
       if (o.unlabelledQy !== undefined && !(o.unlabelledQy >= 0 && o.unlabelledQy <= 1)) throw new UsageError(`--unlabelled-qy must be in [0, 1], got ${o.unlabelledQy}`);
       if (o.qyPrior !== undefined && !(o.qyPrior >= 0)) throw new UsageError(`--qy-prior must be ≥ 0, got ${o.qyPrior}`);
       if (o.budgetMinutes !== undefined && !(o.budgetMinutes > 0)) throw new UsageError(`--budget-minutes must be > 0, got ${o.budgetMinutes}`);
+      try {
+        preprocessOption(o);
+      } catch (e) {
+        throw new UsageError(`--preprocess: ${(e as Error).message}`);
+      }
       const r = await fitFiles({
         x: o.x,
         y: o.y,
@@ -75,6 +81,7 @@ export function addFitCommand(program: Command): void {
         ...(o.budgetMinutes ? { budgetMinutes: o.budgetMinutes } : {}),
         m2: o.m2 ?? false,
         center: o.center ?? false,
+        ...(o.preprocess !== undefined ? { preprocess: o.preprocess } : {}),
         ...(o.deterministic || o.qyComponents ? { model: { ...(o.deterministic ? { variational: false } : {}), ...(o.qyComponents ? { qyComponents: o.qyComponents } : {}) } } : {}),
         ...(o.validationX ? { validationX: o.validationX } : {}),
         ...(o.validationY ? { validationY: o.validationY } : {}),

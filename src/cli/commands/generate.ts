@@ -63,15 +63,18 @@ export function addGenerateCommand(program: Command): void {
         if (zs.length !== ys.length) throw new UsageError(`--z gives ${zs.length} rows for ${ys.length} labels`);
       }
       const xs = generateFromFit(m, ys, zs);
+      // after SNV, MSC or Savitzky–Golay the spectra cannot be mapped back to the input space: say so in the log, the CSV and the chart
+      const space = m.estimator.generatedSpace();
       // a one-hot label is named by its class; a composition by its components
       const names = ys.map((y) => (m.info.labels === 'discrete' && y.filter((v) => v === 1).length === 1 ? m.info.labelNames[y.indexOf(1)] : y.map((v) => +v.toFixed(3)).join('/')));
-      writeFileAtomic(`${o.out}.csv`, formatCsv(m.info.channels, xs, names));
+      writeFileAtomic(`${o.out}.csv`, (space ? `# ${space}\n` : '') + formatCsv(m.info.channels, xs, names));
       lineChartPng(
         `${o.out}.png`,
         xs.map((x, i) => ({ name: `y = (${names[i].replace(/\//g, ', ')})`, x: x.map((_, j) => j), y: x })),
-        { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: 'channel', yLabel: 'value' },
+        { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: 'channel', yLabel: space ? `value after '${m.estimator.preprocessing!.spec}' (preprocessed space)` : 'value' },
       );
       log(`wrote ${o.out}.csv, ${o.out}.png and ${o.out}.svg (${xs.length} × ${m.info.channels.length})`);
+      if (space) log(`generate: ${space}`);
       m.estimator.dispose();
     });
 }

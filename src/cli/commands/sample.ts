@@ -69,7 +69,10 @@ export function addSampleCommand(program: Command): void {
             return [...xs.subarray(i * D, (i + 1) * D), ...(simplex ? lab : [lab.indexOf(1)])];
           });
           const names = simplex ? undefined : { name: 'class_name', cells: rows.map((r) => m.info.labelNames[r[r.length - 1]]) };
-          writeFileAtomic(o.out, formatCsv([...m.info.channels, ...(simplex ? m.info.labelNames.map((l) => `y_${l}`) : ['class'])], rows, undefined, 6, names));
+          // after SNV, MSC or Savitzky–Golay the rows stay in the preprocessed space: said in the CSV and the log
+          const space = m.estimator.generatedSpace();
+          writeFileAtomic(o.out, (space ? `# ${space}\n` : '') + formatCsv([...m.info.channels, ...(simplex ? m.info.labelNames.map((l) => `y_${l}`) : ['class'])], rows, undefined, 6, names));
+          if (space) log(`sample: ${space}`);
         } finally {
           model.dispose();
         }
