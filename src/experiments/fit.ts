@@ -82,14 +82,14 @@ export function detectLabelSpace(y: Table): LabelSpace {
 }
 
 /**
- * Refuses a continuous target read as compositions (`--labels simplex`): one column, or a value
- * outside [0, 1] (beyond the simplex check's tolerance 1e-3). Throws naming the file, row, column
- * and value, and pointing at `--labels real`.
+ * Refuses a continuous target read as compositions: a value outside [0, 1] (beyond the simplex
+ * check's tolerance 1e-3), or — when `--labels simplex` was given (`explicit`) — one column. Throws
+ * naming the file, row, column and value, and pointing at `--labels real`.
  */
-export function refuseContinuousAsSimplex(y: Table): void {
+export function refuseContinuousAsSimplex(y: Table, explicit: boolean): void {
   const tol = 1e-3;
   let i = y.data.findIndex((v) => v < -tol || v > 1 + tol);
-  if (i < 0 && y.width === 1) i = Math.max(0, y.data.findIndex((v) => !Number.isInteger(v)));
+  if (i < 0 && y.width === 1 && explicit) i = Math.max(0, y.data.findIndex((v) => !Number.isInteger(v)));
   if (i < 0) return;
   const r = Math.floor(i / y.width);
   const col = y.columns[i % y.width];
@@ -354,7 +354,7 @@ function readPair(xFile: string, yFile: string, given: LabelSpace | undefined, k
     yData = y.data;
     labelNames = y.columns;
   } else if (labels === 'simplex') {
-    if (given === 'simplex') refuseContinuousAsSimplex(y);
+    refuseContinuousAsSimplex(y, given === 'simplex');
     if (y.width < 2) throw new DataFileError(`${yFile}: compositions need at least 2 columns, found ${y.width} (for class labels in one column: fit --labels discrete, or "labels": "discrete" in the model section; for a real-valued target: --labels real)`);
     if (known) checkSameWidth(known.y, y, 'components');
     checkSimplexTable(y);
