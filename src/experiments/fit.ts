@@ -83,12 +83,16 @@ export function detectLabelSpace(y: Table): LabelSpace {
 
 /**
  * Refuses a continuous target read as compositions: a value outside [0, 1] (beyond the simplex
- * check's tolerance 1e-3), or — when `--labels simplex` was given (`explicit`) — one column. Throws
- * naming the file, row, column and value, and pointing at `--labels real`.
+ * check's tolerance 1e-3) in a row that does not sum to 1 (a row that does is a composition with a
+ * bad entry, left to `checkSimplexTable`'s message), or — when `--labels simplex` was given
+ * (`explicit`) — one column. Throws naming the file, row, column and value, and pointing at
+ * `--labels real`.
  */
 export function refuseContinuousAsSimplex(y: Table, explicit: boolean): void {
   const tol = 1e-3;
-  let i = y.data.findIndex((v) => v < -tol || v > 1 + tol);
+  const w = y.width;
+  const rowSum = (r: number) => y.data.subarray(r * w, (r + 1) * w).reduce((a, b) => a + b, 0);
+  let i = y.data.findIndex((v, j) => (v < -tol || v > 1 + tol) && Math.abs(rowSum(Math.floor(j / w)) - 1) > tol);
   if (i < 0 && y.width === 1 && explicit) i = Math.max(0, y.data.findIndex((v) => !Number.isInteger(v)));
   if (i < 0) return;
   const r = Math.floor(i / y.width);
