@@ -9,13 +9,14 @@ import type { Rng } from '../engine/rng.js';
 
 /**
  * `count` labels resampled from the `n` labelled rows `y` (`n × K`, row-major).
- * - `simplex`: y = λ·y_i + (1 − λ)·y_j for two labelled rows i, j drawn uniformly and λ ~ U(0, 1):
- *   points of the segments between labelled compositions, inside their convex hull.
+ * - `simplex` and `real`: y = λ·y_i + (1 − λ)·y_j for two labelled rows i, j drawn uniformly and
+ *   λ ~ U(0, 1): points of the segments between labelled compositions (or real targets), inside
+ *   their convex hull.
  * - `discrete`: the one-hot of a labelled row drawn uniformly (the labelled class frequencies).
  * @returns `count` rows of K values.
  * @throws if `y` is empty, its length is not n·K, or `count` is not a positive integer.
  */
-export function resampledLabels(y: ArrayLike<number>, n: number, K: number, count: number, rng: Rng, labels: 'simplex' | 'discrete'): number[][] {
+export function resampledLabels(y: ArrayLike<number>, n: number, K: number, count: number, rng: Rng, labels: 'simplex' | 'discrete' | 'real'): number[][] {
   if (!(n >= 1) || y.length !== n * K) throw new Error(`resampledLabels: expected ${n} × ${K} labels, got ${y.length} values`);
   if (!Number.isInteger(count) || count < 1) throw new Error(`resampledLabels: count must be an integer ≥ 1, got ${count}`);
   const row = (i: number) => Array.from({ length: K }, (_, k) => y[i * K + k]);

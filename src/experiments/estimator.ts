@@ -196,6 +196,26 @@ export class UntappedEstimator {
     return this.model.config.classes;
   }
 
+  /**
+   * Real labels: fits the prior p(y) = N(μ, diag σ²) on the labelled y (or, without labelled rows,
+   * the unfeatured y) — per target the mean and the sd with n − 1 — and sets it on the model
+   * (`Semi2Dgm.setYPrior`), so that the networks see standardised targets.
+   * @throws when fewer than 2 rows or a target with a single value (sd 0).
+   */
+  private fitYPrior(data: Semi2Data): void {
+    const src = data.labelled?.y ?? data.unfeatured?.y;
+    if (!src) throw new Error('fit: real labels need labelled (or unfeatured) y to fit the prior p(y) on');
+    const y = toMatrix(src, data.labelled ? 'labelled y' : 'unfeatured y', this.K);
+    if (y.n < 2) throw new Error(`fit: real labels need at least 2 rows of y to fit the prior's sd, got ${y.n}`);
+    const mean = new Array<number>(this.K).fill(0);
+    const sd = new Array<number>(this.K).fill(0);
+    for (let i = 0; i < y.data.length; i++) mean[i % this.K] += y.data[i] / y.n;
+    for (let i = 0; i < y.data.length; i++) sd[i % this.K] += (y.data[i] - mean[i % this.K]) ** 2 / (y.n - 1);
+    const k0 = sd.findIndex((v) => !(v > 0));
+    if (k0 >= 0) throw new Error(`fit: target column ${k0} of the ${data.labelled ? 'labelled' : 'unfeatured'} y has one value only (${mean[k0]}); nothing to learn`);
+    this.model.setYPrior(mean, sd.map(Math.sqrt));
+  }
+
   /** Trains on the given sources; returns the per-epoch records. */
   async fit(data: Semi2Data, opts: FitOptions = {}): Promise<EvalRecord[]> {
     const bs = opts.batchSize ?? 100;
@@ -254,6 +274,7 @@ export class UntappedEstimator {
       const u = this.centred(rawU);
       sources.push({ name: 'unlabelled', size: u.n, batchSize: Math.min(bs, u.n), batch: (rows) => ({ x: tf.tensor2d(gather(u.data, this.D, rows), [rows.length, this.D]) }) });
     }
+    if (m.config.labels === 'real' && !m.config.yPrior) this.fitYPrior(data);
     if (data.labelled && rawL) {
       const x = this.centred(rawL);
       const y = toMatrix(data.labelled.y, 'labelled y', this.K);

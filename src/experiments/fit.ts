@@ -3,10 +3,12 @@
  * and `untapped generate` do (`000_…` §2–4: compositions y from spectra x, spectra from any
  * composition, endmembers included).
  *
- * Files (layout in `io/table.ts`): `x` spectra, one row per sample; `y` compositions (simplex rows)
- * or classes (one-hot rows, or one integer column); optional `unlabelled` spectra; optional
- * unfeatured labels, from a file or `corners` (labels drawn near the corners of the simplex, as the
- * CRISM experiment's y_u). Everything is read and checked before anything is written.
+ * Files (layout in `io/table.ts`): `x` spectra, one row per sample; `y` compositions (simplex rows),
+ * classes (one-hot rows, or one integer column) or real-valued targets (one or more columns, e.g.
+ * an octane number; {@link LabelSpace}); optional `unlabelled` spectra; optional unfeatured labels,
+ * from a file, `corners` (labels drawn near the corners of the simplex, as the CRISM experiment's
+ * y_u), `resample` or, for real targets, `range` ({@link rangeLabels}). Everything is read and
+ * checked before anything is written.
  *
  * The model directory is built in `DIR.partial/` (which holds the checkpoint while training runs)
  * and renamed to `DIR` only when complete, so an interrupted fit never leaves a half-written `DIR`;
@@ -65,6 +67,69 @@ import { formatPreprocessSpec, parsePreprocessSpec } from '../data/preprocess.js
  */
 export const DEFAULT_UNFEATURED = 'resample:500';
 
+/**
+ * The label spaces of `fit`: compositions on the simplex, classes, or real-valued targets (the
+ * model's `labels`, `models/semi2.ts`).
+ */
+export type LabelSpace = 'simplex' | 'discrete' | 'real';
+
+/**
+ * The label space of a y table when `fit` is not told (`--labels` absent): `real` for one column
+ * holding a value that is not an integer (it can be neither a composition nor a class), `simplex`
+ * otherwise (the default, as before real targets existed).
+ */
+export function detectLabelSpace(y: Table): LabelSpace {
+  return y.width === 1 && y.data.some((v) => !Number.isInteger(v)) ? 'real' : 'simplex';
+}
+
+/**
+ * Refuses a continuous target read as compositions: a value outside [0, 1] (beyond the simplex
+ * check's tolerance 1e-3) in a row that does not sum to 1 (a row that does is a composition with a
+ * bad entry, left to `checkSimplexTable`'s message), or — when `--labels simplex` was given
+ * (`explicit`) — one column. Throws naming the file, row, column and value, and pointing at
+ * `--labels real`.
+ */
+export function refuseContinuousAsSimplex(y: Table, explicit: boolean): void {
+  const tol = 1e-3;
+  const w = y.width;
+  const rowSum = (r: number) => y.data.subarray(r * w, (r + 1) * w).reduce((a, b) => a + b, 0);
+  let i = y.data.findIndex((v, j) => (v < -tol || v > 1 + tol) && Math.abs(rowSum(Math.floor(j / w)) - 1) > tol);
+  if (i < 0 && y.width === 1 && explicit) i = Math.max(0, y.data.findIndex((v) => !Number.isInteger(v)));
+  if (i < 0) return;
+  const r = Math.floor(i / y.width);
+  const col = y.columns[i % y.width];
+  const what = y.width === 1 ? 'one column of values' : `a value outside [0, 1]`;
+  throw new DataFileError(`${rowLocation(y, r)}, column '${col}' is ${y.data[i]}: ${what} is a continuous target, not a composition (compositions have ≥ 2 columns in [0, 1] summing to 1); fit it with --labels real ("labels": "real" in the model section)${y.width === 1 ? ', or --labels discrete for integer classes' : ''}`);
+}
+
+/**
+ * N unfeatured real labels drawn uniformly over the range of the labelled y (`n` rows × K targets,
+ * row-major), each target's [min, max] widened by 5% of its width on either side (10% in all), so
+ * that the reverse bound also trains q(y | x) on spectra generated a little beyond the labelled
+ * extremes, where `generate` is asked for them. A uniform rather than the fitted Gaussian prior:
+ * the edges of the range get as many labels as its middle.
+ * @throws if `y` is empty or `count` is not a positive integer.
+ */
+export function rangeLabels(y: ArrayLike<number>, n: number, K: number, count: number, rng: Rng): number[][] {
+  if (!(n >= 1) || y.length !== n * K) throw new Error(`rangeLabels: expected ${n} × ${K} labels, got ${y.length} values`);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`rangeLabels: count must be an integer ≥ 1, got ${count}`);
+  const lo = new Array<number>(K).fill(Infinity);
+  const hi = new Array<number>(K).fill(-Infinity);
+  for (let i = 0; i < n * K; i++) {
+    lo[i % K] = Math.min(lo[i % K], y[i]);
+    hi[i % K] = Math.max(hi[i % K], y[i]);
+  }
+  const a = lo.map((l, k) => l - 0.05 * (hi[k] - l));
+  const b = hi.map((h, k) => h + 0.05 * (h - lo[k]));
+  return Array.from({ length: count }, () => a.map((l, k) => l + (b[k] - l) * rng.next()));
+}
+
+/** Checks real targets: finite values (the file reader keeps NaN and ±Infinity as numbers). */
+function checkRealTable(t: Table): void {
+  const i = t.data.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) throw new DataFileError(`${rowLocation(t, Math.floor(i / t.width))}, column '${t.columns[i % t.width]}' is ${t.data[i]}: real targets must be finite numbers`);
+}
+
 /** Options of {@link fitFiles}. */
 export interface FitFilesOptions {
   /** Labelled inputs (spectra). */
@@ -76,13 +141,18 @@ export interface FitFilesOptions {
   /**
    * Unfeatured labels: a file; `resample` / `resample:N` (N labels resampled from the labelled rows
    * that train, see `resampledLabels`; the default, with N = 500); `corners` / `corners:N` (N labels
-   * near the simplex corners; default 167 per corner); or `none`.
+   * near the simplex corners; default 167 per corner); for real targets `range` / `range:N` (N
+   * values uniform over the labelled range widened by 10%, {@link rangeLabels}; default 500); or `none`.
    */
   unfeatured?: string;
   /** Output model directory. */
   out: string;
-  /** `simplex` (compositions, default) or `discrete` (classes). */
-  labels?: 'simplex' | 'discrete';
+  /**
+   * `simplex` (compositions), `discrete` (classes) or `real` (real-valued targets); absent: chosen
+   * from the y file by {@link detectLabelSpace} (`real` for one column with a non-integer value,
+   * else `simplex`).
+   */
+  labels?: LabelSpace;
   /** Dimension of the nuisance z (default 1, the CRISM setup). */
   latent?: number;
   /** Hidden widths (defaults: `000_…` appendix A.2.2). */
@@ -144,9 +214,9 @@ export interface FitInfo {
   created: string;
   channels: string[];
   labelNames: string[];
-  labels: 'simplex' | 'discrete';
+  labels: LabelSpace;
   /** The sources: files (absolute paths, rows, columns) or generated unfeatured labels. */
-  inputs: Record<string, { file: string; rows: number; columns: number } | { corners: number } | { resample: number }>;
+  inputs: Record<string, { file: string; rows: number; columns: number } | { corners: number } | { resample: number } | { range: number }>;
   options: Record<string, unknown>;
   /** Mean nuisance of the labelled (training) rows: the default z of `generate` (`000_…` eq 18). */
   zMean: number[];
@@ -279,16 +349,24 @@ function checkSameIds(a: Table, b: Table, what: string): void {
  * Reads a pair of input and label files (x, y) and checks them against each other; `K` and
  * `like` (the training labels' table) given, the labels must have the same components or classes.
  */
-function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', known?: { K: number; y: Table }): { x: Table; y: Table; yData: Float32Array; K: number; labelNames: string[] } {
+function readPair(xFile: string, yFile: string, given: LabelSpace | undefined, known?: { K: number; y: Table }): { x: Table; y: Table; yData: Float32Array; K: number; labelNames: string[]; labels: LabelSpace } {
   const x = readTable(xFile);
   const y = readTable(yFile);
   if (x.n !== y.n) throw new DataFileError(`${yFile}: ${y.n} rows of labels for ${x.n} rows in ${xFile}; each row of x needs its label`);
   checkSameIds(x, y, 'x and y');
+  const labels = given ?? detectLabelSpace(y);
   let K: number;
   let yData: Float32Array;
   let labelNames: string[];
-  if (labels === 'simplex') {
-    if (y.width < 2) throw new DataFileError(`${yFile}: compositions need at least 2 columns, found ${y.width} (for class labels in one column: fit --labels discrete, or "labels": "discrete" in the model section)`);
+  if (labels === 'real') {
+    if (known) checkSameWidth(known.y, y, 'targets');
+    checkRealTable(y);
+    K = y.width;
+    yData = y.data;
+    labelNames = y.columns;
+  } else if (labels === 'simplex') {
+    refuseContinuousAsSimplex(y, given === 'simplex');
+    if (y.width < 2) throw new DataFileError(`${yFile}: compositions need at least 2 columns, found ${y.width} (for class labels in one column: fit --labels discrete, or "labels": "discrete" in the model section; for a real-valued target: --labels real)`);
     if (known) checkSameWidth(known.y, y, 'components');
     checkSimplexTable(y);
     K = y.width;
@@ -323,7 +401,7 @@ function readPair(xFile: string, yFile: string, labels: 'simplex' | 'discrete', 
     yData = y.data;
     labelNames = y.columns;
   }
-  return { x, y, yData, K, labelNames };
+  return { x, y, yData, K, labelNames, labels };
 }
 
 /** What {@link readFitInputs} returns. */
@@ -343,10 +421,19 @@ export interface FitInputs {
 /** Why a Bernoulli likelihood refuses inputs outside [0, 1] (the end of the error message). */
 export const BERNOULLI_RANGE = "the Bernoulli likelihood (model.likelihood 'bernoulli') needs inputs in [0, 1]: scale the data (e.g. divide 8-bit values by 255) or use likelihood 'gaussian'";
 
+/** N of `--unfeatured range:N` (default 500), checked; real targets only. */
+function rangeCount(spec: string, labels: LabelSpace): number {
+  const m = /^range(?::(\d+))?$/.exec(spec);
+  if (!m) throw new DataFileError(`--unfeatured ${spec}: range:N needs a positive integer N`);
+  if (labels !== 'real') throw new DataFileError(`--unfeatured ${spec}: a range is for real targets (--labels real); compositions take corners or resample, classes a file or resample`);
+  const n = m[1] ? Number(m[1]) : 500;
+  if (n < 1) throw new DataFileError(`--unfeatured ${spec}: need at least one label`);
+  return n;
+}
+
 /** Reads and checks every input of a fit; throws a {@link DataFileError} naming the file and row. */
 export function readFitInputs(o: FitFilesOptions): FitInputs {
-  const labels = o.labels ?? 'simplex';
-  const { x, y, yData, K, labelNames } = readPair(o.x, o.y, labels);
+  const { x, y, yData, K, labelNames, labels } = readPair(o.x, o.y, o.labels);
   const D = x.width;
   // a Bernoulli p(x | y, z) is a density only for x in [0, 1]: anything else is an error here, naming the value
   const unit = (t: Table) => {
@@ -370,6 +457,8 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     if (n < 1) throw new DataFileError(`--unfeatured ${unfeatured}: need at least one label`);
     // drawn in fitData, from the labelled rows that remain after the validation split
     inputs.unfeatured = { resample: n };
+  } else if (/^range(:|$)/.test(unfeatured)) {
+    inputs.unfeatured = { range: rangeCount(unfeatured, labels) };
   } else if (unfeatured !== 'none') {
     const m = /^corners(?::(\d+))?$/.exec(unfeatured);
     if (m) {
@@ -381,7 +470,11 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
     } else {
       const f = readTable(unfeatured);
       let fy: Float32Array;
-      if (labels === 'simplex') {
+      if (labels === 'real') {
+        checkSameWidth(y, f, 'targets');
+        checkRealTable(f);
+        fy = f.data;
+      } else if (labels === 'simplex') {
         checkSameWidth(y, f, 'components');
         checkSimplexTable(f);
         fy = normaliseRows(f);
@@ -436,7 +529,8 @@ async function fitFilesLocked(o: FitFilesOptions): Promise<FittedModel> {
   const r = readFitInputs(o);
   const { x: _x, y: _y, validationX: _vx, validationY: _vy, groups: _g, ...rest } = o;
   return fitData(r.data, r.info, r.K, r.D, {
-    runConfig: fitRunConfig(o, r.info.inputs),
+    // the label space as read (detected when --labels was not given)
+    runConfig: fitRunConfig({ ...o, labels: r.info.labels }, r.info.inputs),
     ...rest,
     ...(r.validation ? { validation: r.validation } : {}),
     ...(r.groupIds ? { groupIds: r.groupIds, groupsSource: o.groups } : {}),
@@ -454,7 +548,7 @@ async function fitFilesLocked(o: FitFilesOptions): Promise<FittedModel> {
 export function fitRunConfig(o: FitFilesOptions, inputs: FitInfo['inputs']): Record<string, unknown> {
   const abs = (f: string) => path.resolve(f);
   const u = inputs.unfeatured;
-  const unfeatured = !u ? 'none' : 'file' in u ? { y: u.file } : 'corners' in u ? { corners: u.corners } : { resample: u.resample };
+  const unfeatured = !u ? 'none' : 'file' in u ? { y: u.file } : 'corners' in u ? { corners: u.corners } : 'range' in u ? { range: u.range } : { resample: u.resample };
   const validation =
     o.validationX !== undefined && o.validationY !== undefined
       ? { x: abs(o.validationX), y: abs(o.validationY) }
@@ -692,6 +786,11 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     const ty = toMatrix(train.labelled!.y, 'labelled y', K);
     train = { ...train, unfeatured: { y: resampledLabels(ty.data, ty.n, K, resampleN, new Rng(o.seed ?? 0).fork('resample'), info.labels) } };
   }
+  const rangeN = info.inputs.unfeatured && 'range' in info.inputs.unfeatured ? info.inputs.unfeatured.range : 0;
+  if (rangeN > 0 && weights.alphaR !== 0) {
+    const ty = toMatrix(train.labelled!.y, 'labelled y', K);
+    train = { ...train, unfeatured: { y: rangeLabels(ty.data, ty.n, K, rangeN, new Rng(o.seed ?? 0).fork('range')) } };
+  }
   const options = {
     epochs,
     batchSize: o.batchSize ?? 100,
@@ -731,7 +830,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   const est = new UntappedEstimator({ ...o.model, inputDim: D, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
   const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
   log(
-    `fit: ${rows(train.labelled!.x)} labelled rows × ${D} channels, ${K} ${info.labels === 'simplex' ? 'components' : 'classes'}` +
+    `fit: ${rows(train.labelled!.x)} labelled rows × ${D} channels, ${K} ${{ simplex: 'components', discrete: 'classes', real: K === 1 ? 'real target' : 'real targets' }[info.labels]}` +
       (train.unlabelled ? `, ${rows(train.unlabelled.x)} unlabelled` : '') +
       (train.unfeatured ? `, ${rows(train.unfeatured.y)} unfeatured labels` : '') +
       (valid ? `, ${valid.x.n} validation rows${validationInfo?.grouping && validationInfo.grouping !== 'rows' ? ` (${validationInfo.groups} groups kept whole)` : ''}` : '') +
@@ -739,8 +838,8 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
       (valid ? `, evaluated every ${evalEvery === 1 ? 'epoch' : `${evalEvery} epochs`}; ${patience ? `early stop after ${patience} evaluations without improvement, not before epoch ${minEpochs}` : 'no early stop'}` : ''),
   );
 
-  // validation scores of the current weights (deterministic: the mean of q(y | x))
-  const simplex = info.labels === 'simplex';
+  // validation scores of the current weights (deterministic: the mean of q(y | x)); RMSEP for compositions and real targets
+  const simplex = info.labels !== 'discrete';
   const validY = valid ? nested(valid.y) : [];
   const validClasses = argmaxOf(validY);
   const scoreValidation = (): Record<string, number> => {
@@ -827,7 +926,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
       const series = [{ name, x: history.map((r) => r.epoch), y: history.map((r) => r.metrics[metric]) }];
       if (!simplex) series.push({ name: 'validation error', x: history.map((r) => r.epoch), y: history.map((r) => r.metrics.val_error) });
       const bestValue = history.find((r) => r.epoch === validation!.bestEpoch)!.metrics[metric];
-      lineChartPng(path.join(partial, 'validation.png'), series, { title: `validation (saved: epoch ${validation.bestEpoch}; stopped by ${stoppedBy})`, xLabel: 'epoch', yLabel: simplex ? 'RMSEP (composition units)' : 'cross-entropy (nats) / error (share)', hLines: [{ y: bestValue, label: `best ${bestValue.toPrecision(3)} at epoch ${validation.bestEpoch}` }] });
+      lineChartPng(path.join(partial, 'validation.png'), series, { title: `validation (saved: epoch ${validation.bestEpoch}; stopped by ${stoppedBy})`, xLabel: 'epoch', yLabel: simplex ? `RMSEP (${info.labels === 'real' ? "the targets' units" : 'composition units'})` : 'cross-entropy (nats) / error (share)', hLines: [{ y: bestValue, label: `best ${bestValue.toPrecision(3)} at epoch ${validation.bestEpoch}` }] });
       files.push('validation.png');
     }
   }
@@ -847,7 +946,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
         (simplex ? `RMSEP ${b.rmsep!.toFixed(4)} (per component ${b.rmsepPerComponent!.map((v) => v.toFixed(4)).join(', ')})` : `error ${(100 * b.error!).toFixed(2)}%, cross-entropy ${b.crossEntropy!.toFixed(4)}`) +
         ` on ${validation.rows} rows`,
     );
-    if (calibration) log(`fit: ${describeCalibration(calibration.at, info.labelNames)}`);
+    if (calibration) log(`fit: ${describeCalibration(calibration.at, info.labelNames, info.labels === 'simplex')}`);
   }
   log(`fit: wrote ${o.out} (${files.join(', ')}) after ${full.trainSeconds.toFixed(1)} s of training`);
   if (full.warnings) log(`fit: warning: ${full.warnings.length === 1 ? 'the training loss diverged' : `${full.warnings.length} warnings`} (see 'warnings' in ${path.join(o.out, 'fit.json')}); the saved model may be useless`);
@@ -859,8 +958,8 @@ function pct(level: number): string {
   return String(+(100 * level).toFixed(2));
 }
 
-/** One line saying what a calibration gives and how it was made. */
-export function describeCalibration(c: IntervalCalibration | SetCalibration, labelNames: string[]): string {
+/** One line saying what a calibration gives and how it was made (`clipped`: intervals clipped to [0, 1], as for compositions). */
+export function describeCalibration(c: IntervalCalibration | SetCalibration, labelNames: string[], clipped = true): string {
   const maxLevel = `${pct(c.n / (c.n + 1))}%`;
   if (c.kind === 'split-conformal-set') {
     if (c.threshold === null) return `${c.n} validation rows are too few for ${pct(c.level)}% class sets (need ≥ ${c.minRows}; at most ${maxLevel} with ${c.n}): no calibrated sets`;
@@ -868,7 +967,7 @@ export function describeCalibration(c: IntervalCalibration | SetCalibration, lab
   }
   if (c.quantile.some((q) => q === null)) return `${c.n} validation rows are too few for ${pct(c.level)}% intervals (need ≥ ${c.minRows}; at most ${maxLevel} with ${c.n}): no calibrated intervals`;
   const half = c.quantile.map((q, k) => `${labelNames[k]} ${c.method === 'scaled' ? `${q!.toPrecision(3)}·sd` : `±${q!.toPrecision(3)}`}`).join(', ');
-  return `${pct(c.level)}% intervals per component: ${half} (split-conformal on ${c.n} validation rows, ${c.method === 'scaled' ? 'residuals scaled by the sd of q(y | x)' : 'absolute residuals'}; clipped to [0, 1])`;
+  return `${pct(c.level)}% intervals per component: ${half} (split-conformal on ${c.n} validation rows, ${c.method === 'scaled' ? 'residuals scaled by the sd of q(y | x)' : 'absolute residuals'}${clipped ? '; clipped to [0, 1]' : ''})`;
 }
 
 /** Loads a directory written by {@link fitFiles}. */
@@ -947,7 +1046,7 @@ export function predictTable(m: FittedModel, t: Table, samples = 100, seed = 0, 
   if (!cal) {
     out.note =
       warn +
-      `no calibrated ${m.info.labels === 'simplex' ? 'intervals' : 'prediction sets'}: ${m.dir} was fitted without validation rows (fit --validation-fraction, or --validation-x and --validation-y). ` +
+      `no calibrated ${m.info.labels === 'discrete' ? 'prediction sets' : 'intervals'}: ${m.dir} was fitted without validation rows (fit --validation-fraction, or --validation-x and --validation-y). ` +
       `The sd columns are the spread of q(y | x) over ${samples} draws, not a calibrated uncertainty.`;
     return out;
   }
@@ -955,9 +1054,9 @@ export function predictTable(m: FittedModel, t: Table, samples = 100, seed = 0, 
   if (cal.at.kind === 'split-conformal') {
     const c = level === cal.at.level ? cal.at : intervalsFromScores(cal.scores, level, cal.at.method);
     out.calibration = c;
-    out.note = warn + describeCalibration(c, m.info.labelNames);
+    out.note = warn + describeCalibration(c, m.info.labelNames, m.info.labels === 'simplex');
     if (c.quantile.every((q) => q !== null)) {
-      out.interval = predictIntervals(c, p.mean, { sd, clip: [0, 1] });
+      out.interval = predictIntervals(c, p.mean, { sd, ...(m.info.labels === 'simplex' ? { clip: [0, 1] as [number, number] } : {}) });
       if (c.method === 'scaled' && cal.samples !== undefined && cal.samples !== samples) out.note += `; calibrated with the sd of ${cal.samples} draws, predicted with ${samples}`;
     }
   } else {
@@ -989,7 +1088,7 @@ export function predictionColumns(p: FilePrediction): { columns: string[]; rows:
 /** Measures of predictions against known labels: see {@link scorePrediction}. */
 export interface PredictionScores {
   n: number;
-  /** Compositions: RMSEP in composition units. */
+  /** Compositions and real targets: RMSEP in composition (or the targets') units. */
   rmsep?: { overall: number; perComponent: number[] };
   /** Compositions: mean KL(true ‖ predicted) in nats (the papers' tables 2–4; `eval/composition.ts`). */
   kl?: number;
@@ -1024,7 +1123,13 @@ export function scoreTable(m: FittedModel, p: FilePrediction, y: Table): Predict
   }
   const K = m.info.labelNames.length;
   const out: PredictionScores = { n: y.n, ...(p.calibration ? { level: p.calibration.level } : {}) };
-  if (m.info.labels === 'simplex') {
+  if (m.info.labels === 'real') {
+    if (y.width !== K) throw new DataFileError(`${yFile}: ${y.width} targets per row, but the model has ${K} (${m.info.labelNames.join(', ')})`);
+    checkRealTable(y);
+    const yy = nested({ data: y.data, n: y.n, width: K });
+    out.rmsep = rmsep(p.mean, yy);
+    if (p.interval) out.coverage = intervalCoverage(p.interval.lower, p.interval.upper, yy);
+  } else if (m.info.labels === 'simplex') {
     if (y.width !== K) throw new DataFileError(`${yFile}: ${y.width} components per row, but the model has ${K} (${m.info.labelNames.join(', ')})`);
     checkSimplexTable(y);
     const yy = nested({ data: normaliseRows(y), n: y.n, width: K });
@@ -1068,13 +1173,17 @@ export function describeScores(sc: PredictionScores, labelNames: string[], yFile
 
 /**
  * Parses labels given on the command line: `"0.2,0.5,0.3"`, several separated by `;`, where
- * `corners` stands for every pure component. Checks width and, for compositions, the simplex (tolerance 1e-3).
+ * `corners` stands for every pure component; for real targets one value per target (`"92"`,
+ * `"88;92"`). Checks width and, for compositions, the simplex (tolerance 1e-3).
  */
 export function parseLabelArg(arg: string, m: FittedModel): number[][] {
   const K = m.info.labelNames.length;
   return arg.split(';').flatMap((part, r) => {
     const unit = (k: number) => Array.from({ length: K }, (_, j) => (j === k ? 1 : 0));
-    if (part.trim() === 'corners') return Array.from({ length: K }, (_, k) => unit(k));
+    if (part.trim() === 'corners') {
+      if (m.info.labels === 'real') throw new Error(`--y label ${r + 1}: 'corners' is for compositions; give ${K} value${K === 1 ? '' : 's'} (${m.info.labelNames.join(', ')})`);
+      return Array.from({ length: K }, (_, k) => unit(k));
+    }
     const cells = part.split(',');
     // discrete labels: one cell is a class, by index (0-based) or by name
     if (m.info.labels === 'discrete' && cells.length === 1 && K > 1) {
@@ -1092,6 +1201,10 @@ export function parseLabelArg(arg: string, m: FittedModel): number[][] {
     if (v.length !== K) throw new Error(`--y label ${r + 1} ('${part}') has ${v.length} values; the model has ${K} (${m.info.labelNames.join(', ')})`);
     v.forEach((x, j) => {
       if (!Number.isFinite(x)) throw new Error(`--y label ${r + 1}, value ${j + 1} ('${part.split(',')[j]}') is not a number`);
+    });
+    // real targets: any finite values, one per target column
+    if (m.info.labels === 'real') return [v];
+    v.forEach((x, j) => {
       if (x < -1e-3) throw new Error(`--y label ${r + 1}, value ${j + 1} is ${x}: compositions must be ≥ 0`);
     });
     if (m.info.labels === 'discrete' && !(v.every((x) => x === 0 || x === 1) && v.filter((x) => x === 1).length === 1)) throw new Error(`--y label ${r + 1} ('${part}') is not a class: with discrete labels give one-hot values, an index 0–${K - 1} or a name (${m.info.labelNames.join(', ')})`);

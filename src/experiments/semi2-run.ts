@@ -19,7 +19,8 @@
  * File sources: `"labelled": { "x": "x.csv", "y": "y.csv" }`, `"unlabelled": { "x": "u.npy" }`,
  * `"unfeatured": { "y": "f.csv" }`; unfeatured also `{ "corners": N }` (compositions near the
  * simplex corners), `{ "oneHots": N }` (N one-hot labels cycling through the classes),
- * `{ "resample": N }` (N labels resampled from the labelled rows that train) or `"none"`. With file
+ * `{ "resample": N }` (N labels resampled from the labelled rows that train), `{ "range": N }` (real
+ * targets: N values uniform over the labelled range widened by 10%) or `"none"`. With file
  * sources and no `unfeatured`, `fit`'s default applies (`{ "resample": 500 }`). Relative paths are
  * taken from the config file's folder. Weights left out take the library's defaults
  * (`defaultWeights`: (α_f, α_f^d, α_r, α_r^d) = (1, D, 1, 1), `unlabelledQy` 0, `qyPrior` 1).
@@ -37,16 +38,17 @@ import { loadMnist } from '../node/mnist.js';
 import { labelledSubset } from '../data/subset.js';
 import { subsetRows } from '../data/dataset.js';
 import { parsePreprocessSpec } from '../data/preprocess.js';
-import { boxIsOrdered, Semi2ConfigShape, type Semi2Weights } from '../models/semi2.js';
+import { boxIsOrdered, classesFitLabels, Semi2ConfigShape, type Semi2Weights } from '../models/semi2.js';
 import { readConfigFile } from '../node/data.js';
 import { fitData, oneHotRows, readFitInputs, type FitInfo, type FitInputs, type FittedModel } from './fit.js';
 import type { Semi2Data } from './estimator.js';
 
 /** The `unfeatured` source of a config as `fit`'s --unfeatured argument ('none' for one-hots, added afterwards). */
-function unfeaturedArg(u: { y: string } | { corners: number } | { oneHots: number } | { resample: number } | 'none', rel: (f: string) => string): string {
+function unfeaturedArg(u: { y: string } | { corners: number } | { oneHots: number } | { resample: number } | { range: number } | 'none', rel: (f: string) => string): string {
   if (u === 'none' || 'oneHots' in u) return 'none';
   if ('y' in u) return rel(u.y);
   if ('corners' in u) return `corners:${u.corners}`;
+  if ('range' in u) return `range:${u.range}`;
   return `resample:${u.resample}`;
 }
 
@@ -57,8 +59,9 @@ export const Semi2RunConfigSchema = z
   .object({
     model: Semi2ConfigShape.omit({ inputDim: true })
       /** Number of classes or components; default: the labels' (a different number is an error). */
-      .extend({ classes: z.number().int().min(2).optional() })
-      .refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] }),
+      .extend({ classes: z.number().int().min(1).optional() })
+      .refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] })
+      .refine(classesFitLabels, { message: 'simplex and discrete labels need at least 2 components or classes', path: ['classes'] }),
     sources: z
       .object({
         labelled: z.union([
@@ -69,7 +72,7 @@ export const Semi2RunConfigSchema = z
           .union([z.object({ x: z.string().min(1) }).strict(), z.object({ mnist: z.object({ limit: z.number().int().min(1).optional(), dir: z.string().optional() }).strict() }).strict()])
           .optional(),
         unfeatured: z
-          .union([z.object({ y: z.string().min(1) }).strict(), z.object({ corners: z.number().int().min(1) }).strict(), z.object({ oneHots: z.number().int().min(1) }).strict(), z.object({ resample: z.number().int().min(1) }).strict(), z.literal('none')])
+          .union([z.object({ y: z.string().min(1) }).strict(), z.object({ corners: z.number().int().min(1) }).strict(), z.object({ oneHots: z.number().int().min(1) }).strict(), z.object({ resample: z.number().int().min(1) }).strict(), z.object({ range: z.number().int().min(1) }).strict(), z.literal('none')])
           .optional(),
         validation: z
           .union([

@@ -5,8 +5,9 @@
  * each is the generative model of the other — trained from three sources at once.
  *
  * Spaces: y on the simplex (prior Dir(1), eq 1; q(y | x) the additive logistic normal, eq 17 with a
- * proper density, see `dists/flows.ts`) or discrete one-hot (uniform prior; q(y | x) Concrete for
- * samples, `002_…` §2); z on the box [lo, hi]^d (uniform prior, eq 2; q(z | x, y) a Gaussian through
+ * proper density, see `dists/flows.ts`), discrete one-hot (uniform prior; q(y | x) Concrete for
+ * samples, `002_…` §2), or real, y ∈ ℝ^m (`labels: 'real'`, m = `classes` ≥ 1 target columns such
+ * as an octane number; the papers have no such space — see "Real labels" below); z on the box [lo, hi]^d (uniform prior, eq 2; q(z | x, y) a Gaussian through
  * the logistic flow, `002_…` appendix A) or, with `zPrior: 'normal'`, M2's N(0, I) prior and a
  * Gaussian q(z | x, y) (so that M2 is this model with α_r = 0: `models/m2-equivalence.test.ts`);
  * x Gaussian or Bernoulli; q(x) = U(−γ, γ)^D (eq 4), a constant −D·log 2γ.
@@ -37,6 +38,24 @@
  * - Observed discrete y (labelled, unfeatured): log q(y | x) is the categorical log-probability.
  * - The "mean" of the logistic normal, used for ȳ, is softmax([μ, 0]) (it has no closed-form mean).
  *
+ * Real labels (`labels: 'real'`; the papers are silent, so everything here is this library's choice):
+ * - p(y) = N(μ, diag σ²), μ and σ (per column, in the targets' own units) fitted on the labelled y
+ *   (mean and sd with n − 1) and kept in the config as `yPrior` (so in every saved model); the
+ *   estimator fits them before training when the config has none ({@link Semi2Dgm.setYPrior}).
+ * - Standardisation: the networks see u = (y − μ)/σ, never y itself — q(z | x, y) and p(x | y, z)
+ *   read u, and q(y | x)'s Gaussian head gives N(m(x), diag s(x)²) over u. In y's units
+ *   q(y | x) = N(μ + σ m(x), diag (σ s(x))²). Every public input and output (labels given to a
+ *   bound, `predict`, `sampleY`, `generate`) is in y's units; every log-density is of y (it carries
+ *   the Jacobian −Σ_k log σ_k), so log p(x, y) is comparable across runs with the same targets.
+ * - Bound (8): one reparameterised y ~ q(y | x), as for the simplex (log p(y) − log q(y | x) at the
+ *   draw; the Jacobians cancel).
+ * - Loss (13): L of a point mass y against q(y | x). KL(δ_y ‖ q) is the cross-entropy up to the
+ *   (infinite) constant entropy of δ_y, so `yLoss` `kl` (the default) and `ce` both give
+ *   −log N(u; m(x), diag s(x)²), in standardised units — the analogue of M2's α·log q(y | x)
+ *   (thesis `003_…` eq 4.10); it trains the sd of q(y | x) as well as its mean, so `predict`'s sd
+ *   is learnt. `l2` gives Σ_k (m_k(x) − u_k)² (the squared error of the standardised mean), as does
+ *   the deterministic mode.
+ *
  * Deterministic mode (`variational: false`), the reference implementation's non-variational
  * objective (its `M2_x` / `M2_y` "nonvar" terms, read in `imgemp/untapped`, `untapped/M12.py`): every
  * distribution collapses to its point estimate (ȳ, the median z̄ of q(z | x, y), x̄ the mean of
@@ -59,7 +78,7 @@ import {
   forwardLabelledBound,
   forwardUnlabelledBound,
   inputLoss,
-  labelLoss,
+  predictedLoss,
   reconstructionLoss,
   reverseLabelledBound,
   semi2EnumeratedLogWeights,
@@ -69,6 +88,7 @@ import {
   semi2SampledLogWeights,
   unfeaturedBound,
   type Semi2ForwardTerms,
+  type Semi2Predicted,
   type Semi2ReverseLabelledTerms,
   type Semi2UnfeaturedTerms,
   type Semi2UnlabelledTerms,
@@ -79,10 +99,16 @@ import {
 export const Semi2ConfigShape = z
   .object({
     type: z.literal('untapped'),
-    /** Label space: compositions on the simplex, or one-hot classes. */
-    labels: z.enum(['simplex', 'discrete']).default('simplex'),
-    /** Components of y (minerals or classes). */
-    classes: z.number().int().min(2).default(3),
+    /** Label space: compositions on the simplex, one-hot classes, or real-valued targets ℝ^m. */
+    labels: z.enum(['simplex', 'discrete', 'real']).default('simplex'),
+    /** Components of y (minerals or classes, ≥ 2), or the number m ≥ 1 of real targets (`labels: 'real'`). */
+    classes: z.number().int().min(1).default(3),
+    /**
+     * Real labels: the prior p(y) = N(mean, diag sd²), per target column in the targets' units; the
+     * networks see (y − mean)/sd. Filled in by the estimator from the labelled y before training when
+     * absent (see the module doc). Ignored for simplex and discrete labels.
+     */
+    yPrior: z.object({ mean: z.array(z.number()), sd: z.array(z.number().positive()) }).strict().optional(),
     /** Dimension of the nuisance z. */
     latent: z.number().int().min(1).default(1),
     /**
@@ -132,8 +158,17 @@ export const Semi2ConfigShape = z
 /** Checks that the box of z is [lo, hi] with lo < hi. */
 export const boxIsOrdered = (c: { box: [number, number] }): boolean => c.box[1] > c.box[0];
 
+/** Checks that simplex and discrete labels have at least 2 components (a real target may have 1). */
+export const classesFitLabels = (c: { labels?: string; classes?: number }): boolean => c.labels === 'real' || c.classes === undefined || c.classes >= 2;
+
+/** Checks that a real-label prior has one mean and one sd per target column. */
+export const yPriorFitsClasses = (c: { classes?: number; yPrior?: { mean: number[]; sd: number[] } | undefined }): boolean =>
+  !c.yPrior || (c.yPrior.mean.length === c.yPrior.sd.length && (c.classes === undefined || c.yPrior.mean.length === c.classes));
+
 /** Schema of the semi²-supervised model's configuration. */
-export const Semi2ConfigSchema = Semi2ConfigShape.refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] });
+export const Semi2ConfigSchema = Semi2ConfigShape.refine(boxIsOrdered, { message: 'box must be [lo, hi] with lo < hi', path: ['box'] })
+  .refine(classesFitLabels, { message: 'simplex and discrete labels need at least 2 components or classes', path: ['classes'] })
+  .refine(yPriorFitsClasses, { message: 'yPrior needs one mean and one sd per target column (classes)', path: ['yPrior'] });
 
 /** A semi²-supervised model configuration after defaults. */
 export type Semi2Config = z.infer<typeof Semi2ConfigSchema>;
@@ -166,6 +201,10 @@ export class Semi2Dgm {
   private readonly qyNet: Mlp;
   private readonly qyGauss?: GaussianHead;
   private readonly qyLogits?: Dense;
+  /** q(u | x) over standardised real labels u = (y − μ)/σ (real labels). */
+  private readonly qyReal?: GaussianHead;
+  /** μ and σ of the real labels' prior, [K] each (real labels; null until set). */
+  private yStd: { mu: tf.Tensor1D; sigma: tf.Tensor1D } | null = null;
   private readonly qzNet: Mlp;
   private readonly qzHead: GaussianHead;
   private readonly pxNet: Mlp;
@@ -189,6 +228,7 @@ export class Semi2Dgm {
     if (kq > D) throw new Error(`untapped model: qyComponents ${kq} exceeds the input width ${D}`);
     this.qyNet = new Mlp(ps, 'qy', kq > 0 ? kq : D, hidden.qy, rng, act);
     if (config.labels === 'simplex') this.qyGauss = new GaussianHead(ps, 'qy.u', this.qyNet.outDim, K - 1, rng, minScale);
+    else if (config.labels === 'real') this.qyReal = new GaussianHead(ps, 'qy.y', this.qyNet.outDim, K, rng, minScale);
     else this.qyLogits = new Dense(ps, 'qy.logits', this.qyNet.outDim, K, rng, 'linear');
     this.qzNet = new Mlp(ps, 'qz', D + K, hidden.qz, rng, act);
     this.qzHead = new GaussianHead(ps, 'qz.zt', this.qzNet.outDim, Z, rng, minScale);
@@ -197,7 +237,41 @@ export class Semi2Dgm {
     this.qVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') || name.startsWith('qz.') ? [v] : []));
     this.qyVars = ps.entries().flatMap(([name, v]) => (name.startsWith('qy.') ? [v] : []));
     this.qyFanIn = this.qyNet.inDim;
-    this.qyFirstW = hidden.qy.length ? this.qyNet.layers[0].W : ps.get(config.labels === 'simplex' ? 'qy.u.W' : 'qy.logits.W');
+    this.qyFirstW = hidden.qy.length ? this.qyNet.layers[0].W : ps.get({ simplex: 'qy.u.W', real: 'qy.y.W', discrete: 'qy.logits.W' }[config.labels]);
+    if (config.labels === 'real' && config.yPrior) this.setYPrior(config.yPrior.mean, config.yPrior.sd);
+  }
+
+  /**
+   * Sets the prior of real labels, p(y) = N(mean, diag sd²) (one value per target column, in the
+   * targets' units), by which the networks' label inputs and outputs are standardised; kept in
+   * `config.yPrior` (so saved with the model). Set it before training: the networks learn on its scale.
+   * @throws for a model without real labels, wrong lengths, non-finite means or sds ≤ 0.
+   */
+  setYPrior(mean: ArrayLike<number>, sd: ArrayLike<number>): void {
+    const K = this.config.classes;
+    if (this.config.labels !== 'real') throw new Error(`setYPrior: this model has ${this.config.labels} labels; a Gaussian prior is for real labels`);
+    if (mean.length !== K || sd.length !== K) throw new Error(`setYPrior: need ${K} means and ${K} sds (one per target column), got ${mean.length} and ${sd.length}`);
+    for (let k = 0; k < K; k++) {
+      if (!Number.isFinite(mean[k])) throw new Error(`setYPrior: the mean of target ${k} is ${mean[k]}`);
+      if (!(sd[k] > 0 && Number.isFinite(sd[k]))) throw new Error(`setYPrior: the sd of target ${k} is ${sd[k]}; it must be a finite number > 0 (a target with one distinct value cannot be learnt)`);
+    }
+    this.yStd?.mu.dispose();
+    this.yStd?.sigma.dispose();
+    this.yStd = { mu: tf.tensor1d(Float32Array.from(mean)), sigma: tf.tensor1d(Float32Array.from(sd)) };
+    this.config.yPrior = { mean: Array.from(mean), sd: Array.from(sd) };
+  }
+
+  /** μ and σ of the real labels' prior (tensors owned by the model). @throws when not set. */
+  private yScale(): { mu: tf.Tensor1D; sigma: tf.Tensor1D } {
+    if (!this.yStd) throw new Error("untapped model: real labels need the prior's mean and sd (config.yPrior, or setYPrior; the estimator fits them on the labelled y)");
+    return this.yStd;
+  }
+
+  /** What the networks read of labels y [N, K]: y itself, or u = (y − μ)/σ for real labels. */
+  private netY(y: tf.Tensor): tf.Tensor {
+    if (this.config.labels !== 'real') return y;
+    const { mu, sigma } = this.yScale();
+    return tf.tidy(() => tf.div(tf.sub(y, mu), sigma));
   }
 
   // ---- the shared networks --------------------------------------------------------------------
@@ -237,6 +311,36 @@ export class Semi2Dgm {
     return new LogisticNormal(applyHead(this.qyNet, this.qyGauss!, [this.qyIn(x)]));
   }
 
+  /** q(u | x) over standardised labels u = (y − μ)/σ (real labels): N(m(x), diag s(x)²). */
+  private qyStandard(x: tf.Tensor): Normal {
+    return applyHead(this.qyNet, this.qyReal!, [this.qyIn(x)]);
+  }
+
+  /** q(y | x) in the targets' units (real labels): N(μ + σ m(x), diag (σ s(x))²). */
+  private qyRealOf(x: tf.Tensor): Normal {
+    const { mu, sigma } = this.yScale();
+    const q = this.qyStandard(x);
+    return new Normal(tf.add(mu, tf.mul(sigma, q.loc)), tf.mul(sigma, q.stddev()));
+  }
+
+  /** q(y | x) with a reparameterised sampler: the logistic normal (simplex) or the Gaussian (real). */
+  private qyContinuous(x: tf.Tensor): { rsample(rng: Rng, n?: number): tf.Tensor; logProb(y: tf.Tensor): tf.Tensor } {
+    if (this.config.labels === 'real') return this.qyRealOf(x);
+    const q = this.qySimplex(x);
+    return { rsample: (rng, n) => q.rsample(rng, n), logProb: (y) => q.logProb(tf.clipByValue(y, EPS, 1)) };
+  }
+
+  /**
+   * ȳ beside y for loss (13), as `objectives/semi2.ts` {@link Semi2Predicted} wants them: the mean of
+   * q(y | x) and y for simplex and discrete labels; for real labels both standardised, with the sd
+   * of q(u | x) (left out in the deterministic mode, whose loss is then the squared error).
+   */
+  private predictedOf(x: tf.Tensor, y: tf.Tensor): Semi2Predicted {
+    if (this.config.labels !== 'real') return { yBar: this.predict(x), y };
+    const q = this.qyStandard(x);
+    return { yBar: q.loc, y: this.netY(y), real: this.config.variational ? { sd: q.stddev() } : {} };
+  }
+
   /** Logits of q(y | x) (discrete labels). */
   private qyLogitsOf(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.qyLogits!.apply(this.qyNet.apply(this.qyIn(x))));
@@ -246,23 +350,25 @@ export class Semi2Dgm {
   logQy(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       if (this.config.labels === 'simplex') return this.qySimplex(x).logProb(tf.clipByValue(y, EPS, 1));
+      if (this.config.labels === 'real') return this.qyRealOf(x).logProb(y);
       return tf.sum(tf.mul(y, tf.logSoftmax(this.qyLogitsOf(x))), -1);
     });
   }
 
-  /** ȳ, the mean of q(y | x) (softmax([μ, 0]) for the logistic normal), [B, K]. */
+  /** ȳ, the mean of q(y | x) (softmax([μ, 0]) for the logistic normal; μ + σ m(x) for real labels, in their units), [B, K]. */
   predict(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       if (this.config.labels === 'discrete') return tf.softmax(this.qyLogitsOf(x));
+      if (this.config.labels === 'real') return this.qyRealOf(x).mean();
       const mu = applyHead(this.qyNet, this.qyGauss!, [this.qyIn(x)]).mean();
       return tf.softmax(tf.concat([mu, tf.zeros([mu.shape[0], 1])], -1));
     });
   }
 
-  /** `n` draws of y ~ q(y | x) (Concrete draws for discrete labels), [n, B, K]. */
+  /** `n` draws of y ~ q(y | x) (Concrete draws for discrete labels; real labels in their units), [n, B, K]. */
   sampleY(x: tf.Tensor, n: number, rng: Rng): tf.Tensor {
     return tf.tidy(() => {
-      if (this.config.labels === 'simplex') return this.qySimplex(x).rsample(rng, n);
+      if (this.config.labels !== 'discrete') return this.qyContinuous(x).rsample(rng, n);
       const logits = this.qyLogitsOf(x);
       return tf.stack(Array.from({ length: n }, () => new Concrete(logits, this.config.temperature).rsample(rng)));
     });
@@ -280,7 +386,7 @@ export class Semi2Dgm {
 
   /** q(z | x, y): a Gaussian through the logistic flow onto the box (`zPrior: 'box'`), or a diagonal Gaussian (`normal`). */
   qz(x: tf.Tensor, y: tf.Tensor): BoxNormal | Normal {
-    const base = applyHead(this.qzNet, this.qzHead, [x, y]);
+    const base = applyHead(this.qzNet, this.qzHead, [x, this.netY(y)]);
     return this.config.zPrior === 'normal' ? base : new BoxNormal(base, this.config.box[0], this.config.box[1]);
   }
 
@@ -316,7 +422,7 @@ export class Semi2Dgm {
 
   /** p(x | y, z). */
   px(y: tf.Tensor, zz: tf.Tensor): { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor } {
-    return applyHead<unknown>(this.pxNet, this.pxHead, [y, zz]) as { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor };
+    return applyHead<unknown>(this.pxNet, this.pxHead, [this.netY(y), zz]) as { logProb(x: tf.Tensor): tf.Tensor; mean(): tf.Tensor; rsample?: (rng: Rng) => tf.Tensor };
   }
 
   /** Mean of p(x | y, z): the generated spectrum or image for labels y [B, K] and nuisances z [B, d]. */
@@ -326,10 +432,31 @@ export class Semi2Dgm {
     return tf.tidy(() => this.px(y, zz).mean());
   }
 
-  /** log p(y): log Γ(K) for Dir(1), −log K for the uniform categorical. */
+  /**
+   * log p(y): log Γ(K) for Dir(1), −log K for the uniform categorical.
+   * @throws Error for real labels, whose log p(y) depends on y ({@link logPy}).
+   */
   logPriorY(): number {
     const K = this.config.classes;
+    if (this.config.labels === 'real') throw new Error('logPriorY: the Gaussian prior of real labels is not constant; use logPy(y)');
     return this.config.labels === 'simplex' ? logGamma(K) : -Math.log(K);
+  }
+
+  /**
+   * log p(y) per row of labels y [N, K]: the constant of Dir(1) or the uniform categorical, or for
+   * real labels log N(y; μ, diag σ²) = −½ Σ_k [((y_k − μ_k)/σ_k)² + log 2π] − Σ_k log σ_k, [N].
+   */
+  logPy(y: tf.Tensor): number | tf.Tensor {
+    if (this.config.labels !== 'real') return this.logPriorY();
+    const { mu, sigma } = this.yScale();
+    return tf.tidy(() => new Normal(mu, sigma).logProb(y));
+  }
+
+  /** n draws y ~ p(y) (real labels: N(μ, diag σ²) in the targets' units), [n, K]. @throws for other labels. */
+  samplePriorY(n: number, rng: Rng): tf.Tensor {
+    if (this.config.labels !== 'real') throw new Error('samplePriorY: drawing from p(y) is implemented for real labels');
+    const { mu, sigma } = this.yScale();
+    return tf.tidy(() => tf.add(mu, tf.mul(sigma, rng.normal([n, this.config.classes]))));
   }
 
   /**
@@ -370,7 +497,7 @@ export class Semi2Dgm {
   forwardTerms(x: tf.Tensor, y: tf.Tensor, rng: Rng): Semi2ForwardTerms {
     return tf.tidy(() => {
       const { z: zz, logProb: logQz } = this.drawZ(x, y, rng);
-      return { logPx: this.px(y, zz).logProb(x), logQz, logPy: this.logPriorY(), logPz: this.logPz(zz) };
+      return { logPx: this.px(y, zz).logProb(x), logQz, logPy: this.logPy(y), logPz: this.logPz(zz) };
     });
   }
 
@@ -386,10 +513,10 @@ export class Semi2Dgm {
         const qyLogits = this.qyLogitsOf(x);
         return { estimator: 'enumerate' as const, qyLogits, perClass: this.forwardTerms(tiled[0], yk, rng) };
       }
-      if (this.config.labels === 'simplex') {
-        const q = this.qySimplex(x);
+      if (this.config.labels !== 'discrete') {
+        const q = this.qyContinuous(x);
         const y = q.rsample(rng);
-        const logQy = q.logProb(tf.clipByValue(y, EPS, 1));
+        const logQy = q.logProb(y);
         return { estimator: 'sample' as const, logQy, atSample: this.forwardTerms(x, y, rng) };
       }
       const qyLogits = this.qyLogitsOf(x);
@@ -450,7 +577,7 @@ export class Semi2Dgm {
    * - labels `y` [B, K] given: of log p(x, y), log w = log p(x | y, z) + log p(y) + log p(z) − log q(z | x, y);
    * - discrete labels, none given: of log p(x), y summed exactly inside each weight,
    *   log w = log Σ_y p(x, y, z_y) / q(z_y | x, y) (z drawn per class);
-   * - simplex labels, none given: of log p(x) with the proposal q(y | x) q(z | x, y),
+   * - simplex or real labels, none given: of log p(x) with the proposal q(y | x) q(z | x, y),
    *   log w = log p(x | y, z) + log p(y) + log p(z) − log q(y | x) − log q(z | x, y).
    * (`semi2LabelledLogWeights`, `semi2EnumeratedLogWeights`, `semi2SampledLogWeights`.)
    * @throws Error for a deterministic model (no densities) or k not an integer ≥ 1.
@@ -469,9 +596,9 @@ export class Semi2Dgm {
         // [K·k·B] class-major, each class's rows sample-major
         return semi2EnumeratedLogWeights(this.forwardTerms(tf.tile(xk, [K, 1]), enumeratedLabels(K, k * x.shape[0]), rng), K, k);
       }
-      const q = this.qySimplex(xk);
+      const q = this.qyContinuous(xk);
       const yy = q.rsample(rng);
-      const logQy = q.logProb(tf.clipByValue(yy, EPS, 1));
+      const logQy = q.logProb(yy);
       return semi2SampledLogWeights(this.forwardTerms(xk, yy, rng), logQy, k);
     });
   }
@@ -494,10 +621,10 @@ export class Semi2Dgm {
     return tf.tidy(() => unfeaturedBound(this.unfeaturedTerms(y, rng, zObserved), { entropy }));
   }
 
-  /** Discriminative loss (13) per example [B]: L(ȳ, y) (`labelLoss`). */
+  /** Discriminative loss (13) per example [B]: L(ȳ, y) (`predictedLoss`; for real labels see the module doc). */
   lossY(x: tf.Tensor, y: tf.Tensor, kind: 'kl' | 'l2' | 'ce' = 'kl'): tf.Tensor {
     this.checkY(y, 'labelled y');
-    return tf.tidy(() => labelLoss(this.predict(x), y, kind));
+    return tf.tidy(() => predictedLoss(this.predictedOf(x, y), kind));
   }
 
   /** x̄, the mean of p(x | y, z) at z ~ p(z), [B, D]: the input of loss (14). */
@@ -550,7 +677,7 @@ export class Semi2Dgm {
     const unf = batch.unfeatured;
     const predicted = (x: tf.Tensor, y: tf.Tensor) => {
       this.checkY(y, 'labelled y');
-      return { yBar: this.predict(x), y };
+      return this.predictedOf(x, y);
     };
     if (!this.config.variational) {
       return semi2PointLoss(
@@ -564,7 +691,7 @@ export class Semi2Dgm {
               this.checkY(unf.y, 'unfeatured y');
               if (unf.z) this.checkZ(unf.z, 'unfeatured z');
               const xBar = this.px(unf.y, unf.z ?? this.samplePriorZ(unf.y.shape[0], rng)).mean();
-              return { yBar: this.predict(xBar), y: unf.y };
+              return this.predictedOf(xBar, unf.y);
             }),
         },
         w,
@@ -609,12 +736,17 @@ export class Semi2Dgm {
 
   /**
    * Checks labels: width K; simplex rows non-negative and summing to 1 within 1e-4; discrete rows
-   * one-hot. Errors name the row (and `what`, e.g. a file name).
+   * one-hot; real labels finite. Errors name the row (and `what`, e.g. a file name).
    */
   checkY(y: tf.Tensor, what: string): void {
     const K = this.config.classes;
     if (y.rank !== 2 || y.shape[1] !== K) throw new Error(`${what}: labels must have ${K} columns, got shape [${y.shape}]`);
     const v = y.dataSync();
+    if (this.config.labels === 'real') {
+      const i = v.findIndex((e) => !Number.isFinite(e));
+      if (i >= 0) throw new Error(`${what}: row ${Math.floor(i / K)}, column ${i % K} is ${v[i]}; real labels must be finite numbers`);
+      return;
+    }
     for (let r = 0; r < y.shape[0]; r++) {
       let s = 0;
       for (let k = 0; k < K; k++) {
@@ -651,5 +783,8 @@ export class Semi2Dgm {
     this.qyProj?.mean.dispose();
     this.qyProj?.P.dispose();
     this.qyProj = null;
+    this.yStd?.mu.dispose();
+    this.yStd?.sigma.dispose();
+    this.yStd = null;
   }
 }

@@ -15,6 +15,7 @@
  *        log q(y|x) + log q(z|x,y) − log p(z) − log p(x|y,z) + log q(x),  z ~ p(z), x ~ p(x|y,z)  {@link reverseUnfeaturedBound}
  * - (20) unfeatured (y, z), z observed, on log q(y, z): (10) without − log p(z)               {@link reverseObservedBound}
  * - (13) L(ȳ, y), ȳ the mean of q(y | x) (KL(y ‖ ȳ) by default)                              {@link labelLoss}
+ *        (real labels: −log q(u | x) of standardised u, or the squared error)                  {@link realLabelLoss}
  * - (14) ‖x̄ − x‖², x̄ the mean of p(x | y, z), z ~ p(z)                                      {@link inputLoss}
  * and the objective (15), J = α_f J_f − α_f^d J_f^d + α_r J_r − α_r^d J_r^d, maximised; {@link semi2Loss}
  * returns −J with per-source batch means (J_f, J_r of eqs 11–12 are sums over the data set; with
@@ -97,7 +98,7 @@ export type Semi2ForwardTerms = {
   logPx: tf.Tensor;
   /** log q(z | x, y) of the drawn z, [N]. */
   logQz: tf.Tensor;
-  /** log p(y): log Γ(K) for Dir(1), −log K for the uniform categorical; or [N]. */
+  /** log p(y): log Γ(K) for Dir(1), −log K for the uniform categorical; or [N] (log N(y; μ, diag σ²) for real labels). */
   logPy: Semi2LogDensity;
   /** log p(z): −d·log(hi − lo) for the uniform box; or [N]. */
   logPz: Semi2LogDensity;
@@ -147,8 +148,13 @@ export type Semi2UnfeaturedTerms = {
   logPz?: Semi2LogDensity;
 };
 
-/** ȳ, the mean of q(y | x) (or of q(y | x̄) for a generated x̄), beside the labels y it should match; both [N, K]. */
-export type Semi2Predicted = { yBar: tf.Tensor; y: tf.Tensor };
+/**
+ * ȳ, the mean of q(y | x) (or of q(y | x̄) for a generated x̄), beside the labels y it should match;
+ * both [N, K]. Real labels (`real` present): ȳ = m(x) and y = u = (y − μ)/σ, both standardised by
+ * the prior, and `real.sd` the sd s(x) of q(u | x), [N, K] (absent in the deterministic mode); the
+ * loss is then {@link realLabelLoss}.
+ */
+export type Semi2Predicted = { yBar: tf.Tensor; y: tf.Tensor; real?: { sd?: tf.Tensor } };
 
 /** x̄, the mean of p(x | y, z), beside the inputs x it should match; both [N, D]. */
 export type Semi2Generated = { xBar: tf.Tensor; x: tf.Tensor };
@@ -300,6 +306,33 @@ export function labelLoss(yBar: tf.Tensor, y: tf.Tensor, kind: Semi2LabelLossKin
     if (kind === 'ce') return tf.neg(tf.sum(tf.mul(y, tf.log(yb)), -1));
     return tf.sum(tf.mul(y, tf.sub(tf.log(tf.clipByValue(y, EPS, 1)), tf.log(yb))), -1);
   });
+}
+
+/**
+ * The discriminative loss (13) for real labels per row, [N], in standardised units (see
+ * {@link Semi2Predicted}): with `kind` `kl` or `ce` and an sd given, the negative log-density of a
+ * point mass y under q (KL(δ_y ‖ q) up to δ_y's constant entropy, i.e. the cross-entropy),
+ *
+ *   −log N(u; m, diag s²) = Σ_k [½((u_k − m_k)/s_k)² + log s_k + ½ log 2π];
+ *
+ * with `l2` (or no sd), the squared error Σ_k (m_k − u_k)². Nothing is clipped.
+ * @param m the mean of q(u | x), [N, K]. @param u standardised labels, [N, K]. @param sd s of q(u | x), [N, K].
+ * @throws Error when the shapes differ or `kind` is unknown.
+ */
+export function realLabelLoss(m: tf.Tensor, u: tf.Tensor, sd: tf.Tensor | undefined, kind: Semi2LabelLossKind = 'kl'): tf.Tensor {
+  const same = (a: tf.Tensor) => a.rank === 2 && a.shape[0] === u.shape[0] && a.shape[1] === u.shape[1];
+  if (u.rank !== 2 || !same(m) || (sd && !same(sd))) throw new Error(`realLabelLoss: m [${m.shape}], u [${u.shape}]${sd ? ` and sd [${sd.shape}]` : ''} must all be [N, K]`);
+  if (kind !== 'kl' && kind !== 'l2' && kind !== 'ce') throw new Error(`realLabelLoss: unknown kind '${String(kind)}' (valid: kl, l2, ce)`);
+  return tf.tidy(() => {
+    if (kind === 'l2' || !sd) return tf.sum(tf.square(tf.sub(m, u)), -1);
+    const r = tf.div(tf.sub(u, m), sd);
+    return tf.sum(tf.add(tf.add(tf.mul(tf.square(r), 0.5), tf.log(sd)), 0.5 * Math.log(2 * Math.PI)), -1);
+  });
+}
+
+/** Loss (13) of a {@link Semi2Predicted}: {@link realLabelLoss} for real labels, else {@link labelLoss}. */
+export function predictedLoss(p: Semi2Predicted, kind: Semi2LabelLossKind = 'kl'): tf.Tensor {
+  return p.real ? realLabelLoss(p.yBar, p.y, p.real.sd, kind) : labelLoss(p.yBar, p.y, kind);
 }
 
 /**
@@ -458,10 +491,7 @@ export function semi2Loss(sources: Semi2Sources, w: Semi2Weights): tf.Scalar {
     const l = sources.labelled;
     if (l) {
       acc.add(w.alphaF, () => forwardLabelledBound(l.forward()));
-      acc.add(-w.alphaFd, () => {
-        const { yBar, y } = l.predicted();
-        return labelLoss(yBar, y, w.yLoss ?? 'kl');
-      });
+      acc.add(-w.alphaFd, () => predictedLoss(l.predicted(), w.yLoss ?? 'kl'));
       if (w.reverseLabelled) acc.add(w.alphaR, () => reverseLabelledBound(l.reverse()));
       acc.add(-w.alphaRd, () => {
         const { xBar, x } = l.generated();
@@ -511,10 +541,7 @@ export function semi2PointLoss(sources: Semi2PointSources, w: Semi2Weights): tf.
     const kind = w.yLoss ?? 'kl';
     const l = sources.labelled;
     if (l) {
-      acc.add(-w.alphaFd, () => {
-        const { yBar, y } = l.predicted();
-        return labelLoss(yBar, y, kind);
-      });
+      acc.add(-w.alphaFd, () => predictedLoss(l.predicted(), kind));
       acc.add(-w.alphaRd, () => {
         const { xBar, x } = l.generated();
         return inputLoss(xBar, x);
@@ -529,10 +556,7 @@ export function semi2PointLoss(sources: Semi2PointSources, w: Semi2Weights): tf.
     }
     const f = sources.unfeatured;
     if (f) {
-      acc.add(-w.alphaR, () => {
-        const { yBar, y } = f();
-        return labelLoss(yBar, y, kind);
-      });
+      acc.add(-w.alphaR, () => predictedLoss(f(), kind));
     }
     return tf.neg(acc.j) as tf.Scalar;
   });

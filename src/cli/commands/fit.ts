@@ -7,13 +7,13 @@ import { fitFiles, preprocessOption } from '../../experiments/fit.js';
 export function addFitCommand(program: Command): void {
   program
     .command('fit')
-    .description('fit the semi²-supervised model to your own files: spectra x with compositions y (CSV / JSON / NPY; layout in docs/fit.md), plus optional unlabelled spectra and unfeatured labels; with validation rows it saves the weights of the best validation score (RMSEP, or cross-entropy for classes), stops early, and calibrates the intervals that `predict` reports')
+    .description('fit the semi²-supervised model to your own files: spectra x with compositions, classes or real-valued targets y such as an octane number (CSV / JSON / NPY; layout in docs/fit.md), plus optional unlabelled spectra and unfeatured labels; with validation rows it saves the weights of the best validation score (RMSEP, or cross-entropy for classes), stops early, and calibrates the intervals that `predict` reports')
     .requiredOption('--x <file>', 'labelled inputs, one row per sample')
-    .requiredOption('--y <file>', 'their labels: compositions (rows on the simplex) or, with --labels discrete, classes')
+    .requiredOption('--y <file>', 'their labels: compositions (rows on the simplex), classes (--labels discrete) or real-valued targets, one column each (--labels real)')
     .option('--unlabelled <file>', 'unlabelled inputs (same channels as --x)')
-    .option('--unfeatured <spec>', "unfeatured labels: a file; 'resample' / 'resample:N' (N labels resampled from the labelled rows; the default, N = 500); 'corners' / 'corners:N' (N labels near the simplex corners); or 'none'")
+    .option('--unfeatured <spec>', "unfeatured labels: a file; 'resample' / 'resample:N' (N labels resampled from the labelled rows; the default, N = 500); 'corners' / 'corners:N' (N labels near the simplex corners); for real targets 'range' / 'range:N' (N values uniform over the labelled range widened by 10%); or 'none'")
     .requiredOption('-o, --out <dir>', 'model directory to write (built in DIR.partial, renamed when complete)')
-    .addOption(new Option('--labels <kind>', 'label space').choices(['simplex', 'discrete']).default('simplex'))
+    .addOption(new Option('--labels <kind>', "label space: compositions, classes, or real-valued targets (prior N(μ, σ²) fitted on the labelled y; predict gives mean and sd per target). Default: 'real' for a y file of one column with a non-integer value, else 'simplex'").choices(['simplex', 'discrete', 'real']))
     .option('--latent <d>', 'dimension of the nuisance z', intArg('--latent'), 1)
     .option('--epochs <n>', 'epochs (passes over the unlabelled set, or the labelled set when there is none)', intArg('--epochs'), 2000)
     .option('--batch-size <n>', 'rows per source per step', intArg('--batch-size'), 100)
@@ -41,7 +41,7 @@ export function addFitCommand(program: Command): void {
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels: 'simplex' | 'discrete'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; preprocess?: string; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels?: 'simplex' | 'discrete' | 'real'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; preprocess?: string; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
@@ -69,7 +69,7 @@ export function addFitCommand(program: Command): void {
         x: o.x,
         y: o.y,
         out: o.out,
-        labels: o.labels,
+        ...(o.labels ? { labels: o.labels } : {}),
         latent: o.latent,
         epochs: o.epochs,
         batchSize: o.batchSize,

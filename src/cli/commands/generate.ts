@@ -15,7 +15,7 @@ export function addGenerateCommand(program: Command): void {
     .command('generate')
     .description('generate the input (e.g. a spectrum) of given labels with a model directory written by `untapped fit`, or the typical input of given classes (--y "0;2") with a train run of m2/adgm/sdgm (z at its prior mean): CSV and PNG')
     .argument('<dir>', 'model directory')
-    .requiredOption('--y <labels>', "label(s): '0.2,0.5,0.3' (a composition), a class index or name for discrete labels, several separated by ';', or 'corners' for every pure component")
+    .requiredOption('--y <labels>', "label(s): '0.2,0.5,0.3' (a composition), a class index or name for discrete labels, one value per target for real targets ('92'), several separated by ';', or 'corners' for every pure component")
     .option('--z <values>', "nuisance(s), one per label, ';'-separated (default: the mean z of the labelled set, eq 18)")
     .option('-o, --out <prefix>', 'writes PREFIX.csv and PREFIX.png', 'generated')
     .option('--force', 'replace existing PREFIX.csv / PREFIX.png')

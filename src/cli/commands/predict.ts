@@ -13,10 +13,10 @@ import { isRunDir, loadRun, predictRun } from '../../experiments/run.js';
 export function addPredictCommand(program: Command): void {
   program
     .command('predict')
-    .description('predict labels (compositions or class probabilities) with their uncertainty for the rows of a file, using a model directory written by `untapped fit` (or, for a train run of m2/adgm/sdgm, the class probabilities p0…pK−1 of q(y | x) and the predicted class): the mean of q(y | x), its sd over draws (not calibrated), and — when the fit had validation rows — split-conformal intervals per component (or class prediction sets) calibrated on them')
+    .description('predict labels (compositions, class probabilities or real-valued targets) with their uncertainty for the rows of a file, using a model directory written by `untapped fit` (or, for a train run of m2/adgm/sdgm, the class probabilities p0…pK−1 of q(y | x) and the predicted class): the mean of q(y | x), its sd over draws (not calibrated), and — when the fit had validation rows — split-conformal intervals per component (or class prediction sets) calibrated on them')
     .argument('<dir>', 'model directory')
     .requiredOption('--x <file>', 'inputs, with the same channels as the fit')
-    .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component, its sd, then <name>_lo95 and <name>_hi95 per component (compositions) or <name>_in95set (1 when the class is in the 95% set); for classes the predicted class and its class_name last')
+    .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component (or real target), its sd, then <name>_lo95 and <name>_hi95 per component (compositions) or <name>_in95set (1 when the class is in the 95% set); for classes the predicted class and its class_name last')
     .option('--samples <n>', 'draws of q(y | x) for the sd', intArg('--samples'), 100)
     .option('--seed <n>', 'seed of the draws', intArg('--seed', 0), 0)
     .option('--level <p>', "nominal coverage of the intervals or sets (default: the fit's, 0.95), recalibrated from the validation scores kept in fit.json", numArg('--level'))
