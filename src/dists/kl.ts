@@ -88,13 +88,20 @@ function sumEvent(x: tf.Tensor, p: Distribution, q: Distribution): tf.Tensor {
  * Uses log σ = ½·logVar directly for distributions built by `Normal.fromLogVar`.
  */
 export function klNormalNormal(p: Normal, q: Normal): tf.Tensor {
+  return tf.tidy(() => sumEvent(klNormalNormalPerUnit(p, q), p, q));
+}
+
+/**
+ * KL(N(μp, σp²)‖N(μq, σq²)) unit by unit, without the sum over the event: log σq − log σp +
+ * (σp² + (μp − μq)²)/(2σq²) − ½, of the broadcast shape of the two (e.g. [B, d]); ≥ 0 everywhere.
+ */
+export function klNormalNormalPerUnit(p: Normal, q: Normal): tf.Tensor {
   return tf.tidy(() => {
     const lsp = p.logScale();
     const lsq = q.logScale();
-    const varRatio = tf.exp(tf.mul(tf.sub(lsp, lsq), 2)); // σp²/σq²
-    const t = tf.mul(tf.square(tf.sub(p.loc, q.loc)), tf.exp(tf.mul(lsq, -2))); // (μp−μq)²/σq²
-    const kl = tf.add(tf.sub(lsq, lsp), tf.mul(tf.sub(tf.add(varRatio, t), 1), 0.5));
-    return sumEvent(kl, p, q);
+    const varRatio = tf.exp(tf.mul(tf.sub(lsp, lsq), 2));
+    const t = tf.mul(tf.square(tf.sub(p.loc, q.loc)), tf.exp(tf.mul(lsq, -2)));
+    return tf.add(tf.sub(lsq, lsp), tf.mul(tf.sub(tf.add(varRatio, t), 1), 0.5));
   });
 }
 

@@ -17,6 +17,7 @@
  * The papers train for 2000 epochs (LVAE) or with warm-up over 100 epochs (CaGeM); the budgets here
  * are far smaller, so the numbers are for orientation and for the ordering of the variants.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { engineInfo } from '../engine/backend.js';
@@ -29,7 +30,7 @@ import { validateConfig } from '../config/validate.js';
 import { writeFileAtomic, makeDir } from '../node/files.js';
 import { unitActivityPng } from '../node/chart.js';
 import { writeRunReport } from './report.js';
-import { datasetBound, datasetError, importanceModel, runActiveUnits, scoresClasses, trainRun, UNIT_KL_ROWS } from './run.js';
+import { datasetBound, datasetError, importanceModel, loadRunData, runActiveUnits, scoresClasses, trainRun, UNIT_KL_ROWS } from './run.js';
 
 /** What every row of both tables measures. */
 export interface DeepRow {
@@ -105,6 +106,15 @@ function mnistData(o: Omit<DeepOptions, 'log'>, extra: Record<string, unknown> =
   return { dataset: 'mnist', binarize: 'dynamic', testLimit: o.testLimit, ...(o.trainLimit ? { trainLimit: o.trainLimit } : {}), ...extra };
 }
 
+/**
+ * Refuses an `--out` that already holds files (an earlier table's rows would stand beside the new
+ * ones), and warns when the warm-up outlasts the budget (β never reaches 1: the bound is not trained).
+ */
+function checkStart(o: DeepOptions & { warmupEpochs?: number }, name: string): void {
+  if (fs.existsSync(o.out) && fs.readdirSync(o.out).length > 0) throw new Error(`${name}: ${o.out} already holds files (an earlier table?); choose a new --out`);
+  if (o.warmupEpochs !== undefined && o.warmupEpochs > o.budgetEpochs) o.log(`${name}: warning: --warmup-epochs ${o.warmupEpochs} exceeds --budget-epochs ${o.budgetEpochs}, so the KL weight never reaches 1`);
+}
+
 /** Writes table.md / table.json / active-units.png; returns the files. */
 function writeTable(o: DeepOptions, title: string, head: string[], lines: string[], notes: string[], rows: DeepRow[], extra: object): string[] {
   const md = path.join(o.out, 'table.md');
@@ -154,7 +164,7 @@ export function lvaeRowConfig(variant: LvaeVariant, L: number, o: Omit<LvaeTable
   const wu = variant.endsWith('-wu');
   return {
     model: { type: 'lvae', inference: variant.startsWith('lvae') ? 'ladder' : 'bottom-up', latent: SIZES.slice(0, L), hidden: WIDTHS.slice(0, L), activation: 'leaky-relu', batchNorm: variant.includes('-bn'), batchNormHeads: variant.includes('-bn') },
-    objective: { ...(wu ? { warmupEpochs: o.warmupEpochs ?? Math.max(1, Math.round(o.budgetEpochs / 2)) } : {}) },
+    objective: { ...(wu && (o.warmupEpochs ?? 1) > 0 ? { warmupEpochs: o.warmupEpochs ?? Math.max(1, Math.round(o.budgetEpochs / 2)) } : {}) },
     data: mnistData(o),
     train: { epochs: o.budgetEpochs, batchSize: o.batchSize, lr: 0.001, seed: o.seed, evalEvery: Math.max(1, Math.ceil(o.budgetEpochs / 5)) },
   } as unknown as RunConfig;
@@ -162,6 +172,7 @@ export function lvaeRowConfig(variant: LvaeVariant, L: number, o: Omit<LvaeTable
 
 /** Runs the LVAE table: every variant at every depth, one run directory each under `out`. */
 export async function lvaeTableExperiment(o: LvaeTableOptions): Promise<{ rows: DeepRow[]; files: string[] }> {
+  checkStart(o, 'lvae-table');
   makeDir(o.out);
   const rows: DeepRow[] = [];
   for (const v of o.variants) {
@@ -226,7 +237,7 @@ export function cagemRowConfig(labels: number, clusters: number, o: Omit<CagemOp
   const n = o.trainLimit ?? 60000;
   return {
     model: { type: 'cagem', classes: clusters, latent: o.latent, hidden: o.hidden, activation: 'relu', batchNorm: true },
-    objective: { warmupEpochs: o.warmupEpochs ?? Math.max(1, Math.round(o.budgetEpochs / 2)), ...(labels > 0 ? { alpha: o.alpha ?? 0.1 * n / labels } : {}) },
+    objective: { ...((o.warmupEpochs ?? 1) > 0 ? { warmupEpochs: o.warmupEpochs ?? Math.max(1, Math.round(o.budgetEpochs / 2)) } : {}), ...(labels > 0 ? { alpha: o.alpha ?? (0.1 * n) / labels } : {}) },
     data: mnistData(o, { perClass: labels / 10 }),
     train: { epochs: o.budgetEpochs, batchSize: o.batchSize, lr: 0.001, seed: o.seed, evalEvery: Math.max(1, Math.ceil(o.budgetEpochs / 5)) },
   } as unknown as RunConfig;
@@ -234,9 +245,12 @@ export function cagemRowConfig(labels: number, clusters: number, o: Omit<CagemOp
 
 /** Runs the CaGeM table: CaGeM-0 for every C, then CaGeM-n for every label count n (C = 10). */
 export async function cagemExperiment(o: CagemOptions): Promise<{ rows: DeepRow[]; files: string[] }> {
+  checkStart(o, 'cagem');
+  const specs = [...o.clusters.map((c) => ({ name: `cagem-0-C${c}`, labels: 0, clusters: c })), ...o.labels.map((l) => ({ name: `cagem-${l}`, labels: l, clusters: 10 }))];
+  // every row's data before any training: a label count the training images cannot give fails now
+  for (const s of specs) if (s.labels > 0) loadRunData(validateConfig(RunConfigSchema, cagemRowConfig(s.labels, s.clusters, o), s.name));
   makeDir(o.out);
   const rows: DeepRow[] = [];
-  const specs = [...o.clusters.map((c) => ({ name: `cagem-0-C${c}`, labels: 0, clusters: c })), ...o.labels.map((l) => ({ name: `cagem-${l}`, labels: l, clusters: 10 }))];
   for (const s of specs) rows.push(await trainRow(s.name, cagemRowConfig(s.labels, s.clusters, o), path.join(o.out, s.name), o));
   const f = (v: number) => v.toFixed(2);
   const paper = CAGEM_PAPER as Record<string, number>;

@@ -107,8 +107,18 @@ export function writeSampleGrid(model: RunnableModel, n: number, shape: number[]
 /** Writes n samples as CSV rows (header: the input columns, then `class` where the model has classes, and `class_name` for a run trained on class names) to `file`. */
 export function writeSampleCsv(model: RunnableModel, n: number, columns: string[], file: string, seed = 0, y?: Int32Array, classNames?: string[]): void {
   const K = model.classes;
-  const labels = K > 0 ? (y ?? Int32Array.from({ length: n }, (_, i) => i % K)) : undefined;
-  const x = sampleRows(model, n, seed, labels);
+  let labels: Int32Array | undefined;
+  let x: Float32Array;
+  if (K > 0 && !y && model.sampleJoint) {
+    // the model's own p(y | ·) picks each draw's class
+    const j = model.sampleJoint(n, new Rng(seed));
+    x = j.x.dataSync() as Float32Array;
+    j.x.dispose();
+    labels = j.y;
+  } else {
+    labels = K > 0 ? (y ?? Int32Array.from({ length: n }, (_, i) => i % K)) : undefined;
+    x = sampleRows(model, n, seed, labels);
+  }
   const D = model.inputDim;
   const cols = columns.length === D ? columns : Array.from({ length: D }, (_, j) => `x${j}`);
   const rows = Array.from({ length: n }, (_, i) => (labels ? [...x.subarray(i * D, (i + 1) * D), labels[i]] : x.subarray(i * D, (i + 1) * D)));
@@ -182,7 +192,7 @@ export function writeRunReport(
     `Model: \`${JSON.stringify(config.model)}\``,
     `Objective: \`${JSON.stringify(config.objective)}\``,
     config.data
-      ? `Data: MNIST, ${config.data.binarize} binarisation${config.data.trainLimit ? `, first ${config.data.trainLimit} training images` : ''}; test set statically binarised (seed fixed for every run).`
+      ? `Data: MNIST, ${config.data.binarize} binarisation${config.data.trainLimit ? `, first ${config.data.trainLimit} training images` : ''}${data.labelled && data.unlabelled ? `, ${data.labelled.n} labelled and ${data.unlabelled.n} unlabelled` : !data.labelled && config.data.perClass === 0 ? ', no labels (data.perClass 0)' : ''}; test set statically binarised (seed fixed for every run).`
       : `Data: ${Object.entries(data.describe).map(([k, v]) => `${k} ${v}`).join('; ')}.`,
     `Budget: ${last?.epoch ?? 0} epochs, ${last?.step ?? 0} steps, ${(last?.trainSeconds ?? 0).toFixed(0)} s of training, batch ${config.train.batchSize}, seed ${config.train.seed}.`,
     `Engine: ${eng ? `${eng.backend}${eng.fixes.length ? ` (${eng.fixes.join(', ')})` : ''}, tfjs ${eng.versions.tfjs}, node ${eng.versions.node}` : 'unknown'}.`,
@@ -205,7 +215,7 @@ export function writeRunReport(
     ...history.map((h) => `| ${h.epoch} | ${h.trainLoss.toFixed(2)} | ${Object.entries(h.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} | ${h.trainSeconds.toFixed(0)} |`),
     '',
     ...chartMd,
-    ...(image ? ['## Pictures', '', '![samples](samples.png)', '', 'Samples: means of p(x|z) for z drawn from the prior.', ''] : ['## Samples', '', `\`samples.csv\`: 64 draws from the model (means of p(x | ·)${model.classes > 0 ? '; the class of each draw in the last column' : ''}).`, '']),
+    ...(image ? ['## Pictures', '', '![samples](samples.png)', '', `Samples: means of p(x | ·) with the latent variables drawn from the prior${model.classes > 0 ? (model.sampleJoint ? ' (each class drawn from the model\'s own p(y | ·))' : ' (the classes in turn)') : ''}.`, ''] : ['## Samples', '', `\`samples.csv\`: 64 draws from the model (means of p(x | ·)${model.classes > 0 ? `; the class of each draw in the last column, ${model.sampleJoint ? "drawn from the model's own p(y | ·)" : 'the classes in turn'}` : ''}).`, '']),
     ...(files.reconstructions ? ['![reconstructions](reconstructions.png)', '', 'Reconstructions: each test image (odd rows) above the mean of p(x|z) at z = E[q(z|x)] (even rows).', ''] : []),
   ].join('\n');
   writeFileAtomic(files.markdown, md);

@@ -344,7 +344,9 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
   }
   const use = family.labelUse(cfg.model as never);
   // filled in from the data, then re-parsed so that the key order is the schema's (resume compares JSON)
-  const filled = { ...cfg, model: { ...cfg.model, inputDim: D, ...(use === 'semi-supervised' && ((cfg.model as { classes?: number }).classes ?? data.classes) > 0 ? { classes: (cfg.model as { classes?: number }).classes ?? data.classes } : {}) } };
+  // classes from the labels where there are labelled rows; without them (CaGeM-0) model.classes must say
+  const classes = (cfg.model as { classes?: number }).classes ?? (data.labelled ? data.classes : 0);
+  const filled = { ...cfg, model: { ...cfg.model, inputDim: D, ...(use === 'semi-supervised' && classes > 0 ? { classes } : {}) } };
   cfg = validateConfig(RunConfigSchema, filled, 'run config');
   if (opts.resume) {
     const saved = readConfigFile(RunConfigSchema, cfgFile);
@@ -432,6 +434,7 @@ async function trainRunLocked(config: RunConfig, outDir: string, opts: TrainRunO
  */
 function initWeights(model: RunnableModel, cfg: RunConfig, dir: string): void {
   const file = path.join(dir, RUN_FILES.checkpoint);
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`train.initFrom: ${dir} is a file; give the run directory that holds it`);
   if (!fs.existsSync(file)) throw new Error(`train.initFrom: ${dir} holds no ${RUN_FILES.checkpoint} (give a run directory that train wrote)`);
   const c = readUtp(file);
   const type = ((c.meta.user as { config?: RunConfig } | undefined)?.config?.model as { type?: string } | undefined)?.type;
@@ -578,7 +581,7 @@ export function checkTableTimes(t: Table, trainTable: string | undefined, labelC
 
 export function predictRun(run: { config: RunConfig; model: RunnableModel; meta?: Record<string, unknown> }, file: string): RunPrediction {
   const { config, model } = run;
-  if (!model.classify) throw new Error(`model type ${config.model.type} has no q(y | x) to predict with; predict needs m2, adgm, sdgm, or a model written by untapped fit`);
+  if (!model.classify) throw new Error(`model type ${config.model.type} has no q(y | x) to predict with; predict needs m2, adgm, sdgm, cagem, or a model written by untapped fit`);
   const labelColumn = config.sources?.labelled?.labelColumn;
   const t = readTable(file, labelColumn !== undefined ? { missing: [labelColumn], text: [labelColumn] } : {});
   const names = run.meta ? runClassNames(run.meta) : undefined;

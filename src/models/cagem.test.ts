@@ -130,7 +130,7 @@ test('CaGeM: the labelled loss is H_q + H_p of the cascade, by hand; its gradien
   m.dispose();
 });
 
-test('CaGeM: the family loss matches central finite differences: the unlabelled bound in every network, the labelled cross-entropies in the classifiers', () => {
+test('CaGeM: the family loss matches central finite differences: the unlabelled bound in every network, the labelled cross-entropies in the classifiers; labelled rows add their bound with y summed', () => {
   const fam = modelFamily('cagem');
   const xu = tf.tidy(() => tf.cast(tf.less(new Rng(12).uniform([4, D]), 0.5), 'float32'));
   const run = fam.create(CagemConfigSchema.parse({ type: 'cagem', classes: C, latent: [...Z], hidden: [8, 7], depth: 1, activation: 'tanh' }) as never, { inputDim: D, classes: C }, new Rng(5));
@@ -155,6 +155,16 @@ test('CaGeM: the family loss matches central finite differences: the unlabelled 
     tf.dispose(Object.values(grads));
   }
   assert.ok(checked >= 12, `only ${checked} weight matrices had a gradient to check`);
+  // the labelled rows' x add their bound (y summed): a fully labelled batch trains p(x | y, z1) too
+  const { grads } = gradientsByName(run.params, labelled);
+  assert.ok(grads['px.x.W'].some((g) => g !== 0), 'a labelled batch moves p(x | y, z1)');
+  // and the loss is α·(H_q + H_p) − F of the same draws
+  const m = run.instance as Cagem;
+  const want = tf.tidy(() => {
+    const o = m.labelledObjective(x, oneHot(labels, C), new Rng(3), 0.7);
+    return tf.sub(tf.mul(tf.mean(o.crossEntropy), 2), tf.mean(o.bound));
+  });
+  assertClose(take(labelled()), take(want), { atol: 1e-4, rtol: 1e-5 });
   yl.dispose();
   run.dispose();
 });
@@ -169,7 +179,7 @@ test('CaGeM: the cascade classifier p(y | x) and q(y | x) are distributions; clu
   assert.throws(() => m.unlabelledTerms(x, new Rng(1), 1, 'concrete'), /enumeration/);
   m.dispose();
   const fam = modelFamily('cagem');
-  assert.throws(() => fam.create(CagemConfigSchema.parse({ type: 'cagem' }) as never, { inputDim: D, classes: 0 }, new Rng(1)), /without labelled rows needs model\.classes/);
+  assert.throws(() => fam.create(CagemConfigSchema.parse({ type: 'cagem' }) as never, { inputDim: D, classes: 0 }, new Rng(1)), /model\.classes: cagem without labelled rows needs the number of clusters/);
   const five = fam.create(CagemConfigSchema.parse({ type: 'cagem', classes: 5, latent: [2, 2], hidden: [4, 4] }) as never, { inputDim: D, classes: 0 }, new Rng(1));
   assert.equal(five.classes, 5);
   five.dispose();

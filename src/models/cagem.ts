@@ -25,8 +25,17 @@
  * z₂^ỹ) per row, the log of a one-draw estimate. Their gradient reaches only the classifiers'
  * parameters θ_y (p(y | z₂)) and φ_y (q(y | z₁, x)): every other network is frozen for them
  * (`withFrozen`), so the labels shape the clustering but never the representation of x. The
- * labelled rows add no bound (the paper's I sums F over the unlabelled rows). With no labelled
- * rows the model is CaGeM-0: C = `classes` clusters, fully unsupervised.
+ * labelled rows' x also add their bound F, y summed as for an unlabelled row (the paper's I sums F
+ * over "the unlabelled" points, which in its MNIST runs are the whole training set; without this a
+ * fully labelled table would never train the generative model). With no labelled rows the model
+ * is CaGeM-0: C = `classes` clusters, fully unsupervised.
+ *
+ * Weights: with per-source batch means (`objectives/semi-supervised.ts`) the loss is
+ * α·mean_l(H_q + H_p) − mean_l F − mean_u F. The paper's I, a sum over rows with
+ * α = β(N_u + N_l)/N_l, corresponds to α ≈ β·N/N_u here; the run default (the input width D) and
+ * the `cagem` experiment's 0.1·N/N_l (this project's MNIST-100 convention) weigh the labels more.
+ * Warm-up (β) scales the Gaussian terms; y's own terms, log p(y | z₂) and H(q(y | z₁, x)), keep
+ * weight 1 (as for M2, ADGM and SDGM here).
  *
  * q(y | x) for classification (`classify`) is q(y | z₁, x) at the mean of q(z₁ | x) (plug-in).
  * Batch norm (`batchNorm`) normalises every hidden layer; the labelled pass does not move the
@@ -43,7 +52,7 @@ import { Normal, normalLogDensity } from '../dists/normal.js';
 import { klStandardNormalPerUnit } from '../dists/kl.js';
 import { Categorical } from '../dists/categorical.js';
 import { enumeratedLabels } from '../objectives/enumerate.js';
-import type { LabelledTerms, UnlabelledTerms } from '../objectives/semi-supervised.js';
+import { unlabelledPart, type LabelledTerms, type UnlabelledTerms } from '../objectives/semi-supervised.js';
 import type { SemiSupervisedModel } from './families.js';
 
 /** Schema of a CaGeM configuration (the run's `model` section). */
@@ -241,6 +250,15 @@ export class Cagem implements SemiSupervisedModel {
     );
   }
 
+  /**
+   * The labelled rows' parts of the objective (see the module doc): F(x) per example [B], y summed
+   * as for an unlabelled row, and the cross-entropies {@link labelledLoss} per example [B]. Neither
+   * moves the batch-norm averages (the same few rows at every step).
+   */
+  labelledObjective(x: tf.Tensor, y: tf.Tensor, rng: Rng, beta: number): { bound: tf.Tensor; crossEntropy: tf.Tensor } {
+    return withoutStatUpdates(() => ({ bound: unlabelledPart(this, x, rng, beta), crossEntropy: this.labelledLoss(x, y, rng) }));
+  }
+
   /** Cluster probabilities q(y | x) [B, C]: q(y | z₁, x) at z₁ = E[q(z₁ | x)]. */
   classify(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.softmax(this.qy.logits([this.qz1.of([x]).mean(), x])));
@@ -315,12 +333,12 @@ export class Cagem implements SemiSupervisedModel {
     });
   }
 
-  /** n draws from the model itself: z₂ ~ p(z₂), y ~ p(y | z₂), z₁ ~ p(z₁ | y, z₂), the mean of p(x | y, z₁), [n, D]. */
-  sampleJoint(n: number, rng: Rng): tf.Tensor {
+  /** n draws from the model itself: z₂ ~ p(z₂), y ~ p(y | z₂), z₁ ~ p(z₁ | y, z₂); the means of p(x | y, z₁) [n, D] and the one-hot y [n, C]. */
+  sampleJoint(n: number, rng: Rng): { x: tf.Tensor; y: tf.Tensor } {
     return tf.tidy(() => {
       const z2 = rng.normal([n, this.config.latent[1]]);
-      const y = new Categorical(this.py.logits([z2])).sample(rng); // one-hot [n, C]
-      return this.decodeMean(this.pz1.of([z2, y]).sample(rng), y);
+      const y = new Categorical(this.py.logits([z2])).sample(rng);
+      return { x: this.decodeMean(this.pz1.of([z2, y]).sample(rng), y), y };
     });
   }
 

@@ -33,8 +33,8 @@ export interface LatentTermsModel {
 
 /** Rejects the semi-supervised objective keys for a family without q(y | x). */
 function rejectSemiSupervisedKeys(type: string, o: ObjectiveSettings): void {
-  if (o.alpha !== undefined) throw new Error(`objective.alpha applies to the semi-supervised models (m2, adgm, sdgm), not to model type '${type}'`);
-  if (o.unlabelledQy !== undefined) throw new Error(`objective.unlabelledQy applies to the semi-supervised models (m2, adgm, sdgm), not to model type '${type}'`);
+  if (o.alpha !== undefined) throw new Error(`objective.alpha applies to the semi-supervised models (m2, adgm, sdgm, cagem), not to model type '${type}'`);
+  if (o.unlabelledQy !== undefined) throw new Error(`objective.unlabelledQy applies to the semi-supervised models (m2, adgm, sdgm, cagem), not to model type '${type}'`);
 }
 
 /**
@@ -101,8 +101,8 @@ export interface SemiSupervisedModel extends SemiSupervisedTermsModel {
   samplePrior(y: tf.Tensor, rng: Rng): tf.Tensor;
   /** The typical input of each one-hot y [n, K]: the mean of p(x | y, ·) at the prior means of the other latent variables, [n, D]. */
   typical(y: tf.Tensor): tf.Tensor;
-  /** Optional: n draws from the model's own joint, y from its p(y | ·) (CaGeM's p(y | z₂)), [n, D]; without it, unlabelled draws cycle through the classes (p(y) uniform). */
-  sampleJoint?(n: number, rng: Rng): tf.Tensor;
+  /** Optional: n draws from the model's own joint, y from its p(y | ·) (CaGeM's p(y | z₂)): the means of p(x | ·) [n, D] and the one-hot y [n, K]; without it, unlabelled draws cycle through the classes (p(y) uniform). */
+  sampleJoint?(n: number, rng: Rng): { x: tf.Tensor; y: tf.Tensor };
   dispose(): void;
 }
 
@@ -140,7 +140,7 @@ export function semiSupervisedFamily<C extends { type: string }>(
     },
     create(config, shape: DataShape, rng): RunnableModel {
       const c = config as unknown as { classes?: number };
-      if (optional && shape.classes === 0 && c.classes === undefined) throw new Error(`${type} without labelled rows needs model.classes (the number of clusters)`);
+      if (optional && shape.classes === 0 && c.classes === undefined) throw new Error(`model.classes: ${type} without labelled rows needs the number of clusters (e.g. "classes": 10)`);
       if (shape.classes < 2 && !(optional && shape.classes === 0)) throw new Error(`${type} needs labels with at least 2 classes; the labelled source has ${shape.classes}`);
       if (c.classes !== undefined && c.classes < shape.classes) throw new Error(`model.classes is ${c.classes} but the labels have ${shape.classes} classes`);
       const K = c.classes ?? shape.classes;
@@ -163,8 +163,23 @@ export function semiSupervisedFamily<C extends { type: string }>(
         bound: (x, k, rng) => tf.tidy(() => (k > 1 ? iwaeFromLogWeights(semiSupervisedLogWeights(m, x, k, rng)) : unlabelledPart(m, x, rng))),
         instance: m,
         classify: (x) => m.classify(x),
+        ...(m.sampleJoint
+          ? {
+              sampleJoint: (n: number, rng: Rng) => {
+                const j = m.sampleJoint!(n, rng);
+                const y = tf.tidy(() => tf.argMax(j.y, -1));
+                const labels = Int32Array.from(y.dataSync());
+                tf.dispose([j.y, y]);
+                return { x: j.x, y: labels };
+              },
+            }
+          : {}),
         sample(n, rng, y) {
-          if (!y && m.sampleJoint) return tf.tidy(() => m.sampleJoint!(n, rng));
+          if (!y && m.sampleJoint) {
+            const j = m.sampleJoint(n, rng);
+            j.y.dispose();
+            return j.x;
+          }
           const labels = y ?? Int32Array.from({ length: n }, (_, i) => i % K);
           if (labels.length !== n) throw new Error(`${type}.sample: ${labels.length} labels for ${n} draws`);
           return tf.tidy(() => m.samplePrior(oneHot(labels, K), rng));

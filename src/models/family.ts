@@ -91,6 +91,12 @@ export interface RunnableModel {
    */
   sample(n: number, rng: Rng, y?: Int32Array): tf.Tensor;
   /**
+   * n draws from the model's own joint where it has a p(y | ·) of its own (CaGeM): the means of
+   * p(x | ·) [n, D] and each draw's class; absent elsewhere (the classes of unconditional draws then
+   * cycle, p(y) being uniform).
+   */
+  sampleJoint?(n: number, rng: Rng): { x: tf.Tensor; y: Int32Array };
+  /**
    * The typical input of each class: the mean of p(x | y, ·) at the prior mean of the other latent
    * variables, [n, D] for n class indices; absent where the model has no label to generate from.
    */

@@ -76,6 +76,17 @@ for (const inference of ['ladder', 'bottom-up'] as const) {
   });
 }
 
+test('lvae: the ladder per-unit KL below the top is the analytic Gaussian KL (≥ 0 for every row and unit); the networks between z_i and z_{i+1} have the width of layer i + 1 both ways (appendix B §3)', () => {
+  const m = make('ladder');
+  const x = tf.tidy(() => tf.slice(xBin, [0, 0], [16, D]));
+  for (const [i, l] of m.klPerUnit(x, new Rng(3)).entries()) assert.ok(take(l).every((v) => v >= 0), `layer ${i + 1} has a negative KL`);
+  // hidden [8, 6, 5]: p(z1 | z2) has width 6, p(z2 | z3) width 5; q(z2 | ·) 6, q(z3 | ·) 5; p(x | z1) 8
+  const shape = (n: string) => m.params.get(n).shape;
+  assert.deepEqual([shape('p1.dense0.W'), shape('p2.dense0.W'), shape('q2.dense0.W'), shape('q3.dense0.W'), shape('px.dense0.W')], [[3, 6], [2, 5], [8, 6], [6, 5], [4, 8]]);
+  x.dispose();
+  m.dispose();
+});
+
 test('lvae config: one hidden width per stochastic layer', () => {
   assert.throws(() => LvaeConfigSchema.parse({ type: 'lvae', latent: [4, 2], hidden: [8] }), /hidden needs one width per stochastic layer/);
 });

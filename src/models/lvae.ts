@@ -13,7 +13,8 @@
  *
  * The model returns log-terms (`objectives/bounds.ts`): log p(x | z_1), log p(z) = Σ_i log p(z_i | ·)
  * and log q(z | x) = Σ_i log q(z_i | ·), [k, B] each, from one draw of every layer per sample
- * (Monte Carlo; no analytic KL, as the paper's). ELBO, IWAE(k), β warm-up (`objective.warmupEpochs`),
+ * (Monte Carlo in the bound; `objective.analyticKl` does not apply: the per-layer analytic KL is
+ * used for the active-unit statistics, {@link Lvae.klPerUnit}). ELBO, IWAE(k), β warm-up (`objective.warmupEpochs`),
  * every source, every command and save/load come from the run pipeline (registered in
  * `models/registry.ts` with one line).
  *
@@ -28,7 +29,7 @@ import { ParamStore } from '../nn/params.js';
 import { ACTIVATIONS, Mlp } from '../nn/layers.js';
 import { applyHead, BernoulliHead, DEFAULT_MIN_SCALE, GaussianHead } from '../nn/heads.js';
 import { Normal, normalLogDensity } from '../dists/normal.js';
-import { klStandardNormalPerUnit } from '../dists/kl.js';
+import { klNormalNormalPerUnit, klStandardNormalPerUnit } from '../dists/kl.js';
 import type { LogTerms } from '../objectives/bounds.js';
 
 /** Schema of a deep VAE / LVAE configuration. */
@@ -39,7 +40,11 @@ export const LvaeConfigSchema = z
     inference: z.enum(['ladder', 'bottom-up']).default('ladder'),
     /** Sizes of the stochastic layers, bottom (z_1) first (appendix B: 64, 32, 16, 8, 4). */
     latent: z.array(z.number().int().min(1)).min(1).default([64, 32, 16, 8, 4]),
-    /** Hidden width of the MLP of each layer, bottom first (appendix B: 512, 256, 128, 64, 32); one per latent layer. */
+    /**
+     * Hidden widths, one per latent layer, bottom first (appendix B: 512, 256, 128, 64, 32): the first
+     * for the networks between x and z₁ (q(z₁ | x) or d₁, and p(x | z₁)), entry i for those between
+     * layers i − 1 and i, both ways (q up, p(z_{i−1} | z_i) down).
+     */
     hidden: z.array(z.number().int().min(1)).min(1).default([512, 256, 128, 64, 32]),
     /** Dense layers in each MLP. */
     depth: z.number().int().min(1).default(2),
@@ -101,7 +106,8 @@ export class Lvae {
       this.upHeads.push(new GaussianHead(ps, `q${i + 1}.z`, net.outDim, latent[i], rng, minScale, hbn));
     }
     for (let i = 0; i < L - 1; i++) {
-      const net = new Mlp(ps, `p${i + 1}`, latent[i + 1], widths(hidden[i]), rng, act, bn);
+      // the connection between z_i and z_{i+1} has the width of layer i + 1 in both directions (appendix B §3: 512 between x and z₁, then 256, 128, 64, 32)
+      const net = new Mlp(ps, `p${i + 1}`, latent[i + 1], widths(hidden[i + 1]), rng, act, bn);
       this.downNets.push(net);
       this.downHeads.push(new GaussianHead(ps, `p${i + 1}.z`, net.outDim, latent[i], rng, minScale, hbn));
     }
@@ -183,18 +189,24 @@ export class Lvae {
 
   /**
    * Per-unit KL(q ‖ p) of every stochastic layer for x [B, D], one [B, d_i] tensor per layer, bottom
-   * first (appendix B fig. 4): the top layer's analytic KL(q(z_L | x) ‖ N(0, 1)) per unit; below it
-   * the one-sample estimate log q(z_i,u | ·) − log p(z_i,u | z_{i+1}) at one draw of every layer
-   * (unbiased for the per-unit term of the bound; averaging over rows removes most of the noise).
-   * With {@link posteriorMeans}, `eval/active-units.ts` counts the active units per layer.
+   * first (appendix B fig. 4): the top layer's analytic KL(q(z_L | x) ‖ N(0, 1)) per unit. Below it,
+   * for the LVAE, the analytic KL(q(z_i | z_{i+1}, x) ‖ p(z_i | z_{i+1})) at a draw of z_{i+1} (both
+   * Gaussians given the layer above, drawn first top-down: ≥ 0, an unbiased estimate of the
+   * layer's expected KL, as the paper computes it "analytically at each layer when possible"); for
+   * the bottom-up VAE, whose q(z_i | z_{i−1}) is drawn before the z_{i+1} its prior needs, the
+   * one-draw estimate log q(z_i,u | ·) − log p(z_i,u | z_{i+1}) (unbiased, but a unit's mean over
+   * rows can come out slightly below 0). With {@link posteriorMeans}, `eval/active-units.ts` counts
+   * the active units per layer.
    */
   klPerUnit(x: tf.Tensor, rng: Rng): tf.Tensor[] {
     return tf.tidy(() => {
       const layers = this.pass(x, rng);
       const L = this.layers;
+      const ladder = this.config.inference === 'ladder';
       return layers.map(({ z, q, p }, i) => {
-        if (i < L - 1) return tf.sub(normalLogDensity(z, q.mean(), q.stddev()), normalLogDensity(z, p!.mean(), p!.stddev()));
-        return klStandardNormalPerUnit(q);
+        if (i === L - 1) return klStandardNormalPerUnit(q);
+        if (ladder) return klNormalNormalPerUnit(q, p!);
+        return tf.sub(normalLogDensity(z, q.mean(), q.stddev()), normalLogDensity(z, p!.mean(), p!.stddev()));
       });
     });
   }

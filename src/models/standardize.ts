@@ -92,5 +92,14 @@ export function withInputScaling(m: RunnableModel, scaling: InputScaling): Runna
     const g = m.generate.bind(m);
     out.generate = (y) => tf.tidy(() => unscale(g(y)));
   }
+  if (m.sampleJoint) {
+    const j = m.sampleJoint.bind(m);
+    out.sampleJoint = (n, rng) => {
+      const d = j(n, rng);
+      const x = unscale(d.x);
+      d.x.dispose();
+      return { x, y: d.y };
+    };
+  }
   return out;
 }

@@ -250,12 +250,13 @@ export interface SemiSupervisedTermsModel {
   /** Terms for x [B, D] with y unobserved, S draws, y summed by `estimator`. */
   unlabelledTerms(x: tf.Tensor, rng: Rng, samples: number, estimator: 'enumerate' | 'concrete'): UnlabelledTerms;
   /**
-   * Optional: the labelled rows' own loss per example [B] for x [B, D] and one-hot y [B, K], where
-   * the model's objective for labelled rows is not J^α's −L(x, y) + α·H(y, q(y | ·)). J^α then
-   * takes α times it and no labelled bound: CaGeM (thesis appendix C §4), whose labelled rows add
-   * the cross-entropies of its cascade of classifiers only.
+   * Optional: the labelled rows' own parts of J^α for x [B, D] and one-hot y [B, K], where the
+   * model's objective for labelled rows is not −L(x, y) + α·H(y, q(y | ·)): a bound per example
+   * [B] (weighed like the unlabelled bound; absent: none) and a loss per example [B] that J^α
+   * weighs by α. CaGeM (thesis appendix C §4): its bound with y summed out, as for an unlabelled
+   * row, and the cross-entropies of its cascade of classifiers.
    */
-  labelledLoss?(x: tf.Tensor, y: tf.Tensor, rng: Rng): tf.Tensor;
+  labelledObjective?(x: tf.Tensor, y: tf.Tensor, rng: Rng, beta: number): { bound?: tf.Tensor; crossEntropy: tf.Tensor };
 }
 
 /** Weights of J^α. */
@@ -290,7 +291,7 @@ export function unlabelledPart(m: SemiSupervisedTermsModel, x: tf.Tensor, rng: R
 /**
  * J^α for a labelled batch (x_l [B_l, D], one-hot y_l [B_l, K]) and an unlabelled batch x_u
  * [B_u, D] (either may be absent): {@link semiSupervisedLoss} of {@link labelledParts} (or of the
- * model's own {@link SemiSupervisedTermsModel.labelledLoss}) and {@link unlabelledPart}, the
+ * model's own {@link SemiSupervisedTermsModel.labelledObjective}) and {@link unlabelledPart}, the
  * latter's gradient into q(y | ·) scaled by `unlabelledQy`.
  * @throws Error when α < 0 or `unlabelledQy` is outside [0, 1].
  */
@@ -306,7 +307,7 @@ export function semiSupervisedObjective(
   const beta = w.beta ?? 1;
   return tf.tidy(() => {
     const parts: SemiSupervisedParts = {};
-    if (batch.labelled) parts.labelled = m.labelledLoss ? { crossEntropy: m.labelledLoss(batch.labelled.x, batch.labelled.y, rng) } : labelledParts(m, batch.labelled.x, batch.labelled.y, rng, beta);
+    if (batch.labelled) parts.labelled = m.labelledObjective ? m.labelledObjective(batch.labelled.x, batch.labelled.y, rng, beta) : labelledParts(m, batch.labelled.x, batch.labelled.y, rng, beta);
     if (batch.unlabelled) parts.unlabelled = withGradientScale(m.qyVariables as tf.Variable[], u, () => unlabelledPart(m, batch.unlabelled!.x, rng, beta));
     return semiSupervisedLoss(parts, w.alpha);
   });

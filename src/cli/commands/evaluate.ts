@@ -17,7 +17,7 @@ import { formatConfusion } from '../../eval/classify.js';
 export function addEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .description('evaluate a trained run (any model type) on its test rows (MNIST test set, or the sources.test table): ELBO, importance-weighted log-likelihood, active units (VAE), and for models with q(y | x) the test error and confusion matrix; a model from untapped fit on the rows of --x, else on the labelled rows it was fitted on, validation rows left out (bounds (7) and (8), IW log-likelihood; with labels, RMSEP and KL or error, and interval coverage on --x rows); also the directory of a semi-supervised MNIST experiment')
+    .description('evaluate a trained run (any model type) on its test rows (MNIST test set, or the sources.test table): ELBO, importance-weighted log-likelihood, active units per layer (vae, lvae, cagem), and for models with q(y | x) the test error and confusion matrix; a model from untapped fit on the rows of --x, else on the labelled rows it was fitted on, validation rows left out (bounds (7) and (8), IW log-likelihood; with labels, RMSEP and KL or error, and interval coverage on --x rows); also the directory of a semi-supervised MNIST experiment')
     .argument('<dir>', 'run directory')
     .option('--iw <k>', 'importance samples per test image', intArg('--iw'), 5000)
     .option('--n <count>', 'evaluate only the first N test rows (MNIST default: 10000; a model from untapped fit: the IW log-likelihood on the first N rows)', intArg('--n'))

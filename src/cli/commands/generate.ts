@@ -13,7 +13,7 @@ import { lineChartPng } from '../../node/chart.js';
 export function addGenerateCommand(program: Command): void {
   program
     .command('generate')
-    .description('generate the input (e.g. a spectrum) of given labels with a model directory written by `untapped fit`, or the typical input of given classes (--y "0;2") with a train run of m2/adgm/sdgm (z at its prior mean): CSV and PNG')
+    .description('generate the input (e.g. a spectrum) of given labels with a model directory written by `untapped fit`, or the typical input of given classes (--y "0;2") with a train run of m2/adgm/sdgm/cagem (the other latent variables at their prior means): CSV and PNG')
     .argument('<dir>', 'model directory')
     .requiredOption('--y <labels>', "label(s): '0.2,0.5,0.3' (a composition), a class index or name for discrete labels, one value per target for real targets ('92'), several separated by ';', or 'corners' for every pure component")
     .option('--z <values>', "nuisance(s), one per label, ';'-separated (default: the mean z of the labelled set, eq 18)")
@@ -23,7 +23,7 @@ export function addGenerateCommand(program: Command): void {
       refuseOverwrite([`${o.out}.csv`, ...chartFiles(`${o.out}.png`)], o.force, [path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
       await engine(cmd);
       if (isRunDir(dir)) {
-        // a train run: the typical input of each class (m2, adgm, sdgm)
+        // a train run: the typical input of each class (m2, adgm, sdgm, cagem)
         if (o.z !== undefined) throw new UsageError('--z applies to models written by untapped fit');
         const run = loadRun(dir, { checkSources: true });
         try {

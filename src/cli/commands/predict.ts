@@ -13,7 +13,7 @@ import { isRunDir, loadRun, predictRun } from '../../experiments/run.js';
 export function addPredictCommand(program: Command): void {
   program
     .command('predict')
-    .description('predict labels (compositions, class probabilities or real-valued targets) with their uncertainty for the rows of a file, using a model directory written by `untapped fit` (or, for a train run of m2/adgm/sdgm, the class probabilities p0…pK−1 of q(y | x) and the predicted class): the mean of q(y | x), its sd over draws (not calibrated), and — when the fit had validation rows — split-conformal intervals per component (or class prediction sets) calibrated on them')
+    .description('predict labels (compositions, class probabilities or real-valued targets) with their uncertainty for the rows of a file, using a model directory written by `untapped fit` (or, for a train run of m2/adgm/sdgm/cagem, the class probabilities p0…pK−1 of q(y | x) and the predicted class): the mean of q(y | x), its sd over draws (not calibrated), and — when the fit had validation rows — split-conformal intervals per component (or class prediction sets) calibrated on them')
     .argument('<dir>', 'model directory')
     .requiredOption('--x <file>', 'inputs, with the same channels as the fit')
     .option('-o, --out <file>', 'CSV to write (default: stdout): id, the mean of each component (or real target), its sd, then <name>_lo95 and <name>_hi95 per component (compositions) or <name>_in95set (1 when the class is in the 95% set); for classes the predicted class and its class_name last')
@@ -31,7 +31,7 @@ export function addPredictCommand(program: Command): void {
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
       if (o.report && !o.y && !isRunDir(dir)) throw new UsageError('--report writes the measures against --y; give --y FILE');
       if (isRunDir(dir)) {
-        // a run of `untapped train --config` (m2, adgm, sdgm): class probabilities of q(y | x)
+        // a run of `untapped train --config` (m2, adgm, sdgm, cagem): class probabilities of q(y | x)
         if (o.y || o.level !== undefined) throw new UsageError(`${dir} is a train run: --y and --level apply to models written by untapped fit (a run scores the rows itself when --x has its label column)`);
         const run = loadRun(dir);
         try {

@@ -39,7 +39,7 @@ export function addSampleCommand(program: Command): void {
     .argument('<dir>', 'run directory')
     .option('--n <count>', 'number of samples', intArg('--n'), 64)
     .requiredOption('-o, --out <file>', 'file to write: .png (images) or .csv (rows; the class of each draw in a last column where the model has classes)')
-    .option('--class <k>', 'draw every sample from class k, an index or, for a run trained on class names, a name (models with classes: conditional VAE, m2, adgm, sdgm, untapped with discrete labels)')
+    .option('--class <k>', 'draw every sample from class k, an index or, for a run trained on class names, a name (models with classes: conditional VAE, m2, adgm, sdgm, cagem, untapped with discrete labels)')
     .option('--reconstruct', 'reconstruct the first N test images instead of sampling')
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
     .option('--force', 'replace an existing --out file')
