@@ -47,9 +47,20 @@ test('fit with a one-column real target (detected), predict gives octane and oct
   assert.deepEqual(info.inputs.unfeatured, { range: 50 });
   const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
   assert.equal(cfg.model.labels, 'real');
-  r = cli(['predict', out, '--x', x, '--y', y]);
+  const rep = path.join(d, 'rep.json');
+  r = cli(['predict', out, '--x', x, '--y', y, '--report', rep]);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trim().split('\n');
+  // the report a chemometrician reads: RMSEP, bias, SEP and R² per target, from the printed predictions
+  const pred = lines.slice(1).map((l) => Number(l.split(',')[1]));
+  const truth = fs.readFileSync(y, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',').at(-1)));
+  const e = pred.map((v, i) => v - truth[i]);
+  const bias = e.reduce((a, b) => a + b, 0) / e.length;
+  const tm = truth.reduce((a, b) => a + b, 0) / truth.length;
+  const r2 = 1 - e.reduce((a, b) => a + b * b, 0) / truth.reduce((a, b) => a + (b - tm) ** 2, 0);
+  const t = JSON.parse(fs.readFileSync(rep, 'utf8')).perTarget[0];
+  assert.ok(Math.abs(t.bias - bias) < 1e-4 && Math.abs(t.r2 - r2) < 1e-4, `report ${JSON.stringify(t)} vs bias ${bias}, R² ${r2}`);
+  assert.match(r.err, /octane: RMSEP [\d.]+, bias -?[\d.e-]+, SEP [\d.]+, R² -?[\d.]+/);
   assert.equal(lines[0], 'id,octane,octane_sd');
   assert.equal(lines.length, 31);
   const [, mean, sd] = lines[1].split(',').map(Number);

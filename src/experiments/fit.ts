@@ -56,6 +56,8 @@ import {
 } from '../eval/interval.js';
 import { resampledLabels } from '../data/unfeatured.js';
 import { compositionKl } from '../eval/composition.js';
+import { confusionMatrix, formatConfusion } from '../eval/classify.js';
+import { regressionStats, type RegressionStats } from '../eval/regression.js';
 import { configDiff } from './run.js';
 import { defaultWeights, toMatrix, UntappedEstimator, type Rows, type Semi2Data } from './estimator.js';
 import { formatPreprocessSpec, parsePreprocessSpec } from '../data/preprocess.js';
@@ -1090,6 +1092,10 @@ export interface PredictionScores {
   n: number;
   /** Compositions and real targets: RMSEP in composition (or the targets') units. */
   rmsep?: { overall: number; perComponent: number[] };
+  /** Compositions and real targets, per target: RMSEP, bias, SEP and R² (`eval/regression.ts`). */
+  perTarget?: RegressionStats[];
+  /** Classes: the confusion matrix (rows: true class, columns: predicted). */
+  confusion?: number[][];
   /** Compositions: mean KL(true ‖ predicted) in nats (the papers' tables 2–4; `eval/composition.ts`). */
   kl?: number;
   /** Classes: error (share) and cross-entropy (nats). */
@@ -1128,12 +1134,14 @@ export function scoreTable(m: FittedModel, p: FilePrediction, y: Table): Predict
     checkRealTable(y);
     const yy = nested({ data: y.data, n: y.n, width: K });
     out.rmsep = rmsep(p.mean, yy);
+    out.perTarget = regressionStats(p.mean.flat(), yy.flat(), y.n, K);
     if (p.interval) out.coverage = intervalCoverage(p.interval.lower, p.interval.upper, yy);
   } else if (m.info.labels === 'simplex') {
     if (y.width !== K) throw new DataFileError(`${yFile}: ${y.width} components per row, but the model has ${K} (${m.info.labelNames.join(', ')})`);
     checkSimplexTable(y);
     const yy = nested({ data: normaliseRows(y), n: y.n, width: K });
     out.rmsep = rmsep(p.mean, yy);
+    out.perTarget = regressionStats(p.mean.flat(), yy.flat(), y.n, K);
     out.kl = compositionKl(yy.flat(), p.mean.flat(), y.n, K);
     if (p.interval) out.coverage = intervalCoverage(p.interval.lower, p.interval.upper, yy);
   } else {
@@ -1148,6 +1156,7 @@ export function scoreTable(m: FittedModel, p: FilePrediction, y: Table): Predict
     const c = classificationScores(p.mean, cls);
     out.error = c.error;
     out.crossEntropy = c.crossEntropy;
+    out.confusion = confusionMatrix(cls, argmaxOf(p.mean), K);
     if (p.sets) {
       const sc = setCoverage(p.sets, cls);
       out.setCoverage = { coverage: sc.coverage, meanSize: sc.meanSize };
@@ -1161,7 +1170,11 @@ export function describeScores(sc: PredictionScores, labelNames: string[], yFile
   const out: string[] = [];
   const lvl = sc.level !== undefined ? `${pct(sc.level)}%` : '';
   if (sc.rmsep) out.push(`RMSEP against ${yFile} (${sc.n} rows): ${sc.rmsep.overall.toFixed(4)}; per component ${sc.rmsep.perComponent.map((v, k) => `${labelNames[k]} ${v.toFixed(4)}`).join(', ')}${sc.kl !== undefined ? `; KL(true ‖ predicted) ${sc.kl.toFixed(4)} nats per row` : ''}`);
+  if (sc.perTarget) {
+    sc.perTarget.forEach((t, k) => out.push(`${labelNames[k]}: RMSEP ${t.rmsep.toPrecision(4)}, bias ${t.bias.toPrecision(3)}, SEP ${Number.isNaN(t.sep) ? 'n/a' : t.sep.toPrecision(4)}, R² ${Number.isNaN(t.r2) ? 'n/a (the targets do not vary)' : t.r2.toFixed(3)}`));
+  }
   if (sc.error !== undefined) out.push(`against ${yFile} (${sc.n} rows): error ${(100 * sc.error).toFixed(2)}%, cross-entropy ${sc.crossEntropy!.toFixed(4)} nats`);
+  if (sc.confusion) out.push(`confusion matrix (rows: true, columns: predicted; ${labelNames.join(', ')}):`, ...formatConfusion(sc.confusion).split('\n'));
   if (sc.coverage) {
     const c = sc.coverage;
     out.push(`coverage of the ${lvl} intervals: ${(100 * c.overall).toFixed(1)}% of row-components (per component ${c.perComponent.map((v, k) => `${labelNames[k]} ${(100 * v).toFixed(1)}%`).join(', ')}; rows with every component inside ${(100 * c.rowsAllInside).toFixed(1)}%); mean width ${c.meanWidth.map((v) => v.toFixed(4)).join(', ')}`);
