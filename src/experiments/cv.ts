@@ -331,7 +331,7 @@ function markdown(res: CvResult, meta: Record<string, unknown> & { x: string; y:
   L.push(`# Cross-validation: ${res.folds} folds`, '');
   L.push(`- data: ${meta.x} (${res.n} rows), labels ${meta.y} (${res.labels}: ${res.labelNames.join(', ')})`);
   L.push(`- folds: ${res.folds}, groups kept whole by ${meta.grouping}; seed ${meta.seed}; rows per fold ${res.foldGroups.map((_, f) => foldRows(res.fold, f).test.length).join(', ')} (groups ${res.foldGroups.join(', ')})`);
-  L.push(`- preprocessing: ${meta.preprocess ?? 'none'} (refitted on every fold's training rows)`);
+  L.push(`- preprocessing: ${meta.preprocess === null ? 'none' : `${meta.preprocess}, refitted on every fold's training rows`}`);
   if (res.untapped) L.push(`- untapped: \`fit\` defaults, ${res.untapped.epochs} epochs per fold (${res.untapped.trainSeconds.map((s) => s.toFixed(0)).join(', ')} s of training)`);
   if (res.pls) L.push(`- PLS${discrete ? '-DA' : ''}: ${res.pls.components} component${res.pls.components === 1 ? '' : 's'}, chosen by the pooled RMSECV over 1–${res.pls.maxComponents} on the same folds`);
   L.push('');
