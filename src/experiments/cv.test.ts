@@ -170,7 +170,12 @@ test('cvFiles: classes give the CV error rate of the tool and PLS-DA', async () 
   const fy = path.join(d, 'c.csv');
   const { y } = table();
   fs.writeFileSync(fy, formatCsv(['class'], y.map((r) => [r[0] < 90 ? 0 : 1]), y.map((_, i) => `s${i}`)));
-  const res = await cvFiles({ x, y: fy, out: path.join(d, 'cv'), labels: 'discrete', groupSize: 2, folds: 3, epochs: 2, models: ['pls', 'untapped'] });
+  const u = path.join(d, 'u.csv');
+  fs.writeFileSync(u, formatCsv(Array.from({ length: D }, (_, j) => `ch${j}`), table().x.map((r) => r.map((v, j) => v * 1.01 + 0.001 * j))));
+  const res = await cvFiles({ x, y: fy, out: path.join(d, 'cv'), labels: 'discrete', groupSize: 2, folds: 3, epochs: 2, models: ['pls', 'untapped'], unlabelled: u });
+  // the unlabelled rows reach every fold's fit
+  const info = JSON.parse(fs.readFileSync(path.join(d, 'cv', 'folds', 'fold-2', 'fit.json'), 'utf8'));
+  assert.equal(info.inputs.unlabelled.rows, N);
   assert.ok(res.pls!.error!.rate >= 0 && res.pls!.error!.rate < 0.2, `PLS-DA error ${res.pls!.error!.rate}`);
   assert.equal(res.untapped!.error!.n, N);
   const md = fs.readFileSync(path.join(d, 'cv', 'cv.md'), 'utf8');
