@@ -18,6 +18,7 @@ import { addGenerateCommand } from './commands/generate.js';
 import { addQuickstartCommand } from './commands/quickstart.js';
 import { addSimulateCommand } from './commands/simulate.js';
 import { addScoreCommand } from './commands/score.js';
+import { addCvCommand } from './commands/cv.js';
 
 export { QUICKSTART_CONFIG } from './commands/quickstart.js';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   addBenchCommand(program);
   addExperimentCommand(program);
   addFitCommand(program);
+  addCvCommand(program);
   addPredictCommand(program);
   addGenerateCommand(program);
   addScoreCommand(program);
