@@ -227,7 +227,22 @@ export interface PlsCrossValidation {
  * it — and predicts the fold's rows. The number of components is capped per fold at min(d, n_train − 1).
  * @throws Error when the sizes disagree or a fold is empty.
  */
-export function crossValidatePls(x: Float32Array, y: Float32Array, n: number, d: number, k: number, fold: ArrayLike<number>, maxComponents = 10, opts: { scale?: boolean } = {}): PlsCrossValidation {
+export function crossValidatePls(
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  fold: ArrayLike<number>,
+  maxComponents = 10,
+  opts: {
+    scale?: boolean;
+    /** Project predictions onto the simplex (compositions). */
+    toSimplex?: boolean;
+    /** The inputs of fold f as the model sees them (e.g. a preprocessing chain fitted on `train` only); default: the rows as they are. */
+    inputs?: (f: number, train: number[], test: number[]) => { train: Float32Array; test: Float32Array };
+  } = {},
+): PlsCrossValidation {
   if (fold.length !== n) throw new Error(`crossValidatePls: ${fold.length} fold indices for ${n} rows`);
   const folds = Math.max(...Array.from(fold)) + 1;
   const parts = Array.from({ length: folds }, (_, f) => {
@@ -238,12 +253,13 @@ export function crossValidatePls(x: Float32Array, y: Float32Array, n: number, d:
   const cap = Math.min(maxComponents, ...parts.map((p) => Math.min(d, p.train.length - 1)));
   if (cap < 1) throw new Error('crossValidatePls: too few rows per fold for one component');
   const preds = Array.from({ length: cap }, () => new Float32Array(n * k));
-  for (const { test, train } of parts) {
-    const xt = gather(x, d, train);
+  for (const [f, { test, train }] of parts.entries()) {
+    const given = opts.inputs?.(f, train, test);
+    const xt = given?.train ?? gather(x, d, train);
     const yt = gather(y, k, train);
-    const xv = gather(x, d, test);
+    const xv = given?.test ?? gather(x, d, test);
     for (let a = 1; a <= cap; a++) {
-      const p = fitPls(xt, train.length, d, yt, k, { components: a, ...(opts.scale ? { scale: true } : {}) }).predict(xv, test.length);
+      const p = fitPls(xt, train.length, d, yt, k, { components: a, ...(opts.scale ? { scale: true } : {}), ...(opts.toSimplex ? { toSimplex: true } : {}) }).predict(xv, test.length);
       test.forEach((i, r) => preds[a - 1].set(p.subarray(r * k, (r + 1) * k), i * k));
     }
   }

@@ -28,7 +28,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gather } from '../data/batches.js';
 import { applyPreprocessing, fitPreprocessing, parsePreprocessSpec, type FittedPreprocessing } from '../data/preprocess.js';
-import { fitPls, type PlsCrossValidation } from '../eval/pls.js';
+import { crossValidatePls, type PlsCrossValidation } from '../eval/pls.js';
 import { foldRows, groupFolds, regressionStats, type RegressionStats } from '../eval/regression.js';
 import { DataFileError, formatCsv, rowLocation } from '../io/table.js';
 import { scatterPng } from '../node/chart.js';
@@ -155,28 +155,17 @@ export function foldPreprocessing(x: Float32Array, n: number, d: number, fold: A
 export function crossValidatePlsPreprocessed(x: Float32Array, y: Float32Array, n: number, d: number, k: number, fold: ArrayLike<number>, opts: { maxComponents?: number; preprocess?: string; toSimplex?: boolean } = {}): PlsCvResult {
   if (y.length !== n * k) throw new Error(`crossValidatePlsPreprocessed: ${y.length} targets for ${n} rows × ${k}`);
   const chains = foldPreprocessing(x, n, d, fold, opts.preprocess);
-  const parts = chains.map((_, f) => foldRows(fold, f));
-  const cap = Math.min(opts.maxComponents ?? 10, ...parts.map((p) => Math.min(d, p.train.length - 1)));
-  if (cap < 1) throw new Error('crossValidatePlsPreprocessed: too few rows per fold for one component');
-  const preds = Array.from({ length: cap }, () => new Float32Array(n * k));
-  parts.forEach(({ train, test }, f) => {
-    const c = chains[f];
-    const xt = c ? applyPreprocessing(c, gather(x, d, train), d) : gather(x, d, train);
-    const xv = c ? applyPreprocessing(c, gather(x, d, test), d, { rowName: (i) => `row ${test[i]}` }) : gather(x, d, test);
-    const yt = gather(y, k, train);
-    for (let a = 1; a <= cap; a++) {
-      const p = fitPls(xt, train.length, d, yt, k, { components: a, ...(opts.toSimplex ? { toSimplex: true } : {}) }).predict(xv, test.length);
-      test.forEach((i, r) => preds[a - 1].set(p.subarray(r * k, (r + 1) * k), i * k));
-    }
+  const cv = crossValidatePls(x, y, n, d, k, fold, opts.maxComponents ?? 10, {
+    ...(opts.toSimplex ? { toSimplex: true } : {}),
+    inputs: (f, train, test) => {
+      const c = chains[f];
+      return {
+        train: c ? applyPreprocessing(c, gather(x, d, train), d) : gather(x, d, train),
+        test: c ? applyPreprocessing(c, gather(x, d, test), d, { rowName: (i) => `row ${test[i]}` }) : gather(x, d, test),
+      };
+    },
   });
-  const rmsecv = preds.map((p) => {
-    let s = 0;
-    for (let i = 0; i < n * k; i++) s += (p[i] - y[i]) ** 2;
-    return Math.sqrt(s / (n * k));
-  });
-  let best = 0;
-  for (let a = 1; a < cap; a++) if (rmsecv[a] < rmsecv[best] - 1e-12) best = a;
-  return { rmsecv, components: best + 1, predictions: preds[best], chains, maxComponents: cap };
+  return { ...cv, chains, maxComponents: cv.rmsecv.length };
 }
 
 /** Index of the largest of the `k` values of row i. */
