@@ -8,6 +8,7 @@ import { formatCsv } from '../../io/index.js';
 import { writeFileAtomic } from '../../node/index.js';
 import { isRunDir, loadRun, loadRunData } from '../../experiments/run.js';
 import { lineChartPng } from '../../node/chart.js';
+import { spectralAxis } from '../../data/axis.js';
 
 /** Adds `untapped generate DIR`. */
 export function addGenerateCommand(program: Command): void {
@@ -68,10 +69,12 @@ export function addGenerateCommand(program: Command): void {
       // a one-hot label is named by its class; a composition by its components
       const names = ys.map((y) => (m.info.labels === 'discrete' && y.filter((v) => v === 1).length === 1 ? m.info.labelNames[y.indexOf(1)] : y.map((v) => +v.toFixed(3)).join('/')));
       writeFileAtomic(`${o.out}.csv`, (space ? `# ${space}\n` : '') + formatCsv(m.info.channels, xs, names));
+      // the wavelength (or wavenumber) the header names, where it names one; else the channel index
+      const axis = spectralAxis(m.info.channels);
       lineChartPng(
         `${o.out}.png`,
-        xs.map((x, i) => ({ name: `y = (${names[i].replace(/\//g, ', ')})`, x: x.map((_, j) => j), y: x })),
-        { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: 'channel', yLabel: space ? `value after '${m.estimator.preprocessing!.spec}' (preprocessed space)` : 'value' },
+        xs.map((x, i) => ({ name: `y = (${names[i].replace(/\//g, ', ')})`, x: axis ? axis.values : x.map((_, j) => j), y: x })),
+        { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: axis?.title ?? 'channel', yLabel: space ? `value after '${m.estimator.preprocessing!.spec}' (preprocessed space)` : 'value' },
       );
       log(`wrote ${o.out}.csv, ${o.out}.png and ${o.out}.svg (${xs.length} × ${m.info.channels.length})`);
       if (space) log(`generate: ${space}`);
