@@ -61,6 +61,12 @@ test('fit with a one-column real target (detected), predict gives octane and oct
   const t = JSON.parse(fs.readFileSync(rep, 'utf8')).perTarget[0];
   assert.ok(Math.abs(t.bias - bias) < 1e-4 && Math.abs(t.r2 - r2) < 1e-4, `report ${JSON.stringify(t)} vs bias ${bias}, R² ${r2}`);
   assert.match(r.err, /octane: RMSEP [\d.]+, bias -?[\d.e-]+, SEP [\d.]+, R² -?[\d.]+/);
+  // --plot: predicted against the measured octane as it is (not normalised like a composition)
+  r = cli(['predict', out, '--x', x, '--y', y, '--plot', path.join(d, 'pv.png'), '--out', path.join(d, 'p.csv')]);
+  assert.equal(r.code, 0, r.err);
+  const spec = JSON.parse(fs.readFileSync(path.join(d, 'pv.vl.json'), 'utf8')) as { data?: { values?: { x: number }[] }; layer?: { data?: { values?: { x: number }[] } }[] };
+  const pts = spec.data?.values ?? spec.layer?.[0]?.data?.values ?? [];
+  assert.deepEqual(pts.map((p) => +p.x.toFixed(3)), truth.map((v) => +v.toFixed(3)));
   assert.equal(lines[0], 'id,octane,octane_sd');
   assert.equal(lines.length, 31);
   const [, mean, sd] = lines[1].split(',').map(Number);

@@ -74,8 +74,8 @@ export function addPredictCommand(program: Command): void {
           log(`wrote ${o.report}`);
         }
         if (o.plot) {
-          if (!scores.rmsep) throw new UsageError('--plot draws predicted against true compositions; this model predicts classes (see the error and cross-entropy above)');
-          writePredictedVsTrue(o.plot, p.mean, readTable(o.y!), p.labelNames);
+          if (!scores.rmsep) throw new UsageError('--plot draws predicted against true compositions or measured targets; this model predicts classes (see the error and cross-entropy above)');
+          writePredictedVsTrue(o.plot, p.mean, readTable(o.y!), p.labelNames, m.info.labels === 'real');
           log(`wrote ${o.plot} and its .svg`);
         }
       }
@@ -83,8 +83,11 @@ export function addPredictCommand(program: Command): void {
     });
 }
 
-/** Predicted against true compositions (each row's true composition normalised to sum 1), one class per component. */
-function writePredictedVsTrue(file: string, mean: number[][], y: Table, names: string[]): void {
+/**
+ * Predicted against measured values with the 1:1 line, one colour per component or target:
+ * compositions with each row's true composition normalised to sum 1; real targets as they are.
+ */
+function writePredictedVsTrue(file: string, mean: number[][], y: Table, names: string[], real: boolean): void {
   const K = names.length;
   if (K > 10) throw new UsageError(`--plot draws at most 10 components, the model has ${K}`);
   const pts: number[] = [];
@@ -93,9 +96,10 @@ function writePredictedVsTrue(file: string, mean: number[][], y: Table, names: s
     let sum = 0;
     for (let k = 0; k < K; k++) sum += y.data[i * y.width + k];
     for (let k = 0; k < K; k++) {
-      pts.push(y.data[i * y.width + k] / (sum || 1), mean[i][k]);
+      pts.push(real ? y.data[i * y.width + k] : y.data[i * y.width + k] / (sum || 1), mean[i][k]);
       cls.push(k);
     }
   }
-  scatterPng(file, pts, cls, { title: `predicted against true composition (${y.n} rows of ${y.file})`, xLabel: 'true', yLabel: 'predicted (mean of q(y | x))', classNames: names, diagonal: true });
+  const what = real ? 'measured' : 'true composition';
+  scatterPng(file, pts, cls, { title: `predicted against ${what} (${y.n} rows of ${y.file})`, xLabel: real ? 'measured' : 'true', yLabel: 'predicted (mean of q(y | x))', classNames: names, diagonal: true });
 }
