@@ -67,6 +67,11 @@ test('fit with a one-column real target (detected), predict gives octane and oct
   const spec = JSON.parse(fs.readFileSync(path.join(d, 'pv.vl.json'), 'utf8')) as { data?: { values?: { x: number }[] }; layer?: { data?: { values?: { x: number }[] } }[] };
   const pts = spec.data?.values ?? spec.layer?.[0]?.data?.values ?? [];
   assert.deepEqual(pts.map((p) => +p.x.toFixed(3)), truth.map((v) => +v.toFixed(3)));
+  // and the residuals beside it: predicted − measured against measured
+  const rs = JSON.parse(fs.readFileSync(path.join(d, 'pv-residuals.vl.json'), 'utf8')) as typeof spec;
+  const rp = (rs.data?.values ?? rs.layer?.[0]?.data?.values ?? []) as { x: number; y: number }[];
+  rp.forEach((p, i) => assert.ok(Math.abs(p.y - e[i]) < 1e-3 && Math.abs(p.x - truth[i]) < 1e-3, `residual ${i}: ${JSON.stringify(p)} vs ${e[i]}`));
+  assert.equal(rp.length, truth.length);
   assert.equal(lines[0], 'id,octane,octane_sd');
   assert.equal(lines.length, 31);
   const [, mean, sd] = lines[1].split(',').map(Number);

@@ -25,7 +25,7 @@ export function addPredictCommand(program: Command): void {
     .option('--plot <file.png>', 'with --y, for compositions: predicted against true, one colour per component, with the 1:1 line (PNG, and the SVG beside it)')
     .option('--force', 'replace existing --out / --report / --plot files')
     .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; plot?: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot)], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
+      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot), ...chartFiles(o.plot && residualsFile(o.plot))], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
       if (o.plot && !o.y) throw new UsageError('--plot draws predicted against true; give --y FILE');
       await engine(cmd);
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
@@ -76,7 +76,7 @@ export function addPredictCommand(program: Command): void {
         if (o.plot) {
           if (!scores.rmsep) throw new UsageError('--plot draws predicted against true compositions or measured targets; this model predicts classes (see the error and cross-entropy above)');
           writePredictedVsTrue(o.plot, p.mean, readTable(o.y!), p.labelNames, m.info.labels === 'real');
-          log(`wrote ${o.plot} and its .svg`);
+          log(`wrote ${o.plot} and ${residualsFile(o.plot)} (residuals), each with its .svg`);
         }
       }
       m.estimator.dispose();
@@ -102,4 +102,12 @@ function writePredictedVsTrue(file: string, mean: number[][], y: Table, names: s
   }
   const what = real ? 'measured' : 'true composition';
   scatterPng(file, pts, cls, { title: `predicted against ${what} (${y.n} rows of ${y.file})`, xLabel: real ? 'measured' : 'true', yLabel: 'predicted (mean of q(y | x))', classNames: names, diagonal: true });
+  // residuals against the measured value: a trend in them is a bias the RMSEP hides
+  const res = pts.map((v, i) => (i % 2 === 1 ? v - pts[i - 1] : v));
+  scatterPng(residualsFile(file), res, cls, { title: `residual (predicted − ${real ? 'measured' : 'true'}) against ${what}; 0 is exact`, xLabel: real ? 'measured' : 'true', yLabel: 'residual', classNames: names });
+}
+
+/** The residual chart written beside `--plot FILE.png`: `FILE-residuals.png`. */
+function residualsFile(png: string): string {
+  return png.replace(/(\.png)?$/i, '-residuals.png');
 }
