@@ -17,6 +17,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 
+/** The default threshold of an active unit: 0.01 (nats of KL, or of Burda's variance). */
+export const ACTIVE_THRESHOLD = 0.01;
+
 /** What {@link activeUnits} needs of a model: per-unit KLs and posterior means, one tensor [B, d_l] per stochastic layer. */
 export interface UnitStatsModel {
   klPerUnit(x: tf.Tensor, rng: Rng, y?: ArrayLike<number>): tf.Tensor[];
@@ -67,7 +70,7 @@ export interface ActiveUnits {
  * double precision on the host; frees every tensor it makes.
  */
 export function activeUnits(model: UnitStatsModel, x: Float32Array, dim: number, opts: ActiveUnitsOptions = {}): ActiveUnits {
-  const threshold = opts.threshold ?? 0.01;
+  const threshold = opts.threshold ?? ACTIVE_THRESHOLD;
   if (!(threshold >= 0)) throw new Error(`activeUnits: threshold must be ≥ 0, got ${threshold}`);
   const n = Math.floor(x.length / dim);
   if (!Number.isInteger(dim) || dim < 1 || n * dim !== x.length || n === 0) throw new Error(`activeUnits: ${x.length} values do not form rows of ${dim}`);

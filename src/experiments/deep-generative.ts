@@ -29,7 +29,8 @@ import { RunConfigSchema, type RunConfig } from '../config/run.js';
 import { validateConfig } from '../config/validate.js';
 import { writeFileAtomic, makeDir } from '../node/files.js';
 import { unitActivityPng } from '../node/chart.js';
-import { writeRunReport } from './report.js';
+import { drawableKl, writeRunReport } from './report.js';
+import { ACTIVE_THRESHOLD } from '../eval/active-units.js';
 import { datasetBound, datasetError, importanceModel, loadRunData, runActiveUnits, scoresClasses, trainRun, UNIT_KL_ROWS } from './run.js';
 
 /** What every row of both tables measures. */
@@ -91,7 +92,7 @@ async function trainRow(name: string, cfg: RunConfig, dir: string, o: DeepOption
       testL1: datasetBound(run.model, test, 1, rng),
       testIw: { k: iw.k, n: iw.n, mean: iw.mean, stderr: iw.stderr },
       ...(scoresClasses(run.model, run.data) ? { testError: datasetError(run.model, test).error } : {}),
-      ...(units ? { active: units.layers.map((l) => l.active), unitKl: units.layers.map((l) => Array.from(l.kl, (v) => Math.max(0, v))) } : {}),
+      ...(units ? { active: units.layers.map((l) => l.active), unitKl: units.layers.map((l) => drawableKl(l.kl)) } : {}),
     };
     writeRunReport(dir, run.config, run.model, run.data, run.result.history, { iw: Math.min(o.iw, 100), iwN: Math.min(100, test.n) });
     o.log(`${name}: train L1 ${row.trainL1.toFixed(2)}, test L1 ${row.testL1.toFixed(2)}, test IW-${iw.k} ${iw.mean.toFixed(2)} ± ${iw.stderr.toFixed(2)}${row.testError !== undefined ? `, test error ${(100 * row.testError).toFixed(2)}%` : ''}${row.active ? `, active units per layer ${row.active.map((a, i) => `${a}/${row.unitKl![i].length}`).join(' ')}` : ''}`);
@@ -125,7 +126,7 @@ function writeTable(o: DeepOptions, title: string, head: string[], lines: string
   const withUnits = rows.filter((r) => r.unitKl?.length);
   if (withUnits.length) {
     const png = path.join(o.out, 'active-units.png');
-    unitActivityPng(png, withUnits.map((r) => ({ name: r.name, layers: r.unitKl! })), { title: `${title}: per-unit KL(q ‖ p) at the end of training`, valueLabel: 'KL_u (nats)', threshold: 0.01 });
+    unitActivityPng(png, withUnits.map((r) => ({ name: r.name, layers: r.unitKl! })), { title: `${title}: per-unit KL(q ‖ p) at the end of training`, valueLabel: 'KL_u (nats)', threshold: ACTIVE_THRESHOLD });
     files.push(png, path.join(o.out, 'active-units.svg'), path.join(o.out, 'active-units.vl.json'));
   }
   const text = [`# ${title}`, '', `Budget: ${budget}.`, '', head.join(' | ').replace(/^/, '| ').replace(/$/, ' |'), head.map(() => '---').join(' | ').replace(/^/, '| ').replace(/$/, ' |'), ...lines, '', ...notes, '', ...(withUnits.length ? ['![active units](active-units.svg)', ''] : [])].join('\n');

@@ -20,6 +20,7 @@ import type { EvalRecord } from '../train/trainer.js';
 import type { ProgressOptions } from '../train/progress.js';
 import { confusionMatrix, formatConfusion, labelledOnly } from '../eval/classify.js';
 import { formatCsv } from '../io/table.js';
+import { ACTIVE_THRESHOLD } from '../eval/active-units.js';
 import { datasetBound, datasetError, importanceModel, needsLabels, scoresClasses, UNIT_KL_ROWS, type RunData } from './run.js';
 
 /** Numbers of a run's report. */
@@ -63,22 +64,19 @@ function writeRunCharts(dir: string, history: EvalRecord[], paper: HLine[], char
     unitActivityPng(uf, units.map((u) => ({ name: `epoch ${u.epoch}`, layers: u.layers })), {
       title: 'Active units over training: per-unit KL(q ‖ p) at each evaluation (thesis 003 appendix B fig. 4)',
       valueLabel: 'KL_u (nats)',
-      threshold: ACTIVE_KL_THRESHOLD,
+      threshold: ACTIVE_THRESHOLD,
     });
     charts.push(uf);
     const last = units.at(-1)!;
     md.push(
       '![active units over training](units.svg)',
       '',
-      `Active units (mean KL > ${ACTIVE_KL_THRESHOLD} nats over the first ${UNIT_KL_ROWS} evaluation rows) at epoch ${last.epoch}, per layer (z1 first): ${last.layers.map((l, i) => `z${i + 1} ${l.filter((v) => v > ACTIVE_KL_THRESHOLD).length}/${l.length}`).join(', ')}.`,
+      `Active units (mean KL > ${ACTIVE_THRESHOLD} nats over the first ${UNIT_KL_ROWS} evaluation rows) at epoch ${last.epoch}, per layer (z1 first): ${last.layers.map((l, i) => `z${i + 1} ${l.filter((v) => v > ACTIVE_THRESHOLD).length}/${l.length}`).join(', ')}.`,
       '',
     );
   }
   return md;
 }
-
-/** The KL threshold above which a unit counts as active (`eval/active-units.ts`'s default). */
-const ACTIVE_KL_THRESHOLD = 0.01;
 
 /**
  * The per-unit KL of every stochastic layer at each evaluation of a history, where the run recorded
@@ -87,8 +85,13 @@ const ACTIVE_KL_THRESHOLD = 0.01;
 export function unitKlHistory(history: EvalRecord[]): { epoch: number; layers: number[][] }[] {
   return history.flatMap((h) => {
     const u = h.detail?.unitKl;
-    return Array.isArray(u) && u.length && u.every((l) => Array.isArray(l) && l.length) ? [{ epoch: h.epoch, layers: (u as number[][]).map((l) => l.map((v) => Math.max(0, v))) }] : [];
+    return Array.isArray(u) && u.length && u.every((l) => Array.isArray(l) && l.length) ? [{ epoch: h.epoch, layers: (u as number[][]).map(drawableKl) }] : [];
   });
+}
+
+/** Per-unit KLs as a heat map draws them: a negative mean of one-draw estimates (a collapsed unit) as 0. */
+export function drawableKl(kl: ArrayLike<number>): number[] {
+  return Array.from(kl, (v) => Math.max(0, v));
 }
 
 /** n draws from a model [n, D] as a Float32Array; `y` fixes their classes where the model has them. */

@@ -41,7 +41,7 @@ import { Vae, VaeConfigSchema, type VaeConfigInput } from '../models/vae.js';
 import { bound, logWeights, type BoundKind } from '../objectives/bounds.js';
 import { Trainer, type DataSource } from '../train/trainer.js';
 import { iwLogLikelihood } from '../eval/loglik.js';
-import { activeUnits } from '../eval/active-units.js';
+import { ACTIVE_THRESHOLD, activeUnits } from '../eval/active-units.js';
 import { imageGrid, pairsGrid, writePng } from '../node/png.js';
 import { writeLatentScatterPng, writeManifoldPng } from '../node/latent.js';
 import { writeFileAtomic, makeDir } from '../node/files.js';
@@ -159,8 +159,6 @@ export interface VaeTableResult {
 
 const LR = 1e-3;
 const BATCH = 100;
-/** Burda et al.'s threshold on A_u (and the KL threshold): the one `activeUnits` uses by default. */
-const ACTIVE_THRESHOLD = 0.01;
 
 /** The name of a row in the heat map of active units. */
 export const vaeTableRowName = (r: Pick<VaeTableRow, 'variant' | 'latent'>): string => `${r.variant} N_z=${r.latent}`;

@@ -123,9 +123,7 @@ export class Cagem implements SemiSupervisedModel {
   private readonly pxNet: Mlp;
   private readonly pxHead: BernoulliHead | GaussianHead;
   private readonly qyVars: tf.Variable[];
-  /** θ_y and φ_y: the variables of p(y | z₂) and q(y | z₁, x). */
-  private readonly classifierVars: tf.Variable[];
-  /** Every other variable (frozen for the labelled cross-entropies). */
+  /** Every variable but θ_y and φ_y (those of p(y | z₂) and q(y | z₁, x)): frozen for the labelled cross-entropies. */
   private readonly otherVars: tf.Variable[];
 
   constructor(config: CagemConfig & { inputDim: number; classes: number }, rng: Rng) {
@@ -142,7 +140,6 @@ export class Cagem implements SemiSupervisedModel {
     this.pxNet = new Mlp(ps, 'px', Z1 + C, w(H1), rng, act, { batchNorm: bn });
     this.pxHead = this.config.likelihood === 'bernoulli' ? new BernoulliHead(ps, 'px.x', this.pxNet.outDim, D, rng) : new GaussianHead(ps, 'px.x', this.pxNet.outDim, D, rng, minScale);
     const isClassifier = (n: string) => n.startsWith('qy.') || n.startsWith('py.');
-    this.classifierVars = ps.entries().filter(([n]) => isClassifier(n)).map(([, v]) => v);
     this.otherVars = ps.entries().filter(([n]) => !isClassifier(n)).map(([, v]) => v);
     this.qyVars = ps.entries().filter(([n]) => n.startsWith('qy.')).map(([, v]) => v);
   }
@@ -276,8 +273,7 @@ export class Cagem implements SemiSupervisedModel {
       const qy = tf.softmax(this.qy.logits([z1, x])); // [B, C]
       const yAll = enumeratedLabels(C, B);
       const z2 = this.qz2.of(this.config.skip ? [z1, yAll, x] : [z1, yAll]).mean();
-      const py = tf.reshape(tf.softmax(this.py.logits([z2])), [C, B, C]); // [ỹ, b, y]
-      return tf.sum(tf.mul(tf.expandDims(tf.transpose(qy), 2), py), 0);
+      return this.overClasses(tf.softmax(this.py.logits([z2])), qy); // Σ_ỹ q(ỹ | z₁, x) p(y | z₂^ỹ)
     });
   }
 
