@@ -67,6 +67,11 @@ test('fit with a one-column real target (detected), predict gives octane and oct
   const spec = JSON.parse(fs.readFileSync(path.join(d, 'pv.vl.json'), 'utf8')) as { data?: { values?: { x: number }[] }; layer?: { data?: { values?: { x: number }[] } }[] };
   const pts = spec.data?.values ?? spec.layer?.[0]?.data?.values ?? [];
   assert.deepEqual(pts.map((p) => +p.x.toFixed(3)), truth.map((v) => +v.toFixed(3)));
+  // a --plot name that is not a PNG is refused before anything is written
+  const bad = cli(['predict', out, '--x', x, '--y', y, '--plot', path.join(d, 'pv.txt')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--plot .*pv\.txt: give a file name ending in \.png/);
+  assert.ok(!fs.existsSync(path.join(d, 'pv.txt')));
   // and the residuals beside it: predicted − measured against measured
   const rs = JSON.parse(fs.readFileSync(path.join(d, 'pv-residuals.vl.json'), 'utf8')) as typeof spec;
   const rp = (rs.data?.values ?? rs.layer?.[0]?.data?.values ?? []) as { x: number; y: number }[];

@@ -464,7 +464,7 @@ export function readFitInputs(o: FitFilesOptions): FitInputs {
   } else if (unfeatured !== 'none') {
     const m = /^corners(?::(\d+))?$/.exec(unfeatured);
     if (m) {
-      if (labels !== 'simplex') throw new DataFileError(`--unfeatured ${unfeatured}: corners are for compositions; give a file of class labels instead`);
+      if (labels !== 'simplex') throw new DataFileError(`--unfeatured ${unfeatured}: corners are for compositions; give ${labels === 'real' ? "'range:N' or a file of target values" : 'a file of class labels'} instead`);
       const n = m[1] ? Number(m[1]) : 167 * K;
       if (n < 1) throw new DataFileError(`--unfeatured ${unfeatured}: need at least one label`);
       data.unfeatured = { y: cornerLabels(K, n, new Rng(o.seed ?? 0).fork('corners')) };

@@ -22,11 +22,12 @@ export function addPredictCommand(program: Command): void {
     .option('--level <p>', "nominal coverage of the intervals or sets (default: the fit's, 0.95), recalibrated from the validation scores kept in fit.json", numArg('--level'))
     .option('--y <file>', 'known labels of the rows of --x (layout as fit --y): report RMSEP (or error and cross-entropy) and the coverage of the intervals or sets')
     .option('--report <file>', 'with --y: write those measures as JSON')
-    .option('--plot <file.png>', 'with --y, for compositions: predicted against true, one colour per component, with the 1:1 line (PNG, and the SVG beside it)')
+    .option('--plot <file.png>', 'with --y, for compositions or real targets: predicted against true (measured), one colour per component or target, with the 1:1 line, and FILE-residuals.png beside it (PNG, with the SVG and spec beside each)')
     .option('--force', 'replace existing --out / --report / --plot files')
     .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; plot?: string; force?: boolean }, cmd: Command) => {
       refuseOverwrite([o.out, o.report, ...chartFiles(o.plot), ...chartFiles(o.plot && residualsFile(o.plot))], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
       if (o.plot && !o.y) throw new UsageError('--plot draws predicted against true; give --y FILE');
+      if (o.plot && !/\.png$/i.test(o.plot)) throw new UsageError(`--plot ${o.plot}: give a file name ending in .png (the SVG and spec are written beside it)`);
       await engine(cmd);
       if (o.level !== undefined && !(o.level > 0 && o.level < 1)) throw new UsageError(`--level must be in (0, 1), got ${o.level}`);
       if (o.report && !o.y && !isRunDir(dir)) throw new UsageError('--report writes the measures against --y; give --y FILE');
