@@ -9,7 +9,9 @@ import {
   invertPreprocessing,
   isInvertible,
   NotInvertibleError,
+  outputWidth,
   parsePreprocessSpec,
+  preprocessedWidth,
   PreprocessSpecError,
   undoPreprocessing,
 } from './preprocess.js';
@@ -220,4 +222,64 @@ test('fitting and applying: errors name the row, the column or the widths', () =
   const f = fitPreprocessing('center', x, 5);
   assert.throws(() => applyPreprocessing(f, new Float32Array(8), 4), /rows of 4 channels, but the preprocessing 'center' was fitted on rows of 5/);
   assert.throws(() => applyPreprocessing(f, new Float32Array(7), 5), /7 values do not split into rows of 5/);
+});
+
+test('pca:k: hand-computed whitened scores of a known table, and the map back onto the span', () => {
+  // four rows (±2, 0), (0, ±1): mean 0, covariance (÷ n) diag(2, 0.5); v_1 = (1, 0), s_1 = √2; v_2 = (0, 1), s_2 = √0.5
+  const x = flat([[2, 0], [-2, 0], [0, 1], [0, -1]].map(([a, b]) => [a + 1, b + 3]));
+  const f2 = fitPreprocessing('pca:2', x, 2);
+  assert.equal(f2.width, 2);
+  assert.equal(outputWidth(f2), 2);
+  const s2 = applyPreprocessing(f2, x, 2);
+  const r2 = Math.SQRT2;
+  assertClose(Array.from(s2), [r2, 0, -r2, 0, 0, r2, 0, -r2], { atol: 1e-6 });
+  // one score: the first direction only; the map back gives the projection onto it (plus the mean)
+  const f1 = fitPreprocessing('pca:1', x, 2);
+  const s1 = applyPreprocessing(f1, x, 2);
+  assertClose(Array.from(s1), [r2, -r2, 0, 0], { atol: 1e-6 });
+  assertClose(Array.from(invertPreprocessing(f1, s1, 1)), [3, 3, -1, 3, 1, 3, 1, 3], { atol: 1e-6 });
+  // every score has variance 1 on the training rows (÷ n)
+  const v = [0, 1].map((c) => [0, 1, 2, 3].reduce((a, i) => a + s2[i * 2 + c] ** 2, 0) / 4);
+  assertClose(v, [1, 1], { atol: 1e-6 });
+  assert.ok(isInvertible(f1));
+});
+
+test('pca:k after other steps: fitted on their output; scores → spectra → scores is the identity', () => {
+  const D = 12;
+  const rows = Array.from({ length: 20 }, (_, i) => Array.from({ length: D }, (_, j) => Math.sin(0.3 * j * (1 + (i % 5) / 7)) + 0.1 * i + 0.01 * ((i * 7 + j * 3) % 11)));
+  const x = flat(rows);
+  const f = fitPreprocessing('autoscale,pca:4', x, D);
+  assert.equal(preprocessedWidth('autoscale,pca:4', D), 4);
+  assert.equal(outputWidth(f), 4);
+  const s = applyPreprocessing(f, x, D);
+  assert.equal(s.length, 20 * 4);
+  // the pca step is fitted on the autoscaled rows: the same as fitting pca:4 on them directly
+  const auto = applyPreprocessing(fitPreprocessing('autoscale', x, D), x, D);
+  assertClose(Array.from(applyPreprocessing(fitPreprocessing('pca:4', auto, D), auto, D)), Array.from(s), { atol: 1e-4 });
+  // arbitrary scores map to spectra (in the input units) that map back to the same scores
+  const scores = Float32Array.from([0.5, -1, 2, 0.1, -0.3, 0.7, 0, 1.5]);
+  const back = invertPreprocessing(f, scores, 4);
+  assert.equal(back.length, 2 * D);
+  assertClose(Array.from(applyPreprocessing(f, back, D)), Array.from(scores), { atol: 1e-4 });
+  const u = undoPreprocessing(f, scores, 4);
+  assert.deepEqual(u.remaining, []);
+  // the chain survives JSON and the check of a saved model (which reads k inputs)
+  const again = checkFittedPreprocessing(JSON.parse(JSON.stringify(f)), 4, 'm.utp');
+  assertClose(Array.from(applyPreprocessing(again, x, D)), Array.from(s), { atol: 0 });
+  assert.throws(() => checkFittedPreprocessing(f, D, 'm.utp'), /m\.utp: preprocessing: gives 4 scores, the model reads 12/);
+  assert.throws(() => checkFittedPreprocessing({ ...f, outWidth: D, steps: [...f.steps, { kind: 'center', mean: new Array<number>(D).fill(0) }] }, D, 'm.utp'), /step 2 \(pca\) is not the last/);
+  assert.throws(() => checkFittedPreprocessing({ ...f, outWidth: 5 }, 4, 'm.utp'), /the output width 5 is not that of its steps \(4\)/);
+  assert.throws(() => undoPreprocessing(f, new Float32Array(D), D), /rows of 12 values, but the preprocessing 'autoscale,pca:4' gives rows of 4/);
+});
+
+test('pca:k: errors name the step — not last, a bad k, more components than the rows allow', () => {
+  assert.deepEqual(parsePreprocessSpec('snv, PCA:20'), [{ kind: 'snv' }, { kind: 'pca', components: 20 }]);
+  assert.equal(formatPreprocessSpec(parsePreprocessSpec('snv,pca:20')), 'snv,pca:20');
+  assert.throws(() => parsePreprocessSpec('pca:5,center'), /step 1 \('pca:5'\): pca:k must be the last step/);
+  assert.throws(() => parsePreprocessSpec('pca'), /step 1 \('pca'\): principal components take pca:k/);
+  assert.throws(() => parsePreprocessSpec('pca:0'), /pca:k with k a whole number ≥ 1/);
+  const x = flat([[1, 2, 3], [2, 1, 0], [0, 0, 1]]);
+  assert.throws(() => fitPreprocessing('pca:3', x, 3), /pca:3: 3 training rows of 3 channels have at most 2 principal components/);
+  // rows along one line vary along one direction only
+  assert.throws(() => fitPreprocessing('pca:2', flat([[1, 1], [2, 2], [3, 3], [4, 4]]), 2), /vary along only 1 directions; use pca:k with k ≤ 1/);
 });

@@ -12,6 +12,7 @@
  * | `sg:W:P[:d]`     | along a row | Savitzky–Golay: polynomial of order P on W channels, derivative d ∈ 0,1,2 | nothing          | no         |
  * | `center`         | per channel | x − m, m the training mean per channel                                   | m                | yes        |
  * | `autoscale`      | per channel | (x − m) / s, s the training sd per channel (n − 1)                       | m, s             | yes        |
+ * | `pca:k`          | whole row   | k whitened principal-component scores ((x − m)·v_c) / s_c, c = 1 … k     | m, v_c, s_c      | onto the span |
  *
  * Each step is fitted on the training rows as the steps before it left them, so a fitted chain maps
  * any row exactly as it mapped the training rows. The usual order, and the one `docs/fit.md`
@@ -23,7 +24,18 @@
  * them. The chain is applied in the order given; an order other than this one is allowed (some
  * workflows take the derivative before SNV) and is the user's choice.
  *
- * Only centring and autoscaling are invertible. SNV and MSC discard each row's offset and scale
+ * `pca:k` must be the last step: it is the one step that changes the width, from D channels to k
+ * scores. m is the training mean row, v_1 … v_k the k leading unit-length eigenvectors of the
+ * training rows' covariance (`fitPpca` of `eval/ppca.ts`, exact Jacobi rotations) and s_c = √λ_c
+ * the sd of the training scores along v_c (covariance divided by n), so every score has variance 1
+ * on the training rows: directions of little variance weigh as much as the dominant ones. This is
+ * what a model with a diagonal Gaussian likelihood needs when the classes differ along directions
+ * of small variance (the oil types of the mayonnaise data sit beneath the designed factors;
+ * `docs/fit.md`). Undoing it maps k scores to the spectrum m + Σ_c score_c·s_c·v_c: exact for
+ * anything the model generates (its outputs are scores), and a spectrum in the k-dimensional span
+ * of the training rows.
+ *
+ * Only centring, autoscaling and `pca:k` (onto its span) are invertible. SNV and MSC discard each row's offset and scale
  * (that is their purpose: the same corrected row comes from x and from 3x + 1), and a derivative
  * discards the constant (and, for d = 2, the slope); smoothing is a projection that loses the
  * high-frequency part. {@link undoPreprocessing} undoes the invertible steps at the end of the chain
@@ -44,6 +56,7 @@
  * Spectrosc. 39 (1985) 491–500.
  */
 import sgModule from 'ml-savitzky-golay';
+import { fitPpca } from '../eval/ppca.js';
 
 /** The package's CommonJS build puts the function on `.default`; an ES-module bundle gives it directly. */
 type SavitzkyGolayFn = (data: number[], h: number, options: { windowSize: number; derivative: number; polynomial: number; pad: 'post'; padValue: 'replicate' }) => number[];
@@ -55,7 +68,8 @@ export type PreprocessStep =
   | { kind: 'msc' }
   | { kind: 'sg'; window: number; order: number; derivative: 0 | 1 | 2 }
   | { kind: 'center' }
-  | { kind: 'autoscale' };
+  | { kind: 'autoscale' }
+  | { kind: 'pca'; components: number };
 
 /**
  * A fitted step: the step with what it learnt from the training rows (plain numbers, so the chain
@@ -66,7 +80,18 @@ export type FittedStep =
   | { kind: 'msc'; /** The training rows' mean spectrum r, length D. */ reference: number[] }
   | { kind: 'sg'; window: number; order: number; derivative: 0 | 1 | 2 }
   | { kind: 'center'; /** Training mean per channel, length D. */ mean: number[] }
-  | { kind: 'autoscale'; /** Training mean per channel, length D. */ mean: number[]; /** Divisor per channel, length D: the training sd (n − 1), or 1 for a channel without spread. */ scale: number[] };
+  | { kind: 'autoscale'; /** Training mean per channel, length D. */ mean: number[]; /** Divisor per channel, length D: the training sd (n − 1), or 1 for a channel without spread. */ scale: number[] }
+  | {
+      kind: 'pca';
+      /** Number of scores k. */
+      components: number;
+      /** Training mean row m, length D. */
+      mean: number[];
+      /** The k unit-length directions v_c, k × D row-major (each one's largest-magnitude entry positive). */
+      loadings: number[];
+      /** s_c = √λ_c, the training scores' sd along v_c (covariance divided by n), length k, all > 0. */
+      scale: number[];
+    };
 
 /** A fitted preprocessing chain: what {@link fitPreprocessing} returns and a model saves. */
 export interface FittedPreprocessing {
@@ -74,8 +99,10 @@ export interface FittedPreprocessing {
   version: 1;
   /** The chain in spec form (canonical: `sg:W:P:d` always with its derivative). */
   spec: string;
-  /** Row width D, the same before and after every step. */
+  /** Row width D of the input rows (every step keeps it, except a final `pca:k`). */
   width: number;
+  /** Row width after the chain: k after a final `pca:k`, else D. Absent in chains saved before `pca:k` existed (= `width`). */
+  outWidth?: number;
   /** Number of training rows the chain was fitted on. */
   rows: number;
   steps: FittedStep[];
@@ -97,7 +124,7 @@ export class NotInvertibleError extends Error {
   }
 }
 
-const SPEC_HELP = "steps are snv, msc, sg:W:P[:d] (window W odd ≥ 5, polynomial order 1 ≤ P < W, derivative d = 0, 1 or 2 ≤ P), center, autoscale, comma-separated (e.g. 'snv,sg:11:2:1,center'); 'none' for no preprocessing";
+const SPEC_HELP = "steps are snv, msc, sg:W:P[:d] (window W odd ≥ 5, polynomial order 1 ≤ P < W, derivative d = 0, 1 or 2 ≤ P), center, autoscale, pca:k (k ≥ 1 whitened principal-component scores; last), comma-separated (e.g. 'snv,sg:11:2:1,center'); 'none' for no preprocessing";
 
 /**
  * Parses a spec such as `snv,sg:11:2:1,center` (window 11, quadratic, first derivative). `sg:W:P`
@@ -116,6 +143,11 @@ export function parsePreprocessSpec(spec: string): PreprocessStep[] {
     if (t === 'snv' || t === 'msc' || t === 'center' || t === 'autoscale') return { kind: t };
     if (t === 'none') throw new PreprocessSpecError(`${at}: 'none' stands alone (no preprocessing), not in a chain`);
     const parts = t.split(':');
+    if (parts[0] === 'pca') {
+      if (parts.length !== 2 || !/^\d+$/.test(parts[1]) || Number(parts[1]) < 1) throw new PreprocessSpecError(`${at}: principal components take pca:k with k a whole number ≥ 1 (e.g. pca:20)`);
+      if (i !== tokens.length - 1) throw new PreprocessSpecError(`${at}: pca:k must be the last step (it turns the D channels into k scores, which the other steps do not apply to)`);
+      return { kind: 'pca', components: Number(parts[1]) };
+    }
     if (parts[0] !== 'sg') throw new PreprocessSpecError(`${at} is not a step; ${SPEC_HELP}`);
     if (parts.length < 3 || parts.length > 4) throw new PreprocessSpecError(`${at}: Savitzky–Golay takes sg:W:P or sg:W:P:d (window, polynomial order, derivative), got ${parts.length - 1} value${parts.length === 2 ? '' : 's'}`);
     const num = (v: string, what: string) => {
@@ -136,7 +168,7 @@ export function parsePreprocessSpec(spec: string): PreprocessStep[] {
 /** The canonical spec of a chain (`sg:W:P:d` with its derivative; `none` when empty). */
 export function formatPreprocessSpec(steps: readonly (PreprocessStep | FittedStep)[]): string {
   if (steps.length === 0) return 'none';
-  return steps.map((s) => (s.kind === 'sg' ? `sg:${s.window}:${s.order}:${s.derivative}` : s.kind)).join(',');
+  return steps.map((s) => (s.kind === 'sg' ? `sg:${s.window}:${s.order}:${s.derivative}` : s.kind === 'pca' ? `pca:${s.components}` : s.kind)).join(',');
 }
 
 function checkRows(rows: Float32Array | Float64Array, D: number, what: string): number {
@@ -216,7 +248,41 @@ function applyStep(step: FittedStep, x: Float64Array, n: number, D: number, what
     case 'autoscale':
       for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) x[i * D + j] = (x[i * D + j] - step.mean[j]) / step.scale[j];
       return;
+    case 'pca':
+      throw new Error(`${what}: pca changes the row width; it is applied by pcaScores`);
   }
+}
+
+/** The k whitened scores of n rows of width D under a fitted `pca:k` step, n × k. */
+function pcaScores(step: Extract<FittedStep, { kind: 'pca' }>, x: Float64Array, n: number, D: number): Float64Array {
+  const k = step.components;
+  const out = new Float64Array(n * k);
+  const c = new Float64Array(D);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < D; j++) c[j] = x[i * D + j] - step.mean[j];
+    for (let a = 0; a < k; a++) {
+      let sum = 0;
+      const o = a * D;
+      for (let j = 0; j < D; j++) sum += c[j] * step.loadings[o + j];
+      out[i * k + a] = sum / step.scale[a];
+    }
+  }
+  return out;
+}
+
+/** Rows of k scores back to rows of width D: m + Σ_c score_c·s_c·v_c, n × D. */
+function pcaUnscores(step: Extract<FittedStep, { kind: 'pca' }>, s: Float64Array, n: number, D: number): Float64Array<ArrayBuffer> {
+  const k = step.components;
+  const out = new Float64Array(n * D);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < D; j++) out[i * D + j] = step.mean[j];
+    for (let a = 0; a < k; a++) {
+      const w = s[i * k + a] * step.scale[a];
+      const o = a * D;
+      for (let j = 0; j < D; j++) out[i * D + j] += w * step.loadings[o + j];
+    }
+  }
+  return out;
 }
 
 /** Fits one step on n rows (as the steps before left them). */
@@ -243,7 +309,34 @@ function fitStep(step: PreprocessStep, x: Float64Array, n: number, D: number): F
       const top = Math.max(...sd);
       return { kind: 'autoscale', mean, scale: sd.map((s) => (s > 1e-6 * top ? s : 1)) };
     }
+    case 'pca': {
+      const k = step.components;
+      if (k > Math.min(n - 1, D)) throw new Error(`fitPreprocessing: pca:${k}: ${n} training rows of ${D} channels have at most ${Math.min(n - 1, D)} principal components; use pca:k with k ≤ ${Math.min(n - 1, D)}`);
+      const p = fitPpca(x, D, k);
+      const top = p.eigenvalues[0];
+      const flat = Array.from(p.eigenvalues).findIndex((l) => !(l > MIN_RELATIVE_VARIANCE * top));
+      if (!(top > 0) || flat >= 0) throw new Error(`fitPreprocessing: pca:${k}: the training rows vary along only ${Math.max(flat, 0)} directions; use pca:k with k ≤ ${Math.max(flat, 0)}`);
+      return { kind: 'pca', components: k, mean: Array.from(p.mean), loadings: Array.from(p.components), scale: Array.from(p.eigenvalues, Math.sqrt) };
+    }
   }
+}
+
+/**
+ * A principal direction whose variance is at most this share of the largest carries nothing but
+ * rounding: `pca:k` refuses to whiten it (it would blow rounding up to unit variance).
+ */
+export const MIN_RELATIVE_VARIANCE = 1e-8;
+
+/** The width of rows after a chain of rows of width D: k after a final `pca:k`, else D. */
+export function preprocessedWidth(steps: string | readonly (PreprocessStep | FittedStep)[], D: number): number {
+  const list = typeof steps === 'string' ? parsePreprocessSpec(steps) : steps;
+  const last = list.at(-1);
+  return last?.kind === 'pca' ? last.components : D;
+}
+
+/** The row width after a fitted chain (k after `pca:k`, else its input width). */
+export function outputWidth(f: FittedPreprocessing): number {
+  return f.outWidth ?? f.width;
 }
 
 /**
@@ -269,10 +362,11 @@ export function fitPreprocessing(spec: string | readonly PreprocessStep[], rows:
   const fitted: FittedStep[] = [];
   for (const s of steps) {
     const f = fitStep(s, x, n, D);
-    applyStep(f, x, n, D, `fitPreprocessing (training rows, step '${formatPreprocessSpec([s])}')`, name);
+    // a final pca is fitted on the rows as the steps before it left them, and has nothing after it to apply to
+    if (f.kind !== 'pca') applyStep(f, x, n, D, `fitPreprocessing (training rows, step '${formatPreprocessSpec([s])}')`, name);
     fitted.push(f);
   }
-  return { kind: 'untapped-preprocessing', version: 1, spec: formatPreprocessSpec(steps), width: D, rows: n, steps: fitted };
+  return { kind: 'untapped-preprocessing', version: 1, spec: formatPreprocessSpec(steps), width: D, outWidth: preprocessedWidth(fitted, D), rows: n, steps: fitted };
 }
 
 function checkFinite(rows: ArrayLike<number>, D: number, what: string, name: (i: number) => string): void {
@@ -287,7 +381,7 @@ function checkWidth(f: FittedPreprocessing, D: number, what: string): void {
  * Applies a fitted chain to rows (any rows: training, validation, new).
  * @param rows n × D row-major.
  * @param opts.rowName names a row in errors (default `row i`, 0-based).
- * @returns new rows, n × D (the width does not change).
+ * @returns new rows, n × D (n × k after a final `pca:k`; {@link outputWidth}).
  * @throws Error when D differs from the fitted width, a value is not finite, a row is constant
  *   (SNV) or not a positive multiple of the MSC reference — naming the row (0-based).
  */
@@ -297,7 +391,10 @@ export function applyPreprocessing(f: FittedPreprocessing, rows: Float32Array | 
   const name = opts.rowName ?? ((i: number) => `row ${i}`);
   checkFinite(rows, D, 'applyPreprocessing', name);
   const x = Float64Array.from(rows);
-  for (const s of f.steps) applyStep(s, x, n, D, `preprocessing '${f.spec}'`, name);
+  for (const s of f.steps) {
+    if (s.kind === 'pca') return Float32Array.from(pcaScores(s, x, n, D));
+    applyStep(s, x, n, D, `preprocessing '${f.spec}'`, name);
+  }
   return Float32Array.from(x);
 }
 
@@ -312,25 +409,29 @@ function whyNotInvertible(s: FittedStep): string | null {
       return s.derivative > 0 ? `sg:${s.window}:${s.order}:${s.derivative} is a derivative, which loses the constant${s.derivative === 2 ? ' and the slope' : ''} of each row` : `sg:${s.window}:${s.order}:0 smooths, which loses what it removes (and the edge channels)`;
     case 'center':
     case 'autoscale':
+    case 'pca':
       return null;
   }
 }
 
 /**
- * Maps preprocessed rows back to the input space: x = x'·s + m for autoscale, x' + m for centre,
- * in reverse order.
+ * Maps preprocessed rows back to the input space: m + Σ score·s·v for `pca:k` (rows of k scores to
+ * rows of D, in the span of the components), x = x'·s + m for autoscale, x' + m for centre, in
+ * reverse order.
+ * @param rows n × {@link outputWidth} row-major.
+ * @param D the chain's output width (checked against the fitted one).
  * @throws NotInvertibleError when the chain holds a step without an inverse (SNV, MSC,
  *   Savitzky–Golay), naming the step and why; Error when D differs from the fitted width.
  */
-export function invertPreprocessing(f: FittedPreprocessing, rows: Float32Array | Float64Array, D: number): Float32Array {
-  const u = undoPreprocessing(f, rows, D);
+export function invertPreprocessing(f: FittedPreprocessing, rows: Float32Array | Float64Array, width: number): Float32Array {
+  const u = undoPreprocessing(f, rows, width);
   if (u.remaining.length) throw new NotInvertibleError(`invertPreprocessing: the preprocessing '${f.spec}' cannot be undone: ${u.reason}`);
   return u.rows;
 }
 
 /** What {@link undoPreprocessing} returns. */
 export interface UndoneRows {
-  /** The rows with the invertible steps at the end of the chain undone, n × D. */
+  /** The rows with the invertible steps at the end of the chain undone, n × D (the input width). */
   rows: Float32Array;
   /** The steps still applied to `rows` (a prefix of the chain; empty when `rows` are in the input space). */
   remaining: FittedStep[];
@@ -339,16 +440,24 @@ export interface UndoneRows {
 }
 
 /**
- * Undoes as much of the chain as can be undone: the trailing centre / autoscale steps, in reverse
- * order, stopping at the last step without an inverse. `remaining` says which steps still apply to
- * the result (e.g. after `snv,sg:11:2:1,autoscale`, the rows are in the space of `snv,sg:11:2:1`).
- * @throws Error when D differs from the fitted width or the rows do not split into rows of D.
+ * Undoes as much of the chain as can be undone: a final `pca:k` (scores to the spectrum in the
+ * components' span), then the trailing centre / autoscale steps, in reverse order, stopping at the
+ * last step without an inverse. `remaining` says which steps still apply to the result (e.g. after
+ * `snv,sg:11:2:1,autoscale`, the rows are in the space of `snv,sg:11:2:1`).
+ * @param rows n × `width` row-major, `width` the chain's output width ({@link outputWidth}).
+ * @throws Error when `width` differs from the chain's output width or the rows do not split into rows of it.
  */
-export function undoPreprocessing(f: FittedPreprocessing, rows: Float32Array | Float64Array, D: number): UndoneRows {
-  checkWidth(f, D, 'undoPreprocessing');
-  const n = checkRows(rows, D, 'undoPreprocessing');
-  const x = Float64Array.from(rows);
+export function undoPreprocessing(f: FittedPreprocessing, rows: Float32Array | Float64Array, width: number): UndoneRows {
+  if (width !== outputWidth(f)) throw new Error(`undoPreprocessing: rows of ${width} values, but the preprocessing '${f.spec}' gives rows of ${outputWidth(f)}`);
+  const n = checkRows(rows, width, 'undoPreprocessing');
+  const D = f.width;
+  let x = Float64Array.from(rows);
   let k = f.steps.length;
+  const last = f.steps.at(-1);
+  if (last?.kind === 'pca') {
+    x = pcaUnscores(last, x, n, D);
+    k--;
+  }
   while (k > 0 && whyNotInvertible(f.steps[k - 1]) === null) {
     const s = f.steps[--k];
     if (s.kind === 'center') for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) x[i * D + j] += s.mean[j];
@@ -359,7 +468,7 @@ export function undoPreprocessing(f: FittedPreprocessing, rows: Float32Array | F
   return { rows: Float32Array.from(x), remaining, reason: reasons.length ? reasons.join('; ') : null };
 }
 
-/** Whether every step of the chain can be undone (only centre and autoscale can). */
+/** Whether every step of the chain can be undone (centre, autoscale and `pca:k`, onto its span). */
 export function isInvertible(f: FittedPreprocessing): boolean {
   return f.steps.every((s) => whyNotInvertible(s) === null);
 }
@@ -369,15 +478,20 @@ export function isInvertible(f: FittedPreprocessing): boolean {
  * well-formed steps.
  * @throws Error naming `what` and the first malformed field.
  */
-export function checkFittedPreprocessing(v: unknown, D: number, what: string): FittedPreprocessing {
+export function checkFittedPreprocessing(v: unknown, outWidth: number, what: string): FittedPreprocessing {
   const f = v as FittedPreprocessing;
   const bad = (msg: string): never => {
     throw new Error(`${what}: preprocessing: ${msg}`);
   };
   if (!f || typeof f !== 'object' || f.kind !== 'untapped-preprocessing') bad('not a fitted preprocessing chain');
   if (f.version !== 1) bad(`version ${String(f.version)} is not known (1)`);
-  if (f.width !== D) bad(`fitted on rows of ${f.width} channels, the model has ${D}`);
   if (!Array.isArray(f.steps)) bad('no steps');
+  if (!(Number.isInteger(f.width) && f.width > 0)) bad(`the input width ${String(f.width)} is not a positive integer`);
+  const D = f.width;
+  const last = f.steps.at(-1);
+  const k = last?.kind === 'pca' ? last.components : D;
+  if (k !== outWidth) bad(last?.kind === 'pca' ? `gives ${k} scores, the model reads ${outWidth}` : `fitted on rows of ${f.width} channels, the model has ${outWidth}`);
+  if ((f.outWidth ?? D) !== k) bad(`the output width ${String(f.outWidth)} is not that of its steps (${k})`);
   const vec = (a: unknown, name: string) => {
     if (!Array.isArray(a) || a.length !== D || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${name} must be ${D} finite numbers`);
   };
@@ -388,6 +502,13 @@ export function checkFittedPreprocessing(v: unknown, D: number, what: string): F
       vec(s.mean, `step ${i + 1} (autoscale) mean`);
       vec(s.scale, `step ${i + 1} (autoscale) scale`);
       if (!s.scale.every((x) => x > 0)) bad(`step ${i + 1} (autoscale) scale must be > 0`);
+    } else if (s.kind === 'pca') {
+      if (i !== f.steps.length - 1) bad(`step ${i + 1} (pca) is not the last`);
+      if (!(Number.isInteger(s.components) && s.components >= 1)) bad(`step ${i + 1} (pca) components must be a whole number ≥ 1`);
+      vec(s.mean, `step ${i + 1} (pca) mean`);
+      const L = s.loadings;
+      if (!Array.isArray(L) || L.length !== s.components * D || !L.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`step ${i + 1} (pca) loadings must be ${s.components} × ${D} finite numbers`);
+      if (!Array.isArray(s.scale) || s.scale.length !== s.components || !s.scale.every((x) => typeof x === 'number' && x > 0 && Number.isFinite(x))) bad(`step ${i + 1} (pca) scale must be ${s.components} finite numbers > 0`);
     } else if (s.kind === 'sg') parsePreprocessSpec(formatPreprocessSpec([s]));
     else if (s.kind !== 'snv') bad(`step ${i + 1} has an unknown kind '${String((s as { kind: unknown }).kind)}'`);
   });

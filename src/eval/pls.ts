@@ -241,8 +241,11 @@ export function crossValidatePls(
     toSimplex?: boolean;
     /** The inputs of fold f as the model sees them (e.g. a preprocessing chain fitted on `train` only); default: the rows as they are. */
     inputs?: (f: number, train: number[], test: number[]) => { train: Float32Array; test: Float32Array };
+    /** The width of the rows `inputs` returns, when it is not d (a chain ending in `pca:k` gives k). */
+    width?: number;
   } = {},
 ): PlsCrossValidation {
+  const w = opts.width ?? d;
   if (fold.length !== n) throw new Error(`crossValidatePls: ${fold.length} fold indices for ${n} rows`);
   const folds = Math.max(...Array.from(fold)) + 1;
   const parts = Array.from({ length: folds }, (_, f) => {
@@ -250,7 +253,7 @@ export function crossValidatePls(
     if (!p.test.length) throw new Error(`crossValidatePls: fold ${f} has no rows`);
     return p;
   });
-  const cap = Math.min(maxComponents, ...parts.map((p) => Math.min(d, p.train.length - 1)));
+  const cap = Math.min(maxComponents, ...parts.map((p) => Math.min(w, p.train.length - 1)));
   if (cap < 1) throw new Error('crossValidatePls: too few rows per fold for one component');
   const preds = Array.from({ length: cap }, () => new Float32Array(n * k));
   for (const [f, { test, train }] of parts.entries()) {
@@ -259,7 +262,7 @@ export function crossValidatePls(
     const yt = gather(y, k, train);
     const xv = given?.test ?? gather(x, d, test);
     for (let a = 1; a <= cap; a++) {
-      const p = fitPls(xt, train.length, d, yt, k, { components: a, ...(opts.scale ? { scale: true } : {}), ...(opts.toSimplex ? { toSimplex: true } : {}) }).predict(xv, test.length);
+      const p = fitPls(xt, train.length, w, yt, k, { components: a, ...(opts.scale ? { scale: true } : {}), ...(opts.toSimplex ? { toSimplex: true } : {}) }).predict(xv, test.length);
       test.forEach((i, r) => preds[a - 1].set(p.subarray(r * k, (r + 1) * k), i * k));
     }
   }

@@ -27,7 +27,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gather } from '../data/batches.js';
-import { applyPreprocessing, fitPreprocessing, parsePreprocessSpec, type FittedPreprocessing } from '../data/preprocess.js';
+import { applyPreprocessing, fitPreprocessing, parsePreprocessSpec, preprocessedWidth, type FittedPreprocessing } from '../data/preprocess.js';
 import { crossValidatePls, type PlsCrossValidation } from '../eval/pls.js';
 import { foldRows, groupFolds, regressionStats, type RegressionStats } from '../eval/regression.js';
 import { DataFileError, formatCsv, rowLocation } from '../io/table.js';
@@ -157,6 +157,7 @@ export function crossValidatePlsPreprocessed(x: Float32Array, y: Float32Array, n
   const chains = foldPreprocessing(x, n, d, fold, opts.preprocess);
   const cv = crossValidatePls(x, y, n, d, k, fold, opts.maxComponents ?? 10, {
     ...(opts.toSimplex ? { toSimplex: true } : {}),
+    width: opts.preprocess ? preprocessedWidth(opts.preprocess, d) : d,
     inputs: (f, train, test) => {
       const c = chains[f];
       return {

@@ -20,7 +20,7 @@ import { warmupBeta } from '../objectives/schedules.js';
 import { labelWeight } from '../objectives/weights.js';
 import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
 import { concatArrays } from '../data/dataset.js';
-import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, parsePreprocessSpec, undoPreprocessing, type FittedPreprocessing, type RowNaming } from '../data/preprocess.js';
+import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, outputWidth, parsePreprocessSpec, preprocessedWidth, undoPreprocessing, type FittedPreprocessing, type RowNaming } from '../data/preprocess.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -165,7 +165,7 @@ export class UntappedEstimator {
    */
   prepared(m: { data: Float32Array; n: number; width: number }, opts: RowNaming = {}): { data: Float32Array; n: number; width: number } {
     const f = this.preprocessing;
-    return this.centred(f ? { ...m, data: applyPreprocessing(f, m.data, m.width, opts) } : m);
+    return this.centred(f ? { ...m, data: applyPreprocessing(f, m.data, m.width, opts), width: outputWidth(f) } : m);
   }
 
   /**
@@ -175,7 +175,7 @@ export class UntappedEstimator {
   generatedSpace(): string | null {
     const f = this.preprocessing;
     if (!f) return null;
-    const u = undoPreprocessing(f, new Float32Array(f.width), f.width);
+    const u = undoPreprocessing(f, new Float32Array(outputWidth(f)), outputWidth(f));
     return u.remaining.length ? `generated rows are in the preprocessed space of '${formatPreprocessSpec(u.remaining)}', not in the input space: ${u.reason}` : null;
   }
 
@@ -188,8 +188,14 @@ export class UntappedEstimator {
     return { data: out, n: m.n, width: m.width };
   }
 
+  /** The width of x as the networks read it (`inputDim`: k after a final `pca:k`, else the channels). */
   private get D(): number {
     return this.model.config.inputDim;
+  }
+
+  /** Channels of an input row as given (before any preprocessing): the chain's input width, else `inputDim`. */
+  get inputWidth(): number {
+    return this.preprocessing?.width ?? this.D;
   }
 
   private get K(): number {
@@ -220,20 +226,26 @@ export class UntappedEstimator {
   async fit(data: Semi2Data, opts: FitOptions = {}): Promise<EvalRecord[]> {
     const bs = opts.batchSize ?? 100;
     const sources: DataSource[] = [];
-    // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows
-    let rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', this.D) : undefined;
-    let rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', this.D) : undefined;
+    // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows.
+    // A chain ending in pca:k reads rows of any width (the same for labelled and unlabelled x) and gives k = inputDim
+    const steps = opts.preprocess !== undefined ? parsePreprocessSpec(opts.preprocess) : [];
+    const anyWidth = steps.at(-1)?.kind === 'pca';
+    if (anyWidth && preprocessedWidth(steps, 0) !== this.D) throw new Error(`fit: the preprocessing '${opts.preprocess}' gives ${preprocessedWidth(steps, 0)} scores, but the model reads ${this.D} inputs (inputDim)`);
+    let rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', anyWidth ? undefined : this.D) : undefined;
+    let rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', anyWidth ? rawL?.width : this.D) : undefined;
+    const rawWidth = rawL?.width ?? rawU?.width ?? this.D;
     this.preprocessing = null;
-    if (opts.preprocess !== undefined && parsePreprocessSpec(opts.preprocess).length > 0) {
+    if (steps.length > 0) {
       // fitted on the training inputs (labelled, then unlabelled rows); from here on the rows are as the chain leaves them
       const nL = rawL?.n ?? 0;
       const name = { rowName: (i: number) => (i < nL ? `labelled x row ${i}` : `unlabelled x row ${i - nL}`) };
       const parts = [rawL, rawU].filter((p) => p !== undefined);
       if (parts.length) {
-        const f = fitPreprocessing(opts.preprocess, concatArrays(parts.map((p) => p.data)), this.D, name);
+        const f = fitPreprocessing(steps, concatArrays(parts.map((p) => p.data)), rawWidth, name);
         this.preprocessing = f;
-        if (rawL) rawL = { ...rawL, data: applyPreprocessing(f, rawL.data, this.D, name) };
-        if (rawU) rawU = { ...rawU, data: applyPreprocessing(f, rawU.data, this.D, { rowName: (i) => `unlabelled x row ${i}` }) };
+        const w = outputWidth(f);
+        if (rawL) rawL = { ...rawL, data: applyPreprocessing(f, rawL.data, rawWidth, name), width: w };
+        if (rawU) rawU = { ...rawU, data: applyPreprocessing(f, rawU.data, rawWidth, { rowName: (i) => `unlabelled x row ${i}` }), width: w };
       }
     }
     if (this.model.config.likelihood === 'bernoulli') {
@@ -358,7 +370,7 @@ export class UntappedEstimator {
    * no posterior spread: its draws all equal ȳ.
    */
   predict(x: Rows, opts: { samples?: number; seed?: number } & RowNaming = {}): { mean: number[][]; samples?: number[][][] } {
-    const X = this.prepared(toMatrix(x, 'x', this.D), opts.rowName ? { rowName: opts.rowName } : {});
+    const X = this.prepared(toMatrix(x, 'x', this.inputWidth), opts.rowName ? { rowName: opts.rowName } : {});
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
       const mean = this.model.predict(xt).arraySync() as number[][];
@@ -387,13 +399,32 @@ export class UntappedEstimator {
       const f = this.preprocessing;
       if (!f) return g.arraySync() as number[][];
       const back = undoPreprocessing(f, g.dataSync() as Float32Array, this.D).rows;
-      return Array.from({ length: Y.n }, (_, i) => Array.from(back.subarray(i * this.D, (i + 1) * this.D)));
+      const W = f.width;
+      return Array.from({ length: Y.n }, (_, i) => Array.from(back.subarray(i * W, (i + 1) * W)));
     });
+  }
+
+  /**
+   * Rows as {@link generate} would give them: preprocessed and centred as the networks see them,
+   * then mapped back as generated rows are (the input mean added, the invertible end of the chain
+   * undone). Without preprocessing, or with a chain that can be undone entirely, these are the rows
+   * themselves (after `pca:k`: their projection onto the components' span); after SNV, MSC or
+   * Savitzky–Golay, the rows in the space those steps leave, where the generated rows are too.
+   * @returns n rows of the input width.
+   */
+  inGeneratedSpace(x: Rows): number[][] {
+    const X = this.prepared(toMatrix(x, 'x', this.inputWidth));
+    const mu = this.xMean;
+    const data = mu ? X.data.map((v, i) => v + mu[i % X.width]) : X.data;
+    const f = this.preprocessing;
+    const back = f ? undoPreprocessing(f, data, X.width).rows : data;
+    const W = this.inputWidth;
+    return Array.from({ length: X.n }, (_, i) => Array.from(back.subarray(i * W, (i + 1) * W)));
   }
 
   /** Nuisances of x: the median of q(z | x, y) with y = ȳ (or the given labels), [n, d]. */
   encode(x: Rows, y?: Rows): number[][] {
-    const X = this.prepared(toMatrix(x, 'x', this.D));
+    const X = this.prepared(toMatrix(x, 'x', this.inputWidth));
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
       const yt = y ? tf.tensor2d(toMatrix(y, 'y', this.K).data, [X.n, this.K]) : this.model.predict(xt);
@@ -414,12 +445,12 @@ export class UntappedEstimator {
       tf.tidy(() => {
         const mean = (t: tf.Tensor) => -tf.mean(t).dataSync()[0];
         if (data.labelled) {
-          const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.D));
+          const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.inputWidth));
           const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
           out.labelled = mean(this.model.lossY(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K])));
         }
         if (data.unlabelled) {
-          const X = this.prepared(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
+          const X = this.prepared(toMatrix(data.unlabelled.x, 'unlabelled x', this.inputWidth));
           out.unlabelled = mean(this.model.reconstructionX(tf.tensor2d(X.data, [X.n, this.D])));
         }
         if (data.unfeatured) {
@@ -431,12 +462,12 @@ export class UntappedEstimator {
     }
     tf.tidy(() => {
       if (data.labelled) {
-        const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.D));
+        const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.inputWidth));
         const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
         out.labelled = tf.mean(this.model.boundLabelledForward(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K]), rng)).dataSync()[0];
       }
       if (data.unlabelled) {
-        const X = this.prepared(toMatrix(data.unlabelled.x, 'unlabelled x', this.D));
+        const X = this.prepared(toMatrix(data.unlabelled.x, 'unlabelled x', this.inputWidth));
         out.unlabelled = tf.mean(this.model.boundUnlabelled(tf.tensor2d(X.data, [X.n, this.D]), rng)).dataSync()[0];
       }
       if (data.unfeatured) {

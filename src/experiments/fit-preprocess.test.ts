@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { formatCsv } from '../io/table.js';
 import { readTable } from '../node/data.js';
 import { applyPreprocessing, fitPreprocessing, undoPreprocessing } from '../data/preprocess.js';
-import { fitFiles, fittedRunnable, generateFromFit, loadFitted, predictFile, preprocessOption, type FitInfo } from './fit.js';
+import { defaultClassPreprocess, fitFiles, fittedRunnable, generateFromFit, loadFitted, predictFile, preprocessOption, type FitInfo } from './fit.js';
 import { assertClose, linearMixing, setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
@@ -120,4 +120,71 @@ test('preprocessOption: canonical spec, none, and --center with a chain that cen
   assert.equal(preprocessOption({ preprocess: 'snv', center: true }), 'snv');
   assert.throws(() => preprocessOption({ preprocess: 'snv,autoscale', center: true }), /--center and --preprocess 'snv,autoscale': the chain already centres its rows/);
   assert.throws(() => preprocessOption({ preprocess: 'snv,sg:6:2' }), /step 2 \('sg:6:2'\): the window must be odd/);
+  assert.throws(() => preprocessOption({ preprocess: 'snv,pca:5', center: true }), /principal-component scores have mean 0/);
+});
+
+test('classes: the default chain is pca:k (k = min(15, D, rows − 1)), saved and applied; generate maps the scores back to D channels', async () => {
+  // k = min(15, D, rows − 1, the directions the rows vary along)
+  const rowsOf = (n: number, d: number, rank: number) =>
+    Float32Array.from({ length: n * d }, (_, i) => {
+      const r = Math.floor(i / d), j = i % d;
+      let v = 0;
+      for (let c = 0; c < rank; c++) v += Math.sin(1.3 * r * (c + 1) + 0.7 * c) * Math.cos(0.05 * j * (c + 1));
+      return v;
+    });
+  assert.equal(defaultClassPreprocess(rowsOf(120, 40, 40), 40), 'pca:15');
+  assert.equal(defaultClassPreprocess(rowsOf(9, 40, 40), 40), 'pca:8');
+  assert.equal(defaultClassPreprocess(rowsOf(120, 40, 6), 40), 'pca:6');
+  assert.equal(defaultClassPreprocess(rowsOf(120, 15, 15), 15), null);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-pre-'));
+  try {
+    const { x, y } = toy(24, 4);
+    const u = toy(20, 5).x;
+    const cls = y.map((r) => [r.indexOf(Math.max(...r))]);
+    const fx = write(dir, 'x.csv', ch, x);
+    const fy = write(dir, 'y.csv', ['class'], cls);
+    const fu = write(dir, 'u.csv', ch, u);
+    const out = path.join(dir, 'm');
+    const r = await fitFiles({ x: fx, y: fy, labels: 'discrete', unlabelled: fu, out, epochs: 3, batchSize: 20, seed: 1 });
+    const mem = r.estimator.predict(x).mean;
+    r.estimator.dispose();
+    const m = loadFitted(out);
+    // 44 training rows of 16 channels: k = min(15, 16, 43) = 15 scores, fitted on the labelled and unlabelled rows
+    const want = fitPreprocessing('pca:15', Float32Array.from([...x, ...u].flat()), D);
+    assert.equal((m.info.options as { preprocess?: string }).preprocess, 'pca:15');
+    assert.equal(m.estimator.model.config.inputDim, 15);
+    assertClose(m.estimator.preprocessing!.steps.flatMap((s) => (s.kind === 'pca' ? s.scale : [])), (want.steps[0] as { scale: number[] }).scale, { rtol: 1e-9 });
+    // the file holds the rows as written to CSV, whose rounding the whitening of small directions magnifies: compare loosely with
+    // the in-memory rows, exactly with the networks on the file's rows as the chain maps them
+    const p = predictFile(m, fx, 5, 0);
+    assertClose(p.mean.flat(), mem.flat(), { atol: 2e-3 });
+    const fileRows = readTable(fx).data;
+    const bare = tf.tidy(() => m.estimator.model.predict(tf.tensor2d(applyPreprocessing(m.estimator.preprocessing!, fileRows, D), [x.length, 15])).arraySync() as number[][]);
+    assertClose(p.mean.flat(), bare.flat(), { atol: 1e-6 });
+    // generated scores come back as spectra of 16 channels: mean + Σ score·s·v
+    assert.equal(m.estimator.generatedSpace(), null);
+    const g = generateFromFit(m, [[0, 1, 0]]);
+    assert.equal(g[0].length, D);
+    const raw = tf.tidy(() => m.estimator.model.generate(tf.tensor2d([[0, 1, 0]]), tf.tensor2d([m.info.zMean])).dataSync() as Float32Array);
+    assertClose(g[0], undoPreprocessing(m.estimator.preprocessing!, raw, 15).rows, { atol: 1e-5 });
+    // a test file with other channels than the fit is refused, naming it
+    const narrow = write(dir, 'narrow.csv', ch.slice(0, 10), x.map((row) => row.slice(0, 10)));
+    assert.throws(() => predictFile(m, narrow, 5, 0), /narrow\.csv/);
+    // the run adapter reads rows of 16 channels too (disposing it frees the model: last)
+    const run = fittedRunnable(m);
+    try {
+      assert.equal(run.inputDim, D);
+      const viaRun = tf.tidy(() => run.classify(tf.tensor2d(fileRows, [x.length, D])).arraySync() as number[][]);
+      assertClose(viaRun.flat(), p.mean.flat(), { atol: 1e-6 });
+    } finally {
+      run.dispose();
+    }
+    // --preprocess none: the raw channels
+    const r2 = await fitFiles({ x: fx, y: fy, labels: 'discrete', unlabelled: fu, out: path.join(dir, 'raw'), epochs: 1, batchSize: 20, seed: 1, preprocess: 'none' });
+    assert.equal(r2.estimator.preprocessing, null);
+    assert.equal(r2.estimator.model.config.inputDim, D);
+    r2.estimator.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

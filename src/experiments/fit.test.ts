@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { formatCsv } from '../io/table.js';
 import { cornerLabels, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction, splitValidation, type FitInfo } from './fit.js';
-import { linearMixing, setupEngine } from '../testing/helpers.js';
+import { assertClose, linearMixing, setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
 
@@ -79,8 +79,16 @@ test('fit → predict → generate on a linear-mixing toy; an interrupted fit re
     const fu = write(dir, 'u.csv', ch, toy(300, 3).x, false);
     const opts = { x: fx, y: fy, unlabelled: fu, unfeatured: 'corners:60', epochs: 60, batchSize: 50, lr: 0.01, seed: 4 };
     const a = await fitFiles({ ...opts, out: path.join(dir, 'a') });
-    for (const f of ['model.utp', 'fit.json', 'loss.png']) assert.ok(fs.existsSync(path.join(dir, 'a', f)), f);
+    for (const f of ['model.utp', 'fit.json', 'loss.png', 'endmembers.png']) assert.ok(fs.existsSync(path.join(dir, 'a', f)), f);
     assert.ok(!fs.existsSync(path.join(dir, 'a.partial')));
+    // endmembers.png: the three generated pure components and the labelled rows' mean spectrum (no preprocessing: the raw mean)
+    const chart = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'endmembers.vl.json'), 'utf8')) as { layer: { data?: { values: { series: string; y: number }[] } }[] };
+    const values = chart.layer.flatMap((l) => l.data?.values ?? []);
+    assert.deepEqual([...new Set(values.map((v) => v.series))], [...comp.map((c) => `endmember ${c}`), `mean of the ${x.length} labelled rows`]);
+    const labelledMean = ch.map((_, j) => x.reduce((s, r) => s + r[j], 0) / x.length);
+    assertClose(values.filter((v) => v.series.startsWith('mean')).map((v) => v.y), labelledMean, { atol: 1e-4 });
+    const endA = a.estimator.generate([[1, 0, 0]], [a.info.zMean])[0];
+    assertClose(values.filter((v) => v.series === `endmember ${comp[0]}`).map((v) => v.y), endA, { atol: 1e-5 });
     await assert.rejects(fitFiles({ ...opts, out: path.join(dir, 'a') }), /already exists/);
 
     // predictions on held-out spectra: closer than the uniform guess, rows on the simplex

@@ -23,13 +23,13 @@ import { iwaeFromLogWeights } from '../objectives/bounds.js';
 import { oneHot } from '../dists/categorical.js';
 import type { ObjectiveSettings, RunnableModel, StepBatch } from './family.js';
 import type { Semi2Dgm, Semi2Weights } from './semi2.js';
-import { applyPreprocessing, undoPreprocessing, type FittedPreprocessing } from '../data/preprocess.js';
+import { applyPreprocessing, outputWidth, undoPreprocessing, type FittedPreprocessing } from '../data/preprocess.js';
 
 /** What the semi² run keeps beside the network weights. */
 export interface Semi2RunState {
   /** Mean input subtracted before the networks (length D), or null when the fit did not centre. */
   xMean?: Float32Array | null;
-  /** The fitted preprocessing chain applied to x before `xMean` is subtracted (width D), or null when none. */
+  /** The fitted preprocessing chain applied to x before `xMean` is subtracted (rows of its input width in, of the networks' width out), or null when none. */
   preprocessing?: FittedPreprocessing | null;
   /** Mean nuisance of the labelled rows (length d): the default z of `generate`; default the box's centre. */
   zMean?: number[];
@@ -50,9 +50,10 @@ export class Semi2Runnable implements RunnableModel {
     private readonly state: Semi2RunState = {},
   ) {
     this.params = instance.params;
-    this.inputDim = instance.config.inputDim;
+    // the run contract's inputs are the rows as given: the chain's input width (after pca:k the networks read k scores)
+    this.inputDim = state.preprocessing?.width ?? instance.config.inputDim;
     this.classes = instance.config.classes;
-    const D = this.inputDim;
+    const D = instance.config.inputDim;
     if (state.xMean && state.xMean.length !== D) throw new Error(`semi² run: xMean has ${state.xMean.length} values for ${D} inputs`);
     this.xMean = state.xMean ? tf.tensor1d(state.xMean) : null;
     this.zMean = state.zMean ?? new Array<number>(instance.config.latent).fill(instance.zCentre());
@@ -62,7 +63,7 @@ export class Semi2Runnable implements RunnableModel {
   /** x as the networks see it (preprocessed, then minus the stored input mean). */
   private centred(x: tf.Tensor): tf.Tensor {
     const f = this.state.preprocessing;
-    const p = f ? tf.tensor(applyPreprocessing(f, x.dataSync() as Float32Array, this.inputDim), x.shape) : x;
+    const p = f ? tf.tensor(applyPreprocessing(f, x.dataSync() as Float32Array, this.inputDim), [x.shape[0], outputWidth(f)]) : x;
     return this.xMean ? tf.sub(p, this.xMean) : p;
   }
 
@@ -73,7 +74,7 @@ export class Semi2Runnable implements RunnableModel {
   private uncentred(x: tf.Tensor): tf.Tensor {
     const c = this.xMean ? tf.add(x, this.xMean) : x;
     const f = this.state.preprocessing;
-    return f ? tf.tensor(undoPreprocessing(f, c.dataSync() as Float32Array, this.inputDim).rows, c.shape) : c;
+    return f ? tf.tensor(undoPreprocessing(f, c.dataSync() as Float32Array, outputWidth(f)).rows, [c.shape[0], f.width]) : c;
   }
 
   /** Label rows [B, K] from class indices (int32 [B]) or rows already [B, K]. */

@@ -15,7 +15,7 @@ export function addCvCommand(program: Command): void {
     .option('--groups <file>', 'one group value per row of --x (rows sharing a value, e.g. replicates of a sample, stay in one fold)')
     .option('--group-size <n>', 'consecutive rows of --x are replicates of one sample in groups of N, kept in one fold', intArg('--group-size'))
     .option('--folds <k>', 'number of folds (≥ 2)', intArg('--folds', 0), 5)
-    .option('--preprocess <spec>', "preprocessing chain (as fit --preprocess, e.g. 'snv,sg:11:2:1,center'), refitted on every fold's training rows for both models")
+    .option('--preprocess <spec>', "preprocessing chain (as fit --preprocess, e.g. 'snv,sg:11:2:1,center'), refitted on every fold's training rows for both models; without it, the tool takes fit's default (for classes pca:k, refitted per fold on the tool's rows) and PLS the raw channels")
     .option('--unlabelled <file>', 'unlabelled inputs, added to the tool\'s training rows in every fold (PLS does not use them)')
     .option('--epochs <n>', "epochs of every fold's fit (default: fit's, 2000)", intArg('--epochs'))
     .option('--seed <n>', 'seed of the fold assignment and of the fits', intArg('--seed', 0), 0)
