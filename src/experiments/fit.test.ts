@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '../engine/rng.js';
 import { formatCsv } from '../io/table.js';
-import { cornerLabels, fitFiles, generateFromFit, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction, splitValidation, type FitInfo } from './fit.js';
+import { cornerLabels, fitFiles, generateFromFit, hiddenWith, parseHiddenSpec, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction, splitValidation, type FitInfo } from './fit.js';
 import { assertClose, linearMixing, setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
@@ -437,6 +437,33 @@ test('fit --force replaces only a model directory fit wrote: never the current d
     (await fitFiles({ ...base, out: m, seed: 5 })).estimator.dispose();
     assert.notEqual(fs.readFileSync(path.join(m, 'fit.json'), 'utf8'), first);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['m', 'other.txt', 'results', 'x.csv', 'y.csv']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fit --hidden: parsed per network, the others keep the defaults; the widths reach the saved model', async () => {
+  assert.deepEqual(parseHiddenSpec('qy=20;px=50,50'), { qy: [20], px: [50, 50] });
+  assert.deepEqual(parseHiddenSpec(' PX = ; qz=3 '), { px: [], qz: [3] });
+  assert.deepEqual(hiddenWith({ px: [] }), { qy: [5], qz: [5], px: [] });
+  assert.throws(() => parseHiddenSpec('qy=20;py=3'), /'py=3' is not net=widths with net qy, qz or px/);
+  assert.throws(() => parseHiddenSpec('qy=2.5'), /qy width '2.5' is not a whole number ≥ 1/);
+  assert.throws(() => parseHiddenSpec('qy=0'), /qy width '0' is not a whole number ≥ 1/);
+  assert.throws(() => parseHiddenSpec('qy=4;qy=5'), /qy is given twice/);
+  assert.throws(() => parseHiddenSpec(';'), /names no network/);
+  const dir = tmp();
+  try {
+    const { x, y } = toy(30, 7);
+    const out = path.join(dir, 'h');
+    const r = await fitFiles({ x: write(dir, 'x.csv', ch, x), y: write(dir, 'y.csv', comp, y), unfeatured: 'none', out, epochs: 1, batchSize: 15, hidden: { qy: [7], px: [] } });
+    r.estimator.dispose();
+    const m = loadFitted(out);
+    assert.deepEqual(m.estimator.model.config.hidden, { qy: [7], qz: [5], px: [] });
+    // p(x | y, z) without a hidden layer: its parameters are one linear map from (y, z)
+    const names = m.estimator.model.params.names();
+    assert.deepEqual(names.filter((n) => n.startsWith('px.')), ['px.x.W', 'px.x.b']);
+    assert.deepEqual(m.estimator.model.params.get('qy.dense0.W').shape, [D, 7]);
+    m.estimator.dispose();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

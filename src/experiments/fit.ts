@@ -564,7 +564,7 @@ export function fitRunConfig(o: FitFilesOptions, inputs: FitInfo['inputs']): Rec
         : undefined;
   const defined = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
   return {
-    model: { type: 'untapped', labels: o.labels ?? 'simplex', latent: o.latent ?? 1, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}), ...o.model },
+    model: { type: 'untapped', labels: o.labels ?? 'simplex', latent: o.latent ?? 1, ...(o.hidden ? { hidden: hiddenWith(o.hidden) } : {}), ...o.model },
     sources: defined({ labelled: { x: abs(o.x), y: abs(o.y) }, unlabelled: o.unlabelled !== undefined ? { x: abs(o.unlabelled) } : undefined, unfeatured, validation }),
     weights: { ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) },
     train: defined({
@@ -582,6 +582,41 @@ export function fitRunConfig(o: FitFilesOptions, inputs: FitInfo['inputs']): Rec
       preprocess: preprocessOption(o) ?? undefined,
     }),
   };
+}
+
+/** The hidden-layer widths of the three networks when `fit` is not told otherwise: q(y | x) [5], q(z | x, y) [5], p(x | y, z) [20]. */
+export const DEFAULT_HIDDEN: Readonly<{ qy: readonly number[]; qz: readonly number[]; px: readonly number[] }> = Object.freeze({ qy: [5], qz: [5], px: [20] });
+
+/** The three networks' widths: those given, the others {@link DEFAULT_HIDDEN} (fresh arrays). */
+export function hiddenWith(h: { qy?: number[]; qz?: number[]; px?: number[] } = {}): { qy: number[]; qz: number[]; px: number[] } {
+  return { qy: [...(h.qy ?? DEFAULT_HIDDEN.qy)], qz: [...(h.qz ?? DEFAULT_HIDDEN.qz)], px: [...(h.px ?? DEFAULT_HIDDEN.px)] };
+}
+
+/**
+ * Parses `fit --hidden`: `net=w1,w2,…` parts separated by `;`, net one of `qy` (q(y | x)), `qz`
+ * (q(z | x, y)) and `px` (p(x | y, z)); an empty list (`px=`) means no hidden layer (a linear map
+ * from the inputs to the distribution's parameters). Networks not named keep {@link DEFAULT_HIDDEN}.
+ * @example parseHiddenSpec('qy=20;px=50,50') → { qy: [20], px: [50, 50] }
+ * @throws Error naming the part and what is wrong (an unknown network, a width that is not a whole number ≥ 1, a network named twice).
+ */
+export function parseHiddenSpec(spec: string): { qy?: number[]; qz?: number[]; px?: number[] } {
+  const out: { qy?: number[]; qz?: number[]; px?: number[] } = {};
+  for (const raw of spec.split(';')) {
+    const part = raw.trim();
+    if (part === '') continue;
+    const m = /^(qy|qz|px)\s*=\s*(.*)$/i.exec(part);
+    if (!m) throw new Error(`--hidden '${spec}': '${part}' is not net=widths with net qy, qz or px (e.g. 'qy=20;px=50,50')`);
+    const net = m[1].toLowerCase() as 'qy' | 'qz' | 'px';
+    if (out[net]) throw new Error(`--hidden '${spec}': ${net} is given twice`);
+    const list = m[2].trim();
+    out[net] = list === '' ? [] : list.split(',').map((w) => {
+      const t = w.trim();
+      if (!/^\d+$/.test(t) || Number(t) < 1) throw new Error(`--hidden '${spec}': ${net} width '${t}' is not a whole number ≥ 1`);
+      return Number(t);
+    });
+  }
+  if (!out.qy && !out.qz && !out.px) throw new Error(`--hidden '${spec}': names no network; give e.g. 'qy=20;px=50,50'`);
+  return out;
 }
 
 /** Scores the default chain keeps at most (see {@link defaultClassPreprocess}). */
@@ -837,7 +872,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     seed: o.seed ?? 0,
     latent: o.latent ?? 1,
     // resolved, so that a fit and the train run of its config.json record the same options (resume compares them)
-    hidden: { qy: [5], qz: [5], px: [20], ...o.hidden },
+    hidden: hiddenWith(o.hidden),
     model: resolvedModelOptions(o.model ?? {}),
     weights,
     center: o.center ?? false,
@@ -866,7 +901,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   makeDir(partial);
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
   if (o.runConfig !== undefined) writeFileAtomic(path.join(partial, 'config.json'), JSON.stringify(o.runConfig, null, 2) + '\n');
-  const est = new UntappedEstimator({ ...o.model, inputDim: Dm, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: { qy: [5], qz: [5], px: [20], ...o.hidden } } : {}) }, options.seed);
+  const est = new UntappedEstimator({ ...o.model, inputDim: Dm, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: hiddenWith(o.hidden) } : {}) }, options.seed);
   const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
   log(
     `fit: ${rows(train.labelled!.x)} labelled rows × ${D} channels, ${K} ${{ simplex: 'components', discrete: 'classes', real: K === 1 ? 'real target' : 'real targets' }[info.labels]}` +

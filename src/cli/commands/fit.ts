@@ -1,7 +1,7 @@
 /** `untapped fit`: the semi²-supervised model from your own files. */
 import { Command, Option } from 'commander';
 import { UsageError, engine, intArg, log, numArg } from '../common.js';
-import { fitFiles, preprocessOption } from '../../experiments/fit.js';
+import { fitFiles, parseHiddenSpec, preprocessOption } from '../../experiments/fit.js';
 
 /** Adds `untapped fit`. */
 export function addFitCommand(program: Command): void {
@@ -15,6 +15,7 @@ export function addFitCommand(program: Command): void {
     .requiredOption('-o, --out <dir>', 'model directory to write (built in DIR.partial, renamed when complete)')
     .addOption(new Option('--labels <kind>', "label space: compositions, classes, or real-valued targets (prior N(μ, σ²) fitted on the labelled y; predict gives mean and sd per target). Default: 'real' for a y file of one column with a non-integer value, else 'simplex'").choices(['simplex', 'discrete', 'real']))
     .option('--latent <d>', 'dimension of the nuisance z', intArg('--latent'), 1)
+    .option('--hidden <spec>', "hidden-layer widths of q(y | x), q(z | x, y) and p(x | y, z) as 'qy=W,…;qz=W,…;px=W,…' (e.g. 'qy=20;px=50,50'; 'px=' for none: a linear map); networks not named keep the default qy=5;qz=5;px=20")
     .option('--epochs <n>', 'epochs (passes over the unlabelled set, or the labelled set when there is none)', intArg('--epochs'), 2000)
     .option('--batch-size <n>', 'rows per source per step', intArg('--batch-size'), 100)
     .option('--lr <rate>', 'Adam learning rate', numArg('--lr'), 3e-3)
@@ -41,7 +42,7 @@ export function addFitCommand(program: Command): void {
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels?: 'simplex' | 'discrete' | 'real'; latent: number; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; preprocess?: string; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels?: 'simplex' | 'discrete' | 'real'; latent: number; hidden?: string; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; preprocess?: string; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
@@ -65,12 +66,19 @@ export function addFitCommand(program: Command): void {
       } catch (e) {
         throw new UsageError(`--preprocess: ${(e as Error).message}`);
       }
+      let hidden: ReturnType<typeof parseHiddenSpec> | undefined;
+      try {
+        hidden = o.hidden === undefined ? undefined : parseHiddenSpec(o.hidden);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       const r = await fitFiles({
         x: o.x,
         y: o.y,
         out: o.out,
         ...(o.labels ? { labels: o.labels } : {}),
         latent: o.latent,
+        ...(hidden ? { hidden } : {}),
         epochs: o.epochs,
         batchSize: o.batchSize,
         lr: o.lr,
