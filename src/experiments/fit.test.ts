@@ -7,6 +7,7 @@ import { Rng } from '../engine/rng.js';
 import { formatCsv } from '../io/table.js';
 import { cornerLabels, fitFiles, generateFromFit, hiddenWith, parseHiddenSpec, loadFitted, parseLabelArg, predictFile, predictionColumns, scorePrediction, splitValidation, type FitInfo } from './fit.js';
 import { assertClose, linearMixing, setupEngine } from '../testing/helpers.js';
+import { regressionStats } from '../eval/regression.js';
 
 await setupEngine();
 
@@ -199,6 +200,13 @@ test('fit with validation: saves the best weights (not the last), stops early, c
     const err = Math.sqrt(pv.reduce((s, r, i) => s + r.reduce((t, p, k) => t + (p - vy[i][k]) ** 2, 0), 0) / (pv.length * 3));
     assert.ok(Math.abs(err - curve[bestAt]) < 1e-6, `saved model's validation RMSEP ${err} vs best ${curve[bestAt]}`);
     assert.ok(Math.abs(err - v.best.rmsep!) < 1e-6);
+    // report.md: the figures of the saved weights on the validation rows, per component, as regressionStats gives them
+    const report = fs.readFileSync(path.join(outA, 'report.md'), 'utf8');
+    const st = regressionStats(Float64Array.from(pv.flat()), Float64Array.from(vy.flat()), pv.length, 3);
+    comp.forEach((c, k) => assert.ok(report.includes(`| ${c} | ${st[k].rmsep.toPrecision(4)} | ${st[k].bias.toPrecision(3)} | ${st[k].sep.toPrecision(4)} | ${st[k].r2.toFixed(3)} |`), `${c} row in:\n${report}`));
+    assert.match(report, new RegExp(`the best validation RMSEP on the 150 validation rows \\(early stop after 5 evaluations`));
+    for (const f of ['report.html', 'validation-pv.png', 'validation-pv-residuals.png']) assert.ok(fs.existsSync(path.join(outA, f)), f);
+    assert.match(fs.readFileSync(path.join(outA, 'report.html'), 'utf8'), /<title>untapped fit: a<\/title>/);
 
     // calibration: 150 rows support a 95% interval (rank ⌈151 · 0.95⌉ = 144); predict writes bounds clipped to [0, 1]
     const cal = info.calibration!;

@@ -16,8 +16,9 @@
  *
  * `DIR` holds `model.utp` (weights and model config), `fit.json` (inputs, column and label names,
  * options, z̄ of the labelled set, history), `loss.png` (the training loss per epoch), with
- * validation rows `validation.png`, and for compositions `endmembers.png` (the generated pure
- * components beside the labelled rows' mean spectrum).
+ * validation rows `validation.png` and the predicted-vs-measured and residual charts of the
+ * validation rows, for compositions `endmembers.png` (the generated pure components beside the
+ * labelled rows' mean spectrum), and `report.md` / `report.html` (`fit-report.ts`).
  *
  * Validation: labelled rows held out from training — given as files (`validationX`, `validationY`)
  * or a fraction of the labelled rows chosen by the seed, with groups of replicate rows kept on one
@@ -66,6 +67,8 @@ import { formatPreprocessSpec, MIN_RELATIVE_VARIANCE, parsePreprocessSpec, prepr
 import { fitPpca } from '../eval/ppca.js';
 import { concatArrays } from '../data/dataset.js';
 import { spectralAxis } from '../data/axis.js';
+import { fitReportMarkdown, predictedVsMeasuredCharts, type ReportValidation } from './fit-report.js';
+import { writeHtmlReport } from '../node/html.js';
 
 /**
  * What `fit` uses for unfeatured labels when none are given: 500 labels resampled from the labelled
@@ -1023,6 +1026,19 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     );
     files.push('endmembers.png');
   }
+  // the report: what was fitted on what, the curves and, with validation rows, the figures of the saved weights on them
+  let reportValidation: ReportValidation | null = null;
+  if (valid && !runResult?.warnings.length) {
+    reportValidation = { predicted: est.predict({ data: valid.x.data, width: D }).mean, measured: validY };
+    if (info.labels !== 'discrete' && K <= 10) {
+      predictedVsMeasuredCharts(path.join(partial, 'validation-pv.png'), reportValidation.predicted, reportValidation.measured, info.labelNames, info.labels === 'real', `${valid.x.n} validation rows, saved weights`);
+      files.push('validation-pv.png');
+    }
+  }
+  const md = fitReportMarkdown(o.out, full, reportValidation, files, calibration ? describeCalibration(calibration.at, info.labelNames, info.labels === 'simplex') : undefined);
+  writeFileAtomic(path.join(partial, 'report.md'), md);
+  writeHtmlReport(partial, md, { title: `untapped fit: ${path.basename(out)}` });
+  files.push('report.md', 'report.html');
   fs.rmSync(path.join(partial, 'checkpoint.utp'), { force: true });
   fs.rmSync(path.join(partial, 'options.json'), { force: true });
   removeStaleTemps(partial);

@@ -112,7 +112,7 @@ export function checkModelDirOut(out: string, force: boolean | undefined, inputs
 /** Whether a file name is one that `untapped fit` writes into its model directory (charts with their SVG and spec, temporaries). */
 export function isFitOutput(name: string): boolean {
   if (PARTIAL_FILES.has(name) || /^\..*\.tmp-\d+$/.test(name)) return true;
-  return /^(loss|validation|endmembers)\.(png|svg|vl\.json)$/.test(name) || name === 'report.html';
+  return /^(loss|validation|validation-pv|validation-pv-residuals|endmembers)\.(png|svg|vl\.json)$/.test(name) || name === 'report.html' || name === 'report.md';
 }
 
 /** A chart's companion files (`NAME.svg`, `NAME.vl.json`) beside `NAME.png`: outputs too, to be checked like it. */

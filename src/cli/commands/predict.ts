@@ -4,9 +4,9 @@ import { Command } from 'commander';
 import { UsageError, engine, intArg, log, numArg, refuseOverwrite } from '../common.js';
 import { chartFiles } from '../../node/replace.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
-import { formatCsv, type Table } from '../../io/index.js';
+import { formatCsv } from '../../io/index.js';
 import { readTable, writeFileAtomic } from '../../node/index.js';
-import { scatterPng } from '../../node/chart.js';
+import { predictedVsMeasuredCharts, residualsFile } from '../../experiments/fit-report.js';
 import { isRunDir, loadRun, predictRun } from '../../experiments/run.js';
 
 /** Adds `untapped predict DIR`. */
@@ -76,39 +76,13 @@ export function addPredictCommand(program: Command): void {
         }
         if (o.plot) {
           if (!scores.rmsep) throw new UsageError('--plot draws predicted against true compositions or measured targets; this model predicts classes (see the error and cross-entropy above)');
-          writePredictedVsTrue(o.plot, p.mean, readTable(o.y!), p.labelNames, m.info.labels === 'real');
+          const y = readTable(o.y!);
+          if (p.labelNames.length > 10) throw new UsageError(`--plot draws at most 10 components, the model has ${p.labelNames.length}`);
+          const measured = Array.from({ length: y.n }, (_, i) => Array.from(y.data.subarray(i * y.width, i * y.width + p.labelNames.length)));
+          predictedVsMeasuredCharts(o.plot, p.mean, measured, p.labelNames, m.info.labels === 'real', `${y.n} rows of ${y.file}`);
           log(`wrote ${o.plot} and ${residualsFile(o.plot)} (residuals), each with its .svg`);
         }
       }
       m.estimator.dispose();
     });
-}
-
-/**
- * Predicted against measured values with the 1:1 line, one colour per component or target:
- * compositions with each row's true composition normalised to sum 1; real targets as they are.
- */
-function writePredictedVsTrue(file: string, mean: number[][], y: Table, names: string[], real: boolean): void {
-  const K = names.length;
-  if (K > 10) throw new UsageError(`--plot draws at most 10 components, the model has ${K}`);
-  const pts: number[] = [];
-  const cls: number[] = [];
-  for (let i = 0; i < y.n; i++) {
-    let sum = 0;
-    for (let k = 0; k < K; k++) sum += y.data[i * y.width + k];
-    for (let k = 0; k < K; k++) {
-      pts.push(real ? y.data[i * y.width + k] : y.data[i * y.width + k] / (sum || 1), mean[i][k]);
-      cls.push(k);
-    }
-  }
-  const what = real ? 'measured' : 'true composition';
-  scatterPng(file, pts, cls, { title: `predicted against ${what} (${y.n} rows of ${y.file})`, xLabel: real ? 'measured' : 'true', yLabel: 'predicted (mean of q(y | x))', classNames: names, diagonal: true });
-  // residuals against the measured value: a trend in them is a bias the RMSEP hides
-  const res = pts.map((v, i) => (i % 2 === 1 ? v - pts[i - 1] : v));
-  scatterPng(residualsFile(file), res, cls, { title: `residual (predicted − ${real ? 'measured' : 'true'}) against ${what}; 0 is exact`, xLabel: real ? 'measured' : 'true', yLabel: 'residual', classNames: names });
-}
-
-/** The residual chart written beside `--plot FILE.png`: `FILE-residuals.png`. */
-function residualsFile(png: string): string {
-  return png.replace(/(\.png)?$/i, '-residuals.png');
 }
