@@ -20,6 +20,7 @@ import { warmupBeta } from '../objectives/schedules.js';
 import { labelWeight } from '../objectives/weights.js';
 import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
 import { concatArrays } from '../data/dataset.js';
+import { checkInside, fromLogit, toLogit, type TargetBounds } from '../data/bounded.js';
 import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, outputWidth, parsePreprocessSpec, preprocessedWidth, undoPreprocessing, type FittedPreprocessing, type RowNaming } from '../data/preprocess.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
@@ -80,6 +81,12 @@ export interface FitOptions {
    * mean is taken of the preprocessed rows. Default: none.
    */
   preprocess?: string;
+  /**
+   * Real targets only: bounds lo < hi per target (`data/bounded.ts`). The networks then see
+   * t = log((y − lo) / (hi − y)); predictions, draws and `generate`'s labels are in y's units, every
+   * prediction inside the bounds. Kept with the model ({@link UntappedEstimator.yBounds}). Default: none.
+   */
+  yBounds?: TargetBounds;
 }
 
 /**
@@ -149,6 +156,24 @@ export class UntappedEstimator {
   preprocessing: FittedPreprocessing | null = null;
   /** The outcome of the last {@link fit}: epochs, why it stopped, the best evaluation with `select`. */
   lastRun: TrainResult | null = null;
+  /** Bounds of real targets (`yBounds` in {@link FitOptions}): the networks see logit-scaled y; null when unbounded. */
+  yBounds: TargetBounds | null = null;
+
+  /** Labels as the networks see them: on the logit scale with {@link yBounds} (checked strictly inside), else as given. */
+  private modelY(y: Rows, what: string): Rows {
+    const b = this.yBounds;
+    if (!b) return y;
+    const m = toMatrix(y, what, this.K);
+    checkInside(b, m.data, what);
+    return { data: toLogit(b, m.data), width: this.K };
+  }
+
+  /** Rows of labels from the networks back in y's units (the inverse of {@link modelY}). */
+  private unitsY(rows: number[][]): number[][] {
+    const b = this.yBounds;
+    if (!b) return rows;
+    return rows.map((r) => fromLogit(b, r));
+  }
 
   /**
    * A new estimator; `config` as {@link Semi2ConfigSchema} (with `inputDim`). With `qyComponents`
@@ -225,6 +250,19 @@ export class UntappedEstimator {
   /** Trains on the given sources; returns the per-epoch records. */
   async fit(data: Semi2Data, opts: FitOptions = {}): Promise<EvalRecord[]> {
     const bs = opts.batchSize ?? 100;
+    if (opts.yBounds) {
+      if (this.model.config.labels !== 'real') throw new Error(`fit: bounds are for real targets, not ${this.model.config.labels} labels`);
+      if (opts.yBounds.lo.length !== this.K || opts.yBounds.hi.length !== this.K) throw new Error(`fit: ${opts.yBounds.lo.length} bounds for ${this.K} targets`);
+    }
+    this.yBounds = opts.yBounds ?? null;
+    if (this.yBounds) {
+      // from here on the labels are on the logit scale
+      data = {
+        ...data,
+        ...(data.labelled ? { labelled: { ...data.labelled, y: this.modelY(data.labelled.y, 'labelled y') } } : {}),
+        ...(data.unfeatured ? { unfeatured: { ...data.unfeatured, y: this.modelY(data.unfeatured.y, 'unfeatured y') } } : {}),
+      };
+    }
     const sources: DataSource[] = [];
     // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows.
     // A chain ending in pca:k reads rows of any width (the same for labelled and unlabelled x) and gives k = inputDim
@@ -373,10 +411,11 @@ export class UntappedEstimator {
     const X = this.prepared(toMatrix(x, 'x', this.inputWidth), opts.rowName ? { rowName: opts.rowName } : {});
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
-      const mean = this.model.predict(xt).arraySync() as number[][];
+      // bounded targets: the mean on the logit scale maps to the median of q(y | x) in y's units
+      const mean = this.unitsY(this.model.predict(xt).arraySync() as number[][]);
       if (!opts.samples) return { mean };
       if (!this.model.config.variational) return { mean, samples: Array.from({ length: opts.samples }, () => mean.map((r) => [...r])) };
-      const s = this.model.sampleY(xt, opts.samples, new Rng(opts.seed ?? 0)).arraySync() as number[][][];
+      const s = (this.model.sampleY(xt, opts.samples, new Rng(opts.seed ?? 0)).arraySync() as number[][][]).map((d) => this.unitsY(d));
       return { mean, samples: s };
     });
   }
@@ -388,7 +427,7 @@ export class UntappedEstimator {
    * ({@link generatedSpace} says which).
    */
   generate(y: Rows, z?: Rows): number[][] {
-    const Y = toMatrix(y, 'y', this.K);
+    const Y = toMatrix(this.modelY(y, 'y'), 'y', this.K);
     const d = this.model.config.latent;
     const Z = z ? toMatrix(z, 'z', d) : { data: new Float32Array(Y.n * d).fill(this.model.zCentre()), n: Y.n, width: d };
     if (Z.n !== Y.n) throw new Error(`generate: ${Y.n} labels but ${Z.n} rows of z`);
@@ -427,7 +466,7 @@ export class UntappedEstimator {
     const X = this.prepared(toMatrix(x, 'x', this.inputWidth));
     return tf.tidy(() => {
       const xt = tf.tensor2d(X.data, [X.n, this.D]);
-      const yt = y ? tf.tensor2d(toMatrix(y, 'y', this.K).data, [X.n, this.K]) : this.model.predict(xt);
+      const yt = y ? tf.tensor2d(toMatrix(this.modelY(y, 'y'), 'y', this.K).data, [X.n, this.K]) : this.model.predict(xt);
       return this.model.encodeMedian(xt, yt).arraySync() as number[][];
     });
   }
@@ -446,7 +485,7 @@ export class UntappedEstimator {
         const mean = (t: tf.Tensor) => -tf.mean(t).dataSync()[0];
         if (data.labelled) {
           const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.inputWidth));
-          const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
+          const Y = toMatrix(this.modelY(data.labelled.y, 'labelled y'), 'labelled y', this.K);
           out.labelled = mean(this.model.lossY(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K])));
         }
         if (data.unlabelled) {
@@ -454,7 +493,7 @@ export class UntappedEstimator {
           out.unlabelled = mean(this.model.reconstructionX(tf.tensor2d(X.data, [X.n, this.D])));
         }
         if (data.unfeatured) {
-          const Y = toMatrix(data.unfeatured.y, 'unfeatured y', this.K);
+          const Y = toMatrix(this.modelY(data.unfeatured.y, 'unfeatured y'), 'unfeatured y', this.K);
           out.unfeatured = mean(this.model.reconstructionY(tf.tensor2d(Y.data, [Y.n, this.K]), rng));
         }
       });
@@ -463,7 +502,7 @@ export class UntappedEstimator {
     tf.tidy(() => {
       if (data.labelled) {
         const X = this.prepared(toMatrix(data.labelled.x, 'labelled x', this.inputWidth));
-        const Y = toMatrix(data.labelled.y, 'labelled y', this.K);
+        const Y = toMatrix(this.modelY(data.labelled.y, 'labelled y'), 'labelled y', this.K);
         out.labelled = tf.mean(this.model.boundLabelledForward(tf.tensor2d(X.data, [X.n, this.D]), tf.tensor2d(Y.data, [Y.n, this.K]), rng)).dataSync()[0];
       }
       if (data.unlabelled) {
@@ -471,7 +510,7 @@ export class UntappedEstimator {
         out.unlabelled = tf.mean(this.model.boundUnlabelled(tf.tensor2d(X.data, [X.n, this.D]), rng)).dataSync()[0];
       }
       if (data.unfeatured) {
-        const Y = toMatrix(data.unfeatured.y, 'unfeatured y', this.K);
+        const Y = toMatrix(this.modelY(data.unfeatured.y, 'unfeatured y'), 'unfeatured y', this.K);
         out.unfeatured = tf.mean(this.model.boundUnfeatured(tf.tensor2d(Y.data, [Y.n, this.K]), rng)).dataSync()[0];
       }
     });
@@ -489,7 +528,7 @@ export class UntappedEstimator {
     if (this.model.config.qyComponents > 0 && !proj) throw new Error(`save: q(y | x)'s input map is not fitted yet (fit the estimator first)`);
     writeUtp(file, {
       kind: 'untapped-estimator',
-      meta: { config: this.model.config, ...(this.xMean ? { xMean: Array.from(this.xMean) } : {}), ...(this.preprocessing ? { preprocessing: this.preprocessing } : {}), ...(proj ? { qyProjection: { mean: Array.from(proj.mean), map: Array.from(proj.P) } } : {}) },
+      meta: { config: this.model.config, ...(this.xMean ? { xMean: Array.from(this.xMean) } : {}), ...(this.preprocessing ? { preprocessing: this.preprocessing } : {}), ...(this.yBounds ? { yBounds: this.yBounds } : {}), ...(proj ? { qyProjection: { mean: Array.from(proj.mean), map: Array.from(proj.P) } } : {}) },
       tensors: this.model.params.snapshot(),
     });
   }
@@ -498,7 +537,7 @@ export class UntappedEstimator {
   static load(file: string): UntappedEstimator {
     const c = readUtp(file);
     if (c.kind !== 'untapped-estimator') throw new Error(`${file}: holds a '${c.kind}', not an untapped estimator`);
-    const meta = c.meta as { config: Semi2Config & { inputDim: number }; xMean?: number[]; preprocessing?: unknown; qyProjection?: { mean: number[]; map: number[] } };
+    const meta = c.meta as { config: Semi2Config & { inputDim: number }; xMean?: number[]; preprocessing?: unknown; yBounds?: TargetBounds; qyProjection?: { mean: number[]; map: number[] } };
     // files written before q(y | x) could read a projection have no qyComponents: x itself
     const est = new UntappedEstimator(meta.config);
     if (est.model.config.qyComponents > 0) {
@@ -514,6 +553,13 @@ export class UntappedEstimator {
       est.xMean = Float32Array.from(meta.xMean);
     }
     if (meta.preprocessing !== undefined) est.preprocessing = checkFittedPreprocessing(meta.preprocessing, meta.config.inputDim, file);
+    if (meta.yBounds !== undefined) {
+      const b = meta.yBounds;
+      const K = est.model.config.classes;
+      const ok = (a: unknown) => Array.isArray(a) && a.length === K && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+      if (est.model.config.labels !== 'real' || !ok(b.lo) || !ok(b.hi) || b.lo.some((v, k) => !(v < b.hi[k]))) throw new Error(`${file}: yBounds must be ${K} pairs lo < hi of finite numbers, for real targets`);
+      est.yBounds = { lo: [...b.lo], hi: [...b.hi] };
+    }
     est.model.params.load(c.tensors, file);
     return est;
   }

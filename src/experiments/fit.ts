@@ -67,6 +67,7 @@ import { formatPreprocessSpec, MIN_RELATIVE_VARIANCE, parsePreprocessSpec, prepr
 import { fitPpca } from '../eval/ppca.js';
 import { concatArrays } from '../data/dataset.js';
 import { spectralAxis } from '../data/axis.js';
+import { checkInside, parseBounds, type TargetBounds } from '../data/bounded.js';
 import { fitReportMarkdown, predictedVsMeasuredCharts, type ReportValidation } from './fit-report.js';
 import { writeHtmlReport } from '../node/html.js';
 
@@ -120,7 +121,7 @@ export function refuseContinuousAsSimplex(y: Table, explicit: boolean): void {
  * the edges of the range get as many labels as its middle.
  * @throws if `y` is empty or `count` is not a positive integer.
  */
-export function rangeLabels(y: ArrayLike<number>, n: number, K: number, count: number, rng: Rng): number[][] {
+export function rangeLabels(y: ArrayLike<number>, n: number, K: number, count: number, rng: Rng, bounds?: TargetBounds): number[][] {
   if (!(n >= 1) || y.length !== n * K) throw new Error(`rangeLabels: expected ${n} × ${K} labels, got ${y.length} values`);
   if (!Number.isInteger(count) || count < 1) throw new Error(`rangeLabels: count must be an integer ≥ 1, got ${count}`);
   const lo = new Array<number>(K).fill(Infinity);
@@ -129,8 +130,13 @@ export function rangeLabels(y: ArrayLike<number>, n: number, K: number, count: n
     lo[i % K] = Math.min(lo[i % K], y[i]);
     hi[i % K] = Math.max(hi[i % K], y[i]);
   }
-  const a = lo.map((l, k) => l - 0.05 * (hi[k] - l));
-  const b = hi.map((h, k) => h + 0.05 * (h - lo[k]));
+  let a = lo.map((l, k) => l - 0.05 * (hi[k] - l));
+  let b = hi.map((h, k) => h + 0.05 * (h - lo[k]));
+  if (bounds) {
+    // bounded targets: the widened range stops short of the bounds (0.5% of their width inside), where the logit is finite
+    a = a.map((v, k) => Math.max(v, bounds.lo[k] + 0.005 * (bounds.hi[k] - bounds.lo[k])));
+    b = b.map((v, k) => Math.min(v, bounds.hi[k] - 0.005 * (bounds.hi[k] - bounds.lo[k])));
+  }
   return Array.from({ length: count }, () => a.map((l, k) => l + (b[k] - l) * rng.next()));
 }
 
@@ -167,6 +173,11 @@ export interface FitFilesOptions {
   latent?: number;
   /** Hidden widths (defaults: `000_…` appendix A.2.2). */
   hidden?: { qy?: number[]; qz?: number[]; px?: number[] };
+  /**
+   * Real targets: bounds `lo:hi` per target, comma-separated (`0:100`); the model works on the logit
+   * scale of each target and every prediction lies inside (`data/bounded.ts`). Default: unbounded.
+   */
+  bounds?: string;
   /** Further model settings (activation, likelihood, box, temperature, …) as {@link Semi2ConfigSchema}. */
   model?: Partial<Omit<Semi2Config, 'type' | 'inputDim' | 'classes'>>;
   epochs?: number;
@@ -583,6 +594,7 @@ export function fitRunConfig(o: FitFilesOptions, inputs: FitInfo['inputs']): Rec
       intervalMethod: o.intervalMethod,
       center: o.center || undefined,
       preprocess: preprocessOption(o) ?? undefined,
+      bounds: o.bounds,
     }),
   };
 }
@@ -817,6 +829,17 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   if (o.minEpochs !== undefined && !hasValidation) throw new Error('--min-epochs delays the early stop by validation score: give validation rows (--validation-fraction, or --validation-x and --validation-y)');
   const minEpochs = hasValidation ? (o.minEpochs ?? Math.max(Math.round(0.25 * epochs), Math.ceil(o.alphaRWarmup ?? 0))) : 0;
   const givenPreprocess = preprocessOption(o);
+  // bounded real targets: every labelled (and validation) value strictly inside, checked before anything is written
+  let yBounds: TargetBounds | undefined;
+  if (o.bounds !== undefined) {
+    if (info.labels !== 'real') throw new Error(`--bounds is for real targets (--labels real); these labels are ${info.labels === 'simplex' ? 'compositions (on the simplex already)' : 'classes'}`);
+    yBounds = parseBounds(o.bounds, K, info.labelNames);
+    const yFile = 'file' in (info.inputs.y ?? {}) ? (info.inputs.y as { file: string }).file : 'labelled y';
+    checkInside(yBounds, toMatrix(data.labelled.y, 'labelled y', K).data, yFile, (i) => `data row ${i + 1}${o.labelledIds ? ` (id '${o.labelledIds[i]}')` : ''}`, info.labelNames);
+    if (o.validation) checkInside(yBounds, toMatrix(o.validation.y, 'validation y', K).data, 'validation y', (i) => `data row ${i + 1}`, info.labelNames);
+    const uf = info.inputs.unfeatured;
+    if (data.unfeatured && uf && 'file' in uf) checkInside(yBounds, toMatrix(data.unfeatured.y, 'unfeatured y', K).data, uf.file, (i) => `data row ${i + 1}`, info.labelNames);
+  }
 
   // the split: validation rows held out of the labelled source
   const labX = toMatrix(data.labelled.x, 'labelled x', D);
@@ -866,7 +889,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   const rangeN = info.inputs.unfeatured && 'range' in info.inputs.unfeatured ? info.inputs.unfeatured.range : 0;
   if (rangeN > 0 && weights.alphaR !== 0) {
     const ty = toMatrix(train.labelled!.y, 'labelled y', K);
-    train = { ...train, unfeatured: { y: rangeLabels(ty.data, ty.n, K, rangeN, new Rng(o.seed ?? 0).fork('range')) } };
+    train = { ...train, unfeatured: { y: rangeLabels(ty.data, ty.n, K, rangeN, new Rng(o.seed ?? 0).fork('range'), yBounds) } };
   }
   const options = {
     epochs,
@@ -880,6 +903,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     weights,
     center: o.center ?? false,
     ...(preprocess ? { preprocess } : {}),
+    ...(o.bounds !== undefined ? { bounds: o.bounds } : {}),
     budgetMinutes: o.budgetMinutes ?? null,
     alphaRWarmup: o.alphaRWarmup ?? 0,
     validationFraction: fraction ?? null,
@@ -942,6 +966,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     weights,
     center: options.center,
     ...(preprocess ? { preprocess } : {}),
+    ...(yBounds ? { yBounds } : {}),
     ...(options.alphaRWarmup ? { alphaRWarmup: options.alphaRWarmup } : {}),
     evalEvery,
     checkpointFile: path.join(partial, 'checkpoint.utp'),

@@ -109,6 +109,8 @@ export const Semi2RunConfigSchema = z
         alphaRWarmup: z.number().min(0).optional(),
         /** Subtract the mean input before training (kept with the model), as `fit --center`. */
         center: z.boolean().optional(),
+        /** Bounds of real targets, as `fit --bounds` (`data/bounded.ts`; e.g. '0:100'). */
+        bounds: z.string().optional(),
         /** Preprocessing chain, as `fit --preprocess` (`data/preprocess.ts`; e.g. 'snv,sg:11:2:1,center'). */
         preprocess: z
           .string()
@@ -248,6 +250,7 @@ export async function trainSemi2(cfg: Semi2RunConfig, configFile: string, out: s
     ...(cfg.train.alphaRWarmup ? { alphaRWarmup: cfg.train.alphaRWarmup } : {}),
     ...(cfg.train.center ? { center: true } : {}),
     ...(cfg.train.preprocess !== undefined ? { preprocess: cfg.train.preprocess } : {}),
+    ...(cfg.train.bounds !== undefined ? { bounds: cfg.train.bounds } : {}),
     ...(validation ? { validation } : {}),
     ...(v && 'fraction' in v ? { validationFraction: v.fraction, ...(v.groupSize !== undefined ? { groupSize: v.groupSize } : {}) } : {}),
     ...(groupIds ? { groupIds, groupsSource: v && 'fraction' in v && v.groups ? v.groups : 'groups' } : {}),

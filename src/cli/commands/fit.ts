@@ -14,6 +14,7 @@ export function addFitCommand(program: Command): void {
     .option('--unfeatured <spec>', "unfeatured labels: a file; 'resample' / 'resample:N' (N labels resampled from the labelled rows; the default, N = 500); 'corners' / 'corners:N' (N labels near the simplex corners); for real targets 'range' / 'range:N' (N values uniform over the labelled range widened by 10%); or 'none'")
     .requiredOption('-o, --out <dir>', 'model directory to write (built in DIR.partial, renamed when complete)')
     .addOption(new Option('--labels <kind>', "label space: compositions, classes, or real-valued targets (prior N(μ, σ²) fitted on the labelled y; predict gives mean and sd per target). Default: 'real' for a y file of one column with a non-integer value, else 'simplex'").choices(['simplex', 'discrete', 'real']))
+    .option('--bounds <lo:hi,…>', "real targets: bounds per target (e.g. '0:100' for a percentage); the model works on the logit scale log((y − lo)/(hi − y)), so every prediction lies inside; labelled values must lie strictly inside (docs/fit.md)")
     .option('--latent <d>', 'dimension of the nuisance z', intArg('--latent'), 1)
     .option('--hidden <spec>', "hidden-layer widths of q(y | x), q(z | x, y) and p(x | y, z) as 'qy=W,…;qz=W,…;px=W,…' (e.g. 'qy=20;px=50,50'; 'px=' for none: a linear map); networks not named keep the default qy=5;qz=5;px=20")
     .option('--epochs <n>', 'epochs (passes over the unlabelled set, or the labelled set when there is none)', intArg('--epochs'), 2000)
@@ -42,7 +43,7 @@ export function addFitCommand(program: Command): void {
     .option('--resume', 'continue an interrupted fit from DIR.partial')
     .option('--force', 'replace an existing DIR')
     .option('--progress', 'show a progress bar for every epoch')
-    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels?: 'simplex' | 'discrete' | 'real'; latent: number; hidden?: string; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; preprocess?: string; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
+    .action(async (o: { x: string; y: string; unlabelled?: string; unfeatured?: string; out: string; labels?: 'simplex' | 'discrete' | 'real'; latent: number; hidden?: string; bounds?: string; epochs: number; batchSize: number; lr: number; seed: number; budgetMinutes?: number; alphaR: number; alphaFd?: number; unlabelledQy?: number; qyPrior?: number; qyComponents?: number; m2?: boolean; center?: boolean; preprocess?: string; deterministic?: boolean; validationX?: string; validationY?: string; validationFraction?: number; groupSize?: number; groups?: string; patience?: number; minEpochs?: number; level: number; intervalMethod: 'absolute' | 'scaled'; resume?: boolean; force?: boolean; progress?: boolean }, cmd: Command) => {
       await engine(cmd);
       if (!(o.lr > 0)) throw new UsageError(`--lr must be > 0, got ${o.lr}`);
       if (o.validationFraction !== undefined && !(o.validationFraction > 0 && o.validationFraction < 1)) throw new UsageError(`--validation-fraction must be in (0, 1), got ${o.validationFraction}`);
@@ -79,6 +80,7 @@ export function addFitCommand(program: Command): void {
         ...(o.labels ? { labels: o.labels } : {}),
         latent: o.latent,
         ...(hidden ? { hidden } : {}),
+        ...(o.bounds !== undefined ? { bounds: o.bounds } : {}),
         epochs: o.epochs,
         batchSize: o.batchSize,
         lr: o.lr,

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { formatCsv } from '../io/table.js';
+import { checkInside, fromLogit, parseBounds, toLogit } from '../data/bounded.js';
+import { fitFiles, generateFromFit, loadFitted, predictFile, rangeLabels } from './fit.js';
+import { Rng } from '../engine/rng.js';
+import { assertClose, setupEngine } from '../testing/helpers.js';
+
+await setupEngine();
+
+test('bounds: parsed per target; the logit map and its inverse against hand-computed values', () => {
+  const b = parseBounds(' 0:100 , -1:1', 2);
+  assert.deepEqual(b, { lo: [0, -1], hi: [100, 1] });
+  // y = 75 in (0, 100): t = log(75 / 25) = log 3; y = 0 in (−1, 1): t = log(1 / 1) = 0
+  const t = toLogit(b, [75, 0, 20, 0.5]);
+  assertClose(Array.from(t), [Math.log(3), 0, Math.log(20 / 80), Math.log(1.5 / 0.5)], { atol: 1e-6 });
+  assertClose(fromLogit(b, t), [75, 0, 20, 0.5], { atol: 1e-4 });
+  // far out on the logit scale the values stay inside the bounds
+  const far = fromLogit(b, [60, -60, -800, 800]);
+  assert.ok(far[0] <= 100 && far[1] >= -1 && far[2] >= 0 && far[3] <= 1 && far.every(Number.isFinite));
+  assert.throws(() => parseBounds('0:100', 2, ['a', 'b']), /1 range for 2 targets \(a, b\)/);
+  assert.throws(() => parseBounds('5:5', 1), /lower bound 5 is not below the upper bound 5/);
+  assert.throws(() => parseBounds('0-100', 1), /'0-100' is not lo:hi/);
+  assert.throws(() => checkInside(b, [50, 0, 100, 0], 'y.csv', (i) => `data row ${i + 1}`, ['moisture', 'z']), /y\.csv: data row 2, target moisture: 100 is not strictly inside the bounds \(0, 100\)/);
+  // range labels stop short of the bounds
+  const r = rangeLabels([0.01, 0.5, 0.99], 3, 1, 200, new Rng(1), { lo: [0], hi: [1] });
+  assert.ok(r.every(([v]) => v >= 0.005 && v <= 0.995));
+  assert.ok(Math.min(...r.map(([v]) => v)) < 0.02 && Math.max(...r.map(([v]) => v)) > 0.98);
+});
+
+test('fit --bounds 0:1: predictions and draws stay inside, even far outside the training spectra; saved and loaded; bad labels refused', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-bounded-'));
+  try {
+    const D = 10;
+    const ch = Array.from({ length: D }, (_, j) => `nm${1000 + 10 * j}`);
+    const rng = new Rng(3);
+    const y = Array.from({ length: 40 }, () => 0.02 + 0.96 * rng.next());
+    const spectrum = (v: number, i: number) => Array.from({ length: D }, (_, j) => 0.3 + 0.5 * v * Math.exp(-((j - 4) ** 2) / 4) + 0.01 * Math.sin(3 * i + j));
+    const x = y.map(spectrum);
+    const write = (name: string, cols: string[], rows: number[][]) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, formatCsv(cols, rows, rows.map((_, i) => `s${i}`)));
+      return f;
+    };
+    const fx = write('x.csv', ch, x);
+    const fy = write('y.csv', ['fraction'], y.map((v) => [v]));
+    const out = path.join(dir, 'm');
+    const r = await fitFiles({ x: fx, y: fy, labels: 'real', bounds: '0:1', unfeatured: 'range:100', out, epochs: 40, batchSize: 20, lr: 0.01, seed: 1 });
+    assert.deepEqual(r.estimator.yBounds, { lo: [0], hi: [1] });
+    r.estimator.dispose();
+    const m = loadFitted(out);
+    assert.deepEqual(m.estimator.yBounds, { lo: [0], hi: [1] });
+    // spectra far beyond the training ones (the band 20 times as high): still inside (0, 1)
+    const wild = write('wild.csv', ch, [spectrum(20, 0), spectrum(-20, 1), x[0]]);
+    const p = predictFile(m, wild, 50, 0);
+    for (const row of p.mean) assert.ok(row[0] > 0 && row[0] < 1, `prediction ${row[0]}`);
+    const draws = m.estimator.predict([spectrum(20, 0), spectrum(-20, 1)], { samples: 50, seed: 2 }).samples!;
+    assert.ok(draws.flat(2).every((v) => v > 0 && v < 1), 'every draw of q(y | x) inside (0, 1)');
+    // the point prediction is σ of the mean of q on the logit scale (the median of q(y | x))
+    const logitMean = tf.tidy(() => m.estimator.model.predict(tf.tensor2d(Float32Array.from([spectrum(20, 0), spectrum(-20, 1), x[0]].flat()), [3, D])).dataSync() as Float32Array);
+    assertClose(p.mean.map((r) => r[0]), fromLogit({ lo: [0], hi: [1] }, logitMean), { atol: 1e-5 });
+    // generate takes y in its units; a label on a bound is refused
+    assert.equal(generateFromFit(m, [[0.5]])[0].length, D);
+    assert.throws(() => generateFromFit(m, [[1]]), /1 is not strictly inside the bounds \(0, 1\)/);
+    m.estimator.dispose();
+    // a labelled value on a bound, bounds for compositions, and a wrong count are refused before anything is written
+    const fy0 = write('y0.csv', ['fraction'], y.map((v, i) => [i === 3 ? 0 : v]));
+    await assert.rejects(fitFiles({ x: fx, y: fy0, labels: 'real', bounds: '0:1', out: path.join(dir, 'b'), epochs: 1 }), /y0\.csv: data row 4 \(id 's3'\), target fraction: 0 is not strictly inside the bounds \(0, 1\)/);
+    await assert.rejects(fitFiles({ x: fx, y: fy, labels: 'real', bounds: '0:1,0:2', out: path.join(dir, 'b'), epochs: 1 }), /2 ranges for 1 target \(fraction\)/);
+    const fc = write('c.csv', ['a', 'b'], y.map((v) => [v, 1 - v]));
+    await assert.rejects(fitFiles({ x: fx, y: fc, bounds: '0:1,0:1', out: path.join(dir, 'b'), epochs: 1 }), /--bounds is for real targets/);
+    assert.ok(!fs.existsSync(path.join(dir, 'b')) && !fs.existsSync(path.join(dir, 'b.partial')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
