@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { formatCsv } from '../io/table.js';
 import { crossValidatePls, fitPls } from '../eval/pls.js';
 import { foldRows, groupFolds, regressionStats } from '../eval/regression.js';
-import { crossValidatePlsPreprocessed, cvFiles, foldPreprocessing } from './cv.js';
+import { crossValidatePlsPreprocessed, cvFiles, foldPreprocessing, nestedCrossValidatePls } from './cv.js';
 import { setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
@@ -150,7 +150,11 @@ test('cvFiles: replicate pairs share a fold; the tool and PLS are fitted per fol
   assert.ok(json.untapped.perTarget.octane.rmsep > 0 && Number.isFinite(json.untapped.perTarget.octane.rmsep));
   // predictions.csv: id, fold, measured, the tool, PLS; the models of the folds; the chart
   const csv = fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8').trim().split('\n');
-  assert.equal(csv[0], 'id,fold,measured_octane,untapped_octane,pls_octane');
+  assert.equal(csv[0], 'id,fold,measured_octane,untapped_octane,pls_octane,pls_nested_octane');
+  // nested PLS: the same predictions as nestedCrossValidatePls on the same folds and groups
+  const nest = nestedCrossValidatePls(X, Y, N, D, 1, res.fold, Array.from({ length: N }, (_, i) => Math.floor(i / 2)), { maxComponents: 5, preprocess: 'autoscale', seed: 2 });
+  assert.deepEqual(json.plsNested.componentsPerFold, nest.components);
+  assert.ok(Math.abs(json.plsNested.perTarget.octane.rmsep - regressionStats(nest.predictions, Y, N, 1)[0].rmsep) < 1e-9);
   assert.equal(csv.length, N + 1);
   const c1 = csv[1].split(',');
   assert.equal(c1[0], 's0');
@@ -181,7 +185,8 @@ test('cvFiles: classes give the CV error rate of the tool and PLS-DA', async () 
   const md = fs.readFileSync(path.join(d, 'cv', 'cv.md'), 'utf8');
   assert.match(md, /\| PLS-DA \| [\d.]+% \| \d+ \/ 40 \|/);
   const csv = fs.readFileSync(path.join(d, 'cv', 'predictions.csv'), 'utf8').split('\n')[0];
-  assert.equal(csv, 'id,fold,measured_class,untapped_class,pls_class');
+  assert.equal(csv, 'id,fold,measured_class,untapped_class,pls_class,pls_nested_class');
+  assert.match(md, /\| PLS-DA \(nested\) \| [\d.]+% \| \d+ \/ 40 \|/);
 });
 
 test('untapped cv (CLI): writes cv.md and cv.json; refuses bad folds, groups and --out naming them', () => {
@@ -225,4 +230,33 @@ test('untapped cv (CLI): writes cv.md and cv.json; refuses bad folds, groups and
   assert.notEqual(r.code, 0);
   assert.match(r.err, /--group-size 3: the 40 rows of .*x\.csv do not split/);
   for (const o of ['a', 'b', 'c', 'e']) assert.ok(!fs.existsSync(path.join(d, o)), `${o} written after a refusal`);
+});
+
+test('nested PLS: a held-out row never influences its own prediction; the count comes from an inner CV of the training rows', () => {
+  const { x: rows, y: ys } = table();
+  const X = flat(rows);
+  const Y = flat(ys);
+  const groups = Array.from({ length: N }, (_, i) => Math.floor(i / 2));
+  const fold = groupFolds(groups, 4, 1);
+  const a = nestedCrossValidatePls(X, Y, N, D, 1, fold, groups, { maxComponents: 6 });
+  // change every label (and input) of fold 0's held-out rows: fold 0's predictions stay, the others may move
+  const { test: held } = foldRows(fold, 0);
+  const Y2 = Float32Array.from(Y, (v, i) => (held.includes(i) ? v + 50 * Math.sin(i) : v));
+  const X2 = Float32Array.from(X, (v, j) => (held.includes(Math.floor(j / D)) ? v * 1.01 : v));
+  const b = nestedCrossValidatePls(X, Y2, N, D, 1, fold, groups, { maxComponents: 6 });
+  for (const i of held) assert.equal(b.predictions[i], a.predictions[i]);
+  assert.deepEqual(b.components[0], a.components[0]);
+  assert.notDeepEqual(Array.from(b.predictions), Array.from(a.predictions));
+  const c = nestedCrossValidatePls(X2, Y, N, D, 1, fold, groups, { maxComponents: 6 });
+  // the held-out inputs do not choose fold 0's count either
+  assert.equal(c.components[0], a.components[0]);
+  // fold 0 by hand: an inner CV over the training groups chooses the count, PLS on all training rows predicts
+  const { train } = foldRows(fold, 0);
+  const inner = groupFolds(train.map((i) => groups[i]), 4, 0);
+  const xt = Float32Array.from(train.flatMap((i) => Array.from(X.subarray(i * D, (i + 1) * D))));
+  const yt = Float32Array.from(train.map((i) => Y[i]));
+  const cv = crossValidatePls(xt, yt, train.length, D, 1, inner, 6);
+  assert.equal(a.components[0], cv.components);
+  const p = fitPls(xt, train.length, D, yt, 1, { components: cv.components }).predict(Float32Array.from(held.flatMap((i) => Array.from(X.subarray(i * D, (i + 1) * D)))), held.length);
+  held.forEach((i, r) => assert.ok(Math.abs(a.predictions[i] - p[r]) < 1e-5));
 });

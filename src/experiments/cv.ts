@@ -28,7 +28,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gather } from '../data/batches.js';
 import { applyPreprocessing, fitPreprocessing, parsePreprocessSpec, preprocessedWidth, type FittedPreprocessing } from '../data/preprocess.js';
-import { crossValidatePls, type PlsCrossValidation } from '../eval/pls.js';
+import { crossValidatePls, fitPls, type PlsCrossValidation } from '../eval/pls.js';
 import { foldRows, groupFolds, regressionStats, type RegressionStats } from '../eval/regression.js';
 import { DataFileError, formatCsv, rowLocation } from '../io/table.js';
 import { scatterPng } from '../node/chart.js';
@@ -118,6 +118,8 @@ export interface CvResult {
     epochs: number;
   };
   pls?: CvModelResult & { components: number; rmsecv: number[]; maxComponents: number; chains: (FittedPreprocessing | null)[] };
+  /** PLS with the count chosen inside each fold's training rows ({@link nestedCrossValidatePls}); with `pls`, when the groups are known. */
+  plsNested?: CvModelResult & { components: number[] };
 }
 
 /**
@@ -169,6 +171,44 @@ export function crossValidatePlsPreprocessed(x: Float32Array, y: Float32Array, n
   return { ...cv, chains, maxComponents: cv.rmsecv.length };
 }
 
+/**
+ * Nested cross-validation of PLS2: for each outer fold f, the number of components is chosen by an
+ * inner cross-validation on f's training rows only (their groups split into `innerFolds` folds by
+ * {@link groupFolds}, the fewest-components rule of {@link crossValidatePls}), then PLS with that
+ * count is fitted on all of f's training rows and predicts f's held-out rows. Unlike choosing the
+ * count on the folds being scored, no held-out row influences its own prediction, so the pooled
+ * figures are an honest estimate. With `preprocess`, the chain is fitted on f's training rows and
+ * applied on both sides; inside the inner folds it is that chain, not refitted (only the choice of
+ * the count sees it).
+ * @param groups group of every row (replicates of a sample share one), length n.
+ * @returns the out-of-fold predictions (n × k) and the count chosen in each outer fold.
+ * @throws Error when a fold is empty or its training rows hold fewer groups than 2.
+ */
+export function nestedCrossValidatePls(x: Float32Array, y: Float32Array, n: number, d: number, k: number, fold: ArrayLike<number>, groups: ArrayLike<number>, opts: { maxComponents?: number; innerFolds?: number; preprocess?: string; toSimplex?: boolean; seed?: number } = {}): { predictions: Float32Array; components: number[] } {
+  if (groups.length !== n || fold.length !== n) throw new Error(`nestedCrossValidatePls: ${groups.length} groups and ${fold.length} fold indices for ${n} rows`);
+  const folds = Math.max(...Array.from(fold)) + 1;
+  const chains = foldPreprocessing(x, n, d, fold, opts.preprocess);
+  const w = opts.preprocess ? preprocessedWidth(opts.preprocess, d) : d;
+  const predictions = new Float32Array(n * k);
+  const components: number[] = [];
+  for (let f = 0; f < folds; f++) {
+    const { train, test } = foldRows(fold, f);
+    const c = chains[f];
+    const xt = c ? applyPreprocessing(c, gather(x, d, train), d) : gather(x, d, train);
+    const xv = c ? applyPreprocessing(c, gather(x, d, test), d, { rowName: (i) => `row ${test[i]}` }) : gather(x, d, test);
+    const yt = gather(y, k, train);
+    const g = train.map((i) => groups[i]);
+    const distinct = new Set(g).size;
+    if (distinct < 2) throw new Error(`nestedCrossValidatePls: the training rows of fold ${f + 1} hold ${distinct} group; the inner cross-validation needs at least 2`);
+    const inner = groupFolds(g, Math.min(opts.innerFolds ?? folds, distinct), opts.seed ?? 0);
+    const cv = crossValidatePls(xt, yt, train.length, w, k, inner, opts.maxComponents ?? 10, { ...(opts.toSimplex ? { toSimplex: true } : {}) });
+    components.push(cv.components);
+    const p = fitPls(xt, train.length, w, yt, k, { components: cv.components, ...(opts.toSimplex ? { toSimplex: true } : {}) }).predict(xv, test.length);
+    test.forEach((i, r) => predictions.set(p.subarray(r * k, (r + 1) * k), i * k));
+  }
+  return { predictions, components };
+}
+
 /** Index of the largest of the `k` values of row i. */
 function argmaxRow(p: ArrayLike<number>, i: number, k: number): number {
   let b = 0;
@@ -198,7 +238,7 @@ function score(pred: Float32Array, y: Float32Array, n: number, k: number, fold: 
  * @throws Error when a fold is empty, from PLS or the preprocessing (a row it cannot process), or
  *   from a fold's fit.
  */
-export async function cvData(r: FitInputs, fold: Int32Array, o: { dir: string; models?: CvModel[]; preprocess?: string; epochs?: number; seed?: number; plsMax?: number; log?: (s: string) => void }): Promise<CvResult> {
+export async function cvData(r: FitInputs, fold: Int32Array, o: { dir: string; models?: CvModel[]; preprocess?: string; epochs?: number; seed?: number; plsMax?: number; groups?: ArrayLike<number>; log?: (s: string) => void }): Promise<CvResult> {
   const log = o.log ?? (() => {});
   const { D, K } = r;
   const labels = r.info.labels;
@@ -219,6 +259,10 @@ export async function cvData(r: FitInputs, fold: Int32Array, o: { dir: string; m
     const p = crossValidatePlsPreprocessed(X.data, Y.data, n, D, K, fold, { maxComponents: o.plsMax ?? 10, ...(preprocess ? { preprocess } : {}), toSimplex: labels === 'simplex' });
     res.pls = { ...score(p.predictions, Y.data, n, K, fold, folds, discrete), components: p.components, rmsecv: p.rmsecv, maxComponents: p.maxComponents, chains: p.chains };
     log(`cv: PLS${discrete ? '-DA' : ''}: ${p.components} component${p.components === 1 ? '' : 's'} chosen by the pooled RMSECV over 1–${p.maxComponents} (${p.rmsecv.map((v) => v.toPrecision(3)).join(', ')})`);
+    // nested: the count chosen inside each fold's training rows (each row its own group when none are given)
+    const nest = nestedCrossValidatePls(X.data, Y.data, n, D, K, fold, o.groups ?? Array.from({ length: n }, (_, i) => i), { maxComponents: o.plsMax ?? 10, ...(preprocess ? { preprocess } : {}), toSimplex: labels === 'simplex', seed: o.seed ?? 0 });
+    res.plsNested = { ...score(nest.predictions, Y.data, n, K, fold, folds, discrete), components: nest.components };
+    log(`cv: PLS${discrete ? '-DA' : ''}, nested: ${nest.components.join(', ')} components chosen inside folds 1–${folds}`);
   }
 
   if (models.includes('untapped')) {
@@ -323,9 +367,10 @@ function markdown(res: CvResult, meta: Record<string, unknown> & { x: string; y:
   L.push(`- folds: ${res.folds}, groups kept whole by ${meta.grouping}; seed ${meta.seed}; rows per fold ${res.foldGroups.map((_, f) => foldRows(res.fold, f).test.length).join(', ')} (groups ${res.foldGroups.join(', ')})`);
   L.push(`- preprocessing: ${meta.preprocess === null ? 'none' : `${meta.preprocess}, refitted on every fold's training rows`}`);
   if (res.untapped) L.push(`- untapped: \`fit\` defaults, ${res.untapped.epochs} epochs per fold (${res.untapped.trainSeconds.map((s) => s.toFixed(0)).join(', ')} s of training)`);
-  if (res.pls) L.push(`- PLS${discrete ? '-DA' : ''}: ${res.pls.components} component${res.pls.components === 1 ? '' : 's'}, chosen by the pooled RMSECV over 1–${res.pls.maxComponents} on the same folds`);
+  if (res.pls) L.push(`- PLS${discrete ? '-DA' : ''}: ${res.pls.components} component${res.pls.components === 1 ? '' : 's'}, chosen by the pooled RMSECV over 1–${res.pls.maxComponents} on the same folds (slightly optimistic: the count is chosen on the rows it is scored on)`);
+  if (res.plsNested) L.push(`- PLS${discrete ? '-DA' : ''} (nested): the count chosen by an inner cross-validation on each fold's training rows alone (${res.plsNested.components.join(', ')} in folds 1–${res.folds}): an honest estimate`);
   L.push('');
-  const models = [...(res.untapped ? [['untapped', res.untapped] as const] : []), ...(res.pls ? [[discrete ? 'PLS-DA' : 'PLS', res.pls] as const] : [])];
+  const models = [...(res.untapped ? [['untapped', res.untapped] as const] : []), ...(res.pls ? [[discrete ? 'PLS-DA' : 'PLS', res.pls] as const] : []), ...(res.plsNested ? [[discrete ? 'PLS-DA (nested)' : 'PLS (nested)', res.plsNested] as const] : [])];
   if (discrete) {
     L.push('| model | CV error rate | wrong / rows |', '| --- | --- | --- |');
     for (const [name, m] of models) L.push(`| ${name} | ${(100 * m.error!.rate).toFixed(2)}% | ${m.error!.wrong} / ${m.error!.n} |`);
@@ -404,7 +449,7 @@ async function cvLocked(o: CvOptions, r: FitInputs, fold: Int32Array, groups: nu
   };
   writeFileAtomic(path.join(o.out, 'cv.json'), JSON.stringify({ kind: 'untapped-cv', version: 1, status: 'running', ...meta }, null, 2) + '\n');
 
-  const res = await cvData(r, fold, { dir: o.out, models, ...(preprocess ? { preprocess } : {}), ...(o.epochs !== undefined ? { epochs: o.epochs } : {}), seed, ...(o.plsMax !== undefined ? { plsMax: o.plsMax } : {}), ...(o.log ? { log: o.log } : {}) });
+  const res = await cvData(r, fold, { dir: o.out, models, groups, ...(preprocess ? { preprocess } : {}), ...(o.epochs !== undefined ? { epochs: o.epochs } : {}), seed, ...(o.plsMax !== undefined ? { plsMax: o.plsMax } : {}), ...(o.log ? { log: o.log } : {}) });
   res.foldGroups = Array.from({ length: folds }, (_, f) => new Set(foldRows(fold, f).test.map((i) => groups[i])).size);
 
   // predictions.csv: id, fold, measured, then each model
@@ -412,7 +457,7 @@ async function cvLocked(o: CvOptions, r: FitInputs, fold: Int32Array, groups: nu
   const discrete = res.labels === 'discrete';
   const ids = r.labelledIds ?? Array.from({ length: n }, (_, i) => `row ${i + 1}`);
   const names = discrete ? ['class'] : res.labelNames;
-  const ms = [...(res.untapped ? [['untapped', res.untapped.predictions] as const] : []), ...(res.pls ? [['pls', res.pls.predictions] as const] : [])];
+  const ms = [...(res.untapped ? [['untapped', res.untapped.predictions] as const] : []), ...(res.pls ? [['pls', res.pls.predictions] as const] : []), ...(res.plsNested ? [['pls_nested', res.plsNested.predictions] as const] : [])];
   const columns = ['fold', ...names.map((t) => `measured_${t}`), ...ms.flatMap(([m]) => names.map((t) => `${m}_${t}`))];
   const rows = Array.from({ length: n }, (_, i) => [
     fold[i] + 1,
@@ -430,7 +475,7 @@ async function cvLocked(o: CvOptions, r: FitInputs, fold: Int32Array, groups: nu
     ms.forEach(([m, p], mi) =>
       res.labelNames.forEach((t, k) => {
         const c = mi * K + k;
-        classNames[c] = `${m === 'pls' ? 'PLS' : 'untapped'}${K > 1 ? ` ${t}` : ''}`;
+        classNames[c] = `${{ pls: 'PLS', pls_nested: 'PLS (nested)', untapped: 'untapped' }[m]}${K > 1 ? ` ${t}` : ''}`;
         for (let i = 0; i < n; i++) {
           pts.push(res.y[i * K + k], p[i * K + k]);
           cls.push(c);
@@ -457,6 +502,7 @@ async function cvLocked(o: CvOptions, r: FitInputs, fold: Int32Array, groups: nu
     foldGroups: res.foldGroups,
     ...(res.untapped ? { untapped: { epochs: res.untapped.epochs, trainSeconds: res.untapped.trainSeconds, ...figures(res.untapped), perFold: res.untapped.perFold.map((p) => ({ ...p, fold: p.fold + 1 })) } } : {}),
     ...(res.pls ? { pls: { components: res.pls.components, maxComponents: res.pls.maxComponents, rmsecvByComponents: res.pls.rmsecv, ...figures(res.pls), perFold: res.pls.perFold.map((p) => ({ ...p, fold: p.fold + 1 })) } } : {}),
+    ...(res.plsNested ? { plsNested: { componentsPerFold: res.plsNested.components, ...figures(res.plsNested), perFold: res.plsNested.perFold.map((p) => ({ ...p, fold: p.fold + 1 })) } } : {}),
   };
   writeFileAtomic(path.join(o.out, 'cv.md'), markdown(res, meta));
   writeFileAtomic(path.join(o.out, 'cv.json'), JSON.stringify(json, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');

@@ -8,7 +8,7 @@ import { preprocessOption } from '../../experiments/fit.js';
 export function addCvCommand(program: Command): void {
   program
     .command('cv')
-    .description('K-fold cross-validation of the tool (fitted per fold with `fit`\'s defaults) and of PLS (components chosen by RMSECV on the same folds; PLS-DA for classes) on the same splits, replicates of a sample kept in one fold and the preprocessing refitted on every fold\'s training rows: writes RMSECV, bias, SEP and R² per target (or the CV error rate) to DIR/cv.md and cv.json, the out-of-fold predictions to DIR/predictions.csv and a predicted-vs-measured chart (docs/fit.md)')
+    .description('K-fold cross-validation of the tool (fitted per fold with `fit`\'s defaults) and of PLS (components chosen by RMSECV on the same folds, and nested: chosen by an inner CV of each fold\'s training rows; PLS-DA for classes) on the same splits, replicates of a sample kept in one fold and the preprocessing refitted on every fold\'s training rows: writes RMSECV, bias, SEP and R² per target (or the CV error rate) to DIR/cv.md and cv.json, the out-of-fold predictions to DIR/predictions.csv and a predicted-vs-measured chart (docs/fit.md)')
     .requiredOption('--x <file>', 'labelled inputs, one row per sample (as fit --x)')
     .requiredOption('--y <file>', 'their labels (as fit --y)')
     .option('--labels <kind>', "label space: simplex, discrete or real (default: detected as fit does)")
