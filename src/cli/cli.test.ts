@@ -377,7 +377,7 @@ test('fit → predict → generate from CSV files; bad files exit 1 naming file 
   fs.mkdirSync(path.join(d, 'm2.partial'));
   fs.writeFileSync(path.join(d, 'm2.partial', 'checkpoint.utp'), 'x');
   r = cli(['fit', '--x', path.join(d, 'x.csv'), '--y', path.join(d, 'y.csv'), '--out', path.join(d, 'm2'), '--epochs', '2']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'a refused output: exit 2, as the README says');
   assert.match(r.err, /m2\.partial holds an interrupted fit; pass --resume .* or --force/);
   assert.ok(fs.existsSync(path.join(d, 'm2.partial', 'checkpoint.utp')));
   // bad resample counts and 1-based classes say what is wrong

@@ -81,7 +81,7 @@ test('fit with a one-column real target (detected), predict gives octane and oct
   assert.equal(lines.length, 31);
   const [, mean, sd] = lines[1].split(',').map(Number);
   assert.ok(mean > 70 && mean < 100 && sd > 0, lines[1]);
-  assert.match(r.err, /RMSEP against .*y\.csv \(30 rows\): \d+\.\d+; per component octane/);
+  assert.match(r.err, /RMSEP against .*y\.csv \(30 rows\): \d+\.\d+; per target octane/);
   r = cli(['generate', out, '--y', '92;85', '--out', path.join(d, 'g')]);
   assert.equal(r.code, 0, r.err);
   const g = fs.readFileSync(path.join(d, 'g.csv'), 'utf8').trim().split('\n');

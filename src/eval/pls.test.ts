@@ -117,3 +117,31 @@ test('fitPls: bad inputs are clear errors; a constant target predicts its mean',
   assert.deepEqual(Array.from(m.predict(new Float32Array([9, 9]), 1)), [2]);
   assert.throws(() => m.predict(new Float32Array(3), 1), /PlsModel.predict: x has 3 values, expected 1 × 2 = 2/);
 });
+
+test('PLS on whitened scores: one component per target is least squares; more are not fitted (NIPALS would not converge)', async () => {
+  const { plsComponentLimit } = await import('./pls.js');
+  const { fitPreprocessing, applyPreprocessing } = await import('../data/preprocess.js');
+  const rng = new Rng(4);
+  const n = 30;
+  const D = 12;
+  const raw = Float32Array.from({ length: n * D }, (_, i) => Math.sin(0.7 * (i % D) * (1 + Math.floor(i / D) / 9)) + 0.3 * rng.next());
+  const y = Float32Array.from({ length: n }, (_, i) => raw[i * D + 2] - 2 * raw[i * D + 7] + 0.05 * rng.next());
+  const z = applyPreprocessing(fitPreprocessing('pca:6', raw, D), raw, D);
+  const rows = (a: Float32Array, w: number) => Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * w, (i + 1) * w)));
+  const centre = (r: number[][]) => r.map((row) => row.map((v, j) => v - r.reduce((s, q) => s + q[j], 0) / r.length));
+  // whitened scores: XᵀX ∝ I, so the Krylov space of Xᵀy is one direction
+  assert.equal(plsComponentLimit(centre(rows(z, 6)), centre(rows(y, 1)), 6), 1);
+  // raw channels: the space grows to the cap
+  assert.equal(plsComponentLimit(centre(rows(raw, D)), centre(rows(y, 1)), 6), 6);
+  // asking for 5 components on the scores fits 1, which equals least squares on the 6 scores
+  const m = fitPls(z, n, 6, y, 1, { components: 5 });
+  assert.equal(m.components, 1);
+  const zc = centre(rows(z, 6));
+  const yc = centre(rows(y, 1)).map((r) => r[0]);
+  // whitened (columns orthogonal, equal norm): the least-squares coefficients are Zᵀy / ZᵀZ per column
+  for (let j = 0; j < 6; j++) {
+    const zz = zc.reduce((s, r) => s + r[j] * r[j], 0);
+    const zy = zc.reduce((s, r, i) => s + r[j] * yc[i], 0);
+    assert.ok(Math.abs(m.coefficients[j] - zy / zz) < 1e-3 * Math.max(1, Math.abs(zy / zz)), `coefficient ${j}: ${m.coefficients[j]} vs ${zy / zz}`);
+  }
+});

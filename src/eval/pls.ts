@@ -67,6 +67,78 @@ export function toSimplex(pred: Float32Array, n: number, k: number, out = new Fl
   return out;
 }
 
+/**
+ * Relative norm below which a Krylov direction is taken as already spanned: above the rounding of
+ * float32 inputs (~1e-7, which is what whitened scores carry) and far below what measured spectra
+ * give (gasoline: ≥ 4e-2 over 12 components; mayonnaise: ≥ 5e-4).
+ */
+export const PLS_KRYLOV_TOL = 1e-5;
+
+/**
+ * The number of PLS components the centred data support, at most `cap`: the dimension of the block
+ * Krylov space span{XᵀY, (XᵀX)XᵀY, (XᵀX)²XᵀY, …}, in which every PLS weight vector lies (PLS1
+ * weights span exactly K_a(XᵀX, Xᵀy)). A new direction counts when, after two rounds of
+ * Gram–Schmidt against those found, more than {@link PLS_KRYLOV_TOL} of its norm remains. On
+ * whitened scores (XᵀX ∝ I) it is the number of targets: one component per target already is least squares, and NIPALS on
+ * the zero residual XᵀY that follows would not converge.
+ */
+export function plsComponentLimit(xc: number[][], yc: number[][], cap: number): number {
+  const n = xc.length;
+  const d = n ? xc[0].length : 0;
+  const k = n ? yc[0].length : 0;
+  const basis: Float64Array[] = [];
+  const xtv = (v: ArrayLike<number>, out: Float64Array) => {
+    // out = Xᵀ v for v of length n
+    out.fill(0);
+    for (let i = 0; i < n; i++) {
+      const vi = v[i];
+      if (vi === 0) continue;
+      const r = xc[i];
+      for (let j = 0; j < d; j++) out[j] += r[j] * vi;
+    }
+    return out;
+  };
+  let block: Float64Array[] = Array.from({ length: k }, (_, c) => xtv(Float64Array.from(yc, (r) => r[c]), new Float64Array(d)));
+  while (basis.length < cap) {
+    const added: Float64Array[] = [];
+    for (const v of block) {
+      let n0 = 0;
+      for (let j = 0; j < d; j++) n0 += v[j] * v[j];
+      n0 = Math.sqrt(n0);
+      if (!(n0 > 0)) continue;
+      for (let round = 0; round < 2; round++) {
+        for (const b of basis) {
+          let p = 0;
+          for (let j = 0; j < d; j++) p += b[j] * v[j];
+          for (let j = 0; j < d; j++) v[j] -= p * b[j];
+        }
+      }
+      let n1 = 0;
+      for (let j = 0; j < d; j++) n1 += v[j] * v[j];
+      n1 = Math.sqrt(n1);
+      if (n1 > PLS_KRYLOV_TOL * n0) {
+        for (let j = 0; j < d; j++) v[j] /= n1;
+        basis.push(v);
+        added.push(v);
+        if (basis.length >= cap) break;
+      }
+    }
+    if (!added.length) break;
+    // the next block: (XᵀX) v for every new direction
+    block = added.map((v) => {
+      const xv = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let sum = 0;
+        const r = xc[i];
+        for (let j = 0; j < d; j++) sum += r[j] * v[j];
+        xv[i] = sum;
+      }
+      return xtv(xv, new Float64Array(d));
+    });
+  }
+  return basis.length;
+}
+
 /** Solves A X = B for square `a` (m × m) and `b` (m × r), both row-major arrays of rows; partial pivoting. */
 function solve(a: number[][], b: number[][]): number[][] {
   const m = a.length;
@@ -149,8 +221,10 @@ export function fitPls(x: Float32Array, n: number, d: number, y: Float32Array, k
 
   const coefficients = new Float64Array(d * k);
   let used = 0;
-  if (Math.sqrt(yss) > tolerance) {
-    const pls = new PLS({ latentVectors: a, scale: false, tolerance }, {});
+  // no more components than the Krylov space of the data holds: past it NIPALS (ml-pls) divides by ~0 and may never converge
+  const limit = Math.sqrt(yss) > tolerance ? Math.min(a, plsComponentLimit(xc, yc, a)) : 0;
+  if (limit > 0) {
+    const pls = new PLS({ latentVectors: limit, scale: false, tolerance }, {});
     pls.train(xc, yc);
     const W = pls.W!.to2DArray(); // d × a'
     const P = pls.P!.to2DArray(); // d × a'
@@ -272,6 +346,7 @@ export function crossValidatePls(
     return Math.sqrt(s / (n * k));
   });
   let best = 0;
-  for (let a = 1; a < cap; a++) if (rmsecv[a] < rmsecv[best] - 1e-12) best = a;
+  // a tie (within a relative 1e-6: counts past what the data support give the same model) goes to the fewest
+  for (let a = 1; a < cap; a++) if (rmsecv[a] < rmsecv[best] * (1 - 1e-6)) best = a;
   return { rmsecv, components: best + 1, predictions: preds[best] };
 }

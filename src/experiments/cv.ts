@@ -365,7 +365,8 @@ function markdown(res: CvResult, meta: Record<string, unknown> & { x: string; y:
   L.push(`# Cross-validation: ${res.folds} folds`, '');
   L.push(`- data: ${meta.x} (${res.n} rows), labels ${meta.y} (${res.labels}: ${res.labelNames.join(', ')})`);
   L.push(`- folds: ${res.folds}, groups kept whole by ${meta.grouping}; seed ${meta.seed}; rows per fold ${res.foldGroups.map((_, f) => foldRows(res.fold, f).test.length).join(', ')} (groups ${res.foldGroups.join(', ')})`);
-  L.push(`- preprocessing: ${meta.preprocess === null ? 'none' : `${meta.preprocess}, refitted on every fold's training rows`}`);
+  const toolChain = res.untapped?.chains.find((c) => c !== null)?.spec;
+  L.push(`- preprocessing: ${meta.preprocess === null ? (toolChain ? `none for PLS; the tool took fit's default ${toolChain}, fitted in every fold on its training rows` : 'none') : `${meta.preprocess}, refitted on every fold's training rows`}`);
   if (res.untapped) L.push(`- untapped: \`fit\` defaults, ${res.untapped.epochs} epochs per fold (${res.untapped.trainSeconds.map((s) => s.toFixed(0)).join(', ')} s of training)`);
   if (res.pls) L.push(`- PLS${discrete ? '-DA' : ''}: ${res.pls.components} component${res.pls.components === 1 ? '' : 's'}, chosen by the pooled RMSECV over 1–${res.pls.maxComponents} on the same folds (slightly optimistic: the count is chosen on the rows it is scored on)`);
   if (res.plsNested) L.push(`- PLS${discrete ? '-DA' : ''} (nested): the count chosen by an inner cross-validation on each fold's training rows alone (${res.plsNested.components.join(', ')} in folds 1–${res.folds}): an honest estimate`);
@@ -434,6 +435,14 @@ async function cvLocked(o: CvOptions, r: FitInputs, fold: Int32Array, groups: nu
   const folds = Math.max(...Array.from(fold)) + 1;
   const n = fold.length;
   const seed = o.seed ?? 0;
+  if (preprocess) {
+    // pca:k: each fold's training rows must hold k components (checked before anything is written)
+    const k = preprocessedWidth(preprocess, r.D);
+    // PLS's chain is fitted on a fold's training rows alone (the tool's adds the unlabelled rows): the stricter bound
+    const fewest = Math.min(...Array.from({ length: folds }, (_, f) => foldRows(fold, f).train.length));
+    const cap = Math.min(r.D, fewest - 1);
+    if (parsePreprocessSpec(preprocess).at(-1)?.kind === 'pca' && k > cap) throw new Error(`--preprocess ${preprocess}: the smallest fold's training rows (${fewest}) of ${r.D} channels have at most ${cap} principal components; use pca:k with k ≤ ${cap}`);
+  }
 
   // the output directory: marked as cv's before the folds' models go into it, so --force can replace an interrupted run
   if (fs.existsSync(o.out)) fs.rmSync(o.out, { recursive: true, force: true });
@@ -500,7 +509,7 @@ async function cvLocked(o: CvOptions, r: FitInputs, fold: Int32Array, groups: nu
     fold: Array.from(fold, (f) => f + 1),
     foldRows: Array.from({ length: folds }, (_, f) => foldRows(fold, f).test.length),
     foldGroups: res.foldGroups,
-    ...(res.untapped ? { untapped: { epochs: res.untapped.epochs, trainSeconds: res.untapped.trainSeconds, ...figures(res.untapped), perFold: res.untapped.perFold.map((p) => ({ ...p, fold: p.fold + 1 })) } } : {}),
+    ...(res.untapped ? { untapped: { epochs: res.untapped.epochs, trainSeconds: res.untapped.trainSeconds, preprocessPerFold: res.untapped.chains.map((c) => c?.spec ?? null), ...figures(res.untapped), perFold: res.untapped.perFold.map((p) => ({ ...p, fold: p.fold + 1 })) } } : {}),
     ...(res.pls ? { pls: { components: res.pls.components, maxComponents: res.pls.maxComponents, rmsecvByComponents: res.pls.rmsecv, ...figures(res.pls), perFold: res.pls.perFold.map((p) => ({ ...p, fold: p.fold + 1 })) } } : {}),
     ...(res.plsNested ? { plsNested: { componentsPerFold: res.plsNested.components, ...figures(res.plsNested), perFold: res.plsNested.perFold.map((p) => ({ ...p, fold: p.fold + 1 })) } } : {}),
   };

@@ -204,6 +204,14 @@ export class UntappedEstimator {
     return u.remaining.length ? `generated rows are in the preprocessed space of '${formatPreprocessSpec(u.remaining)}', not in the input space: ${u.reason}` : null;
   }
 
+  /** The steps still applied to {@link generate}'s rows, as a spec (e.g. `snv` after `snv,center`), or null when they are in the input space. */
+  generatedSpec(): string | null {
+    const f = this.preprocessing;
+    if (!f) return null;
+    const u = undoPreprocessing(f, new Float32Array(outputWidth(f)), outputWidth(f));
+    return u.remaining.length ? formatPreprocessSpec(u.remaining) : null;
+  }
+
   /** A copy of the rows of `m` minus {@link xMean} (or `m` itself when not centring). */
   private centred(m: { data: Float32Array; n: number; width: number }): { data: Float32Array; n: number; width: number } {
     const mu = this.xMean;

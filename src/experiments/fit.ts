@@ -34,7 +34,7 @@ import { Rng } from '../engine/rng.js';
 import { writeFileAtomic, makeDir, removeStaleTemps, FileWriteError } from '../node/files.js';
 import { lockDir } from '../node/lock.js';
 import { checkModelDirOut, isPartialFitDir, RefusedOutputError } from '../node/replace.js';
-import { checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, rowLocation, type Table } from '../io/table.js';
+import { checkSameNames, checkSameWidth, checkSimplexTable, checkUnitTable, DataFileError, rowLocation, type Table } from '../io/table.js';
 import { readTable } from '../node/data.js';
 import { lineChartPng } from '../node/chart.js';
 import { Semi2ConfigSchema, type Semi2Config, type Semi2Weights } from '../models/semi2.js';
@@ -158,7 +158,7 @@ export interface FitFilesOptions {
    * Unfeatured labels: a file; `resample` / `resample:N` (N labels resampled from the labelled rows
    * that train, see `resampledLabels`; the default, with N = 500); `corners` / `corners:N` (N labels
    * near the simplex corners; default 167 per corner); for real targets `range` / `range:N` (N
-   * values uniform over the labelled range widened by 10%, {@link rangeLabels}; default 500); or `none`.
+   * values uniform over the labelled range widened by 5% of its width on either side, {@link rangeLabels}; default 500); or `none`.
    */
   unfeatured?: string;
   /** Output model directory. */
@@ -724,7 +724,7 @@ function checkOutDir(o: { out: string; force?: boolean; resume?: boolean }, inpu
   }
   if (o.resume && !fs.existsSync(path.join(partial, 'checkpoint.utp'))) throw new Error(`--resume: no interrupted fit at ${out}.partial (no checkpoint.utp)`);
   if (!o.resume && !o.force && fs.existsSync(path.join(partial, 'checkpoint.utp'))) {
-    throw new Error(`${o.out}.partial holds an interrupted fit; pass --resume to continue it, or --force to start over (its checkpoint is then deleted)`);
+    throw new RefusedOutputError(`${o.out}.partial holds an interrupted fit; pass --resume to continue it, or --force to start over (its checkpoint is then deleted)`);
   }
 }
 
@@ -880,6 +880,11 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   const preprocess = givenPreprocess ?? (info.labels === 'discrete' && o.preprocess === undefined && !o.center ? defaultClassPreprocess(trainInputs(), D) : null);
   /** The width the networks read: k after a final pca:k, else the channels. */
   const Dm = preprocess ? preprocessedWidth(preprocess, D) : D;
+  if (preprocess && parsePreprocessSpec(preprocess).at(-1)?.kind === 'pca') {
+    // pca:k: at most min(D, training rows − 1) components, refused before anything is written
+    const rowsTrain = toMatrix(train.labelled!.x, 'labelled x', D).n + (train.unlabelled ? toMatrix(train.unlabelled.x, 'unlabelled x', D).n : 0);
+    if (Dm > Math.min(D, rowsTrain - 1)) throw new Error(`--preprocess ${preprocess}: ${rowsTrain} training rows (labelled${train.unlabelled ? ' and unlabelled' : ''}${valid ? ', validation rows left out' : ''}) of ${D} channels have at most ${Math.min(D, rowsTrain - 1)} principal components; use pca:k with k ≤ ${Math.min(D, rowsTrain - 1)}`);
+  }
   const weights: Partial<Semi2Weights> = { reverseLabelled: false, ...defaultWeights(Dm), ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
   const resampleN = info.inputs.unfeatured && 'resample' in info.inputs.unfeatured ? info.inputs.unfeatured.resample : 0;
   if (resampleN > 0 && weights.alphaR !== 0) {
@@ -936,6 +941,8 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
       (train.unfeatured ? `, ${rows(train.unfeatured.y)} unfeatured labels` : '') +
       (valid ? `, ${valid.x.n} validation rows${validationInfo?.grouping && validationInfo.grouping !== 'rows' ? ` (${validationInfo.groups} groups kept whole)` : ''}` : '') +
       (preprocess ? `; preprocessing ${preprocess}${o.preprocess === undefined ? ` (the default for classes: ${Dm} whitened principal-component scores; --preprocess none for the raw channels)` : ''}` : '') +
+      (o.center ? '; the mean spectrum subtracted (--center)' : '') +
+      (yBounds ? `; bounds ${yBounds.lo.map((l, k) => `${l}:${yBounds!.hi[k]}`).join(', ')} (logit scale)` : '') +
       `; ${epochs} epochs` +
       (valid ? `, evaluated every ${evalEvery === 1 ? 'epoch' : `${evalEvery} epochs`}; ${patience ? `early stop after ${patience} evaluations without improvement, not before epoch ${minEpochs}` : 'no early stop'}` : ''),
   );
@@ -958,6 +965,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     return `epoch ${r.epoch}/${epochs}: loss ${r.trainLoss.toFixed(4)}${v} (${r.trainSeconds.toFixed(0)} s)`;
   };
 
+  if (o.resume) log(`fit: resuming the interrupted fit from its last checkpoint (${path.join(o.out + '.partial', 'checkpoint.utp')})`);
   const history: EvalRecord[] = await est.fit(train, {
     epochs,
     batchSize: options.batchSize,
@@ -1047,7 +1055,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     lineChartPng(
       path.join(partial, 'endmembers.png'),
       [...ends.map((e, k) => ({ name: `endmember ${info.labelNames[k]}`, x: xs, y: e })), { name: `mean of the ${seen.length} labelled rows`, x: xs, y: mean }],
-      { title: 'endmembers (z = z̄) and the mean labelled spectrum', xLabel: axis?.title ?? 'channel', yLabel: space ? `value after '${est.preprocessing!.spec}' (preprocessed space)` : 'value', points: false },
+      { title: 'endmembers (z = z̄) and the mean labelled spectrum', xLabel: axis?.title ?? 'channel', yLabel: space ? `value after '${est.generatedSpec()}' (preprocessed space)` : 'value', points: false },
     );
     files.push('endmembers.png');
   }
@@ -1169,6 +1177,7 @@ export function predictFile(m: FittedModel, file: string, samples = 100, seed = 
 export function predictTable(m: FittedModel, t: Table, samples = 100, seed = 0, opts: { level?: number } = {}): FilePrediction {
   const file = t.file;
   if (t.width !== m.info.channels.length) throw new DataFileError(`${file}: ${t.width} channels per row, but the model in ${m.dir} was fitted on ${m.info.channels.length} (${m.info.inputs.x && 'file' in m.info.inputs.x ? m.info.inputs.x.file : 'x'})`);
+  checkSameNames(m.info.channels, t, `the model ${m.dir} (fitted on ${m.info.inputs.x && 'file' in m.info.inputs.x ? m.info.inputs.x.file : 'x'})`);
   const p = m.estimator.predict({ data: t.data, width: t.width }, { samples, seed, rowName: (i) => rowLocation(t, i) });
   const K = m.info.labelNames.length;
   const sd = sdOverDraws(p.samples!, p.mean.length, K);
@@ -1301,7 +1310,7 @@ export function scoreTable(m: FittedModel, p: FilePrediction, y: Table): Predict
 export function describeScores(sc: PredictionScores, labelNames: string[], yFile: string): string[] {
   const out: string[] = [];
   const lvl = sc.level !== undefined ? `${pct(sc.level)}%` : '';
-  if (sc.rmsep) out.push(`RMSEP against ${yFile} (${sc.n} rows): ${sc.rmsep.overall.toFixed(4)}; per component ${sc.rmsep.perComponent.map((v, k) => `${labelNames[k]} ${v.toFixed(4)}`).join(', ')}${sc.kl !== undefined ? `; KL(true ‖ predicted) ${sc.kl.toFixed(4)} nats per row` : ''}`);
+  if (sc.rmsep) out.push(`RMSEP against ${yFile} (${sc.n} rows): ${sc.rmsep.overall.toFixed(4)}; per ${sc.kl !== undefined ? 'component' : 'target'} ${sc.rmsep.perComponent.map((v, k) => `${labelNames[k]} ${v.toFixed(4)}`).join(', ')}${sc.kl !== undefined ? `; KL(true ‖ predicted) ${sc.kl.toFixed(4)} nats per row` : ''}`);
   if (sc.perTarget) {
     sc.perTarget.forEach((t, k) => out.push(`${labelNames[k]}: RMSEP ${t.rmsep.toPrecision(4)}, bias ${t.bias.toPrecision(3)}, SEP ${Number.isNaN(t.sep) ? 'n/a' : t.sep.toPrecision(4)}, R² ${Number.isNaN(t.r2) ? 'n/a (the targets do not vary)' : t.r2.toFixed(3)}`));
   }
@@ -1336,7 +1345,7 @@ export function parseLabelArg(arg: string, m: FittedModel): number[][] {
       const byName = m.info.labelNames.indexOf(c);
       if (byName >= 0) return [unit(byName)];
       if (/^\d+$/.test(c) && Number(c) < K) return [unit(Number(c))];
-      throw new Error(`--y label ${r + 1} ('${part}') is not a class: give an index 0–${K - 1}, a name (${m.info.labelNames.join(', ')}) or ${K} comma-separated values`);
+      throw new Error(`--y label ${r + 1} ('${part}') is not a class: give an index 0–${K - 1}, a name (${m.info.labelNames.join(', ')}) or a one-hot row of ${K} comma-separated values (one 1, the rest 0)`);
     }
     // Number('') is 0: an empty value ('1,') would silently read as 0
     cells.forEach((c, j) => {

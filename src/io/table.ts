@@ -329,9 +329,30 @@ export function checkUnitTable(t: Table, why: string): void {
   }
 }
 
-/** Checks that tables holding the same kind of rows have the same number of columns. */
+/** Checks that tables holding the same kind of rows have the same columns: their number, and their names in order ({@link checkSameNames}). */
 export function checkSameWidth(a: Table, b: Table, what: string): void {
   if (a.width !== b.width) throw new DataFileError(`${b.file}: ${b.width} ${what} per row, but ${a.file} has ${a.width}; the files must have the same columns`);
+  checkSameNames(a.columns, b, a.file);
+}
+
+/** Whether `columns` are the names a reader gives a table without a header (`c0`, `c1`, …). */
+function unnamed(columns: readonly string[]): boolean {
+  return columns.every((c, j) => c === `c${j}`);
+}
+
+/**
+ * Checks that table `t` names its columns as `expected` does, in the same order (a file whose
+ * channels are reordered or renamed would otherwise be read silently by position). Skipped when
+ * either has no names of its own (a file without a header, NumPy, JSON without "columns").
+ * @param source names where `expected` comes from in the message (a file, or a model directory).
+ * @throws DataFileError naming the first column that differs, by position and both names.
+ */
+export function checkSameNames(expected: readonly string[], t: Table, source: string): void {
+  if (unnamed(expected) || unnamed(t.columns) || expected.length !== t.columns.length) return;
+  const j = expected.findIndex((c, i) => c.trim() !== t.columns[i].trim());
+  if (j < 0) return;
+  const at = t.columns.indexOf(expected[j]);
+  throw new DataFileError(`${t.file}: data column ${j + 1} of ${t.width} (after any id column) is '${t.columns[j]}', but in ${source} it is '${expected[j]}'${at >= 0 ? ` ('${expected[j]}' is data column ${at + 1} here: the columns are in another order)` : ''}; the columns must be the same, in the same order`);
 }
 
 /**

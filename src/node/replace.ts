@@ -115,6 +115,22 @@ export function isFitOutput(name: string): boolean {
   return /^(loss|validation|validation-pv|validation-pv-residuals|endmembers)\.(png|svg|vl\.json)$/.test(name) || name === 'report.html' || name === 'report.md';
 }
 
+/**
+ * The files of a model or run directory that a command reading it must never overwrite, even with
+ * `--force`: every regular file directly in `dir` (weights, config, fit.json, the report and its
+ * charts), so an output named into the directory cannot replace what the fit or run wrote.
+ */
+export function modelDirFiles(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
+
 /** A chart's companion files (`NAME.svg`, `NAME.vl.json`) beside `NAME.png`: outputs too, to be checked like it. */
 export function chartFiles(png: string | undefined): string[] {
   if (png === undefined) return [];

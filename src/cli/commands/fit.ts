@@ -11,7 +11,7 @@ export function addFitCommand(program: Command): void {
     .requiredOption('--x <file>', 'labelled inputs, one row per sample')
     .requiredOption('--y <file>', 'their labels: compositions (rows on the simplex), classes (--labels discrete) or real-valued targets, one column each (--labels real)')
     .option('--unlabelled <file>', 'unlabelled inputs (same channels as --x)')
-    .option('--unfeatured <spec>', "unfeatured labels: a file; 'resample' / 'resample:N' (N labels resampled from the labelled rows; the default, N = 500); 'corners' / 'corners:N' (N labels near the simplex corners); for real targets 'range' / 'range:N' (N values uniform over the labelled range widened by 10%); or 'none'")
+    .option('--unfeatured <spec>', "unfeatured labels: a file; 'resample' / 'resample:N' (N labels resampled from the labelled rows; the default, N = 500); 'corners' / 'corners:N' (N labels near the simplex corners); for real targets 'range' / 'range:N' (N values uniform over the labelled range widened by 5% of its width on either side; inside --bounds); or 'none'")
     .requiredOption('-o, --out <dir>', 'model directory to write (built in DIR.partial, renamed when complete)')
     .addOption(new Option('--labels <kind>', "label space: compositions, classes, or real-valued targets (prior N(μ, σ²) fitted on the labelled y; predict gives mean and sd per target). Default: 'real' for a y file of one column with a non-integer value, else 'simplex'").choices(['simplex', 'discrete', 'real']))
     .option('--bounds <lo:hi,…>', "real targets: bounds per target (e.g. '0:100' for a percentage); the model works on the logit scale log((y − lo)/(hi − y)), so every prediction lies inside; labelled values must lie strictly inside (docs/fit.md)")

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, log, refuseOverwrite } from '../common.js';
-import { chartFiles } from '../../node/replace.js';
+import { chartFiles, modelDirFiles } from '../../node/replace.js';
 import { generateFromFit, loadFitted, parseLabelArg } from '../../experiments/fit.js';
 import { formatCsv } from '../../io/index.js';
 import { writeFileAtomic } from '../../node/index.js';
@@ -18,10 +18,10 @@ export function addGenerateCommand(program: Command): void {
     .argument('<dir>', 'model directory')
     .requiredOption('--y <labels>', "label(s): '0.2,0.5,0.3' (a composition), a class index or name for discrete labels, one value per target for real targets ('92'), several separated by ';', or 'corners' for every pure component")
     .option('--z <values>', "nuisance(s), one per label, ';'-separated (default: the mean z of the labelled set, eq 18)")
-    .option('-o, --out <prefix>', 'writes PREFIX.csv and PREFIX.png', 'generated')
+    .option('-o, --out <prefix>', 'writes PREFIX.csv, PREFIX.png, PREFIX.svg and PREFIX.vl.json (the chart and its Vega-Lite spec)', 'generated')
     .option('--force', 'replace existing PREFIX.csv / PREFIX.png')
     .action(async (dir: string, o: { y: string; z?: string; out: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([`${o.out}.csv`, ...chartFiles(`${o.out}.png`)], o.force, [path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
+      refuseOverwrite([`${o.out}.csv`, ...chartFiles(`${o.out}.png`)], o.force, [path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp'), ...modelDirFiles(dir)]);
       await engine(cmd);
       if (isRunDir(dir)) {
         // a train run: the typical input of each class (m2, adgm, sdgm, cagem)
@@ -74,9 +74,9 @@ export function addGenerateCommand(program: Command): void {
       lineChartPng(
         `${o.out}.png`,
         xs.map((x, i) => ({ name: `y = (${names[i].replace(/\//g, ', ')})`, x: axis ? axis.values : x.map((_, j) => j), y: x })),
-        { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: axis?.title ?? 'channel', yLabel: space ? `value after '${m.estimator.preprocessing!.spec}' (preprocessed space)` : 'value' },
+        { title: `generated from ${path.basename(dir)} (${m.info.labelNames.join(', ')})`, xLabel: axis?.title ?? 'channel', yLabel: space ? `value after '${m.estimator.generatedSpec()}' (preprocessed space)` : 'value' },
       );
-      log(`wrote ${o.out}.csv, ${o.out}.png and ${o.out}.svg (${xs.length} × ${m.info.channels.length})`);
+      log(`wrote ${o.out}.csv, ${o.out}.png, .svg and .vl.json (${xs.length} × ${m.info.channels.length})`);
       if (space) log(`generate: ${space}`);
       m.estimator.dispose();
     });

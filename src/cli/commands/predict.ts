@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError, engine, intArg, log, numArg, refuseOverwrite } from '../common.js';
-import { chartFiles } from '../../node/replace.js';
+import { chartFiles, modelDirFiles } from '../../node/replace.js';
 import { describeScores, loadFitted, predictFile, predictionColumns, scorePrediction } from '../../experiments/fit.js';
 import { formatCsv } from '../../io/index.js';
 import { readTable, writeFileAtomic } from '../../node/index.js';
@@ -25,7 +25,7 @@ export function addPredictCommand(program: Command): void {
     .option('--plot <file.png>', 'with --y, for compositions or real targets: predicted against true (measured), one colour per component or target, with the 1:1 line, and FILE-residuals.png beside it (PNG, with the SVG and spec beside each)')
     .option('--force', 'replace existing --out / --report / --plot files')
     .action(async (dir: string, o: { x: string; out?: string; samples: number; seed: number; level?: number; y?: string; report?: string; plot?: string; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot), ...chartFiles(o.plot && residualsFile(o.plot))], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp')]);
+      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot), ...chartFiles(o.plot && residualsFile(o.plot))], o.force, [o.x, o.y, path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp'), ...modelDirFiles(dir)]);
       if (o.plot && !o.y) throw new UsageError('--plot draws predicted against true; give --y FILE');
       if (o.plot && !/\.png$/i.test(o.plot)) throw new UsageError(`--plot ${o.plot}: give a file name ending in .png (the SVG and spec are written beside it)`);
       await engine(cmd);
@@ -58,6 +58,15 @@ export function addPredictCommand(program: Command): void {
         return;
       }
       const m = loadFitted(dir);
+      // what --plot cannot draw is refused before anything is predicted or written
+      if (o.plot && m.info.labels === 'discrete') {
+        m.estimator.dispose();
+        throw new UsageError('--plot draws predicted against true compositions or measured targets; this model predicts classes (--y gives the error and the confusion matrix)');
+      }
+      if (o.plot && m.info.labelNames.length > 10) {
+        m.estimator.dispose();
+        throw new UsageError(`--plot draws at most 10 components, the model has ${m.info.labelNames.length}`);
+      }
       const p = predictFile(m, o.x, o.samples, o.seed, o.level !== undefined ? { level: o.level } : {});
       const scores = o.y ? scorePrediction(m, p, o.y) : null;
       const t = predictionColumns(p);
@@ -75,9 +84,7 @@ export function addPredictCommand(program: Command): void {
           log(`wrote ${o.report}`);
         }
         if (o.plot) {
-          if (!scores.rmsep) throw new UsageError('--plot draws predicted against true compositions or measured targets; this model predicts classes (see the error and cross-entropy above)');
           const y = readTable(o.y!);
-          if (p.labelNames.length > 10) throw new UsageError(`--plot draws at most 10 components, the model has ${p.labelNames.length}`);
           const measured = Array.from({ length: y.n }, (_, i) => Array.from(y.data.subarray(i * y.width, i * y.width + p.labelNames.length)));
           predictedVsMeasuredCharts(o.plot, p.mean, measured, p.labelNames, m.info.labels === 'real', `${y.n} rows of ${y.file}`);
           log(`wrote ${o.plot} and ${residualsFile(o.plot)} (residuals), each with its .svg`);

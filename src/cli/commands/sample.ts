@@ -1,4 +1,5 @@
 /** `untapped sample DIR`: samples (and reconstructions) of a trained run as PNG. */
+import { modelDirFiles } from '../../node/replace.js';
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,7 +45,7 @@ export function addSampleCommand(program: Command): void {
     .option('--seed <s>', 'sampling seed', intArg('--seed', 0), 1)
     .option('--force', 'replace an existing --out file')
     .action(async (dir: string, o: { n: number; out: string; class?: string; reconstruct?: boolean; seed: number; force?: boolean }, cmd: Command) => {
-      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint), path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), ...fitInputFiles(dir)]);
+      refuseOverwrite([o.out], o.force, [path.join(dir, RUN_FILES.config), path.join(dir, RUN_FILES.checkpoint), path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), ...fitInputFiles(dir), ...modelDirFiles(dir)]);
       await engine(cmd);
       if (fs.existsSync(path.join(dir, 'fit.json'))) {
         // the semi²-supervised model (untapped fit, or a train config of type untapped): rows of p(x | y, z), z ~ p(z)

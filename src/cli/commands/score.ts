@@ -5,7 +5,7 @@ import { UsageError, engine, intArg, log, numArg, refuseOverwrite } from '../com
 import { formatCsv } from '../../io/index.js';
 import { writeFileAtomic } from '../../node/index.js';
 import { writeChart } from '../../node/chart.js';
-import { chartFiles } from '../../node/replace.js';
+import { chartFiles, modelDirFiles } from '../../node/replace.js';
 import { timelineSpec } from '../../report/chart.js';
 import { scoreTable, type ScoredTable } from '../../experiments/monitor.js';
 
@@ -55,7 +55,7 @@ export function addScoreCommand(program: Command): void {
     .action(async (dir: string, o: { x: string; falseAlarm: number; draws: number; trainRows: number; out?: string; plot?: string; report?: string; newLabels?: boolean; calibrate?: string; seed: number; force?: boolean }, cmd: Command) => {
       if (!(o.falseAlarm >= 0 && o.falseAlarm < 1)) throw new UsageError(`--false-alarm must be in [0, 1), got ${o.falseAlarm}`);
       if (o.plot && !o.plot.toLowerCase().endsWith('.png')) throw new UsageError(`--plot ${o.plot}: give a .png file`);
-      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot)], o.force, [o.x, o.calibrate, path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp'), path.join(dir, 'fit.json'), path.join(dir, 'model.utp')]);
+      refuseOverwrite([o.out, o.report, ...chartFiles(o.plot)], o.force, [o.x, o.calibrate, path.join(dir, 'config.json'), path.join(dir, 'checkpoint.utp'), path.join(dir, 'fit.json'), path.join(dir, 'model.utp'), ...modelDirFiles(dir)]);
       await engine(cmd);
       const s = scoreTable(dir, o.x, { falseAlarm: o.falseAlarm, draws: o.draws, trainRows: o.trainRows, seed: o.seed, newLabels: o.newLabels ?? false, ...(o.calibrate ? { calibrate: o.calibrate } : {}) });
       const t = scoreColumns(s);
