@@ -21,7 +21,7 @@ import { labelWeight } from '../objectives/weights.js';
 import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
 import { concatArrays } from '../data/dataset.js';
 import { checkInside, fromLogit, toLogit, type TargetBounds } from '../data/bounded.js';
-import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, outputWidth, parsePreprocessSpec, preprocessedWidth, undoPreprocessing, type FittedPreprocessing, type RowNaming } from '../data/preprocess.js';
+import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, outputWidth, parsePreprocessSpec, preprocessedWidth, undoPreprocessing, type FittedPreprocessing, type RowNaming, type UndoneRows } from '../data/preprocess.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -198,18 +198,20 @@ export class UntappedEstimator {
    * any, undone), else a sentence naming the steps that remain applied and why.
    */
   generatedSpace(): string | null {
-    const f = this.preprocessing;
-    if (!f) return null;
-    const u = undoPreprocessing(f, new Float32Array(outputWidth(f)), outputWidth(f));
-    return u.remaining.length ? `generated rows are in the preprocessed space of '${formatPreprocessSpec(u.remaining)}', not in the input space: ${u.reason}` : null;
+    const u = this.undoneEnd();
+    return u?.remaining.length ? `generated rows are in the preprocessed space of '${formatPreprocessSpec(u.remaining)}', not in the input space: ${u.reason}` : null;
   }
 
   /** The steps still applied to {@link generate}'s rows, as a spec (e.g. `snv` after `snv,center`), or null when they are in the input space. */
   generatedSpec(): string | null {
+    const u = this.undoneEnd();
+    return u?.remaining.length ? formatPreprocessSpec(u.remaining) : null;
+  }
+
+  /** What undoing the chain leaves applied (see `undoPreprocessing`), or null without a chain. */
+  private undoneEnd(): UndoneRows | null {
     const f = this.preprocessing;
-    if (!f) return null;
-    const u = undoPreprocessing(f, new Float32Array(outputWidth(f)), outputWidth(f));
-    return u.remaining.length ? formatPreprocessSpec(u.remaining) : null;
+    return f ? undoPreprocessing(f, new Float32Array(outputWidth(f)), outputWidth(f)) : null;
   }
 
   /** A copy of the rows of `m` minus {@link xMean} (or `m` itself when not centring). */

@@ -641,14 +641,16 @@ export const DEFAULT_CLASS_COMPONENTS = 15;
  * The preprocessing a fit to classes uses when given neither `--preprocess` nor `--center`:
  * `pca:k`, k = min(15, D, rows − 1, the directions the rows vary along) whitened
  * principal-component scores of the training rows (labelled and unlabelled; a direction counts
- * when its variance is above {@link MIN_RELATIVE_VARIANCE} of the largest). Why: the model's diagonal Gaussian p(x | y, z) over D correlated
- * channels weighs each direction by how many channels it spans, so where the classes differ along
+ * when its variance is above {@link MIN_RELATIVE_VARIANCE} of the largest). Why: the model's
+ * diagonal Gaussian p(x | y, z) over D correlated channels weighs each direction by how many
+ * channels it spans, so where the classes differ along
  * directions of small variance (oil types beneath the designed factors of the mayonnaise data) the
  * class barely changes the likelihood, and the unlabelled rows cannot pull the classes apart; on
  * unit-variance scores each direction counts once. Measured on the mayonnaise data with 2 labelled
  * spectra per oil type (`docs/fit.md`): test error 69% on the raw channels, 36–60% on 10–30 scores.
  * Give `--preprocess none` for the raw channels.
- * @returns the spec, or null when the table is too small for a useful projection (D ≤ k or fewer than 3 rows).
+ * @param rows the training rows, n × D row-major.
+ * @returns the spec, or null when a projection would not help: D ≤ 15, fewer than 3 rows, or rows varying along fewer than 2 directions.
  */
 export function defaultClassPreprocess(rows: Float32Array, D: number): string | null {
   const n = rows.length / D;
