@@ -82,6 +82,11 @@ test('pca:k beyond the rows is refused before anything is written; generate --fo
   assert.equal(r.code, 2, r.err);
   assert.match(r.err, /this model predicts classes/);
   assert.ok(!fs.existsSync(out) && !fs.existsSync(path.join(d, 'pv.png')));
+  // a validation fraction that leaves a class without a training row: refused, naming the classes, nothing written
+  r = cli(['fit', '--x', t.x, '--y', t.cls, '--labels', 'discrete', '--epochs', '1', '--validation-fraction', '0.95', '--out', path.join(d, 'vf')]);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /--validation-fraction 0\.95: holding out 2[89] of the 30 labelled rows leaves [12] to train on, fewer than the 3 classes; no training row would be left for 'class \d'/);
+  assert.ok(!fs.existsSync(path.join(d, 'vf')) && !fs.existsSync(path.join(d, 'vf.partial')));
   // an interrupted fit's DIR.partial: a refused output, exit 2
   fs.mkdirSync(path.join(d, 'n.partial'));
   fs.writeFileSync(path.join(d, 'n.partial', 'options.json'), '{}');

@@ -862,6 +862,14 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     const tx = take(labX, sp.train);
     const ty = take(labY, sp.train);
     train = { ...data, labelled: { x: { data: tx.data, width: D }, y: { data: ty.data, width: K } } };
+    // what the held-out rows leave must still be trainable: classes each with a training row, or 2 rows for a prior's sd
+    const left = sp.train.length;
+    if (info.labels === 'discrete') {
+      const present = new Set<number>();
+      for (let i = 0; i < left; i++) for (let c = 0; c < K; c++) if (ty.data[i * K + c] === 1) present.add(c);
+      const missing = info.labelNames.filter((_, c) => !present.has(c));
+      if (missing.length) throw new Error(`--validation-fraction ${fraction}: holding out ${sp.validation.length} of the ${labX.n} labelled rows leaves ${left} to train on${left < K ? `, fewer than the ${K} classes` : ''}; no training row would be left for ${missing.slice(0, 6).map((c) => `'${c}'`).join(', ')}${missing.length > 6 ? ', …' : ''}: use a smaller fraction or give --validation-x/--validation-y`);
+    } else if (left < 2) throw new Error(`--validation-fraction ${fraction}: holding out ${sp.validation.length} of the ${labX.n} labelled rows leaves ${left} to train on; at least 2 are needed: use a smaller fraction`);
     validationInfo = {
       source: 'fraction',
       rows: sp.validation.length,
