@@ -110,3 +110,29 @@ test('the chart of a chain whose centring is undone names what remains (snv), in
     assert.doesNotMatch(text, /snv,center/, spec);
   }
 });
+
+test('a bounded target: evaluate scores measured values outside the bounds (leaving out only the labelled bound); sample writes y_<target> inside the bounds', () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-r28-'));
+  const t = tables(d);
+  const fy = path.join(d, 'pct.csv');
+  fs.writeFileSync(fy, 'id,moisture\n' + t.rows.map((_, i) => `s${i},${(10 + 2.5 * i).toFixed(2)}`).join('\n') + '\n');
+  const m = path.join(d, 'b');
+  let r = cli(['fit', '--x', t.x, '--y', fy, '--bounds', '0:100', '--epochs', '3', '--out', m]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /1 real target.*bounds 0:100 \(logit scale\)/);
+  assert.match(fs.readFileSync(path.join(m, 'report.md'), 'utf8'), /\| bounds \| 0:100 /);
+  const out = path.join(d, 'out.csv');
+  fs.writeFileSync(out, 'id,moisture\n' + t.rows.map((_, i) => `s${i},${i === 4 ? 120 : 50}`).join('\n') + '\n');
+  r = cli(['evaluate', m, '--x', t.x, '--y', out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /out\.csv: line 6 \(id 's4'\) holds 120, outside the model's bounds \(0, 100\) .* the labelled bound \(7\) is left out/);
+  assert.match(r.err, /moisture: RMSEP [\d.]+/);
+  r = cli(['sample', m, '--n', '20', '--out', path.join(d, 's.csv')]);
+  assert.equal(r.code, 0, r.err);
+  const lines = fs.readFileSync(path.join(d, 's.csv'), 'utf8').trim().split('\n');
+  assert.equal(lines[0].split(',').at(-1), 'y_moisture');
+  for (const l of lines.slice(1)) {
+    const v = Number(l.split(',').at(-1));
+    assert.ok(v > 0 && v < 100, `drawn moisture ${v}`);
+  }
+});

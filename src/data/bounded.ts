@@ -41,15 +41,16 @@ export function parseBounds(spec: string, targets: number, names: readonly strin
 
 /**
  * Checks that every value lies strictly inside its target's bounds.
- * @param y n × K row-major; `what` names the rows in the message (e.g. `y.csv`), `row` names row i.
+ * @param y n × K row-major; `what` names the rows in the message (e.g. `y.csv`), `row` names row i,
+ *   `hint` says what to do.
  * @throws Error naming the row, the target and the value.
  */
-export function checkInside(b: TargetBounds, y: ArrayLike<number>, what: string, row: (i: number) => string = (i) => `row ${i}`, names: readonly string[] = []): void {
+export function checkInside(b: TargetBounds, y: ArrayLike<number>, what: string, row: (i: number) => string = (i) => `row ${i}`, names: readonly string[] = [], hint = 'widen --bounds (a value on a bound is infinitely far on the logit scale)'): void {
   const K = b.lo.length;
   for (let i = 0; i < y.length; i++) {
     const k = i % K;
     const v = y[i];
-    if (!(v > b.lo[k] && v < b.hi[k])) throw new Error(`${what}: ${row(Math.floor(i / K))}, target ${names[k] ?? k}: ${v} is not strictly inside the bounds (${b.lo[k]}, ${b.hi[k]}); widen --bounds (a value on a bound is infinitely far on the logit scale)`);
+    if (!(v > b.lo[k] && v < b.hi[k])) throw new Error(`${what}: ${row(Math.floor(i / K))}, target ${names[k] ?? k}: ${v} is not strictly inside the bounds (${b.lo[k]}, ${b.hi[k]}); ${hint}`);
   }
 }
 

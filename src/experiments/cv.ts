@@ -181,7 +181,8 @@ export function crossValidatePlsPreprocessed(x: Float32Array, y: Float32Array, n
  * applied on both sides; inside the inner folds it is that chain, not refitted (only the choice of
  * the count sees it).
  * @param groups group of every row (replicates of a sample share one), length n.
- * @returns the out-of-fold predictions (n × k) and the count chosen in each outer fold.
+ * @returns the out-of-fold predictions (n × k) and the count each outer fold's model uses (the
+ *   inner choice, or fewer when the fold's data support fewer).
  * @throws Error when a fold is empty or its training rows hold fewer groups than 2.
  */
 export function nestedCrossValidatePls(x: Float32Array, y: Float32Array, n: number, d: number, k: number, fold: ArrayLike<number>, groups: ArrayLike<number>, opts: { maxComponents?: number; innerFolds?: number; preprocess?: string; toSimplex?: boolean; seed?: number } = {}): { predictions: Float32Array; components: number[] } {
@@ -202,8 +203,10 @@ export function nestedCrossValidatePls(x: Float32Array, y: Float32Array, n: numb
     if (distinct < 2) throw new Error(`nestedCrossValidatePls: the training rows of fold ${f + 1} hold ${distinct} group; the inner cross-validation needs at least 2`);
     const inner = groupFolds(g, Math.min(opts.innerFolds ?? folds, distinct), opts.seed ?? 0);
     const cv = crossValidatePls(xt, yt, train.length, w, k, inner, opts.maxComponents ?? 10, { ...(opts.toSimplex ? { toSimplex: true } : {}) });
-    components.push(cv.components);
-    const p = fitPls(xt, train.length, w, yt, k, { components: cv.components, ...(opts.toSimplex ? { toSimplex: true } : {}) }).predict(xv, test.length);
+    const model = fitPls(xt, train.length, w, yt, k, { components: cv.components, ...(opts.toSimplex ? { toSimplex: true } : {}) });
+    // the count the fitted model uses: fewer than chosen when the fold's data support fewer (plsComponentLimit)
+    components.push(model.components);
+    const p = model.predict(xv, test.length);
     test.forEach((i, r) => predictions.set(p.subarray(r * k, (r + 1) * k), i * k));
   }
   return { predictions, components };
@@ -391,7 +394,7 @@ function markdown(res: CvResult, meta: Record<string, unknown> & { x: string; y:
     L.push(`| ${f + 1} | ${models[0][1].perFold[f].rows} | ${cells.join(' | ')} |`);
   }
   if (res.pls) L.push('', `PLS RMSECV by number of components (pooled over the targets): ${res.pls.rmsecv.map((v, a) => `${a + 1}: ${num(v)}`).join(', ')}.`);
-  L.push('', `RMSECV, bias and SEP are in the units of the labels; bias = mean(predicted − measured). Files: \`predictions.csv\` (row id, fold, measured, each model), \`cv.json\`${res.untapped ? ', the models of every fold in `folds/`' : ''}.`);
+  L.push('', `${discrete ? 'The CV error rate is the share of rows whose predicted class is wrong' : 'RMSECV, bias and SEP are in the units of the labels; bias = mean(predicted − measured)'}. Files: \`predictions.csv\` (row id, fold, measured, each model), \`cv.json\`${res.untapped ? ', the models of every fold in `folds/`' : ''}.`);
   return L.join('\n') + '\n';
 }
 

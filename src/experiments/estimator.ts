@@ -160,11 +160,11 @@ export class UntappedEstimator {
   yBounds: TargetBounds | null = null;
 
   /** Labels as the networks see them: on the logit scale with {@link yBounds} (checked strictly inside), else as given. */
-  private modelY(y: Rows, what: string): Rows {
+  private modelY(y: Rows, what: string, row: (i: number) => string = (i) => `row ${i + 1}`): Rows {
     const b = this.yBounds;
     if (!b) return y;
     const m = toMatrix(y, what, this.K);
-    checkInside(b, m.data, what);
+    checkInside(b, m.data, what, row, [], "the model's bounds were set by fit --bounds (a value on a bound is infinitely far on the logit scale)");
     return { data: toLogit(b, m.data), width: this.K };
   }
 
@@ -437,7 +437,7 @@ export class UntappedEstimator {
    * ({@link generatedSpace} says which).
    */
   generate(y: Rows, z?: Rows): number[][] {
-    const Y = toMatrix(this.modelY(y, 'y'), 'y', this.K);
+    const Y = toMatrix(this.modelY(y, 'generate --y', (i) => `label ${i + 1}`), 'y', this.K);
     const d = this.model.config.latent;
     const Z = z ? toMatrix(z, 'z', d) : { data: new Float32Array(Y.n * d).fill(this.model.zCentre()), n: Y.n, width: d };
     if (Z.n !== Y.n) throw new Error(`generate: ${Y.n} labels but ${Z.n} rows of z`);

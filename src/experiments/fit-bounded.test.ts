@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { formatCsv } from '../io/table.js';
 import { checkInside, fromLogit, parseBounds, toLogit } from '../data/bounded.js';
-import { fitFiles, generateFromFit, loadFitted, predictFile, rangeLabels } from './fit.js';
+import { fitFiles, fittedRunnable, generateFromFit, loadFitted, predictFile, rangeLabels } from './fit.js';
 import { Rng } from '../engine/rng.js';
 import { assertClose, setupEngine } from '../testing/helpers.js';
 
@@ -65,14 +65,27 @@ test('fit --bounds 0:1: predictions and draws stay inside, even far outside the 
     assertClose(p.mean.map((r) => r[0]), fromLogit({ lo: [0], hi: [1] }, logitMean), { atol: 1e-5 });
     // generate takes y in its units; a label on a bound is refused
     assert.equal(generateFromFit(m, [[0.5]])[0].length, D);
-    assert.throws(() => generateFromFit(m, [[1]]), /1 is not strictly inside the bounds \(0, 1\)/);
+    assert.throws(() => generateFromFit(m, [[1]]), /generate --y: label 1, target 0: 1 is not strictly inside the bounds \(0, 1\); the model's bounds were set by fit --bounds/);
+    // sample draws y from the fitted prior on the logit scale and writes it back in its units, inside the bounds
+    const run = fittedRunnable(m);
+    const drawn = run.sampleWithLabels(200, new Rng(5));
+    const t = drawn.y.dataSync() as Float32Array;
+    drawn.x.dispose();
+    drawn.y.dispose();
+    const ys = fromLogit({ lo: [0], hi: [1] }, t);
+    assert.ok(ys.every((v) => v > 0 && v < 1));
+    // the draws follow p(t) = N(μ, σ²) fitted on the logit of the labelled values
+    const lt = Array.from(toLogit({ lo: [0], hi: [1] }, y));
+    const mu = lt.reduce((a, v) => a + v, 0) / lt.length;
+    const tm = Array.from(t).reduce((a, v) => a + v, 0) / t.length;
+    assert.ok(Math.abs(tm - mu) < 0.4, `mean of the draws ${tm} vs the labelled logits' mean ${mu}`);
     m.estimator.dispose();
     // a labelled value on a bound, bounds for compositions, and a wrong count are refused before anything is written
     const fy0 = write('y0.csv', ['fraction'], y.map((v, i) => [i === 3 ? 0 : v]));
     await assert.rejects(fitFiles({ x: fx, y: fy0, labels: 'real', bounds: '0:1', out: path.join(dir, 'b'), epochs: 1 }), /y0\.csv: data row 4 \(id 's3'\), target fraction: 0 is not strictly inside the bounds \(0, 1\)/);
     await assert.rejects(fitFiles({ x: fx, y: fy, labels: 'real', bounds: '0:1,0:2', out: path.join(dir, 'b'), epochs: 1 }), /2 ranges for 1 target \(fraction\)/);
     const fc = write('c.csv', ['a', 'b'], y.map((v) => [v, 1 - v]));
-    await assert.rejects(fitFiles({ x: fx, y: fc, bounds: '0:1,0:1', out: path.join(dir, 'b'), epochs: 1 }), /--bounds is for real targets/);
+    await assert.rejects(fitFiles({ x: fx, y: fc, labels: 'simplex', bounds: '0:1,0:1', out: path.join(dir, 'b'), epochs: 1 }), /--bounds is for real targets/);
     assert.ok(!fs.existsSync(path.join(dir, 'b')) && !fs.existsSync(path.join(dir, 'b.partial')));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

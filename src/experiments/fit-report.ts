@@ -66,10 +66,10 @@ const fmt = (v: number, digits = 4) => (Number.isNaN(v) ? 'n/a' : v.toPrecision(
  */
 export function fitReportMarkdown(dir: string, info: FitInfo, v: ReportValidation | null, files: readonly string[], calibrationLine?: string): string {
   const has = (f: string) => files.includes(f);
-  const o = info.options as { epochs?: number; latent?: number; hidden?: { qy: number[]; qz: number[]; px: number[] }; preprocess?: string; center?: boolean; seed?: number; weights?: Record<string, unknown> };
+  const o = info.options as { epochs?: number; latent?: number; hidden?: { qy: number[]; qz: number[]; px: number[] }; preprocess?: string; center?: boolean; bounds?: string; seed?: number; weights?: Record<string, unknown> };
   const K = info.labelNames.length;
   const kind = { simplex: 'components (compositions)', discrete: 'classes', real: K === 1 ? 'real-valued target' : 'real-valued targets' }[info.labels];
-  const src = (s: FitInfo['inputs'][string] | undefined) => (!s ? '—' : 'file' in s ? `${s.file} (${s.rows} rows × ${s.columns} columns)` : 'corners' in s ? `${s.corners} near the simplex corners` : 'resample' in s ? `${s.resample} resampled from the labelled rows` : `${s.range} uniform over the labelled range`);
+  const src = (s: FitInfo['inputs'][string] | undefined) => (!s ? '—' : 'file' in s ? `${s.file} (${s.rows} rows × ${s.columns} columns)` : 'corners' in s ? `${s.corners} near the simplex corners` : 'resample' in s ? `${s.resample} resampled from the labelled rows` : `${s.range} uniform over the labelled range widened by 5% on either side${o.bounds ? ', stopping 0.5% short of the bounds' : ''}`);
   const L: string[] = [];
   L.push(`# untapped fit: ${dir}`, '');
   L.push(`${K} ${kind} (${info.labelNames.join(', ')}) from ${info.channels.length} channels; written ${info.created}.`, '');
@@ -78,8 +78,10 @@ export function fitReportMarkdown(dir: string, info: FitInfo, v: ReportValidatio
   if (info.inputs.unlabelled) L.push(`| unlabelled x | ${src(info.inputs.unlabelled)} |`);
   if (info.inputs.unfeatured) L.push(`| unfeatured y | ${src(info.inputs.unfeatured)} |`);
   if (info.validation) L.push(`| validation rows | ${info.validation.rows} (${info.validation.source === 'fraction' ? `${info.validation.fraction} of the labelled rows${info.validation.grouping !== undefined && info.validation.grouping !== 'rows' ? ', replicate groups kept whole' : ''}; not trained on` : 'files'}) |`);
+  if (o.bounds) L.push(`| bounds | ${o.bounds} (the model works on the logit scale; predictions are the median of q(y \\| x), always inside) |`);
   L.push(`| preprocessing | ${o.preprocess ?? 'none'}${o.center ? ', then the mean spectrum subtracted' : ''} |`);
-  if (o.hidden) L.push(`| networks (hidden widths) | q(y \\| x) [${o.hidden.qy.join(', ')}], q(z \\| x, y) [${o.hidden.qz.join(', ')}], p(x \\| y, z) [${o.hidden.px.join(', ')}]; z of dimension ${o.latent ?? 1} |`);
+  const widths = (h: number[]) => (h.length ? `[${h.join(', ')}]` : 'none (linear)');
+  if (o.hidden) L.push(`| networks (hidden widths) | q(y \\| x) ${widths(o.hidden.qy)}, q(z \\| x, y) ${widths(o.hidden.qz)}, p(x \\| y, z) ${widths(o.hidden.px)}; z of dimension ${o.latent ?? 1} |`);
   if (o.weights) L.push(`| weights | ${Object.entries(o.weights).map(([k, w]) => `${k} ${String(w)}`).join(', ')} |`);
   const last = info.history.at(-1);
   L.push(`| training | ${last ? `${last.epoch} of ${o.epochs ?? '?'} epochs` : 'no evaluation'}, ${info.trainSeconds.toFixed(1)} s, seed ${o.seed ?? 0}; ended by ${info.stoppedBy ?? 'epochs'} |`, '');

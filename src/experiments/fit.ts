@@ -547,7 +547,8 @@ export async function fitFiles(o: FitFilesOptions): Promise<FittedModel> {
 
 async function fitFilesLocked(o: FitFilesOptions): Promise<FittedModel> {
   checkOutDir(o, [o.x, o.y, o.unlabelled, o.unfeatured, o.validationX, o.validationY, o.groups].filter((f): f is string => f !== undefined && fs.existsSync(f)));
-  const r = readFitInputs(o);
+  // bounds are for real targets: they say which label space a y file holds
+  const r = readFitInputs(o.labels === undefined && o.bounds !== undefined ? { ...o, labels: 'real' } : o);
   const { x: _x, y: _y, validationX: _vx, validationY: _vy, groups: _g, ...rest } = o;
   return fitData(r.data, r.info, r.K, r.D, {
     // the label space as read (detected when --labels was not given)
@@ -1075,7 +1076,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     reportValidation = { predicted: est.predict({ data: valid.x.data, width: D }).mean, measured: validY };
     if (info.labels !== 'discrete' && K <= 10) {
       predictedVsMeasuredCharts(path.join(partial, 'validation-pv.png'), reportValidation.predicted, reportValidation.measured, info.labelNames, info.labels === 'real', `${valid.x.n} validation rows, saved weights`);
-      files.push('validation-pv.png');
+      files.push('validation-pv.png', 'validation-pv-residuals.png');
     }
   }
   const md = fitReportMarkdown(o.out, full, reportValidation, files, calibration ? describeCalibration(calibration.at, info.labelNames, info.labels === 'simplex') : undefined);

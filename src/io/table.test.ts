@@ -46,6 +46,9 @@ test('CSV errors name the file, line and column', () => {
   assert.throws(() => parseCsv('1,2\n3,4\n', 'e.csv'), /e\.csv: line 1 looks like data/);
   assert.throws(() => parseCsv('id,a,b\ns1,1,2\ns2,1\n', 'e.csv'), /e\.csv: line 3 has 2 cells but the header has 3/);
   assert.throws(() => parseCsv('id,a,b\ns1,1,abc\n', 'e.csv'), /e\.csv: line 2, column 3 \('b'\) is 'abc', not a finite number/);
+  // beyond float32 (the tables' storage) a value would become Infinity: refused where it is, with the value as written
+  assert.throws(() => parseCsv('id,a,b\ns1,1,-1e39\n', 'e.csv'), /e\.csv: line 2, column 3 \('b'\) is '-1e39', beyond the range of 32-bit floats/);
+  assert.equal(parseCsv('id,a,b\ns1,1,3e38\n', 'e.csv').data[1], Math.fround(3e38));
   assert.throws(() => parseCsv('id,a,b\ns1,,1\n', 'e.csv'), /line 2, column 2 \('a'\) is empty/);
   assert.throws(() => parseCsv('a,b\n1,Infinity\n', 'e.csv'), /not a finite number/);
 });

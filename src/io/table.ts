@@ -80,10 +80,20 @@ function splitCsvLine(line: string, sep: string): string[] {
 }
 
 /** Parses a numeric cell strictly: the whole cell must be a finite number. */
+/** The largest finite 32-bit float: values are stored as float32, so anything beyond it would become ±Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 function parseCell(s: string): number {
   if (s === '') return NaN;
   const v = Number(s);
-  return Number.isFinite(v) ? v : NaN;
+  return Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX ? v : NaN;
+}
+
+/** Why a cell is not a number the tables can hold: empty, not a number, or beyond the float32 range. */
+function badCell(cell: string): string {
+  if (cell === '') return 'empty, not a finite number';
+  const v = Number(cell.trim());
+  return Number.isFinite(v) ? `'${cell}', beyond the range of 32-bit floats (±3.4e38) the tables are stored in` : `'${cell}', not a finite number`;
 }
 
 /** Options of {@link parseTable}. */
@@ -143,8 +153,7 @@ export function parseCsv(text: string, file: string, opts: ParseTableOptions = {
       const v = parseCell(cells[j + off]);
       if (asText[j]) textCells[columns[j]].push(cells[j + off].trim());
       if (Number.isNaN(v) && !asText[j] && !(missing[j] && cells[j + off].trim() === '')) {
-        const shown = cells[j + off] === '' ? 'empty' : `'${cells[j + off]}'`;
-        throw new DataFileError(`${file}: line ${i + 1}, column ${j + off + 1} ('${columns[j]}') is ${shown}, not a finite number`);
+        throw new DataFileError(`${file}: line ${i + 1}, column ${j + off + 1} ('${columns[j]}') is ${badCell(cells[j + off])}`);
       }
       values.push(v);
     }
@@ -191,7 +200,7 @@ export function parseJsonTable(text: string, file: string): Table {
     const cells = Array.isArray(r) ? (r as unknown[]) : [r];
     if (cells.length !== width) throw new DataFileError(`${file}: row ${i} has ${cells.length} values, expected ${width} (as row 0)`);
     cells.forEach((v, j) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new DataFileError(`${file}: row ${i}, column ${j}${columns ? ` ('${columns[j]}')` : ''} is ${JSON.stringify(v)}, not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw new DataFileError(`${file}: row ${i}, column ${j}${columns ? ` ('${columns[j]}')` : ''} is ${JSON.stringify(v)}, ${typeof v === 'number' && Number.isFinite(v) ? 'beyond the range of 32-bit floats (±3.4e38) the tables are stored in' : 'not a finite number'}`);
       data[i * width + j] = v;
     });
   });
@@ -264,7 +273,7 @@ export function parseNpy(buf: Uint8Array, file: string): Table {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < width; j++) {
       const v = read(fortran ? j * n + i : i * width + j);
-      if (!Number.isFinite(v)) throw new DataFileError(`${file}: row ${i}, column ${j} is ${v}, not a finite number`);
+      if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw new DataFileError(`${file}: row ${i}, column ${j} is ${v}, ${Number.isFinite(v) ? 'beyond the range of 32-bit floats (±3.4e38) the tables are stored in' : 'not a finite number'}`);
       data[i * width + j] = v;
     }
   }

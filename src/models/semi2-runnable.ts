@@ -133,7 +133,7 @@ export class Semi2Runnable implements RunnableModel {
 
   /**
    * {@link sample} with the labels it drew from: x [n, D] (means of p(x | y, z)) and y [n, K] (one-hot
-   * classes or compositions).
+   * classes, compositions, or real targets drawn from the fitted p(y), in the model's units).
    */
   sampleWithLabels(n: number, rng: Rng, y?: Int32Array): { x: tf.Tensor; y: tf.Tensor } {
     const K = this.classes;
@@ -143,6 +143,9 @@ export class Semi2Runnable implements RunnableModel {
       yy = tf.tidy(() => this.labelRows(tf.tensor1d(y, 'int32')));
     } else if (this.instance.config.labels === 'discrete') {
       yy = tf.tidy(() => oneHot(tf.floor(tf.mul(rng.uniform([n]), K - 1e-6)), K));
+    } else if (this.instance.config.labels === 'real') {
+      // real targets: the fitted Gaussian prior (on the logit scale of a bounded target; the caller maps it back)
+      yy = this.instance.samplePriorY(n, rng);
     } else {
       // Dir(1) = normalised Exp(1) draws
       yy = tf.tidy(() => {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { UsageError, engine, intArg, log } from '../common.js';
 import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictTable, scoreTable, tableRows } from '../../experiments/fit.js';
 import { readTable } from '../../node/data.js';
-import { checkSameNames, type Table } from '../../io/table.js';
+import { checkSameNames, rowLocation, type Table } from '../../io/table.js';
 import { Rng } from '../../engine/rng.js';
 import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels, runActiveUnits, runClassNames, scoresClasses } from '../../experiments/run.js';
 import { classificationOf } from '../../experiments/report.js';
@@ -69,7 +69,14 @@ export function addEvaluateCommand(program: Command): void {
             delete scores.coverage;
             delete scores.setCoverage;
           }
-          const yRows = y ? (y.width === 1 && m.info.labels === 'discrete' ? oneHotRows(y.data, K) : y.data) : null;
+          let yRows = y ? (y.width === 1 && m.info.labels === 'discrete' ? oneHotRows(y.data, K) : y.data) : null;
+          // a bounded target: measured values outside the model's bounds are scored (RMSEP above), but have no density on its logit scale
+          const b = m.estimator.yBounds;
+          const outside = b && yRows ? Array.from(yRows).findIndex((v, i) => !(v > b.lo[i % K] && v < b.hi[i % K])) : -1;
+          if (outside >= 0) {
+            log(`evaluate: ${y!.file}: ${rowLocation(y!, Math.floor(outside / K))} holds ${yRows![outside]}, outside the model's bounds (${b!.lo[outside % K]}, ${b!.hi[outside % K]}) set by fit --bounds: the labelled bound (7) is left out; RMSEP and the other scores include the row`);
+            yRows = null;
+          }
           const bounds = m.estimator.score({ unlabelled: { x: { data: t.data, width: t.width } }, ...(yRows ? { labelled: { x: { data: t.data, width: t.width }, y: { data: yRows, width: K } } } : {}) }, o.seed);
           // importance-weighted log p(x) (y summed exactly for classes), as for every run; a deterministic model has no densities
           const variational = m.estimator.model.config.variational;

@@ -1,5 +1,6 @@
 /** `untapped sample DIR`: samples (and reconstructions) of a trained run as PNG. */
 import { modelDirFiles } from '../../node/replace.js';
+import { fromLogit } from '../../data/bounded.js';
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -55,7 +56,9 @@ export function addSampleCommand(program: Command): void {
         const model = fittedRunnable(m);
         try {
           const simplex = m.info.labels === 'simplex';
+          const real = m.info.labels === 'real';
           if (o.class !== undefined && simplex) throw new UsageError('--class: the model has compositions, not classes; its draws take y from the Dirichlet prior (untapped generate --y gives a chosen composition)');
+          if (o.class !== undefined && real) throw new UsageError('--class: the model has real-valued targets, not classes; its draws take y from the fitted prior (untapped generate --y 92 gives the spectrum at a chosen value)');
           const cls = o.class === undefined ? undefined : classArg(o.class, model.classes, m.info.labelNames);
           // each row: the means of p(x | y, z) for z ~ p(z), then the label it was drawn for (a class, or the composition's components)
           const s = model.sampleWithLabels(o.n, new Rng(o.seed), cls !== undefined ? new Int32Array(o.n).fill(cls) : undefined);
@@ -65,14 +68,16 @@ export function addSampleCommand(program: Command): void {
           const ys = s.y.dataSync() as Float32Array;
           s.x.dispose();
           s.y.dispose();
+          const b = m.estimator.yBounds;
           const rows = Array.from({ length: o.n }, (_, i) => {
             const lab = ys.subarray(i * K, (i + 1) * K);
-            return [...xs.subarray(i * D, (i + 1) * D), ...(simplex ? lab : [lab.indexOf(1)])];
+            // real targets in their units (a bounded one mapped back from the logit scale)
+            return [...xs.subarray(i * D, (i + 1) * D), ...(simplex ? lab : real ? (b ? fromLogit(b, lab) : Array.from(lab)) : [lab.indexOf(1)])];
           });
-          const names = simplex ? undefined : { name: 'class_name', cells: rows.map((r) => m.info.labelNames[r[r.length - 1]]) };
+          const names = simplex || real ? undefined : { name: 'class_name', cells: rows.map((r) => m.info.labelNames[r[r.length - 1]]) };
           // after SNV, MSC or Savitzky–Golay the rows stay in the preprocessed space: said in the CSV and the log
           const space = m.estimator.generatedSpace();
-          writeFileAtomic(o.out, (space ? `# ${space}\n` : '') + formatCsv([...m.info.channels, ...(simplex ? m.info.labelNames.map((l) => `y_${l}`) : ['class'])], rows, undefined, 6, names));
+          writeFileAtomic(o.out, (space ? `# ${space}\n` : '') + formatCsv([...m.info.channels, ...(simplex || real ? m.info.labelNames.map((l) => `y_${l}`) : ['class'])], rows, undefined, 6, names));
           if (space) log(`sample: ${space}`);
         } finally {
           model.dispose();
