@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { formatCsv } from '../io/table.js';
 import { checkInside, fromLogit, parseBounds, toLogit } from '../data/bounded.js';
-import { fitFiles, fittedRunnable, generateFromFit, loadFitted, predictFile, rangeLabels } from './fit.js';
+import { fitFiles, fittedRunnable, generateFromFit, loadFitted, predictFile, rangeLabels, type FitInfo } from './fit.js';
 import { Rng } from '../engine/rng.js';
 import { assertClose, setupEngine } from '../testing/helpers.js';
 
@@ -87,6 +87,49 @@ test('fit --bounds 0:1: predictions and draws stay inside, even far outside the 
     const fc = write('c.csv', ['a', 'b'], y.map((v) => [v, 1 - v]));
     await assert.rejects(fitFiles({ x: fx, y: fc, labels: 'simplex', bounds: '0:1,0:1', out: path.join(dir, 'b'), epochs: 1 }), /--bounds is for real targets/);
     assert.ok(!fs.existsSync(path.join(dir, 'b')) && !fs.existsSync(path.join(dir, 'b.partial')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('several real targets in different units: the saved weights are chosen by RMSEPs relative to each target\'s training sd, pooled', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'untapped-multi-'));
+  try {
+    const D = 10;
+    const ch = Array.from({ length: D }, (_, j) => `nm${1000 + 10 * j}`);
+    const rng = new Rng(8);
+    // octane-like (≈ 85–90) and a fraction (≈ 0.6–0.9): units 100 times apart
+    const t = Array.from({ length: 48 }, () => [rng.next(), rng.next()]);
+    const y = t.map(([a, b]) => [85 + 5 * a, 0.6 + 0.3 * b]);
+    const x = t.map(([a, b], i) => Array.from({ length: D }, (_, j) => 0.3 + 0.4 * a * Math.exp(-((j - 2) ** 2) / 3) + 0.4 * b * Math.exp(-((j - 7) ** 2) / 3) + 0.005 * Math.sin(5 * i + j)));
+    const write = (name: string, cols: string[], rows: number[][]) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, formatCsv(cols, rows, rows.map((_, i) => `s${i}`)));
+      return f;
+    };
+    const out = path.join(dir, 'm');
+    const r = await fitFiles({ x: write('x.csv', ch, x), y: write('y.csv', ['octane', 'frac'], y), labels: 'real', unfeatured: 'none', validationFraction: 0.25, out, epochs: 40, batchSize: 36, lr: 0.01, seed: 2 });
+    r.estimator.dispose();
+    const info = JSON.parse(fs.readFileSync(path.join(out, 'fit.json'), 'utf8')) as FitInfo;
+    assert.equal(info.validation!.metric, 'val_rmsep_sd');
+    // the recorded score is the pooled RMSEP over each target's training sd; the saved epoch is its minimum
+    const held = new Set(info.validation!.heldOut!.index);
+    const trainY = y.filter((_, i) => !held.has(i));
+    const sd = [0, 1].map((k) => {
+      const m = trainY.reduce((a, r) => a + r[k], 0) / trainY.length;
+      return Math.sqrt(trainY.reduce((a, r) => a + (r[k] - m) ** 2, 0) / (trainY.length - 1));
+    });
+    const m = loadFitted(out);
+    const vx = [...held].map((i) => x[i]);
+    const vy = [...held].map((i) => y[i]);
+    const p = m.estimator.predict(vx).mean;
+    const per = [0, 1].map((k) => Math.sqrt(p.reduce((a, row, i) => a + (row[k] - vy[i][k]) ** 2, 0) / p.length));
+    const pooled = Math.sqrt(((per[0] / sd[0]) ** 2 + (per[1] / sd[1]) ** 2) / 2);
+    const curve = info.history.map((h) => h.metrics!.val_rmsep_sd);
+    const bestAt = curve.indexOf(Math.min(...curve));
+    assert.equal(info.validation!.bestEpoch, info.history[bestAt].epoch);
+    assert.ok(Math.abs(pooled - curve[bestAt]) < 1e-4 * Math.max(1, pooled), `${pooled} vs ${curve[bestAt]}`);
+    m.estimator.dispose();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -90,7 +90,7 @@ export function fitReportMarkdown(dir: string, info: FitInfo, v: ReportValidatio
   if (info.validation) {
     const val = info.validation;
     L.push('## Validation', '');
-    const metric = { val_rmsep: 'RMSEP', val_ce: 'cross-entropy', val_error: 'error' }[val.metric] ?? val.metric;
+    const metric = { val_rmsep: 'RMSEP', val_rmsep_sd: "RMSEP relative to each target's training sd (pooled over the targets)", val_ce: 'cross-entropy', val_error: 'error' }[val.metric] ?? val.metric;
     L.push(`The saved weights are those of epoch ${val.bestEpoch}, the best validation ${metric} on the ${val.rows} validation rows (early stop after ${val.patience} evaluations without improvement, not before epoch ${val.minEpochs}).`, '');
     if (has('validation.png')) L.push('![validation score per evaluation](validation.png)', '');
     if (v && info.labels !== 'discrete') {

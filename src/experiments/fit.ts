@@ -241,7 +241,7 @@ export interface FitInfo {
   options: Record<string, unknown>;
   /** Mean nuisance of the labelled (training) rows: the default z of `generate` (`000_…` eq 18). */
   zMean: number[];
-  /** Per evaluation; `metrics` holds the validation scores (`val_rmsep`, or `val_error` and `val_ce`). */
+  /** Per evaluation; `metrics` holds the validation scores (`val_rmsep`, with `val_rmsep_sd` for several real targets, or `val_error` and `val_ce`). */
   history: { epoch: number; trainLoss: number; trainSeconds: number; metrics?: Record<string, number> }[];
   trainSeconds: number;
   /** Why training ended: all epochs, the time budget, or the validation patience. */
@@ -962,13 +962,20 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   const simplex = info.labels !== 'discrete';
   const validY = valid ? nested(valid.y) : [];
   const validClasses = argmaxOf(validY);
+  // several real targets are in their own units: the weights are chosen by their RMSEPs relative to each target's
+  // sd over the labelled training rows, pooled (a target in large units would otherwise decide alone)
+  const pooledReal = info.labels === 'real' && K > 1;
+  const targetSd = pooledReal ? columnSds(nested(toMatrix(train.labelled!.y, 'labelled y', K))) : [];
   const scoreValidation = (): Record<string, number> => {
     const p = est.predict({ data: valid!.x.data, width: D }).mean;
-    if (simplex) return { val_rmsep: rmsep(p, validY).overall };
+    if (simplex) {
+      const r = rmsep(p, validY);
+      return { val_rmsep: r.overall, ...(pooledReal ? { val_rmsep_sd: Math.sqrt(r.perComponent.reduce((a, v, k) => a + (v / targetSd[k]) ** 2, 0) / K) } : {}) };
+    }
     const c = classificationScores(p, validClasses);
     return { val_error: c.error, val_ce: c.crossEntropy };
   };
-  const metric = simplex ? 'val_rmsep' : 'val_ce';
+  const metric = pooledReal ? 'val_rmsep_sd' : simplex ? 'val_rmsep' : 'val_ce';
   const say = (r: EvalRecord) => {
     const v = Object.entries(r.metrics)
       .map(([k, x]) => `, ${k} ${x.toFixed(4)}`)
@@ -1044,11 +1051,11 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
     lineChartPng(path.join(partial, 'loss.png'), [{ name: 'training loss (−J of eq 15)', x: history.map((r) => r.epoch), y: history.map((r) => r.trainLoss) }], { title: 'untapped fit', xLabel: 'epoch', yLabel: 'loss' });
     files.push('loss.png');
     if (validation) {
-      const name = simplex ? 'validation RMSEP' : 'validation cross-entropy';
+      const name = pooledReal ? "validation RMSEP / each target's sd, pooled" : simplex ? 'validation RMSEP' : 'validation cross-entropy';
       const series = [{ name, x: history.map((r) => r.epoch), y: history.map((r) => r.metrics[metric]) }];
       if (!simplex) series.push({ name: 'validation error', x: history.map((r) => r.epoch), y: history.map((r) => r.metrics.val_error) });
       const bestValue = history.find((r) => r.epoch === validation!.bestEpoch)!.metrics[metric];
-      lineChartPng(path.join(partial, 'validation.png'), series, { title: `validation (saved: epoch ${validation.bestEpoch}; stopped by ${stoppedBy})`, xLabel: 'epoch', yLabel: simplex ? `RMSEP (${info.labels === 'real' ? "the targets' units" : 'composition units'})` : 'cross-entropy (nats) / error (share)', hLines: [{ y: bestValue, label: `best ${bestValue.toPrecision(3)} at epoch ${validation.bestEpoch}` }] });
+      lineChartPng(path.join(partial, 'validation.png'), series, { title: `validation (saved: epoch ${validation.bestEpoch}; stopped by ${stoppedBy})`, xLabel: 'epoch', yLabel: pooledReal ? "RMSEP in units of each target's training sd" : simplex ? `RMSEP (${info.labels === 'real' ? "the target's units" : 'composition units'})` : 'cross-entropy (nats) / error (share)', hLines: [{ y: bestValue, label: `best ${bestValue.toPrecision(3)} at epoch ${validation.bestEpoch}` }] });
       files.push('validation.png');
     }
   }
@@ -1145,6 +1152,16 @@ export function fittedRunnable(m: FittedModel): Semi2Runnable {
   const w = (m.info.options as { weights?: Partial<Semi2Weights> }).weights;
   // the default α_f^d is the width the networks read (k after pca:k), as in the fit
   return new Semi2Runnable(m.estimator.model, { xMean: m.estimator.xMean, preprocessing: m.estimator.preprocessing, zMean: m.info.zMean, weights: { ...defaultWeights(m.estimator.model.config.inputDim), ...w } });
+}
+
+/** The sd (n − 1) of every column of rows, 1 for a column without spread. */
+function columnSds(rows: number[][]): number[] {
+  const n = rows.length;
+  return rows[0].map((_, k) => {
+    const m = rows.reduce((a, r) => a + r[k], 0) / n;
+    const sd = Math.sqrt(rows.reduce((a, r) => a + (r[k] - m) ** 2, 0) / Math.max(n - 1, 1));
+    return sd > 0 ? sd : 1;
+  });
 }
 
 /** The rows `keep` of a table (their ids, lines and values), for evaluating on a subset. */
