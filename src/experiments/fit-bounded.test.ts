@@ -129,6 +129,20 @@ test('several real targets in different units: the saved weights are chosen by R
     const bestAt = curve.indexOf(Math.min(...curve));
     assert.equal(info.validation!.bestEpoch, info.history[bestAt].epoch);
     assert.ok(Math.abs(pooled - curve[bestAt]) < 1e-4 * Math.max(1, pooled), `${pooled} vs ${curve[bestAt]}`);
+    // the validation chart draws each target standardised by its measured values (the fraction is not a dot at 0 beside octane)
+    const spec = fs.readFileSync(path.join(out, 'validation-pv.vl.json'), 'utf8');
+    const pts = [...spec.matchAll(/\{"x":(-?[\d.e-]+),"y":(-?[\d.e-]+),"class":"(octane|frac)"\}/g)].map((q) => ({ x: Number(q[1]), y: Number(q[2]), c: q[3] }));
+    assert.equal(pts.length, 2 * vy.length);
+    ['octane', 'frac'].forEach((c, k) => {
+      const xs = vy.map((row) => row[k]);
+      const mu = xs.reduce((a, v) => a + v, 0) / xs.length;
+      const s = Math.sqrt(xs.reduce((a, v) => a + (v - mu) ** 2, 0) / (xs.length - 1));
+      const drawn = pts.filter((q) => q.c === c);
+      drawn.forEach((q, i) => {
+        assert.ok(Math.abs(q.x - (xs[i] - mu) / s) < 1e-3, `${c} row ${i}: x ${q.x} vs ${(xs[i] - mu) / s}`);
+        assert.ok(Math.abs(q.y - (p[i][k] - mu) / s) < 1e-3, `${c} row ${i}: y ${q.y}`);
+      });
+    });
     m.estimator.dispose();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,8 @@ export function residualsFile(png: string): string {
  * Writes predicted against measured values with the 1:1 line (`file`, PNG with its SVG and
  * Vega-Lite spec), one colour per component or target, and beside it the residuals (predicted −
  * measured) against the measured values ({@link residualsFile}): compositions with each row's true
- * composition normalised to sum 1, real targets as they are.
+ * composition normalised to sum 1, one real target as it is, several real targets each
+ * standardised by the mean and sd of its measured values (they may be in different units).
  * @param mean predictions, n rows of K; `y` the measured values, n rows of K.
  * @param what names the rows in the titles, e.g. `10 rows of test.csv`.
  * @throws Error when K > 10 (too many colours to tell apart) or the row counts differ.
@@ -33,20 +34,35 @@ export function predictedVsMeasuredCharts(file: string, mean: number[][], y: num
   const K = names.length;
   if (K > 10) throw new Error(`predicted-vs-measured charts draw at most 10 components, the model has ${K}`);
   if (mean.length !== y.length) throw new Error(`predicted-vs-measured: ${mean.length} predicted rows against ${y.length} measured`);
+  // several real targets may be in different units (an octane number and a fraction): each is drawn standardised by the
+  // mean and sd of its measured values, the same affine map on both axes, so the 1:1 line still means "exact"
+  const scaled = real && K > 1;
+  const centre = new Array<number>(K).fill(0);
+  const scale = new Array<number>(K).fill(1);
+  if (scaled) {
+    for (let k = 0; k < K; k++) {
+      const m = y.reduce((a, r) => a + r[k], 0) / y.length;
+      const sd = Math.sqrt(y.reduce((a, r) => a + (r[k] - m) ** 2, 0) / Math.max(y.length - 1, 1));
+      centre[k] = m;
+      scale[k] = sd > 0 ? sd : 1;
+    }
+  }
   const pts: number[] = [];
   const cls: number[] = [];
   for (let i = 0; i < y.length; i++) {
     const sum = y[i].reduce((a, v) => a + v, 0);
     for (let k = 0; k < K; k++) {
-      pts.push(real ? y[i][k] : y[i][k] / (sum || 1), mean[i][k]);
+      const measured = real ? y[i][k] : y[i][k] / (sum || 1);
+      pts.push((measured - centre[k]) / scale[k], (mean[i][k] - centre[k]) / scale[k]);
       cls.push(k);
     }
   }
   const truth = real ? 'measured' : 'true composition';
-  scatterPng(file, pts, cls, { title: `predicted against ${truth} (${what})`, xLabel: real ? 'measured' : 'true', yLabel: 'predicted (mean of q(y | x))', classNames: names, diagonal: true });
+  const unit = scaled ? ", each target standardised by its measured values' mean and sd" : '';
+  scatterPng(file, pts, cls, { title: `predicted against ${truth} (${what}${unit})`, xLabel: scaled ? '(measured − mean) / sd' : real ? 'measured' : 'true', yLabel: scaled ? '(predicted − mean) / sd' : 'predicted (mean of q(y | x))', classNames: names, diagonal: true });
   // residuals against the measured value: a trend in them is a bias the RMSEP hides
   const res = pts.map((v, i) => (i % 2 === 1 ? v - pts[i - 1] : v));
-  scatterPng(residualsFile(file), res, cls, { title: `residual (predicted − ${real ? 'measured' : 'true'}) against ${truth}; 0 is exact`, xLabel: real ? 'measured' : 'true', yLabel: 'residual', classNames: names });
+  scatterPng(residualsFile(file), res, cls, { title: `residual (predicted − ${real ? 'measured' : 'true'}) against ${truth}${scaled ? ', in sds of each target' : ''}; 0 is exact`, xLabel: scaled ? '(measured − mean) / sd' : real ? 'measured' : 'true', yLabel: scaled ? 'residual / sd' : 'residual', classNames: names });
 }
 
 /** Validation rows as the report shows them: the saved weights' predictions and the labels. */
