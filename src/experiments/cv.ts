@@ -160,15 +160,17 @@ export function crossValidatePlsPreprocessed(x: Float32Array, y: Float32Array, n
   const cv = crossValidatePls(x, y, n, d, k, fold, opts.maxComponents ?? 10, {
     ...(opts.toSimplex ? { toSimplex: true } : {}),
     width: opts.preprocess ? preprocessedWidth(opts.preprocess, d) : d,
-    inputs: (f, train, test) => {
-      const c = chains[f];
-      return {
-        train: c ? applyPreprocessing(c, gather(x, d, train), d) : gather(x, d, train),
-        test: c ? applyPreprocessing(c, gather(x, d, test), d, { rowName: (i) => `row ${test[i]}` }) : gather(x, d, test),
-      };
-    },
+    inputs: (f, train, test) => foldInputs(x, d, chains[f], train, test),
   });
   return { ...cv, chains, maxComponents: cv.rmsecv.length };
+}
+
+/** A fold's training and held-out rows (n × d row-major `x`) as its chain leaves them (as they are without one). */
+function foldInputs(x: Float32Array, d: number, chain: FittedPreprocessing | null, train: number[], test: number[]): { train: Float32Array; test: Float32Array } {
+  return {
+    train: chain ? applyPreprocessing(chain, gather(x, d, train), d) : gather(x, d, train),
+    test: chain ? applyPreprocessing(chain, gather(x, d, test), d, { rowName: (i) => `row ${test[i]}` }) : gather(x, d, test),
+  };
 }
 
 /**
@@ -194,9 +196,7 @@ export function nestedCrossValidatePls(x: Float32Array, y: Float32Array, n: numb
   const components: number[] = [];
   for (let f = 0; f < folds; f++) {
     const { train, test } = foldRows(fold, f);
-    const c = chains[f];
-    const xt = c ? applyPreprocessing(c, gather(x, d, train), d) : gather(x, d, train);
-    const xv = c ? applyPreprocessing(c, gather(x, d, test), d, { rowName: (i) => `row ${test[i]}` }) : gather(x, d, test);
+    const { train: xt, test: xv } = foldInputs(x, d, chains[f], train, test);
     const yt = gather(y, k, train);
     const g = train.map((i) => groups[i]);
     const distinct = new Set(g).size;

@@ -21,7 +21,7 @@ import { labelWeight } from '../objectives/weights.js';
 import { fitPpca, ppcaPosteriorMap } from '../eval/ppca.js';
 import { concatArrays } from '../data/dataset.js';
 import { checkInside, fromLogit, toLogit, type TargetBounds } from '../data/bounded.js';
-import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, outputWidth, parsePreprocessSpec, preprocessedWidth, undoPreprocessing, type FittedPreprocessing, type RowNaming, type UndoneRows } from '../data/preprocess.js';
+import { applyPreprocessing, checkFittedPreprocessing, fitPreprocessing, formatPreprocessSpec, outputWidth, parsePreprocessSpec, undoPreprocessing, type FittedPreprocessing, type RowNaming, type UndoneRows } from '../data/preprocess.js';
 
 /** Rows as nested arrays or a flat Float32Array with a row width. */
 export type Rows = number[][] | { data: Float32Array; width: number };
@@ -277,8 +277,9 @@ export class UntappedEstimator {
     // each input matrix is converted (and checked) once; the mean for centring comes from the raw rows.
     // A chain ending in pca:k reads rows of any width (the same for labelled and unlabelled x) and gives k = inputDim
     const steps = opts.preprocess !== undefined ? parsePreprocessSpec(opts.preprocess) : [];
-    const anyWidth = steps.at(-1)?.kind === 'pca';
-    if (anyWidth && preprocessedWidth(steps, 0) !== this.D) throw new Error(`fit: the preprocessing '${opts.preprocess}' gives ${preprocessedWidth(steps, 0)} scores, but the model reads ${this.D} inputs (inputDim)`);
+    const last = steps.at(-1);
+    const anyWidth = last?.kind === 'pca';
+    if (last?.kind === 'pca' && last.components !== this.D) throw new Error(`fit: the preprocessing '${opts.preprocess}' gives ${last.components} scores, but the model reads ${this.D} inputs (inputDim)`);
     let rawL = data.labelled ? toMatrix(data.labelled.x, 'labelled x', anyWidth ? undefined : this.D) : undefined;
     let rawU = data.unlabelled ? toMatrix(data.unlabelled.x, 'unlabelled x', anyWidth ? rawL?.width : this.D) : undefined;
     const rawWidth = rawL?.width ?? rawU?.width ?? this.D;

@@ -12,6 +12,13 @@ import { assertClose, setupEngine } from '../testing/helpers.js';
 
 await setupEngine();
 
+/** Writes rows as `dir/name` with ids s0, s1, …; returns the path. */
+function writeCsv(dir: string, name: string, cols: string[], rows: number[][]): string {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, formatCsv(cols, rows, rows.map((_, i) => `s${i}`)));
+  return f;
+}
+
 test('bounds: parsed per target; the logit map and its inverse against hand-computed values', () => {
   const b = parseBounds(' 0:100 , -1:1', 2);
   assert.deepEqual(b, { lo: [0, -1], hi: [100, 1] });
@@ -41,11 +48,7 @@ test('fit --bounds 0:1: predictions and draws stay inside, even far outside the 
     const y = Array.from({ length: 40 }, () => 0.02 + 0.96 * rng.next());
     const spectrum = (v: number, i: number) => Array.from({ length: D }, (_, j) => 0.3 + 0.5 * v * Math.exp(-((j - 4) ** 2) / 4) + 0.01 * Math.sin(3 * i + j));
     const x = y.map(spectrum);
-    const write = (name: string, cols: string[], rows: number[][]) => {
-      const f = path.join(dir, name);
-      fs.writeFileSync(f, formatCsv(cols, rows, rows.map((_, i) => `s${i}`)));
-      return f;
-    };
+    const write = (name: string, cols: string[], rows: number[][]) => writeCsv(dir, name, cols, rows);
     const fx = write('x.csv', ch, x);
     const fy = write('y.csv', ['fraction'], y.map((v) => [v]));
     const out = path.join(dir, 'm');
@@ -102,11 +105,7 @@ test('several real targets in different units: the saved weights are chosen by R
     const t = Array.from({ length: 48 }, () => [rng.next(), rng.next()]);
     const y = t.map(([a, b]) => [85 + 5 * a, 0.6 + 0.3 * b]);
     const x = t.map(([a, b], i) => Array.from({ length: D }, (_, j) => 0.3 + 0.4 * a * Math.exp(-((j - 2) ** 2) / 3) + 0.4 * b * Math.exp(-((j - 7) ** 2) / 3) + 0.005 * Math.sin(5 * i + j)));
-    const write = (name: string, cols: string[], rows: number[][]) => {
-      const f = path.join(dir, name);
-      fs.writeFileSync(f, formatCsv(cols, rows, rows.map((_, i) => `s${i}`)));
-      return f;
-    };
+    const write = (name: string, cols: string[], rows: number[][]) => writeCsv(dir, name, cols, rows);
     const out = path.join(dir, 'm');
     const r = await fitFiles({ x: write('x.csv', ch, x), y: write('y.csv', ['octane', 'frac'], y), labels: 'real', unfeatured: 'none', validationFraction: 0.25, out, epochs: 40, batchSize: 36, lr: 0.01, seed: 2 });
     r.estimator.dispose();

@@ -11,6 +11,7 @@
  * which `predict --plot` uses too.
  */
 import { scatterPng } from '../node/chart.js';
+import { inputScaling } from '../models/standardize.js';
 import { regressionStats } from '../eval/regression.js';
 import { confusionMatrix, formatConfusion } from '../eval/classify.js';
 import type { FitInfo } from './fit.js';
@@ -37,16 +38,7 @@ export function predictedVsMeasuredCharts(file: string, mean: number[][], y: num
   // several real targets may be in different units (an octane number and a fraction): each is drawn standardised by the
   // mean and sd of its measured values, the same affine map on both axes, so the 1:1 line still means "exact"
   const scaled = real && K > 1;
-  const centre = new Array<number>(K).fill(0);
-  const scale = new Array<number>(K).fill(1);
-  if (scaled) {
-    for (let k = 0; k < K; k++) {
-      const m = y.reduce((a, r) => a + r[k], 0) / y.length;
-      const sd = Math.sqrt(y.reduce((a, r) => a + (r[k] - m) ** 2, 0) / Math.max(y.length - 1, 1));
-      centre[k] = m;
-      scale[k] = sd > 0 ? sd : 1;
-    }
-  }
+  const { mean: centre, sd: scale } = scaled ? inputScaling([Float32Array.from(y.flat())], K) : { mean: new Array<number>(K).fill(0), sd: new Array<number>(K).fill(1) };
   const pts: number[] = [];
   const cls: number[] = [];
   for (let i = 0; i < y.length; i++) {

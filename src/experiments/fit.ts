@@ -66,6 +66,7 @@ import { defaultWeights, toMatrix, UntappedEstimator, type Rows, type Semi2Data 
 import { formatPreprocessSpec, MIN_RELATIVE_VARIANCE, parsePreprocessSpec, preprocessedWidth } from '../data/preprocess.js';
 import { fitPpca } from '../eval/ppca.js';
 import { concatArrays } from '../data/dataset.js';
+import { inputScaling } from '../models/standardize.js';
 import { spectralAxis } from '../data/axis.js';
 import { checkInside, parseBounds, type TargetBounds } from '../data/bounded.js';
 import { fitReportMarkdown, predictedVsMeasuredCharts, type ReportValidation } from './fit-report.js';
@@ -887,13 +888,14 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
 
   // classes: without --preprocess or --center, the networks read whitened principal-component scores of the training rows
   // (labelled rows that train, and unlabelled rows; never validation rows; see defaultClassPreprocess)
+  const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
   const trainInputs = () => concatArrays([toMatrix(train.labelled!.x, 'labelled x', D).data, ...(train.unlabelled ? [toMatrix(train.unlabelled.x, 'unlabelled x', D).data] : [])]);
   const preprocess = givenPreprocess ?? (info.labels === 'discrete' && o.preprocess === undefined && !o.center ? defaultClassPreprocess(trainInputs(), D) : null);
   /** The width the networks read: k after a final pca:k, else the channels. */
   const Dm = preprocess ? preprocessedWidth(preprocess, D) : D;
   if (preprocess && parsePreprocessSpec(preprocess).at(-1)?.kind === 'pca') {
     // pca:k: at most min(D, training rows − 1) components, refused before anything is written
-    const rowsTrain = toMatrix(train.labelled!.x, 'labelled x', D).n + (train.unlabelled ? toMatrix(train.unlabelled.x, 'unlabelled x', D).n : 0);
+    const rowsTrain = rows(train.labelled!.x) + rows(train.unlabelled?.x);
     if (Dm > Math.min(D, rowsTrain - 1)) throw new Error(`--preprocess ${preprocess}: ${rowsTrain} training rows (labelled${train.unlabelled ? ' and unlabelled' : ''}${valid ? ', validation rows left out' : ''}) of ${D} channels have at most ${Math.min(D, rowsTrain - 1)} principal components; use pca:k with k ≤ ${Math.min(D, rowsTrain - 1)}`);
   }
   const weights: Partial<Semi2Weights> = { reverseLabelled: false, ...defaultWeights(Dm), ...o.weights, ...(o.m2 ? { alphaR: 0 } : {}) };
@@ -945,7 +947,6 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   writeFileAtomic(path.join(partial, 'options.json'), JSON.stringify({ options, inputs: info.inputs }, null, 2) + '\n');
   if (o.runConfig !== undefined) writeFileAtomic(path.join(partial, 'config.json'), JSON.stringify(o.runConfig, null, 2) + '\n');
   const est = new UntappedEstimator({ ...o.model, inputDim: Dm, classes: K, labels: info.labels, latent: options.latent, ...(o.hidden ? { hidden: hiddenWith(o.hidden) } : {}) }, options.seed);
-  const rows = (r: Rows | undefined) => (r === undefined ? 0 : Array.isArray(r) ? r.length : r.data.length / r.width);
   log(
     `fit: ${rows(train.labelled!.x)} labelled rows × ${D} channels, ${K} ${{ simplex: 'components', discrete: 'classes', real: K === 1 ? 'real target' : 'real targets' }[info.labels]}` +
       (train.unlabelled ? `, ${rows(train.unlabelled.x)} unlabelled` : '') +
@@ -965,7 +966,7 @@ async function fitDataLocked(data: Semi2Data, info: Pick<FitInfo, 'channels' | '
   // several real targets are in their own units: the weights are chosen by their RMSEPs relative to each target's
   // sd over the labelled training rows, pooled (a target in large units would otherwise decide alone)
   const pooledReal = info.labels === 'real' && K > 1;
-  const targetSd = pooledReal ? columnSds(nested(toMatrix(train.labelled!.y, 'labelled y', K))) : [];
+  const targetSd = pooledReal ? inputScaling([toMatrix(train.labelled!.y, 'labelled y', K).data], K).sd : [];
   const scoreValidation = (): Record<string, number> => {
     const p = est.predict({ data: valid!.x.data, width: D }).mean;
     if (simplex) {
@@ -1152,16 +1153,6 @@ export function fittedRunnable(m: FittedModel): Semi2Runnable {
   const w = (m.info.options as { weights?: Partial<Semi2Weights> }).weights;
   // the default α_f^d is the width the networks read (k after pca:k), as in the fit
   return new Semi2Runnable(m.estimator.model, { xMean: m.estimator.xMean, preprocessing: m.estimator.preprocessing, zMean: m.info.zMean, weights: { ...defaultWeights(m.estimator.model.config.inputDim), ...w } });
-}
-
-/** The sd (n − 1) of every column of rows, 1 for a column without spread. */
-function columnSds(rows: number[][]): number[] {
-  const n = rows.length;
-  return rows[0].map((_, k) => {
-    const m = rows.reduce((a, r) => a + r[k], 0) / n;
-    const sd = Math.sqrt(rows.reduce((a, r) => a + (r[k] - m) ** 2, 0) / Math.max(n - 1, 1));
-    return sd > 0 ? sd : 1;
-  });
 }
 
 /** The rows `keep` of a table (their ids, lines and values), for evaluating on a subset. */

@@ -89,11 +89,14 @@ function parseCell(s: string): number {
   return Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX ? v : NaN;
 }
 
+/** What is wrong with a value read as `v` (shown as `shown`): beyond the float32 range, or not a finite number. */
+function badValue(v: unknown, shown: string): string {
+  return typeof v === 'number' && Number.isFinite(v) ? `${shown}, beyond the range of 32-bit floats (±3.4e38) the tables are stored in` : `${shown}, not a finite number`;
+}
+
 /** Why a cell is not a number the tables can hold: empty, not a number, or beyond the float32 range. */
 function badCell(cell: string): string {
-  if (cell === '') return 'empty, not a finite number';
-  const v = Number(cell.trim());
-  return Number.isFinite(v) ? `'${cell}', beyond the range of 32-bit floats (±3.4e38) the tables are stored in` : `'${cell}', not a finite number`;
+  return cell === '' ? 'empty, not a finite number' : badValue(Number(cell.trim()), `'${cell}'`);
 }
 
 /** Options of {@link parseTable}. */
@@ -200,7 +203,7 @@ export function parseJsonTable(text: string, file: string): Table {
     const cells = Array.isArray(r) ? (r as unknown[]) : [r];
     if (cells.length !== width) throw new DataFileError(`${file}: row ${i} has ${cells.length} values, expected ${width} (as row 0)`);
     cells.forEach((v, j) => {
-      if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw new DataFileError(`${file}: row ${i}, column ${j}${columns ? ` ('${columns[j]}')` : ''} is ${JSON.stringify(v)}, ${typeof v === 'number' && Number.isFinite(v) ? 'beyond the range of 32-bit floats (±3.4e38) the tables are stored in' : 'not a finite number'}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw new DataFileError(`${file}: row ${i}, column ${j}${columns ? ` ('${columns[j]}')` : ''} is ${badValue(v, JSON.stringify(v))}`);
       data[i * width + j] = v;
     });
   });
@@ -273,7 +276,7 @@ export function parseNpy(buf: Uint8Array, file: string): Table {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < width; j++) {
       const v = read(fortran ? j * n + i : i * width + j);
-      if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw new DataFileError(`${file}: row ${i}, column ${j} is ${v}, ${Number.isFinite(v) ? 'beyond the range of 32-bit floats (±3.4e38) the tables are stored in' : 'not a finite number'}`);
+      if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw new DataFileError(`${file}: row ${i}, column ${j} is ${badValue(v, String(v))}`);
       data[i * width + j] = v;
     }
   }

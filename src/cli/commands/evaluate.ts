@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { UsageError, engine, intArg, log } from '../common.js';
 import { describeScores, fittedRunnable, loadFitted, oneHotRows, predictTable, scoreTable, tableRows } from '../../experiments/fit.js';
 import { readTable } from '../../node/data.js';
-import { checkSameNames, rowLocation, type Table } from '../../io/table.js';
+import { rowLocation, type Table } from '../../io/table.js';
 import { Rng } from '../../engine/rng.js';
 import { loadRun, loadRunData, importanceModel, datasetBound, needsLabels, runActiveUnits, runClassNames, scoresClasses } from '../../experiments/run.js';
 import { classificationOf } from '../../experiments/report.js';
@@ -60,7 +60,6 @@ export function addEvaluateCommand(program: Command): void {
           const t0 = performance.now();
           const K = m.info.labelNames.length;
           if (t.width !== m.info.channels.length) throw new UsageError(`${t.file}: ${t.width} columns per row, but ${dir} was fitted on ${m.info.channels.length} channels`);
-          checkSameNames(m.info.channels, t, `the model ${dir}`);
           if (y && y.n !== t.n) throw new UsageError(`${y.file}: ${y.n} rows of labels for the ${t.n} rows of ${t.file}`);
           const p = predictTable(m, t, 100, o.seed);
           // the labels are checked against the model (naming file and line) before the bounds use them
